@@ -1,0 +1,33 @@
+// pearl/cluster/mpi_session.hpp — MPI's lifetime, owned by main().
+//
+// Only `main` creates an MpiSession; library code never initialises, finalises or
+// aborts MPI. Threads: MPI_THREAD_FUNNELED (OpenMP threads map batches, only the main
+// thread calls MPI).
+//
+//   int main(int argc, char** argv) {
+//     pearl::cluster::MpiSession mpi(argc, argv);
+//     pearl::cluster::MpiCommunicator world = mpi.world();
+//     ...
+//   }
+#pragma once
+
+#include "pearl/cluster/mpi_communicator.hpp"
+
+namespace pearl::cluster {
+
+class MpiSession {
+ public:
+  MpiSession(int& argc, char**& argv);
+  MpiSession(const MpiSession&) = delete;
+  MpiSession& operator=(const MpiSession&) = delete;
+  ~MpiSession();  // MPI_Finalize; never throws
+
+  /// A private duplicate of MPI_COMM_WORLD whose errors are returned and thrown.
+  [[nodiscard]] MpiCommunicator world() const;
+
+  /// Ends every rank of the job at once. For the runner's last resort only, when a
+  /// rank cannot take part in the failure agreement (e.g. MPI itself failed).
+  [[noreturn]] static void abort(int exit_code);
+};
+
+}  // namespace pearl::cluster

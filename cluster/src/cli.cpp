@@ -1,0 +1,235 @@
+#include "pearl/cluster/cli.hpp"
+
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <exception>
+#include <fstream>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+#include "pearl/core/agreement.hpp"
+#include "pearl/core/error.hpp"
+#include "pearl/core/job.hpp"
+#include "pearl/core/memory.hpp"
+
+#ifndef PEARL_VERSION
+#define PEARL_VERSION "unknown"
+#endif
+
+namespace pearl::cluster {
+namespace {
+
+const char* const usage_text =
+    "usage: pearl [--help] [--version] <command> [<args>]\n"
+    "\n"
+    "commands:\n"
+    "  jobs              list the jobs this build knows\n"
+    "  run JOB [opts]    run a job (under mpirun/srun on any number of ranks, or alone)\n"
+    "                    'pearl run JOB --help' lists the job's options\n"
+    "\n"
+    "exit codes: 0 success, 1 failure, 2 usage or input error\n";
+
+struct GlobalOptions {
+  std::string memory;
+  int threads = 1;
+  std::string scratch;
+  std::string config;
+  bool verbose = false;
+  bool help = false;
+};
+
+po::options_description global_options(GlobalOptions& g) {
+  po::options_description d("Global options");
+  d.add_options()
+      ("memory", po::value(&g.memory)->default_value("1GiB"),
+       "memory budget per rank (e.g. 512MiB, 2GiB); data beyond it spills to --scratch")
+      ("threads", po::value(&g.threads)->default_value(1), "map threads per rank (OpenMP)")
+      ("scratch", po::value(&g.scratch)->default_value(""), "directory for spill files (default $TMPDIR, else /tmp)")
+      ("config", po::value(&g.config),
+       "options file: global options at the top, job options in a [JOB] section; the command line wins")
+      ("verbose,v", po::bool_switch(&g.verbose), "progress and timings on stderr")
+      ("help,h", po::bool_switch(&g.help), "show this job's options");
+  return d;
+}
+
+std::vector<std::string> long_names(const po::options_description& d) {
+  std::vector<std::string> names;
+  for (const auto& o : d.options()) names.push_back(o->long_name());
+  return names;
+}
+
+InputError unknown_option_error(const std::string& raw, const po::options_description& d, const std::string& where) {
+  std::string name = raw;
+  while (!name.empty() && name.front() == '-') name.erase(0, 1);
+  std::string message = "unknown option '" + raw + "'" + where;
+  const std::string guess = closest_match(name, long_names(d));
+  if (!guess.empty()) message += "; did you mean '--" + guess + "'?";
+  return InputError(message + " (see 'pearl run JOB --help')");
+}
+
+/// Options from the config file as command-line tokens: top-level keys and the [JOB]
+/// section; other jobs' sections are ignored so one file can serve a whole pipeline.
+std::vector<std::string> config_tokens(const std::string& file, const std::string& job, const po::options_description& all) {
+  std::ifstream in(file);
+  if (!in) throw InputError("cannot read config file '" + file + "'");
+  po::options_description none;
+  po::parsed_options parsed(&none);
+  try {
+    parsed = po::parse_config_file(in, none, /*allow_unregistered=*/true);
+  } catch (const po::error& e) {
+    throw InputError("config file '" + file + "': " + e.what());
+  }
+  std::vector<std::string> tokens;
+  for (const auto& o : parsed.options) {
+    std::string key = o.string_key;
+    if (key.rfind(job + ".", 0) == 0) {
+      key = key.substr(job.size() + 1);
+    } else if (key.find('.') != std::string::npos) {
+      continue;  // another job's section
+    }
+    const auto* known = all.find_nothrow(key, /*approx=*/false);
+    if (known == nullptr) throw unknown_option_error(key, all, " in config file '" + file + "'");
+    if (known->semantic()->max_tokens() == 0) {  // a switch: "verbose = true"
+      if (!o.value.empty() && (o.value[0] == "true" || o.value[0] == "1" || o.value[0] == "yes")) tokens.push_back("--" + key);
+      continue;
+    }
+    tokens.push_back("--" + key);
+    for (const auto& v : o.value) tokens.push_back(v);
+  }
+  return tokens;
+}
+
+void store_tokens(const std::vector<std::string>& tokens, const po::options_description& all, po::variables_map& vm,
+                  const std::string& where) {
+  try {
+    const auto style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+    auto parsed = po::command_line_parser(tokens).options(all).style(style).run();
+    for (const auto& o : parsed.options) {
+      if (o.position_key >= 0) throw InputError("unexpected argument '" + o.value.front() + "'" + where);
+    }
+    po::store(parsed, vm);
+  } catch (const po::unknown_option& e) {
+    throw unknown_option_error(e.get_option_name(), all, where);
+  } catch (const po::error& e) {
+    throw InputError(std::string(e.what()) + where);
+  }
+}
+
+const JobRegistry::Entry& find_job(const std::string& name) {
+  const auto* entry = JobRegistry::instance().find(name);
+  if (entry != nullptr) return *entry;
+  std::vector<std::string> names;
+  for (const auto* e : JobRegistry::instance().list()) names.push_back(e->name);
+  std::string message = "unknown job '" + name + "'";
+  const std::string guess = closest_match(name, names);
+  if (!guess.empty()) message += "; did you mean '" + guess + "'?";
+  throw InputError(message + " ('pearl jobs' lists them)");
+}
+
+void list_jobs(std::ostream& out) {
+  const auto jobs = JobRegistry::instance().list();
+  std::size_t width = 0;
+  for (const auto* e : jobs) width = std::max(width, e->name.size());
+  for (const auto* e : jobs) out << "  " << std::left << std::setw(static_cast<int>(width) + 2) << e->name << e->summary << '\n';
+}
+
+/// `pearl run JOB ...` on every rank. Parsing is deterministic, so all ranks agree on
+/// usage errors without talking; failures after that are agreed on by the engine.
+int run_job(const std::vector<std::string>& args, Communicator& comm, std::ostream& out) {
+  if (args.empty()) throw InputError("'pearl run' needs a job name ('pearl jobs' lists them)");
+  const auto& entry = find_job(args.front());
+  auto job = entry.make();
+  JobSpec spec(entry.name);
+  job->declare(spec);
+  GlobalOptions g;
+  po::options_description all;
+  all.add(spec.options()).add(global_options(g));
+
+  const std::vector<std::string> tokens(args.begin() + 1, args.end());
+  po::variables_map vm;
+  store_tokens(tokens, all, vm, "");
+  if (vm.count("config") != 0) {
+    const auto file = vm["config"].as<std::string>();
+    store_tokens(config_tokens(file, entry.name, all), all, vm, " in config file '" + file + "'");
+  }
+  try {
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw InputError(e.what());
+  }
+  if (g.help) {
+    out << "pearl run " << entry.name << ": " << entry.summary << "\n\n" << all << '\n';
+    return 0;
+  }
+
+  EngineOptions options;
+  options.memory.total = parse_bytes(g.memory);
+  options.threads = g.threads;
+  options.scratch = g.scratch;
+  options.verbose = g.verbose;
+  Engine engine(comm, options);
+  JobContext ctx(engine, out);
+
+  const auto started = std::chrono::steady_clock::now();
+  engine.progress("running " + entry.name + " on " + std::to_string(comm.size()) + " ranks, " +
+                  std::to_string(g.threads) + " threads each, memory budget " + format_bytes(options.memory.total) +
+                  " per rank");
+  job->run(ctx);
+  agree_on_failure(comm, nullptr);  // success only if every rank got here
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  engine.progress("done in " + std::to_string(seconds) + " s, peak RSS on rank 0 " + format_bytes(peak_rss_bytes()));
+  return 0;
+}
+
+int dispatch(const std::vector<std::string>& args, Communicator& comm, std::ostream& out) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    out << usage_text;
+    if (args.empty()) throw InputError("no command given");
+    return 0;
+  }
+  if (args[0] == "--version") {
+    out << "pearl " << PEARL_VERSION << '\n';
+    return 0;
+  }
+  if (args[0] == "jobs") {
+    list_jobs(out);
+    return 0;
+  }
+  if (args[0] == "run") return run_job({args.begin() + 1, args.end()}, comm, out);
+  std::string message = "unknown command '" + args[0] + "'";
+  const std::string guess = closest_match(args[0], {"jobs", "run", "--help", "--version"});
+  if (!guess.empty()) message += "; did you mean '" + guess + "'?";
+  throw InputError(message + " ('pearl --help' lists the commands)");
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, Communicator& comm, std::ostream& out, std::ostream& err) {
+  std::ostringstream discard;
+  std::ostream& my_out = comm.rank() == 0 ? out : discard;
+  std::exception_ptr failure;
+  int code = 0;
+  try {
+    code = dispatch(args, comm, my_out);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  // A failing rank joins the agreement the others make before their next collective
+  // (or at the end of the job), so every rank leaves with the same error and code.
+  try {
+    agree_on_failure(comm, failure);
+    return code;
+  } catch (const RemoteError& e) {
+    if (comm.rank() == 0) err << "pearl: error: rank " << e.failed_rank() << ": " << e.what() << '\n';
+    return static_cast<int>(e.exit_code());
+  } catch (const Error& e) {
+    if (comm.rank() == 0) err << "pearl: error: " << e.what() << '\n';
+    return static_cast<int>(e.exit_code());
+  } catch (const std::exception& e) {
+    if (comm.rank() == 0) err << "pearl: error: " << e.what() << '\n';
+    return static_cast<int>(ExitCode::failure);
+  }
+}
+
+}  // namespace pearl::cluster

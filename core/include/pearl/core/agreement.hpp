@@ -1,0 +1,38 @@
+// pearl/core/agreement.hpp — cross-rank agreement on failure, used before collectives.
+//
+// A rank that throws must not leave the others blocked in the next collective. The
+// rule (see docs/architecture.md): every collective step is preceded by one call to
+// `agree_on_failure`, and a rank that failed calls it once from its error handler.
+// The call matches the others' next agreement, so all ranks learn of the failure
+// together and throw; the lowest failing rank's message is the one reported.
+//
+//   std::exception_ptr failure;
+//   try { local_work(); } catch (...) { failure = std::current_exception(); }
+//   pearl::agree_on_failure(comm, failure);   // throws on every rank if any failed
+//   comm.alltoallv(...);                       // safe: everyone is here
+#pragma once
+
+#include <exception>
+
+#include "pearl/core/communicator.hpp"
+
+namespace pearl {
+
+/// Collective. Returns normally when no rank passed a failure. Otherwise throws on
+/// every rank: the lowest failing rank rethrows its own exception, the others throw
+/// `RemoteError` carrying that rank's message (prefixed "rank N: ") and exit code.
+void agree_on_failure(Communicator& comm, const std::exception_ptr& local_failure);
+
+/// Runs `work` and then agrees on failure: the common "local work, then collective" step.
+template <class Work>
+void agreed(Communicator& comm, Work&& work) {
+  std::exception_ptr failure;
+  try {
+    std::forward<Work>(work)();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  agree_on_failure(comm, failure);
+}
+
+}  // namespace pearl

@@ -1,0 +1,211 @@
+// pearl/core/engine.hpp — the typed MapReduce engine a job runs on.
+//
+// An Engine lives on every rank and drives the data path
+//     batches ─map (threads)→ (key, value) ─combine→ partition ─shuffle (bounded rounds)→
+//     reduce / group (spilling past the memory budget) → result sorted by key.
+// Job code sees keys, values and batches; never ranks, MPI or files.
+//
+//   pearl::Engine engine(comm, {.memory = {pearl::parse_bytes("2GiB")}, .threads = 2});
+//   pearl::RangeSource rows(comm, n);
+//   auto totals = engine.reduce_by_key<std::int64_t, double>(
+//       rows,
+//       [&](pearl::RowRange r, auto& emit) {
+//         for (auto i = r.begin; i < r.end; ++i) emit(key_of(i), value_of(i));
+//       },
+//       std::plus<>{});
+//   for (auto& [k, v] : totals.gather(comm)) std::cout << k << ' ' << v << '\n';
+//
+// Determinism: results are sorted by key, and for an associative, commutative `op` over
+// exact arithmetic (integers, min, max, counts) identical at any rank or thread count.
+// Floating-point sums are equal up to rounding (the summation order follows partitioning).
+#pragma once
+
+#include <omp.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "pearl/core/agreement.hpp"
+#include "pearl/core/communicator.hpp"
+#include "pearl/core/internal/group_sink.hpp"
+#include "pearl/core/internal/reduce_sink.hpp"
+#include "pearl/core/memory.hpp"
+#include "pearl/core/results.hpp"
+#include "pearl/core/source.hpp"
+
+namespace pearl {
+
+struct EngineOptions {
+  MemoryBudget memory{};
+  int threads = 1;                   // map threads per rank
+  std::filesystem::path scratch{};   // parent of the spill directory; empty: $TMPDIR or /tmp
+  bool verbose = false;              // progress lines on rank 0
+};
+
+/// Counters of the last operation, for progress, tests and run metrics.
+struct EngineStats {
+  std::uint64_t batches = 0;
+  std::uint64_t exchanges = 0;
+  std::uint64_t rounds = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t spilled_runs = 0;
+};
+
+struct GroupOptions {
+  bool sort_values = false;  // deliver each key's values in ascending order
+};
+
+class Engine {
+ public:
+  Engine(Communicator& comm, EngineOptions options);
+
+  [[nodiscard]] Communicator& comm() const noexcept { return comm_; }
+  [[nodiscard]] int rank() const noexcept { return comm_.rank(); }
+  [[nodiscard]] int ranks() const noexcept { return comm_.size(); }
+  [[nodiscard]] const EngineOptions& options() const noexcept { return options_; }
+  [[nodiscard]] const EngineStats& last_stats() const noexcept { return stats_; }
+
+  /// Collective. Maps every batch of `source` with `map(batch, emit)`, where emit(key,
+  /// value) may be called any number of times, and folds the values of each key with
+  /// `op(V, V) -> V`, which must be associative and commutative.
+  template <KeyRecord K, Record V, BatchSource Source, class MapFn, class Op>
+  KeyedResult<K, V> reduce_by_key(Source& source, MapFn&& map, Op op) {
+    using Sink = internal::ReduceSink<K, V, Op>;
+    internal::Spiller<K, V> spiller(scratch_factory());
+    const std::size_t table_limit = options_.memory.tables() / static_cast<std::size_t>(threads());
+    std::vector<Sink> sinks;
+    sinks.reserve(static_cast<std::size_t>(threads()));
+    for (int t = 0; t < threads(); ++t) sinks.emplace_back(rank(), ranks(), table_limit, combine_entries<K, V>(), op, spiller);
+    drive(source, map, sinks, internal::pair_size<K, V>);
+    return KeyedResult<K, V>(finish(sinks, spiller, internal::pair_size<K, V>), op);
+  }
+
+  /// Collective. Maps like reduce_by_key, then delivers all values of each key together
+  /// on the rank that owns the key (see GroupedResult::for_each_group).
+  template <KeyRecord K, Record V, BatchSource Source, class MapFn>
+  GroupedResult<K, V> group_by_key(Source& source, MapFn&& map, GroupOptions group = {}) {
+    if constexpr (!std::totally_ordered<V>) {
+      if (group.sort_values) throw Error("group_by_key: sort_values needs a value type with operator<");
+    }
+    using Sink = internal::GroupSink<K, V>;
+    internal::Spiller<K, V> spiller(scratch_factory());
+    const std::size_t buffer_limit = options_.memory.tables() / static_cast<std::size_t>(threads());
+    std::vector<Sink> sinks;
+    sinks.reserve(static_cast<std::size_t>(threads()));
+    for (int t = 0; t < threads(); ++t) sinks.emplace_back(rank(), ranks(), buffer_limit, group.sort_values, spiller);
+    drive(source, map, sinks, internal::pair_size<K, V>);
+    return GroupedResult<K, V>(finish(sinks, spiller, internal::pair_size<K, V>), group.sort_values);
+  }
+
+  /// Writes a progress line on rank 0 when verbose.
+  void progress(const std::string& line) const;
+
+ private:
+  [[nodiscard]] int threads() const noexcept { return options_.threads; }
+  std::function<std::shared_ptr<ScratchDir>()> scratch_factory() const;
+
+  // Combine tables per destination stay cache-resident: at most 4096 entries, and
+  // together within the staging share of the budget.
+  template <class K, class V>
+  std::size_t combine_entries() const {
+    const std::size_t per_table = options_.memory.staging() /
+                                  (static_cast<std::size_t>(ranks()) * static_cast<std::size_t>(threads()) * 4);
+    return std::clamp<std::size_t>(per_table / (2 * (sizeof(typename HashTable<K, V>::Slot) + 1)), 16, 4096);
+  }
+
+  /// The map phase with its shuffle: waves of up to `threads` batches mapped in parallel;
+  /// after each wave the ranks agree on failure and on whether to exchange (someone's
+  /// outbox passed the staging limit, or all sources are drained).
+  template <class Source, class MapFn, class Sink>
+  void drive(Source& source, MapFn& map, std::vector<Sink>& sinks, std::size_t record_size) {
+    using Batch = typename Source::Batch;
+    stats_ = {};
+    bool more_here = true;
+    std::vector<Batch> wave;
+    std::vector<std::exception_ptr> failures(sinks.size());
+    const auto started = std::chrono::steady_clock::now();
+    auto last_report = started;
+    for (;;) {
+      agreed(comm_, [&] {
+        wave.clear();
+        while (more_here && wave.size() < sinks.size()) {
+          std::optional<Batch> b = source.next();
+          if (b) wave.push_back(std::move(*b));
+          else more_here = false;
+        }
+        const int n = static_cast<int>(wave.size());
+#pragma omp parallel for num_threads(threads()) schedule(static, 1) if (n > 1)
+        for (int i = 0; i < n; ++i) {
+          const auto t = static_cast<std::size_t>(omp_get_thread_num());
+          try {
+            map(std::as_const(wave[static_cast<std::size_t>(i)]), sinks[t]);
+          } catch (...) {
+            failures[t] = std::current_exception();
+          }
+        }
+        for (auto& f : failures) {
+          if (f) std::rethrow_exception(std::exchange(f, nullptr));
+        }
+        stats_.batches += wave.size();
+      });
+      std::size_t pending = 0;
+      for (auto& s : sinks) pending += s.outbox().pending();
+      std::int64_t flags[2] = {pending > options_.memory.staging() ? 1 : 0, more_here ? 1 : 0};
+      comm_.allreduce(std::span<std::int64_t>(flags, 2), ReduceOp::max);
+      const bool drained = flags[1] == 0;
+      if (drained) {
+        for (auto& s : sinks) s.flush_all();
+      }
+      if (flags[0] != 0 || drained) shuffle(sinks, record_size);
+      if (drained) break;
+      if (options_.verbose && std::chrono::steady_clock::now() - last_report > std::chrono::seconds(2)) {
+        last_report = std::chrono::steady_clock::now();
+        progress("map: " + std::to_string(stats_.batches) + " batches on rank 0, " +
+                 std::to_string(stats_.exchanges) + " exchanges, peak RSS " + format_bytes(peak_rss_bytes()));
+      }
+    }
+  }
+
+  template <class Sink>
+  void shuffle(std::vector<Sink>& sinks, std::size_t record_size) {
+    std::vector<Outbox> outboxes;
+    outboxes.reserve(sinks.size());
+    for (auto& s : sinks) outboxes.push_back(std::move(s.outbox()));
+    const ExchangeStats ex = exchange(comm_, outboxes, record_size, options_.memory.round(),
+                                      [&](std::span<const std::byte> bytes) { sinks.front().absorb(bytes); });
+    for (std::size_t t = 0; t < sinks.size(); ++t) sinks[t].outbox() = std::move(outboxes[t]);
+    ++stats_.exchanges;
+    stats_.rounds += ex.rounds;
+    stats_.bytes_sent += ex.bytes_sent;
+  }
+
+  /// Folds the threads' state into thread 0's and returns it as sorted runs.
+  template <class Sink, class K, class V>
+  internal::SortedRuns<K, V> finish(std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller, std::size_t record_size) {
+    std::optional<internal::SortedRuns<K, V>> runs;
+    agreed(comm_, [&] {
+      for (std::size_t t = 1; t < sinks.size(); ++t) sinks.front().merge_from(sinks[t]);
+      auto memory = sinks.front().take_sorted();
+      stats_.spilled_runs = spiller.runs();
+      const std::size_t read_buffer =
+          std::clamp<std::size_t>(options_.memory.tables() / (spiller.runs() + 1) / 4, record_size, 1 << 20);
+      runs = spiller.finish(std::move(memory), read_buffer);
+    });
+    return std::move(*runs);
+  }
+
+  Communicator& comm_;
+  EngineOptions options_;
+  EngineStats stats_;
+};
+
+}  // namespace pearl

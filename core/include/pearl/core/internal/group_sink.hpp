@@ -1,0 +1,83 @@
+// pearl/core/internal/group_sink.hpp — one map thread's side of group_by_key.
+//
+// Every pair is kept (no combining): pairs this rank owns go to the thread's buffer,
+// others to the outbox. The buffer's memory is reserved once at its limit (pages are
+// only touched as it fills, so it costs no more than it holds) and, when full, is
+// sorted and spilled to scratch.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <vector>
+
+#include "pearl/core/internal/spiller.hpp"
+#include "pearl/core/shuffle.hpp"
+
+namespace pearl::internal {
+
+template <class K, class V>
+class GroupSink {
+ public:
+  GroupSink(int rank, int ranks, std::size_t buffer_limit, bool sort_values, Spiller<K, V>& spiller)
+      : rank_(rank), ranks_(ranks), capacity_(std::max<std::size_t>(1, buffer_limit / sizeof(std::pair<K, V>))),
+        sort_values_(sort_values), spiller_(spiller), outbox_(ranks) {}
+
+  void operator()(const K& key, const V& value) {
+    const int dest = ranks_ == 1 ? rank_ : partition_of(KeyHash<K>{}(key), ranks_);
+    if (dest == rank_) {
+      keep(key, value);
+      return;
+    }
+    constexpr std::size_t rec = pair_size<K, V>;
+    auto& out = outbox_.to(dest);
+    const std::size_t off = out.size();
+    out.resize(off + rec);
+    write_pair(out.data() + off, key, value);
+  }
+
+  void absorb(std::span<const std::byte> bytes) {
+    constexpr std::size_t rec = pair_size<K, V>;
+    for (std::size_t off = 0; off < bytes.size(); off += rec) {
+      const auto [k, v] = read_pair<K, V>(bytes.data() + off);
+      keep(k, v);
+    }
+  }
+
+  void merge_from(GroupSink& other) {
+    for (const auto& [k, v] : other.pairs_) keep(k, v);
+    std::vector<std::pair<K, V>>().swap(other.pairs_);
+  }
+
+  std::vector<std::pair<K, V>> take_sorted() {
+    sort(pairs_);
+    return std::move(pairs_);
+  }
+  Outbox& outbox() noexcept { return outbox_; }
+  [[nodiscard]] std::size_t table_bytes() const noexcept { return pairs_.capacity() * sizeof(std::pair<K, V>); }
+  void flush_all() {}
+
+ private:
+  void keep(const K& key, const V& value) {
+    if (pairs_.capacity() == 0) pairs_.reserve(capacity_);
+    if (pairs_.size() == capacity_) {
+      sort(pairs_);
+      spiller_.spill(pairs_, "group");
+      pairs_.reserve(capacity_);
+    }
+    pairs_.emplace_back(key, value);
+  }
+  void sort(std::vector<std::pair<K, V>>& v) const {
+    if (sort_values_) std::sort(v.begin(), v.end(), KeyValueLess<K, V>{});
+    else std::stable_sort(v.begin(), v.end(), KeyLess<K, V>{});
+  }
+
+  int rank_;
+  int ranks_;
+  std::size_t capacity_;
+  bool sort_values_;
+  Spiller<K, V>& spiller_;
+  std::vector<std::pair<K, V>> pairs_;
+  Outbox outbox_;
+};
+
+}  // namespace pearl::internal

@@ -1,0 +1,57 @@
+// pearl/core/internal/spiller.hpp — writes sorted runs of pairs to scratch (thread-safe).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "pearl/core/results.hpp"
+#include "pearl/core/scratch.hpp"
+
+namespace pearl::internal {
+
+template <class K, class V>
+class Spiller {
+ public:
+  /// `make_scratch` creates the scratch directory on first use: runs that never spill
+  /// never touch the disk.
+  explicit Spiller(std::function<std::shared_ptr<ScratchDir>()> make_scratch)
+      : make_scratch_(std::move(make_scratch)) {}
+
+  /// Writes `sorted` as one run and empties it.
+  void spill(std::vector<std::pair<K, V>>& sorted, const char* stem) {
+    if (sorted.empty()) return;
+    std::filesystem::path file;
+    {
+      const std::lock_guard lock(mutex_);
+      if (!scratch_) scratch_ = make_scratch_();
+      file = scratch_->new_file(stem);
+      files_.push_back(file);
+    }
+    constexpr std::size_t rec = pair_size<K, V>;
+    RunWriter w(file, rec);
+    std::byte buf[rec];
+    for (const auto& [k, v] : sorted) {
+      write_pair(buf, k, v);
+      w.append(std::span<const std::byte>(buf, rec));
+    }
+    w.close();
+    std::vector<std::pair<K, V>>().swap(sorted);
+  }
+
+  SortedRuns<K, V> finish(std::vector<std::pair<K, V>> memory, std::size_t read_buffer) {
+    return SortedRuns<K, V>{std::move(memory), std::move(files_), std::move(scratch_), read_buffer};
+  }
+  [[nodiscard]] std::size_t runs() const noexcept { return files_.size(); }
+
+ private:
+  std::function<std::shared_ptr<ScratchDir>()> make_scratch_;
+  std::mutex mutex_;
+  std::shared_ptr<ScratchDir> scratch_;
+  std::vector<std::filesystem::path> files_;
+};
+
+}  // namespace pearl::internal

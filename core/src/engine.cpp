@@ -1,0 +1,24 @@
+#include "pearl/core/engine.hpp"
+
+#include <cstdio>
+
+namespace pearl {
+
+Engine::Engine(Communicator& comm, EngineOptions options) : comm_(comm), options_(std::move(options)) {
+  if (options_.threads < 1) throw InputError("--threads must be at least 1");
+  if (options_.memory.total < (std::size_t{1} << 20)) {
+    throw InputError("--memory " + format_bytes(options_.memory.total) + " is too small: give at least 1MiB per rank");
+  }
+}
+
+std::function<std::shared_ptr<ScratchDir>()> Engine::scratch_factory() const {
+  return [parent = options_.scratch, rank = comm_.rank()] {
+    return std::make_shared<ScratchDir>(parent, "rank" + std::to_string(rank));
+  };
+}
+
+void Engine::progress(const std::string& line) const {
+  if (options_.verbose && comm_.rank() == 0) std::fprintf(stderr, "pearl: %s\n", line.c_str());
+}
+
+}  // namespace pearl

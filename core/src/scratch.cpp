@@ -1,0 +1,109 @@
+#include "pearl/core/scratch.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <system_error>
+
+#include "pearl/core/error.hpp"
+
+namespace pearl {
+namespace fs = std::filesystem;
+
+namespace {
+std::string errno_text() { return std::strerror(errno); }
+}  // namespace
+
+fs::path ScratchDir::default_parent() {
+  const char* tmp = std::getenv("TMPDIR");
+  return (tmp != nullptr && *tmp != '\0') ? fs::path(tmp) : fs::path("/tmp");
+}
+
+ScratchDir::ScratchDir(const fs::path& parent, const std::string& tag) {
+  const fs::path base = parent.empty() ? default_parent() : parent;
+  std::error_code ec;
+  if (!fs::is_directory(base, ec)) {
+    throw InputError("scratch directory '" + base.string() + "' does not exist (set --scratch or $TMPDIR)");
+  }
+  std::string templ = (base / ("pearl-" + tag + "-XXXXXX")).string();
+  if (::mkdtemp(templ.data()) == nullptr) {  // mkdtemp creates it 0700
+    throw InputError("cannot create a scratch directory in '" + base.string() + "': " + errno_text());
+  }
+  path_ = templ;
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;  // never throw from a destructor; a leftover is reported nowhere
+  fs::remove_all(path_, ec);
+}
+
+fs::path ScratchDir::new_file(const std::string& stem) {
+  return path_ / (stem + "-" + std::to_string(counter_++) + ".run");
+}
+
+RunWriter::RunWriter(fs::path file, std::size_t record_size, std::size_t buffer_bytes)
+    : file_(std::move(file)), record_size_(record_size) {
+  fp_ = std::fopen(file_.c_str(), "wb");
+  if (fp_ == nullptr) throw Error("cannot create spill file '" + file_.string() + "': " + errno_text());
+  buffer_.resize(std::max(record_size_, buffer_bytes / record_size_ * record_size_));
+}
+
+RunWriter::~RunWriter() {
+  if (fp_ != nullptr) std::fclose(fp_);
+}
+
+void RunWriter::append(std::span<const std::byte> bytes) {
+  records_ += bytes.size() / record_size_;
+  while (!bytes.empty()) {
+    const std::size_t n = std::min(bytes.size(), buffer_.size() - used_);
+    std::memcpy(buffer_.data() + used_, bytes.data(), n);
+    used_ += n;
+    bytes = bytes.subspan(n);
+    if (used_ == buffer_.size()) flush();
+  }
+}
+
+void RunWriter::flush() {
+  if (used_ > 0 && std::fwrite(buffer_.data(), 1, used_, fp_) != used_) {
+    throw Error("cannot write spill file '" + file_.string() + "': " + errno_text() +
+                " (is the scratch file system full? see --scratch)");
+  }
+  used_ = 0;
+}
+
+void RunWriter::close() {
+  flush();
+  const bool failed = std::fclose(fp_) != 0;
+  fp_ = nullptr;
+  if (failed) throw Error("cannot close spill file '" + file_.string() + "': " + errno_text());
+  std::vector<std::byte>().swap(buffer_);
+}
+
+RunReader::RunReader(const fs::path& file, std::size_t record_size, std::size_t buffer_bytes)
+    : file_(file), record_size_(record_size) {
+  fp_ = std::fopen(file.c_str(), "rb");
+  if (fp_ == nullptr) throw Error("cannot open spill file '" + file.string() + "': " + errno_text());
+  buffer_.resize(std::max(record_size_, buffer_bytes / record_size_ * record_size_));
+  refill();
+}
+
+RunReader::~RunReader() {
+  if (fp_ != nullptr) std::fclose(fp_);
+}
+
+void RunReader::advance() {
+  pos_ += record_size_;
+  if (pos_ >= end_) refill();
+}
+
+void RunReader::refill() {
+  pos_ = 0;
+  end_ = std::fread(buffer_.data(), 1, buffer_.size(), fp_);
+  if (end_ % record_size_ != 0 || (end_ == 0 && std::ferror(fp_) != 0)) {
+    throw Error("spill file '" + file_.string() + "' is truncated or unreadable");
+  }
+}
+
+}  // namespace pearl

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Fails when core/ or jobs/ include MPI or HDF5 headers, or io/ includes MPI outside its
+# parallel-I/O unit: the public job API must stay free of both (docs/architecture.md).
+set -u
+root=${1:?usage: check_layering.sh PROJECT_ROOT}
+status=0
+hits=$(grep -rnE '#\s*include\s*[<"](mpi|hdf5|H5[A-Za-z]*)(\.h|\.hpp)?[>"]' "$root/core" "$root/jobs" 2>/dev/null)
+if [ -n "$hits" ]; then
+  echo "core/ and jobs/ must not include MPI or HDF5 headers:"; echo "$hits"; status=1
+fi
+if [ -d "$root/io" ]; then
+  hits=$(grep -rnE '#\s*include\s*[<"]mpi\.h[>"]' "$root/io" | grep -v '/parallel_' )
+  if [ -n "$hits" ]; then
+    echo "io/ may include <mpi.h> only in its parallel-I/O units (parallel_*):"; echo "$hits"; status=1
+  fi
+fi
+[ $status -eq 0 ] && echo "layering ok"
+exit $status

@@ -1,0 +1,258 @@
+// Engine tests: reduce_by_key and group_by_key against a plain std::map reference, on
+// 1–4 simulated ranks in-process and on the MPI world under mpirun, with 1 and 2 threads.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <tuple>
+
+#include "pearl/core/collectives.hpp"
+#include "pearl/core/engine.hpp"
+#include "test_world.hpp"
+
+namespace pearl {
+namespace {
+
+using pearl::testing::on_every_layout;
+
+EngineOptions options(int threads, std::size_t memory = std::size_t{64} << 20,
+                      const std::filesystem::path& scratch = {}) {
+  EngineOptions o;
+  o.memory.total = memory;
+  o.threads = threads;
+  o.scratch = scratch;
+  return o;
+}
+
+// Deterministic pseudo-random key of row i among `keys` keys.
+std::int64_t key_of(std::uint64_t i, std::uint64_t keys) { return static_cast<std::int64_t>(mix64(i) % keys); }
+std::int64_t value_of(std::uint64_t i) { return static_cast<std::int64_t>(mix64(i ^ 0xabcdefULL) % 1000); }
+
+template <class KeyFn>
+std::vector<std::pair<std::int64_t, std::int64_t>> reference_sums(std::uint64_t rows, KeyFn key) {
+  std::map<std::int64_t, std::int64_t> m;
+  for (std::uint64_t i = 0; i < rows; ++i) m[key(i)] += value_of(i);
+  return {m.begin(), m.end()};
+}
+
+template <class KeyFn>
+void expect_sums(std::uint64_t rows, KeyFn key, std::size_t memory = std::size_t{64} << 20) {
+  const auto expected = reference_sums(rows, key);
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE("threads: " + std::to_string(threads));
+    on_every_layout([&](Communicator& comm) {
+      Engine engine(comm, options(threads, memory));
+      RangeSource src(comm, rows, 4096);
+      const auto result = engine.reduce_by_key<std::int64_t, std::int64_t>(
+          src, [&](RowRange r, auto& emit) { for (auto i = r.begin; i < r.end; ++i) emit(key(i), value_of(i)); },
+          std::plus<>{});
+      const auto all = result.gather(comm);
+      EXPECT_EQ(all, expected) << "rank " << comm.rank() << " of " << comm.size();
+    });
+  }
+}
+
+TEST(Engine, EmptyInput) {
+  expect_sums(0, [](std::uint64_t) { return std::int64_t{0}; });
+}
+
+TEST(Engine, OneKey) {
+  expect_sums(50'000, [](std::uint64_t) { return std::int64_t{7}; });
+}
+
+TEST(Engine, FewKeys) {
+  expect_sums(100'000, [](std::uint64_t i) { return key_of(i, 1000); });
+}
+
+TEST(Engine, AllDistinctKeys) {
+  expect_sums(100'000, [](std::uint64_t i) { return static_cast<std::int64_t>(mix64(i)); });
+}
+
+TEST(Engine, SkewedKeysOneKeyHas90Percent) {
+  expect_sums(100'000, [](std::uint64_t i) { return mix64(i) % 10 != 0 ? std::int64_t{42} : key_of(i, 50'000); });
+}
+
+TEST(Engine, TupleAndStringKeysWithStructValues) {
+  using Key = std::tuple<std::uint32_t, FixedString<8>>;
+  struct Agg {
+    std::int64_t n;
+    double max;
+  };
+  const char* diseases[] = {"A90", "B08.4", "J11"};
+  const std::uint64_t rows = 30'000;
+  std::map<Key, std::pair<std::int64_t, double>> ref;
+  const auto key = [&](std::uint64_t i) { return Key{static_cast<std::uint32_t>(440100 + 100 * (i % 21)), FixedString<8>(diseases[i % 3])}; };
+  const auto val = [](std::uint64_t i) { return static_cast<double>(mix64(i) % 10'000) / 8.0; };
+  for (std::uint64_t i = 0; i < rows; ++i) {
+    auto& [n, mx] = ref[key(i)];
+    mx = n == 0 ? val(i) : std::max(mx, val(i));
+    ++n;
+  }
+  on_every_layout([&](Communicator& comm) {
+    Engine engine(comm, options(2));
+    RangeSource src(comm, rows, 1000);
+    const auto all = engine
+                         .reduce_by_key<Key, Agg>(
+                             src,
+                             [&](RowRange r, auto& emit) {
+                               for (auto i = r.begin; i < r.end; ++i) emit(key(i), Agg{1, val(i)});
+                             },
+                             [](const Agg& a, const Agg& b) { return Agg{a.n + b.n, std::max(a.max, b.max)}; })
+                         .gather(comm);
+    ASSERT_EQ(all.size(), ref.size());
+    auto it = ref.begin();
+    for (const auto& [k, v] : all) {
+      EXPECT_EQ(k, it->first);
+      EXPECT_EQ(v.n, it->second.first);
+      EXPECT_EQ(v.max, it->second.second);
+      ++it;
+    }
+  });
+}
+
+// Values of every key, sorted, through group_by_key; compared as (key, count, sum of
+// value × position) so the test also checks the value order.
+TEST(Engine, GroupByKeyDeliversSortedValues) {
+  const std::uint64_t rows = 60'000;
+  std::map<std::int64_t, std::vector<std::int64_t>> ref;
+  for (std::uint64_t i = 0; i < rows; ++i) ref[key_of(i, 3000)].push_back(value_of(i));
+  std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> expected;
+  for (auto& [k, vs] : ref) {
+    std::sort(vs.begin(), vs.end());
+    std::int64_t weighted = 0;
+    for (std::size_t j = 0; j < vs.size(); ++j) weighted += vs[j] * static_cast<std::int64_t>(j + 1);
+    expected.emplace_back(k, static_cast<std::int64_t>(vs.size()), weighted);
+  }
+  for (int threads : {1, 2}) {
+    on_every_layout([&](Communicator& comm) {
+      Engine engine(comm, options(threads));
+      RangeSource src(comm, rows, 2048);
+      const auto groups = engine.group_by_key<std::int64_t, std::int64_t>(
+          src, [&](RowRange r, auto& emit) { for (auto i = r.begin; i < r.end; ++i) emit(key_of(i, 3000), value_of(i)); },
+          GroupOptions{.sort_values = true});
+      std::vector<std::pair<std::int64_t, std::pair<std::int64_t, std::int64_t>>> mine;
+      groups.for_each_group([&](std::int64_t k, std::span<const std::int64_t> vs) {
+        std::int64_t weighted = 0;
+        for (std::size_t j = 0; j < vs.size(); ++j) weighted += vs[j] * static_cast<std::int64_t>(j + 1);
+        mine.push_back({k, {static_cast<std::int64_t>(vs.size()), weighted}});
+      });
+      const auto all = internal::gather_sorted(comm, mine);
+      ASSERT_EQ(all.size(), expected.size());
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        EXPECT_EQ(all[i].first, std::get<0>(expected[i]));
+        EXPECT_EQ(all[i].second.first, std::get<1>(expected[i]));
+        EXPECT_EQ(all[i].second.second, std::get<2>(expected[i]));
+      }
+    });
+  }
+}
+
+// A fresh directory per test to hold the engine's scratch; checked empty afterwards.
+struct ScratchParent {
+  ScratchParent() : path(std::filesystem::temp_directory_path() / ("pearl-test-" + std::to_string(::getpid()))) {
+    std::filesystem::create_directories(path);
+  }
+  ~ScratchParent() { std::filesystem::remove_all(path); }
+  [[nodiscard]] bool empty() const { return std::filesystem::is_empty(path); }
+  std::filesystem::path path;
+};
+
+TEST(Engine, SpillsPastTheBudgetAndCleansScratch) {
+  // 400k distinct pairs of 16 bytes = 6.4 MB shuffled; budget 1 MiB per rank (>= 5x).
+  const std::uint64_t rows = 400'000;
+  const auto key = [](std::uint64_t i) { return static_cast<std::int64_t>(mix64(i) % 300'000); };
+  const auto expected = reference_sums(rows, key);
+  ScratchParent scratch;
+  for (int threads : {1, 2}) {
+    on_every_layout([&](Communicator& comm) {
+      Engine engine(comm, options(threads, std::size_t{1} << 20, scratch.path));
+      RangeSource src(comm, rows, 4096);
+      std::vector<std::pair<std::int64_t, std::int64_t>> all;
+      {
+        const auto result = engine.reduce_by_key<std::int64_t, std::int64_t>(
+            src, [&](RowRange r, auto& emit) { for (auto i = r.begin; i < r.end; ++i) emit(key(i), value_of(i)); },
+            std::plus<>{});
+        const std::int64_t spilled = allreduce_sum(comm, static_cast<std::int64_t>(result.spilled_runs()));
+        EXPECT_GT(spilled, 0) << "the budget should have forced a spill";
+        if (comm.size() > 1) EXPECT_GT(engine.last_stats().rounds, 1U) << "the shuffle should have taken several rounds";
+        all = result.gather(comm);
+      }
+      EXPECT_EQ(all, expected);
+    });
+    EXPECT_TRUE(scratch.empty()) << "scratch left behind in " << scratch.path;
+  }
+}
+
+TEST(Engine, GroupByKeySpillsAndCleansScratch) {
+  const std::uint64_t rows = 300'000;  // 4.8 MB of pairs against a 1 MiB budget
+  ScratchParent scratch;
+  std::map<std::int64_t, std::int64_t> ref_min;
+  for (std::uint64_t i = 0; i < rows; ++i) {
+    const auto k = key_of(i, 20'000);
+    const auto it = ref_min.find(k);
+    if (it == ref_min.end() || value_of(i) < it->second) ref_min[k] = value_of(i);
+  }
+  const std::vector<std::pair<std::int64_t, std::int64_t>> expected(ref_min.begin(), ref_min.end());
+  on_every_layout([&](Communicator& comm) {
+    Engine engine(comm, options(1, std::size_t{1} << 20, scratch.path));
+    RangeSource src(comm, rows, 4096);
+    std::vector<std::pair<std::int64_t, std::int64_t>> mins;
+    {
+      const auto groups = engine.group_by_key<std::int64_t, std::int64_t>(
+          src, [&](RowRange r, auto& emit) { for (auto i = r.begin; i < r.end; ++i) emit(key_of(i, 20'000), value_of(i)); },
+          GroupOptions{.sort_values = true});
+      EXPECT_GT(allreduce_sum(comm, static_cast<std::int64_t>(groups.spilled_runs())), 0);
+      groups.for_each_group([&](std::int64_t k, std::span<const std::int64_t> vs) {
+        EXPECT_TRUE(std::is_sorted(vs.begin(), vs.end()));
+        mins.emplace_back(k, vs.front());
+      });
+    }
+    EXPECT_EQ(internal::gather_sorted(comm, mins), expected);
+  });
+  EXPECT_TRUE(scratch.empty());
+}
+
+TEST(Engine, ARankThatThrowsStopsEveryRankWithItsMessage) {
+  ScratchParent scratch;
+  on_every_layout([&](Communicator& comm) {
+    const int bad = comm.size() - 1;
+    Engine engine(comm, options(2, std::size_t{1} << 20, scratch.path));
+    RangeSource src(comm, 200'000, 1024);
+    try {
+      (void)engine.reduce_by_key<std::int64_t, std::int64_t>(
+          src,
+          [&](RowRange r, auto& emit) {
+            if (comm.rank() == bad && r.begin > 50'000) throw InputError("shard 7: bad row");
+            for (auto i = r.begin; i < r.end; ++i) emit(static_cast<std::int64_t>(mix64(i)), 1);
+          },
+          std::plus<>{});
+      ADD_FAILURE() << "rank " << comm.rank() << " did not see the failure";
+    } catch (const RemoteError& e) {
+      EXPECT_NE(comm.rank(), bad);
+      EXPECT_EQ(e.failed_rank(), bad);
+      EXPECT_EQ(std::string(e.what()), "shard 7: bad row");
+      EXPECT_EQ(e.exit_code(), ExitCode::usage_or_input);
+    } catch (const InputError& e) {
+      EXPECT_EQ(comm.rank(), bad);
+    }
+  });
+  EXPECT_TRUE(scratch.empty());
+}
+
+TEST(Collectives, SumsMatricesAndBroadcastsTables) {
+  on_every_layout([](Communicator& comm) {
+    Eigen::MatrixXd m = Eigen::MatrixXd::Constant(2, 3, comm.rank() + 1.0);
+    allreduce_sum(comm, m);
+    const double n = comm.size();
+    EXPECT_EQ(m(1, 2), n * (n + 1) / 2);
+    std::vector<std::pair<std::uint32_t, double>> table;
+    if (comm.rank() == 0) table = {{440100, 1.5}, {440300, 2.5}};
+    const auto got = broadcast_table(comm, table, 0);
+    ASSERT_EQ(got.size(), 2U);
+    EXPECT_EQ(got[1].first, 440300U);
+    EXPECT_EQ(allreduce_max(comm, comm.rank()), comm.size() - 1);
+  });
+}
+
+}  // namespace
+}  // namespace pearl
