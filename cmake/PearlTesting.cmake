@@ -6,8 +6,7 @@
 # Every registration gets a timeout, so a hang fails the test instead of the CI run.
 include_guard(GLOBAL)
 
-execute_process(COMMAND ${MPIEXEC_EXECUTABLE} --version OUTPUT_VARIABLE _pearl_mpiexec_version ERROR_QUIET)
-if(_pearl_mpiexec_version MATCHES "Open MPI|OpenRTE")
+if(PEARL_MPI_FLAVOUR STREQUAL "openmpi")
   # Open MPI refuses more ranks than cores, and running as root, unless told; MPICH allows both.
   set(PEARL_MPIEXEC_FLAGS --oversubscribe)
   set(PEARL_MPI_TEST_ENV OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1)

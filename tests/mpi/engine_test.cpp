@@ -174,7 +174,9 @@ TEST(Engine, SpillsPastTheBudgetAndCleansScratch) {
             std::plus<>{});
         const std::int64_t spilled = allreduce_sum(comm, static_cast<std::int64_t>(result.spilled_runs()));
         EXPECT_GT(spilled, 0) << "the budget should have forced a spill";
-        if (comm.size() > 1) EXPECT_GT(engine.last_stats().rounds, 1U) << "the shuffle should have taken several rounds";
+        if (comm.size() > 1) {
+          EXPECT_GT(engine.last_stats().rounds, 1U) << "the shuffle should have taken several rounds";
+        }
         all = result.gather(comm);
       }
       EXPECT_EQ(all, expected);

@@ -1,0 +1,135 @@
+// pearl/core/table.hpp — tables as a job sees them: typed columns in batches.
+//
+// Readers (pearl::io) deliver a table as `TableBatch`es: a bounded number of rows with
+// one contiguous array per requested column, already converted to the contract type.
+// Jobs build results as `OutputTable`s: named, typed columns appended row by row (in
+// key order), which the runner writes. No HDF5 or MPI appears here.
+//
+//   void map(const pearl::TableBatch& b, auto& emit) {
+//     auto region = b.column<std::uint32_t>("region_code");
+//     auto age = b.column<std::uint8_t>("age_years");
+//     for (std::size_t i = 0; i < b.rows(); ++i) emit(region[i], age[i]);
+//   }
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "pearl/core/error.hpp"
+
+namespace pearl {
+
+/// The element types a column may have (the contract's types).
+enum class DType : std::uint8_t { u8, u16, u32, u64, i8, i16, i32, i64, f32, f64, str };
+
+/// "uint32", "float64", "string", ...
+std::string_view dtype_name(DType t) noexcept;
+/// Parses dtype_name's names; throws InputError otherwise.
+DType parse_dtype(std::string_view name);
+
+template <class T> constexpr DType dtype_of();
+template <> constexpr DType dtype_of<std::uint8_t>() { return DType::u8; }
+template <> constexpr DType dtype_of<std::uint16_t>() { return DType::u16; }
+template <> constexpr DType dtype_of<std::uint32_t>() { return DType::u32; }
+template <> constexpr DType dtype_of<std::uint64_t>() { return DType::u64; }
+template <> constexpr DType dtype_of<std::int8_t>() { return DType::i8; }
+template <> constexpr DType dtype_of<std::int16_t>() { return DType::i16; }
+template <> constexpr DType dtype_of<std::int32_t>() { return DType::i32; }
+template <> constexpr DType dtype_of<std::int64_t>() { return DType::i64; }
+template <> constexpr DType dtype_of<float>() { return DType::f32; }
+template <> constexpr DType dtype_of<double>() { return DType::f64; }
+template <> constexpr DType dtype_of<std::string>() { return DType::str; }
+
+struct ColumnSpec {
+  std::string name;
+  DType type;
+  friend bool operator==(const ColumnSpec&, const ColumnSpec&) = default;
+};
+
+/// One column's values: a vector of the column's element type.
+using ColumnData = std::variant<std::vector<std::uint8_t>, std::vector<std::uint16_t>, std::vector<std::uint32_t>,
+                                std::vector<std::uint64_t>, std::vector<std::int8_t>, std::vector<std::int16_t>,
+                                std::vector<std::int32_t>, std::vector<std::int64_t>, std::vector<float>,
+                                std::vector<double>, std::vector<std::string>>;
+
+/// An empty ColumnData holding the vector type of `t`.
+ColumnData make_column(DType t);
+std::size_t column_size(const ColumnData& c) noexcept;
+
+/// Rows [first_row, first_row + rows()) of a table (row numbers global over all shards,
+/// in shard order), with the columns that were asked for.
+class TableBatch {
+ public:
+  TableBatch() = default;
+  TableBatch(std::string table, std::uint64_t first_row, std::vector<ColumnSpec> specs, std::vector<ColumnData> data);
+
+  [[nodiscard]] const std::string& table() const noexcept { return table_; }
+  [[nodiscard]] std::uint64_t first_row() const noexcept { return first_row_; }
+  [[nodiscard]] std::size_t rows() const noexcept { return rows_; }
+  [[nodiscard]] const std::vector<ColumnSpec>& specs() const noexcept { return specs_; }
+
+  /// The values of column `name` as T, which must be its contract type exactly.
+  template <class T>
+  [[nodiscard]] std::span<const T> column(std::string_view name) const {
+    const std::size_t i = index_of(name);
+    const auto* v = std::get_if<std::vector<T>>(&data_[i]);
+    if (v == nullptr) {
+      throw Error("table '" + table_ + "': column '" + std::string(name) + "' is " +
+                  std::string(dtype_name(specs_[i].type)) + ", not " + std::string(dtype_name(dtype_of<T>())));
+    }
+    return *v;
+  }
+  [[nodiscard]] const ColumnData& data(std::size_t i) const { return data_.at(i); }
+  [[nodiscard]] std::size_t index_of(std::string_view name) const;
+
+ private:
+  std::string table_;
+  std::uint64_t first_row_ = 0;
+  std::size_t rows_ = 0;
+  std::vector<ColumnSpec> specs_;
+  std::vector<ColumnData> data_;
+};
+
+/// A result table under construction: columns declared up front, rows appended in
+/// key order. Each rank builds its part; the runner writes all parts in rank order.
+class OutputTable {
+ public:
+  OutputTable(std::string name, std::vector<ColumnSpec> specs);
+
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] const std::vector<ColumnSpec>& specs() const noexcept { return specs_; }
+  [[nodiscard]] std::size_t rows() const noexcept { return column_size(data_.front()); }
+  [[nodiscard]] const ColumnData& data(std::size_t i) const { return data_.at(i); }
+  ColumnData& data(std::size_t i) { return data_.at(i); }
+
+  /// The column `i` as a vector of T (its declared type) to append to.
+  template <class T>
+  std::vector<T>& column(std::size_t i) {
+    auto* v = std::get_if<std::vector<T>>(&data_.at(i));
+    if (v == nullptr) throw Error("output table '" + name_ + "': column " + specs_[i].name + " has another type");
+    return *v;
+  }
+
+  /// Appends one row; `values` must match the declared columns in order and type.
+  template <class... Ts>
+  void append(const Ts&... values) {
+    if (sizeof...(Ts) != specs_.size()) throw Error("output table '" + name_ + "': row has the wrong number of values");
+    std::size_t i = 0;
+    (column<std::conditional_t<std::is_convertible_v<Ts, std::string_view> && !std::is_arithmetic_v<Ts>, std::string, Ts>>(i++)
+         .push_back(values),
+     ...);
+  }
+
+ private:
+  std::string name_;
+  std::vector<ColumnSpec> specs_;
+  std::vector<ColumnData> data_;
+};
+
+}  // namespace pearl
