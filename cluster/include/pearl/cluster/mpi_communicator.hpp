@@ -30,6 +30,7 @@ class MpiCommunicator final : public Communicator {
                  std::vector<std::byte>& recv, std::vector<std::size_t>& recv_counts) override;
 
   [[nodiscard]] MPI_Comm native() const noexcept { return comm_; }
+  [[nodiscard]] const void* mpi_comm() const noexcept override { return &comm_; }
 
  private:
   void check(int code, const char* call) const;

@@ -48,6 +48,11 @@ class Communicator {
   /// Each count must fit in an int (the engine bounds rounds far below that).
   virtual void alltoallv(std::span<const std::byte> send, std::span<const std::size_t> send_counts,
                          std::vector<std::byte>& recv, std::vector<std::size_t>& recv_counts) = 0;
+
+  /// The address of the underlying MPI_Comm, or nullptr when the group is not MPI
+  /// (simulated ranks). Only io's parallel-I/O units use it, to hand MPI-IO the group;
+  /// job code never needs it.
+  [[nodiscard]] virtual const void* mpi_comm() const noexcept { return nullptr; }
 };
 
 }  // namespace pearl
