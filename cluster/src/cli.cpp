@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <cstdio>
 #include <exception>
 #include <fstream>
 #include <iomanip>
@@ -177,8 +178,13 @@ int run_job(const std::vector<std::string>& args, Communicator& comm, std::ostre
                   " per rank");
   job->run(ctx);
   agree_on_failure(comm, nullptr);  // success only if every rank got here
+  std::int64_t peak = static_cast<std::int64_t>(peak_rss_bytes());
+  comm.allreduce(std::span<std::int64_t>(&peak, 1), ReduceOp::max);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  engine.progress("done in " + std::to_string(seconds) + " s, peak RSS on rank 0 " + format_bytes(peak_rss_bytes()));
+  char took[32];
+  std::snprintf(took, sizeof took, "%.2f", seconds);
+  engine.progress(std::string("done in ") + took + " s; peak RSS (max over ranks) " +
+                  format_bytes(static_cast<std::size_t>(peak)) + " = " + std::to_string(peak) + " bytes");
   return 0;
 }
 

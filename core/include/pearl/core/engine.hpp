@@ -200,6 +200,9 @@ class Engine {
           std::clamp<std::size_t>(options_.memory.tables() / (spiller.runs() + 1) / 4, record_size, 1 << 20);
       runs = spiller.finish(std::move(memory), read_buffer);
     });
+    progress("shuffle done: " + std::to_string(stats_.batches) + " batches, " + std::to_string(stats_.exchanges) +
+             " exchanges in " + std::to_string(stats_.rounds) + " rounds, " + format_bytes(stats_.bytes_sent) +
+             " sent, " + std::to_string(stats_.spilled_runs) + " runs spilled (rank 0)");
     return std::move(*runs);
   }
 
