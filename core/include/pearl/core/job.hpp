@@ -33,10 +33,19 @@
 
 #include "pearl/core/communicator.hpp"
 #include "pearl/core/engine.hpp"
+#include "pearl/core/table.hpp"
+#include "pearl/core/table_input.hpp"
 
 namespace pearl {
 
 namespace po = boost::program_options;
+
+/// An input table a job reads: `--input NAME=GLOB[:/path]`.
+struct InputDecl {
+  std::string name;
+  bool required = true;
+  std::string description;
+};
 
 /// What a job declares before it runs.
 class JobSpec {
@@ -46,23 +55,60 @@ class JobSpec {
   po::options_description& options() noexcept { return options_; }
   [[nodiscard]] const po::options_description& options() const noexcept { return options_; }
 
+  /// Declares an input table; a required one missing from the command line is a usage
+  /// error before any work starts.
+  void input(std::string name, std::string description, bool required = true) {
+    inputs_.push_back({std::move(name), required, std::move(description)});
+  }
+  [[nodiscard]] const std::vector<InputDecl>& inputs() const noexcept { return inputs_; }
+  /// Whether the job writes an output file (`--output FILE`, required then).
+  void writes_output(bool yes = true) noexcept { writes_output_ = yes; }
+  [[nodiscard]] bool has_output() const noexcept { return writes_output_; }
+
  private:
   po::options_description options_;
+  std::vector<InputDecl> inputs_;
+  bool writes_output_ = false;
 };
 
-/// What a running job sees: the engine, the group of ranks, and where to report.
+/// What a running job sees: the engine, its inputs, where results go.
 class JobContext {
  public:
-  JobContext(Engine& engine, std::ostream& out) : engine_(engine), out_(out) {}
+  JobContext(Engine& engine, std::ostream& out, InputProvider* inputs = nullptr)
+      : engine_(engine), out_(out), inputs_(inputs) {}
   Engine& engine() noexcept { return engine_; }
   Communicator& comm() noexcept { return engine_.comm(); }
   /// Human-readable results and summaries. Only rank 0's text is shown.
   std::ostream& out() noexcept { return out_; }
   [[nodiscard]] bool is_root() const noexcept { return engine_.rank() == 0; }
 
+  /// Whether the input table was given on the command line.
+  [[nodiscard]] bool has_input(const std::string& table) const { return inputs_ != nullptr && inputs_->has(table); }
+  /// The stored columns of an input table, with their natural contract types.
+  [[nodiscard]] std::vector<ColumnSpec> input_columns(const std::string& table) const {
+    return provider().columns(table);
+  }
+  /// Collective: this rank's batches of an input table, with only `columns` read.
+  TableInput input(const std::string& table, const std::vector<ColumnSpec>& columns) {
+    return provider().open(table, columns);
+  }
+
+  /// Hands this rank's part of an output table to the runner, which writes every
+  /// rank's part, in rank order, to the output file. Parts must be in key order and
+  /// rank r's keys must precede rank r+1's (e.g. build them from a gathered result on
+  /// rank 0, or from a range-partitioned one).
+  void write(OutputTable part) { outputs_.push_back(std::move(part)); }
+  [[nodiscard]] std::vector<OutputTable>& outputs() noexcept { return outputs_; }
+
  private:
+  [[nodiscard]] InputProvider& provider() const {
+    if (inputs_ == nullptr) throw InputError("this job was run without input tables (--input NAME=GLOB)");
+    return *inputs_;
+  }
   Engine& engine_;
   std::ostream& out_;
+  InputProvider* inputs_;
+  std::vector<OutputTable> outputs_;
 };
 
 class Job {

@@ -1,0 +1,68 @@
+// pearl/core/table_input.hpp — a job's view of an input table, without HDF5.
+//
+// The runner knows where the `--input NAME=GLOB[:/path]` shards are and how to read
+// them (pearl::io); a job only asks for a table by name and the columns it needs, in the
+// contract types it wants, and gets this rank's rows as batches:
+//
+//   pearl::TableInput cases = ctx.input("cases", {{"region_code", pearl::DType::u32},
+//                                                 {"age_years", pearl::DType::u8}});
+//   auto counts = ctx.engine().reduce_by_key<std::uint32_t, std::int64_t>(
+//       cases, [](const pearl::TableBatch& b, auto& emit) { ... }, std::plus<>{});
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pearl/core/table.hpp"
+
+namespace pearl {
+
+/// Implemented by the io layer: yields this rank's batches of one table.
+class TableReaderBase {
+ public:
+  TableReaderBase() = default;
+  TableReaderBase(const TableReaderBase&) = delete;
+  TableReaderBase& operator=(const TableReaderBase&) = delete;
+  virtual ~TableReaderBase() = default;
+  virtual std::optional<TableBatch> next() = 0;
+};
+
+/// A batch source (see source.hpp) over one input table: one virtual call per batch,
+/// never per row.
+class TableInput {
+ public:
+  using Batch = TableBatch;
+  TableInput(std::unique_ptr<TableReaderBase> reader, std::uint64_t total_rows)
+      : reader_(std::move(reader)), total_rows_(total_rows) {}
+  std::optional<TableBatch> next() { return reader_->next(); }
+  /// Rows of the table over all shards and ranks.
+  [[nodiscard]] std::uint64_t total_rows() const noexcept { return total_rows_; }
+
+ private:
+  std::unique_ptr<TableReaderBase> reader_;
+  std::uint64_t total_rows_;
+};
+
+/// What a job may ask of its inputs; the runner provides it.
+class InputProvider {
+ public:
+  InputProvider() = default;
+  InputProvider(const InputProvider&) = delete;
+  InputProvider& operator=(const InputProvider&) = delete;
+  virtual ~InputProvider() = default;
+
+  /// Whether `--input NAME=...` was given.
+  [[nodiscard]] virtual bool has(const std::string& table) const = 0;
+  /// The table's columns with the contract type each stored column converts to
+  /// losslessly (its natural type: stored width and signedness, strings as str).
+  [[nodiscard]] virtual std::vector<ColumnSpec> columns(const std::string& table) const = 0;
+  /// Opens this rank's share of the table, reading only `columns` (converted to the types
+  /// given). Collective. Throws InputError naming the file, table and column when a
+  /// column is missing or does not convert.
+  virtual TableInput open(const std::string& table, const std::vector<ColumnSpec>& columns) = 0;
+};
+
+}  // namespace pearl
