@@ -1,0 +1,151 @@
+// Private HDF5 helpers: describing types and storage, listing links, decoding strings.
+#include "h5util.hpp"
+
+#include <array>
+#include <cstring>
+
+namespace pearl::io::detail {
+
+namespace {
+std::string class_name(H5T_class_t c) {
+  switch (c) {
+    case H5T_TIME: return "time";
+    case H5T_BITFIELD: return "bitfield";
+    case H5T_OPAQUE: return "opaque";
+    case H5T_COMPOUND: return "compound";
+    case H5T_REFERENCE: return "reference";
+    case H5T_ENUM: return "enum";
+    case H5T_VLEN: return "variable-length sequence";
+    case H5T_ARRAY: return "array";
+    default: return "unsupported type";
+  }
+}
+
+herr_t collect_name(hid_t /*group*/, const char* name, const H5L_info_t* /*info*/, void* out) {
+  static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+  return 0;
+}
+}  // namespace
+
+StoredType describe_type(hid_t type) {
+  StoredType s;
+  const H5T_class_t c = H5Tget_class(type);
+  switch (c) {
+    case H5T_INTEGER:
+      s.cls = TypeClass::integer;
+      s.size = H5Tget_size(type);
+      s.is_signed = H5Tget_sign(type) == H5T_SGN_2;
+      s.big_endian = H5Tget_order(type) == H5T_ORDER_BE;
+      break;
+    case H5T_FLOAT:
+      s.cls = TypeClass::floating;
+      s.size = H5Tget_size(type);
+      s.is_signed = true;
+      s.big_endian = H5Tget_order(type) == H5T_ORDER_BE;
+      break;
+    case H5T_STRING: {
+      s.cls = TypeClass::string;
+      s.variable = H5Tis_variable_str(type) > 0;
+      s.size = s.variable ? 0 : H5Tget_size(type);
+      const H5T_str_t pad = H5Tget_strpad(type);
+      s.pad = pad == H5T_STR_SPACEPAD ? StringPad::space_padded
+              : pad == H5T_STR_NULLPAD ? StringPad::null_padded
+                                       : StringPad::null_terminated;
+      s.charset = H5Tget_cset(type) == H5T_CSET_UTF8 ? Charset::utf8 : Charset::ascii;
+      break;
+    }
+    default:
+      s.cls = TypeClass::other;
+      s.size = H5Tget_size(type);
+      s.other = class_name(c);
+      if (c == H5T_ENUM) s.other = "enum (e.g. NumPy bool)";
+      break;
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return s;
+}
+
+StorageInfo storage_of(hid_t dataset, const std::string& what) {
+  StorageInfo info;
+  const Handle dcpl = check(H5Dget_create_plist(dataset), what + ": cannot read the dataset's creation properties");
+  if (H5Pget_layout(dcpl.id()) == H5D_CHUNKED) {
+    std::array<hsize_t, H5S_MAX_RANK> dims{};
+    if (H5Pget_chunk(dcpl.id(), H5S_MAX_RANK, dims.data()) >= 1) info.chunk_rows = dims[0];
+  }
+  const int n = H5Pget_nfilters(dcpl.id());
+  for (int i = 0; i < n; ++i) {
+    unsigned flags = 0;
+    unsigned config = 0;
+    std::array<unsigned, 16> cd{};
+    std::size_t cd_n = cd.size();
+    std::array<char, 128> name{};
+    const H5Z_filter_t id = H5Pget_filter2(dcpl.id(), static_cast<unsigned>(i), &flags, &cd_n, cd.data(), name.size(),
+                                           name.data(), &config);
+    if (id < 0) fail(what + ": cannot read filter " + std::to_string(i));
+    Filter f;
+    f.id = static_cast<int>(id);
+    f.name = std::string(name.data(), strnlen(name.data(), name.size()));
+    f.params.assign(cd.begin(), cd.begin() + static_cast<std::ptrdiff_t>(std::min(cd_n, cd.size())));
+    f.available = H5Zfilter_avail(id) > 0;
+    info.filters.push_back(std::move(f));
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return info;
+}
+
+std::vector<std::string> list_links(hid_t group, const std::string& what) {
+  std::vector<std::string> names;
+  hsize_t idx = 0;
+  check_status(H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_name, &names),
+               what + ": cannot list the group's members", true);
+  return names;
+}
+
+bool path_exists(hid_t file, const std::string& path) {
+  if (path == "/") return true;
+  std::size_t pos = 1;
+  while (pos <= path.size()) {
+    std::size_t slash = path.find('/', pos);
+    if (slash == std::string::npos) slash = path.size();
+    const std::string prefix = path.substr(0, slash);
+    if (H5Lexists(file, prefix.c_str(), H5P_DEFAULT) <= 0) {
+      H5Eclear2(H5E_DEFAULT);
+      return false;
+    }
+    pos = slash + 1;
+  }
+  return true;
+}
+
+std::vector<hsize_t> dims_of(hid_t dataset, const std::string& what) {
+  const Handle space = check(H5Dget_space(dataset), what + ": cannot read the dataspace");
+  const int rank = H5Sget_simple_extent_ndims(space.id());
+  if (rank < 0) fail(what + ": cannot read the dataspace", true);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  if (rank > 0) check_status(H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr), what + ": cannot read the dimensions");
+  return dims;
+}
+
+Handle string_memory_type(hid_t file_type, const StoredType& stored, const std::string& what) {
+  if (stored.variable) {
+    Handle t = check(H5Tcopy(H5T_C_S1), what + ": cannot create a string type");
+    check_status(H5Tset_size(t.id(), H5T_VARIABLE), what + ": cannot create a string type");
+    // HDF5 does not convert between character sets: read in the stored one.
+    check_status(H5Tset_cset(t.id(), stored.charset == Charset::utf8 ? H5T_CSET_UTF8 : H5T_CSET_ASCII),
+                 what + ": cannot create a string type");
+    return t;
+  }
+  return check(H5Tcopy(file_type), what + ": cannot copy the string type");
+}
+
+std::string decode_fixed(const char* p, std::size_t size, StringPad pad) {
+  std::size_t n = size;
+  if (pad == StringPad::null_terminated) return std::string(p, strnlen(p, size));
+  while (n > 0 && p[n - 1] == '\0') --n;
+  if (pad == StringPad::space_padded) {
+    while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\0')) --n;
+  }
+  return std::string(p, n);
+}
+
+}  // namespace pearl::io::detail

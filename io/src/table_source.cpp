@@ -1,0 +1,94 @@
+// The table batch source: pieces → shards → chunk-aligned batches.
+#include "pearl/io/table_source.hpp"
+
+#include <algorithm>
+
+#include "pearl/io/table_reader.hpp"
+
+namespace pearl::io {
+
+TableSource::TableSource(Catalogue catalogue, std::vector<ColumnSpec> projection, int rank, int ranks,
+                         std::uint64_t batch_rows)
+    : TableSource(catalogue, std::move(projection), catalogue.pieces_for(rank, ranks), batch_rows) {}
+
+TableSource::TableSource(Catalogue catalogue, std::vector<ColumnSpec> projection, const Communicator& comm,
+                         std::uint64_t batch_rows)
+    : TableSource(std::move(catalogue), std::move(projection), comm.rank(), comm.size(), batch_rows) {}
+
+TableSource::TableSource(Catalogue catalogue, std::vector<ColumnSpec> projection, std::vector<Piece> pieces,
+                         std::uint64_t batch_rows)
+    : catalogue_(std::move(catalogue)), projection_(std::move(projection)), pieces_(std::move(pieces)),
+      batch_rows_(std::max<std::uint64_t>(1, batch_rows)) {
+  if (projection_.empty()) throw Error("input '" + catalogue_.name() + "': no columns to read");
+  for (const auto& p : pieces_) {
+    if (p.shard >= catalogue_.shards().size() || p.end > catalogue_.shards()[p.shard].rows || p.begin > p.end) {
+      throw Error("input '" + catalogue_.name() + "': a piece lies outside the catalogue's shards");
+    }
+  }
+  if (!pieces_.empty()) pos_ = pieces_.front().begin;
+}
+
+TableSource::TableSource(TableSource&&) noexcept = default;
+TableSource& TableSource::operator=(TableSource&&) noexcept = default;
+TableSource::~TableSource() = default;
+
+std::uint64_t TableSource::rows() const noexcept {
+  std::uint64_t n = 0;
+  for (const auto& p : pieces_) n += p.rows();
+  return n;
+}
+
+std::optional<TableBatch> TableSource::next() {
+  while (piece_ < pieces_.size()) {
+    const Piece& p = pieces_[piece_];
+    if (pos_ >= p.end) {
+      if (++piece_ < pieces_.size()) pos_ = pieces_[piece_].begin;
+      continue;
+    }
+    if (!reader_ || open_shard_ != p.shard) {
+      reader_.reset();  // one shard open at a time
+      const Shard& shard = catalogue_.shards()[p.shard];
+      auto reader = std::make_unique<TableReader>(shard.file, catalogue_.path());
+      reader->check(projection_);
+      if (reader->rows() != shard.rows) {
+        throw InputError(reader->info().where() + ": has " + std::to_string(reader->rows()) + " rows, but had " +
+                         std::to_string(shard.rows) + " when the inputs were catalogued (file changed during the run?)");
+      }
+      // Whole chunks per batch when a chunk fits the batch; otherwise the batch size as is.
+      const std::uint64_t chunk = reader->chunk_rows(projection_);
+      step_ = chunk > 0 && chunk <= batch_rows_ ? batch_rows_ - batch_rows_ % chunk : batch_rows_;
+      reader_ = std::move(reader);
+      open_shard_ = p.shard;
+    }
+    // Boundaries at multiples of step_ in the shard's own rows: chunk boundaries.
+    const std::uint64_t end = std::min(p.end, (pos_ / step_ + 1) * step_);
+    std::vector<ColumnData> data = reader_->read(projection_, pos_, end);
+    const std::uint64_t first = catalogue_.shards()[p.shard].first_row + pos_;
+    pos_ = end;
+    if (pos_ >= p.end && piece_ + 1 >= pieces_.size()) reader_.reset();  // done: close the last shard now
+    return TableBatch(catalogue_.name(), first, projection_, std::move(data));
+  }
+  return std::nullopt;
+}
+
+std::uint64_t TableSource::rows_for_budget(const std::vector<ColumnSpec>& projection, std::size_t bytes) noexcept {
+  std::size_t per_row = 0;
+  for (const auto& c : projection) {
+    switch (c.type) {
+      case DType::u8:
+      case DType::i8: per_row += 1; break;
+      case DType::u16:
+      case DType::i16: per_row += 2; break;
+      case DType::u32:
+      case DType::i32:
+      case DType::f32: per_row += 4; break;
+      case DType::u64:
+      case DType::i64:
+      case DType::f64: per_row += 8; break;
+      case DType::str: per_row += 48; break;  // std::string (32) + a short heap text
+    }
+  }
+  return std::max<std::uint64_t>(1024, bytes / std::max<std::size_t>(1, per_row));
+}
+
+}  // namespace pearl::io
