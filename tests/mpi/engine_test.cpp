@@ -241,6 +241,38 @@ TEST(Engine, ARankThatThrowsStopsEveryRankWithItsMessage) {
   EXPECT_TRUE(scratch.empty());
 }
 
+// After sort_globally, the ranks' parts concatenated in rank order are the sorted result.
+TEST(Engine, SortGloballyGivesEachRankAContiguousKeyRange) {
+  for (const std::uint64_t keys : {std::uint64_t{1}, std::uint64_t{5}, std::uint64_t{20'000}}) {
+    const std::uint64_t rows = 60'000;
+    const auto key = [keys](std::uint64_t i) { return key_of(i, keys); };
+    const auto expected = reference_sums(rows, key);
+    for (const std::size_t memory : {std::size_t{64} << 20, std::size_t{1} << 20}) {  // in memory and spilling
+      on_every_layout([&](Communicator& comm) {
+        Engine engine(comm, options(1, memory));
+        RangeSource src(comm, rows, 4096);
+        const auto by_hash = engine.reduce_by_key<std::int64_t, std::int64_t>(
+            src, [&](RowRange r, auto& emit) { for (auto i = r.begin; i < r.end; ++i) emit(key(i), value_of(i)); },
+            std::plus<>{});
+        const auto by_range = engine.sort_globally(by_hash);
+        const auto mine = by_range.local();
+        // Concatenate in rank order: allgather the parts and append rank by rank.
+        std::vector<std::byte> bytes(mine.size() * 16);
+        for (std::size_t i = 0; i < mine.size(); ++i) internal::write_pair(bytes.data() + 16 * i, mine[i].first, mine[i].second);
+        std::vector<std::vector<std::byte>> parts;
+        comm.allgather(bytes, parts);
+        std::vector<std::pair<std::int64_t, std::int64_t>> concatenated;
+        for (const auto& part : parts) {
+          for (std::size_t off = 0; off < part.size(); off += 16) {
+            concatenated.push_back(internal::read_pair<std::int64_t, std::int64_t>(part.data() + off));
+          }
+        }
+        EXPECT_EQ(concatenated, expected) << "keys " << keys << ", memory " << memory;
+      });
+    }
+  }
+}
+
 TEST(Collectives, SumsMatricesAndBroadcastsTables) {
   on_every_layout([](Communicator& comm) {
     Eigen::MatrixXd m = Eigen::MatrixXd::Constant(2, 3, comm.rank() + 1.0);

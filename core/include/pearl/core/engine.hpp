@@ -106,11 +106,76 @@ class Engine {
     return GroupedResult<K, V>(finish(sinks, spiller, internal::pair_size<K, V>), group.sort_values);
   }
 
+  /// Collective. The same pairs, redistributed so that each rank holds a contiguous key
+  /// range: every key on rank r precedes every key on rank r+1. Writing the ranks' parts
+  /// in rank order then gives a globally sorted table without funnelling it through one
+  /// rank. Splitters come from a regular sample of every rank's sorted keys.
+  template <KeyRecord K, Record V>
+  KeyedResult<K, V> sort_globally(const KeyedResult<K, V>& local) {
+    const std::vector<K> splitters = choose_splitters(local);
+    internal::RangePartitioner<K> by_range{&splitters};
+    using Sink = internal::GroupSink<K, V, internal::RangePartitioner<K>>;
+    internal::Spiller<K, V> spiller(scratch_factory());
+    std::vector<Sink> sinks;
+    sinks.emplace_back(rank(), ranks(), options_.memory.tables(), false, spiller, by_range);
+    ResultSource<K, V> source(local, batch_pairs<K, V>());
+    const auto forward = [](const std::vector<std::pair<K, V>>& batch, auto& emit) {
+      for (const auto& [k, v] : batch) emit(k, v);
+    };
+    drive(source, forward, sinks, internal::pair_size<K, V>);
+    // Keys are unique, so no folding is needed; the op is never called.
+    return KeyedResult<K, V>(finish(sinks, spiller, internal::pair_size<K, V>), [](const V& a, const V&) { return a; });
+  }
+
   /// Writes a progress line on rank 0 when verbose.
   void progress(const std::string& line) const;
 
  private:
   [[nodiscard]] int threads() const noexcept { return options_.threads; }
+
+  /// Batches of a local result's pairs, in key order (a BatchSource).
+  template <class K, class V>
+  class ResultSource {
+   public:
+    using Batch = std::vector<std::pair<K, V>>;
+    ResultSource(const KeyedResult<K, V>& result, std::size_t batch) : cursor_(result), batch_(batch) {}
+    std::optional<Batch> next() {
+      Batch b;
+      std::pair<K, V> p;
+      while (b.size() < batch_ && cursor_.next(p)) b.push_back(p);
+      if (b.empty()) return std::nullopt;
+      return b;
+    }
+
+   private:
+    typename KeyedResult<K, V>::Cursor cursor_;
+    std::size_t batch_;
+  };
+
+  template <class K, class V>
+  std::size_t batch_pairs() const {
+    return std::max<std::size_t>(1024, options_.memory.staging() / 4 / sizeof(std::pair<K, V>));
+  }
+
+  /// ranks-1 splitters from a regular sample (up to 64 keys per rank) of all keys.
+  template <class K, class V>
+  std::vector<K> choose_splitters(const KeyedResult<K, V>& local) {
+    constexpr std::size_t per_rank = 64;
+    const std::size_t n = local.local_size();
+    std::vector<std::pair<K, char>> sample;
+    std::size_t i = 0;
+    local.for_each([&](const K& k, const V&) {
+      // take the keys at positions j * n / per_rank (a regular sample)
+      while (sample.size() < per_rank && sample.size() * n / per_rank == i) sample.emplace_back(k, 0);
+      ++i;
+    });
+    const auto all = internal::gather_sorted(comm_, sample);
+    std::vector<K> splitters;
+    for (int r = 1; r < ranks() && !all.empty(); ++r) {
+      splitters.push_back(all[static_cast<std::size_t>(r) * all.size() / static_cast<std::size_t>(ranks())].first);
+    }
+    return splitters;
+  }
   std::function<std::shared_ptr<ScratchDir>()> scratch_factory() const;
 
   // Combine tables per destination stay cache-resident: at most 4096 entries, and

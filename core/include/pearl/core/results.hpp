@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <span>
 #include <utility>
@@ -148,6 +149,38 @@ class KeyedResult {
   using Op = std::function<V(const V&, const V&)>;
   KeyedResult(internal::SortedRuns<K, V> runs, Op op) : runs_(std::move(runs)), op_(std::move(op)) {}
 
+  /// Pulls this rank's pairs in key order, one at a time, merging spilled runs and
+  /// folding equal keys on the fly (memory: one read buffer per run).
+  class Cursor {
+   public:
+    explicit Cursor(const KeyedResult& r) : r_(r) {
+      if (!r_.runs_.files.empty()) {
+        merger_.emplace(r_.runs_.memory, r_.runs_.files, r_.runs_.read_buffer, internal::KeyLess<K, V>{});
+        have_pending_ = merger_->next(pending_);
+      }
+    }
+    bool next(std::pair<K, V>& out) {
+      if (!merger_) {
+        if (at_ >= r_.runs_.memory.size()) return false;
+        out = r_.runs_.memory[at_++];
+        return true;
+      }
+      if (!have_pending_) return false;
+      out = pending_;
+      while ((have_pending_ = merger_->next(pending_)) && pending_.first == out.first) {
+        out.second = r_.op_(out.second, pending_.second);
+      }
+      return true;
+    }
+
+   private:
+    const KeyedResult& r_;
+    std::size_t at_ = 0;
+    std::optional<internal::RunMerger<K, V, internal::KeyLess<K, V>>> merger_;
+    std::pair<K, V> pending_{};
+    bool have_pending_ = false;
+  };
+
   /// Calls f(key, value) for this rank's keys in ascending key order.
   template <class F>
   void for_each(F&& f) const {
@@ -155,18 +188,17 @@ class KeyedResult {
       for (const auto& [k, v] : runs_.memory) f(k, v);
       return;
     }
-    internal::RunMerger<K, V, internal::KeyLess<K, V>> merger(runs_.memory, runs_.files, runs_.read_buffer, {});
-    std::pair<K, V> cur, next;
-    if (!merger.next(cur)) return;
-    while (merger.next(next)) {
-      if (next.first == cur.first) {
-        cur.second = op_(cur.second, next.second);
-      } else {
-        f(cur.first, cur.second);
-        cur = next;
-      }
-    }
-    f(cur.first, cur.second);
+    Cursor c(*this);
+    std::pair<K, V> p;
+    while (c.next(p)) f(p.first, p.second);
+  }
+
+  /// Number of pairs on this rank (a merge pass when spilled).
+  [[nodiscard]] std::size_t local_size() const {
+    if (runs_.files.empty()) return runs_.memory.size();
+    std::size_t n = 0;
+    for_each([&](const K&, const V&) { ++n; });
+    return n;
   }
 
   /// This rank's pairs in key order, materialised.

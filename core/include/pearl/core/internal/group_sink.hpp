@@ -15,15 +15,33 @@
 
 namespace pearl::internal {
 
-template <class K, class V>
+/// The default owner of a key: by hash, so keys spread evenly whatever their values.
+struct HashPartitioner {
+  template <class K>
+  int operator()(const K& key, int ranks) const noexcept {
+    return partition_of(KeyHash<K>{}(key), ranks);
+  }
+};
+
+/// Owner by key range: rank r owns keys in [splitters[r-1], splitters[r]).
+template <class K>
+struct RangePartitioner {
+  const std::vector<K>* splitters;
+  int operator()(const K& key, int) const noexcept {
+    return static_cast<int>(std::upper_bound(splitters->begin(), splitters->end(), key) - splitters->begin());
+  }
+};
+
+template <class K, class V, class Partitioner = HashPartitioner>
 class GroupSink {
  public:
-  GroupSink(int rank, int ranks, std::size_t buffer_limit, bool sort_values, Spiller<K, V>& spiller)
+  GroupSink(int rank, int ranks, std::size_t buffer_limit, bool sort_values, Spiller<K, V>& spiller,
+            Partitioner partitioner = {})
       : rank_(rank), ranks_(ranks), capacity_(std::max<std::size_t>(1, buffer_limit / sizeof(std::pair<K, V>))),
-        sort_values_(sort_values), spiller_(spiller), outbox_(ranks) {}
+        sort_values_(sort_values), spiller_(spiller), partitioner_(partitioner), outbox_(ranks) {}
 
   void operator()(const K& key, const V& value) {
-    const int dest = ranks_ == 1 ? rank_ : partition_of(KeyHash<K>{}(key), ranks_);
+    const int dest = ranks_ == 1 ? rank_ : partitioner_(key, ranks_);
     if (dest == rank_) {
       keep(key, value);
       return;
@@ -76,6 +94,7 @@ class GroupSink {
   std::size_t capacity_;
   bool sort_values_;
   Spiller<K, V>& spiller_;
+  Partitioner partitioner_;
   std::vector<std::pair<K, V>> pairs_;
   Outbox outbox_;
 };
