@@ -1,0 +1,305 @@
+// table.aggregate — group-by over any table (contract: ../shared/contracts/jobs.md).
+//
+// --by names integer or string columns; --sum/--mean/--min/--max name numeric columns.
+// Output table `aggregate`: the --by columns (their input types), `count` (int64), then
+// sum_<c> for each --sum column, mean_<c> for each --mean column, min_<c>, max_<c>, each
+// group in its option's list order. Integer sums are exact int64; everything else float64.
+// NaN values are skipped as pandas does (sum of none = 0, mean/min/max of none = NaN).
+//
+// How: the --by columns are encoded into an order-preserving fixed-size byte key
+// (group_key.hpp), the aggregates into a fixed array of 8-byte slots folded per slot kind,
+// reduced by the engine, range-partitioned so rank parts concatenate in key order, and
+// decoded into the output table on each rank.
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <sstream>
+
+#include "group_key.hpp"
+#include "pearl/core/collectives.hpp"
+#include "pearl/core/job.hpp"
+
+namespace pearl::jobs {
+namespace {
+
+enum class Fold : std::uint8_t { count, sum_int, sum_float, count_valid, min_float, max_float };
+
+/// One aggregate slot: what it folds and from which input column.
+struct SlotPlan {
+  Fold fold;
+  std::size_t column;  // index into the value columns read (unused for count)
+};
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream s(text);
+  for (std::string item; std::getline(s, item, ',');) {
+    const auto b = item.find_first_not_of(" \t");
+    const auto e = item.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+double as_double(std::uint64_t bits) { return std::bit_cast<double>(bits); }
+std::uint64_t bits_of(double v) { return std::bit_cast<std::uint64_t>(v); }
+
+template <std::size_t M>
+using Slots = std::array<std::uint64_t, M>;
+
+class Aggregate final : public Job {
+ public:
+  [[nodiscard]] std::string name() const override { return "table.aggregate"; }
+  [[nodiscard]] std::string summary() const override {
+    return "group-by over any table: count, sum, mean, min, max per key";
+  }
+
+  void declare(JobSpec& spec) override {
+    spec.input("table", "the table to aggregate (any table; give its path: --input table=GLOB:/path)");
+    spec.writes_output();
+    spec.options().add_options()
+        ("by", po::value(&by_)->required(), "grouping columns, comma-separated (integer or string columns)")
+        ("sum", po::value(&sum_)->default_value(""), "columns to sum")
+        ("mean", po::value(&mean_)->default_value(""), "columns to average")
+        ("min", po::value(&min_)->default_value(""), "columns to take the minimum of")
+        ("max", po::value(&max_)->default_value(""), "columns to take the maximum of");
+  }
+
+  void run(JobContext& ctx) override {
+    plan(ctx);
+    const std::size_t key_bytes = layout_->bytes();
+    const std::size_t slots = plan_.size();
+    // The engine needs compile-time record sizes: pick the smallest that fits.
+    dispatch_key(ctx, key_bytes, slots);
+  }
+
+ private:
+  /// Resolves column names and types against the input, and lays out keys and slots.
+  void plan(JobContext& ctx) {
+    const auto stored = ctx.input_columns("table");
+    const auto type_of = [&](const std::string& column, const char* option) {
+      for (const auto& c : stored) {
+        if (c.name == column) return c.type;
+      }
+      std::string names;
+      for (const auto& c : stored) names += (names.empty() ? "" : ", ") + c.name;
+      throw InputError("table.aggregate: --" + std::string(option) + " column '" + column +
+                       "' is not in the input table (it has: " + names + ")");
+    };
+
+    std::vector<ColumnSpec> by;
+    for (const auto& c : split_list(by_)) {
+      const DType t = type_of(c, "by");
+      if (t == DType::f32 || t == DType::f64) {
+        throw InputError("table.aggregate: --by column '" + c + "' is " + std::string(dtype_name(t)) +
+                         "; group by integer or string columns");
+      }
+      by.push_back({c, t});
+    }
+    if (by.empty()) throw InputError("table.aggregate: --by needs at least one column");
+
+    plan_ = {{Fold::count, 0}};
+    outputs_.clear();
+    const auto value_column = [&](const std::string& c, const char* option) {
+      const DType t = type_of(c, option);
+      if (t == DType::str) throw InputError("table.aggregate: --" + std::string(option) + " column '" + c + "' is a string column");
+      const DType read_as = (t == DType::f32 || t == DType::f64) ? DType::f64 : DType::i64;
+      for (std::size_t i = 0; i < values_.size(); ++i) {
+        if (values_[i].name == c) return i;
+      }
+      values_.push_back({c, read_as});
+      return values_.size() - 1;
+    };
+    for (const auto& c : split_list(sum_)) {
+      const std::size_t v = value_column(c, "sum");
+      const bool integer = values_[v].type == DType::i64;
+      outputs_.push_back({"sum_" + c, integer ? DType::i64 : DType::f64, plan_.size(), 0});
+      plan_.push_back({integer ? Fold::sum_int : Fold::sum_float, v});
+    }
+    for (const auto& c : split_list(mean_)) {
+      const std::size_t v = value_column(c, "mean");
+      const bool integer = values_[v].type == DType::i64;
+      outputs_.push_back({"mean_" + c, DType::f64, plan_.size(), integer ? 0 : plan_.size() + 1});
+      plan_.push_back({integer ? Fold::sum_int : Fold::sum_float, v});
+      if (!integer) plan_.push_back({Fold::count_valid, v});
+    }
+    for (const auto& c : split_list(min_)) {
+      outputs_.push_back({"min_" + c, DType::f64, plan_.size(), 0});
+      plan_.push_back({Fold::min_float, value_column(c, "min")});
+    }
+    for (const auto& c : split_list(max_)) {
+      outputs_.push_back({"max_" + c, DType::f64, plan_.size(), 0});
+      plan_.push_back({Fold::max_float, value_column(c, "max")});
+    }
+
+    // String keys need their longest value to be laid out: one pass over those columns.
+    std::vector<ColumnSpec> string_columns;
+    for (const auto& c : by) {
+      if (c.type == DType::str) string_columns.push_back(c);
+    }
+    std::vector<std::size_t> widths(by.size(), 0);
+    if (!string_columns.empty()) {
+      std::vector<std::int64_t> longest(string_columns.size(), 0);
+      TableInput strings = ctx.input("table", string_columns);
+      while (auto batch = strings.next()) {
+        for (std::size_t s = 0; s < string_columns.size(); ++s) {
+          for (const auto& v : batch->column<std::string>(string_columns[s].name)) {
+            longest[s] = std::max(longest[s], static_cast<std::int64_t>(v.size()));
+          }
+        }
+      }
+      agree_on_failure(ctx.comm(), nullptr);
+      ctx.comm().allreduce(std::span<std::int64_t>(longest), ReduceOp::max);
+      for (std::size_t c = 0, s = 0; c < by.size(); ++c) {
+        if (by[c].type == DType::str) widths[c] = static_cast<std::size_t>(longest[s++]);
+      }
+    }
+    layout_.emplace(by, widths);
+  }
+
+  void dispatch_key(JobContext& ctx, std::size_t key_bytes, std::size_t slots) {
+    if (key_bytes <= 8) return dispatch_value<8>(ctx, slots);
+    if (key_bytes <= 16) return dispatch_value<16>(ctx, slots);
+    if (key_bytes <= 32) return dispatch_value<32>(ctx, slots);
+    if (key_bytes <= 64) return dispatch_value<64>(ctx, slots);
+    if (key_bytes <= 256) return dispatch_value<256>(ctx, slots);
+    throw InputError("table.aggregate: the --by columns need " + std::to_string(key_bytes) +
+                     " bytes per key (long strings?); at most 256 are supported");
+  }
+
+  template <std::size_t N>
+  void dispatch_value(JobContext& ctx, std::size_t slots) {
+    if (slots <= 1) return run_typed<N, 1>(ctx);
+    if (slots <= 8) return run_typed<N, 8>(ctx);
+    if (slots <= 32) return run_typed<N, 32>(ctx);
+    throw InputError("table.aggregate: too many aggregates (" + std::to_string(slots - 1) + "); at most 31");
+  }
+
+  template <std::size_t N, std::size_t M>
+  void run_typed(JobContext& ctx) {
+    using Key = FixedString<N>;
+    using Value = Slots<M>;
+    std::vector<ColumnSpec> read = layout_->columns();
+    read.insert(read.end(), values_.begin(), values_.end());
+    TableInput input = ctx.input("table", read);
+
+    const std::vector<SlotPlan> plan = plan_;
+    const auto fold = [plan](const Value& a, const Value& b) {
+      Value r = a;
+      for (std::size_t s = 0; s < plan.size(); ++s) {
+        switch (plan[s].fold) {
+          case Fold::count:
+          case Fold::count_valid:
+          case Fold::sum_int:
+            r[s] = static_cast<std::uint64_t>(static_cast<std::int64_t>(a[s]) + static_cast<std::int64_t>(b[s]));
+            break;
+          case Fold::sum_float: r[s] = bits_of(as_double(a[s]) + as_double(b[s])); break;
+          case Fold::min_float: {
+            const double x = as_double(a[s]), y = as_double(b[s]);
+            r[s] = bits_of(std::isnan(x) ? y : std::isnan(y) ? x : std::min(x, y));
+            break;
+          }
+          case Fold::max_float: {
+            const double x = as_double(a[s]), y = as_double(b[s]);
+            r[s] = bits_of(std::isnan(x) ? y : std::isnan(y) ? x : std::max(x, y));
+            break;
+          }
+        }
+      }
+      return r;
+    };
+
+    const KeyLayout& layout = *layout_;
+    const std::size_t key_columns = layout.columns().size();
+    const auto map = [&, plan](const TableBatch& batch, auto& emit) {
+      const std::size_t rows = batch.rows();
+      std::vector<Key> keys(rows);  // zero-filled: unused key bytes compare equal
+      for (std::size_t c = 0; c < key_columns; ++c) {
+        layout.encode(c, batch.data(c), reinterpret_cast<unsigned char*>(keys.data()), sizeof(Key));
+      }
+      std::vector<Value> values(rows);
+      for (std::size_t s = 0; s < plan.size(); ++s) fill_slot(plan[s], batch, key_columns, s, values);
+      for (std::size_t i = 0; i < rows; ++i) emit(keys[i], values[i]);
+    };
+    const auto by_hash = ctx.engine().reduce_by_key<Key, Value>(input, map, fold);
+    const auto by_range = ctx.engine().sort_globally(by_hash);
+    ctx.write(build_output<N, M>(by_range));
+  }
+
+  /// Fills slot `s` of every row's value from its input column, column at a time.
+  template <class Value>
+  static void fill_slot(const SlotPlan& slot, const TableBatch& batch, std::size_t key_columns, std::size_t s,
+                        std::vector<Value>& values) {
+    if (slot.fold == Fold::count) {
+      for (auto& v : values) v[s] = 1;
+      return;
+    }
+    const ColumnData& data = batch.data(key_columns + slot.column);
+    if (const auto* ints = std::get_if<std::vector<std::int64_t>>(&data)) {
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        const std::int64_t x = (*ints)[i];
+        values[i][s] = slot.fold == Fold::sum_int ? static_cast<std::uint64_t>(x) : bits_of(static_cast<double>(x));
+      }
+      return;
+    }
+    const auto& floats = std::get<std::vector<double>>(data);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const double x = floats[i];
+      switch (slot.fold) {
+        case Fold::sum_float: values[i][s] = bits_of(std::isnan(x) ? 0.0 : x); break;
+        case Fold::count_valid: values[i][s] = std::isnan(x) ? 0 : 1; break;
+        default: values[i][s] = bits_of(x); break;  // min/max: NaN is skipped by the fold
+      }
+    }
+  }
+
+  template <std::size_t N, std::size_t M>
+  OutputTable build_output(const KeyedResult<FixedString<N>, Slots<M>>& result) const {
+    std::vector<ColumnSpec> specs = layout_->columns();
+    specs.push_back({"count", DType::i64});
+    for (const auto& o : outputs_) specs.push_back({o.name, o.type});
+    OutputTable out("aggregate", specs);
+    const std::size_t key_columns = layout_->columns().size();
+    result.for_each([&](const FixedString<N>& key, const Slots<M>& v) {
+      const auto* bytes = reinterpret_cast<const unsigned char*>(key.bytes.data());
+      for (std::size_t c = 0; c < key_columns; ++c) layout_->decode(c, bytes, out.data(c));
+      const auto count = static_cast<std::int64_t>(v[0]);
+      out.column<std::int64_t>(key_columns).push_back(count);
+      for (std::size_t o = 0; o < outputs_.size(); ++o) {
+        const OutputColumn& col = outputs_[o];
+        const std::size_t at = key_columns + 1 + o;
+        const Fold f = plan_[col.slot].fold;
+        if (col.type == DType::i64) {
+          out.column<std::int64_t>(at).push_back(static_cast<std::int64_t>(v[col.slot]));
+        } else if (col.name.rfind("mean_", 0) == 0) {
+          const double sum = f == Fold::sum_int ? static_cast<double>(static_cast<std::int64_t>(v[col.slot]))
+                                                : as_double(v[col.slot]);
+          const auto n = col.count_slot != 0 ? static_cast<std::int64_t>(v[col.count_slot]) : count;
+          out.column<double>(at).push_back(n == 0 ? std::numeric_limits<double>::quiet_NaN() : sum / static_cast<double>(n));
+        } else {
+          out.column<double>(at).push_back(as_double(v[col.slot]));
+        }
+      }
+    });
+    return out;
+  }
+
+  struct OutputColumn {
+    std::string name;
+    DType type;
+    std::size_t slot;        // where the value (or the sum, for means) is
+    std::size_t count_slot;  // means of float columns: the count of non-NaN values; 0 = use count
+  };
+
+  std::string by_, sum_, mean_, min_, max_;
+  std::vector<SlotPlan> plan_;
+  std::vector<ColumnSpec> values_;  // value columns read, each once
+  std::vector<OutputColumn> outputs_;
+  std::optional<KeyLayout> layout_;
+};
+
+}  // namespace
+PEARL_REGISTER_JOB(Aggregate);
+}  // namespace pearl::jobs
