@@ -1,7 +1,6 @@
 #include "pearl/cluster/cli.hpp"
 
 #include <boost/program_options.hpp>
-#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <fstream>
@@ -9,7 +8,10 @@
 #include <ostream>
 #include <sstream>
 
+#include "pearl/cluster/runner.hpp"
 #include "pearl/core/agreement.hpp"
+#include "pearl/io/hdf5.hpp"
+#include "pearl/io/inspect.hpp"
 #include "pearl/core/error.hpp"
 #include "pearl/core/job.hpp"
 #include "pearl/core/memory.hpp"
@@ -26,12 +28,17 @@ const char* const usage_text =
     "\n"
     "commands:\n"
     "  jobs              list the jobs this build knows\n"
+    "  inspect FILE...   tables in HDF5 shards: layout, columns, types, rows, storage\n"
     "  run JOB [opts]    run a job (under mpirun/srun on any number of ranks, or alone)\n"
     "                    'pearl run JOB --help' lists the job's options\n"
     "\n"
     "exit codes: 0 success, 1 failure, 2 usage or input error\n";
 
 struct GlobalOptions {
+  std::vector<std::string> inputs;
+  std::string output;
+  std::string csv;
+  bool hdf5_locking = true;
   std::string memory;
   int threads = 1;
   std::string scratch;
@@ -43,6 +50,12 @@ struct GlobalOptions {
 po::options_description global_options(GlobalOptions& g) {
   po::options_description d("Global options");
   d.add_options()
+      ("input", po::value(&g.inputs)->composing(),
+       "input table NAME=GLOB[:/path/in/file] (path default /NAME); repeat for several tables")
+      ("output", po::value(&g.output), "result file (HDF5), written atomically")
+      ("csv", po::value(&g.csv), "also write each output table as DIR/<table>.csv")
+      ("hdf5-file-locking", po::value(&g.hdf5_locking)->default_value(true),
+       "HDF5 file locking (false on parallel file systems without locks; HDF5_USE_FILE_LOCKING wins)")
       ("memory", po::value(&g.memory)->default_value("1GiB"),
        "memory budget per rank (e.g. 512MiB, 2GiB); data beyond it spills to --scratch")
       ("threads", po::value(&g.threads)->default_value(1), "map threads per rank (OpenMP)")
@@ -117,6 +130,38 @@ void store_tokens(const std::vector<std::string>& tokens, const po::options_desc
   }
 }
 
+/// The job's options with their effective values (given or default), for the output's
+/// attributes: the record of how a result was produced.
+std::string any_text(const boost::any& v) {
+  if (const auto* x = boost::any_cast<std::string>(&v)) return *x;
+  if (const auto* x = boost::any_cast<int>(&v)) return std::to_string(*x);
+  if (const auto* x = boost::any_cast<long>(&v)) return std::to_string(*x);
+  if (const auto* x = boost::any_cast<unsigned long>(&v)) return std::to_string(*x);
+  if (const auto* x = boost::any_cast<unsigned>(&v)) return std::to_string(*x);
+  if (const auto* x = boost::any_cast<bool>(&v)) return *x ? "true" : "false";
+  if (const auto* x = boost::any_cast<double>(&v)) {
+    std::ostringstream s;
+    s << std::setprecision(17) << *x;
+    return s.str();
+  }
+  if (const auto* x = boost::any_cast<std::vector<std::string>>(&v)) {
+    std::string joined;
+    for (const auto& e : *x) joined += (joined.empty() ? "" : ",") + e;
+    return joined;
+  }
+  return "?";
+}
+
+std::vector<std::pair<std::string, std::string>> job_parameters(const po::options_description& d,
+                                                                 const po::variables_map& vm) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& o : d.options()) {
+    const auto it = vm.find(o->long_name());
+    if (it != vm.end() && !it->second.empty()) out.emplace_back(o->long_name(), any_text(it->second.value()));
+  }
+  return out;
+}
+
 const JobRegistry::Entry& find_job(const std::string& name) {
   const auto* entry = JobRegistry::instance().find(name);
   if (entry != nullptr) return *entry;
@@ -164,27 +209,17 @@ int run_job(const std::vector<std::string>& args, Communicator& comm, std::ostre
     return 0;
   }
 
-  EngineOptions options;
-  options.memory.total = parse_bytes(g.memory);
-  options.threads = g.threads;
-  options.scratch = g.scratch;
-  options.verbose = g.verbose;
-  Engine engine(comm, options);
-  JobContext ctx(engine, out);
-
-  const auto started = std::chrono::steady_clock::now();
-  engine.progress("running " + entry.name + " on " + std::to_string(comm.size()) + " ranks, " +
-                  std::to_string(g.threads) + " threads each, memory budget " + format_bytes(options.memory.total) +
-                  " per rank");
-  job->run(ctx);
-  agree_on_failure(comm, nullptr);  // success only if every rank got here
-  std::int64_t peak = static_cast<std::int64_t>(peak_rss_bytes());
-  comm.allreduce(std::span<std::int64_t>(&peak, 1), ReduceOp::max);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  char took[32];
-  std::snprintf(took, sizeof took, "%.2f", seconds);
-  engine.progress(std::string("done in ") + took + " s; peak RSS (max over ranks) " +
-                  format_bytes(static_cast<std::size_t>(peak)) + " = " + std::to_string(peak) + " bytes");
+  RunSettings settings;
+  settings.engine.memory.total = parse_bytes(g.memory);
+  settings.engine.threads = g.threads;
+  settings.engine.scratch = g.scratch;
+  settings.engine.verbose = g.verbose;
+  settings.inputs = g.inputs;
+  settings.output = g.output;
+  settings.csv_dir = g.csv;
+  settings.parameters = job_parameters(spec.options(), vm);
+  io::init_hdf5(g.hdf5_locking);
+  cluster::run_job(*job, spec, settings, comm, out);
   return 0;
 }
 
@@ -203,8 +238,16 @@ int dispatch(const std::vector<std::string>& args, Communicator& comm, std::ostr
     return 0;
   }
   if (args[0] == "run") return run_job({args.begin() + 1, args.end()}, comm, out);
+  if (args[0] == "inspect") {
+    if (args.size() < 2) throw InputError("'pearl inspect' needs one or more HDF5 files");
+    io::init_hdf5();
+    agreed(comm, [&] {
+      if (comm.rank() == 0) io::inspect({args.begin() + 1, args.end()}, out);
+    });
+    return 0;
+  }
   std::string message = "unknown command '" + args[0] + "'";
-  const std::string guess = closest_match(args[0], {"jobs", "run", "--help", "--version"});
+  const std::string guess = closest_match(args[0], {"jobs", "run", "inspect", "--help", "--version"});
   if (!guess.empty()) message += "; did you mean '" + guess + "'?";
   throw InputError(message + " ('pearl --help' lists the commands)");
 }

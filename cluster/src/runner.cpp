@@ -1,0 +1,124 @@
+#include "pearl/cluster/runner.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include "pearl/cluster/shard_inputs.hpp"
+#include "pearl/core/agreement.hpp"
+#include "pearl/core/error.hpp"
+#include "pearl/io/atomic_output.hpp"
+#include "pearl/io/output_writer.hpp"
+
+#ifndef PEARL_VERSION
+#define PEARL_VERSION "unknown"
+#endif
+
+namespace pearl::cluster {
+
+namespace {
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string broadcast_string(Communicator& comm, const std::string& s) {
+  std::vector<std::byte> bytes(reinterpret_cast<const std::byte*>(s.data()),
+                               reinterpret_cast<const std::byte*>(s.data() + s.size()));
+  comm.broadcast(bytes, 0);
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+/// Stage 1: what the job declared is on the command line; the output can be created.
+void check(const JobSpec& spec, const RunSettings& settings, const std::string& job) {
+  for (const auto& input : spec.inputs()) {
+    if (!input.required) continue;
+    bool given = false;
+    for (const auto& text : settings.inputs) given = given || text.rfind(input.name + "=", 0) == 0;
+    if (!given) {
+      throw InputError(job + " needs --input " + input.name + "=GLOB[:/path] (" + input.description + ")");
+    }
+  }
+  if (spec.has_output() && settings.output.empty()) throw InputError(job + " needs --output FILE.h5");
+  if (!spec.has_output() && !settings.output.empty()) throw InputError(job + " writes no output file; drop --output");
+  if (!settings.csv_dir.empty() && !std::filesystem::is_directory(settings.csv_dir)) {
+    throw InputError("--csv " + settings.csv_dir + ": no such directory");
+  }
+}
+
+}  // namespace
+
+void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm, std::ostream& out) {
+  Engine engine(comm, settings.engine);
+  const std::string started = utc_now();
+  const auto clock = std::chrono::steady_clock::now();
+
+  // 1. check: usage errors before any file is opened; rank 0 reserves the output path.
+  std::optional<io::AtomicOutput> output;
+  std::string temp;
+  agreed(comm, [&] {
+    check(spec, settings, job.name());
+    if (comm.rank() == 0 && !settings.output.empty()) {
+      try {
+        output.emplace(settings.output);
+      } catch (const Error& e) {
+        throw InputError(std::string("--output: ") + e.what());
+      }
+      temp = output->temp_path().string();
+    }
+  });
+  temp = broadcast_string(comm, temp);
+
+  // 2. inputs
+  std::unique_ptr<ShardInputs> inputs;
+  if (!settings.inputs.empty()) {
+    const std::size_t batch_bytes = settings.engine.memory.total / 8 / static_cast<std::size_t>(settings.engine.threads);
+    inputs = std::make_unique<ShardInputs>(comm, settings.inputs, batch_bytes);
+    engine.progress("inputs: " + std::to_string(inputs->files().size()) + " shards");
+  }
+
+  // 3. run
+  JobContext ctx(engine, out, inputs.get());
+  engine.progress("running " + job.name() + " on " + std::to_string(comm.size()) + " ranks, " +
+                  std::to_string(settings.engine.threads) + " threads each, memory budget " +
+                  format_bytes(settings.engine.memory.total) + " per rank");
+  job.run(ctx);
+  agree_on_failure(comm, nullptr);
+
+  // 4. write (5. commit)
+  if (spec.has_output() || !settings.csv_dir.empty()) {
+    io::OutputInfo info;
+    info.job = job.name();
+    info.version = PEARL_VERSION;
+    info.parameters = settings.parameters;
+    if (inputs) info.inputs = inputs->files();
+    info.ranks = comm.size();
+    info.started = started;
+    info.finished = utc_now();
+    if (!temp.empty()) {
+      io::write_tables(comm, temp, ctx.outputs(), info);
+      agreed(comm, [&] {
+        if (output) output->commit();
+      });
+      engine.progress("wrote " + settings.output);
+    }
+    if (!settings.csv_dir.empty()) io::write_csv(comm, settings.csv_dir, ctx.outputs());
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock).count();
+  std::int64_t peak = static_cast<std::int64_t>(peak_rss_bytes());
+  agree_on_failure(comm, nullptr);
+  comm.allreduce(std::span<std::int64_t>(&peak, 1), ReduceOp::max);
+  char took[32];
+  std::snprintf(took, sizeof took, "%.2f", seconds);
+  engine.progress(std::string("done in ") + took + " s; peak RSS (max over ranks) " +
+                  format_bytes(static_cast<std::size_t>(peak)) + " = " + std::to_string(peak) + " bytes");
+}
+
+}  // namespace pearl::cluster
