@@ -34,6 +34,7 @@
 #include "pearl/core/communicator.hpp"
 #include "pearl/core/engine.hpp"
 #include "pearl/core/table.hpp"
+#include "pearl/core/shard_output.hpp"
 #include "pearl/core/table_input.hpp"
 
 namespace pearl {
@@ -74,8 +75,8 @@ class JobSpec {
 /// What a running job sees: the engine, its inputs, where results go.
 class JobContext {
  public:
-  JobContext(Engine& engine, std::ostream& out, InputProvider* inputs = nullptr)
-      : engine_(engine), out_(out), inputs_(inputs) {}
+  JobContext(Engine& engine, std::ostream& out, InputProvider* inputs = nullptr, ShardWriterBase* shards = nullptr)
+      : engine_(engine), out_(out), inputs_(inputs), shards_(shards) {}
   Engine& engine() noexcept { return engine_; }
   Communicator& comm() noexcept { return engine_.comm(); }
   /// Human-readable results and summaries. Only rank 0's text is shown.
@@ -100,6 +101,13 @@ class JobContext {
   void write(OutputTable part) { outputs_.push_back(std::move(part)); }
   [[nodiscard]] std::vector<OutputTable>& outputs() noexcept { return outputs_; }
 
+  /// Local: writes input-style shards (see shard_output.hpp); for data generators.
+  void write_shard(const std::filesystem::path& file, const std::vector<OutputTable>& tables,
+                   const ShardOptions& options = {}) {
+    if (shards_ == nullptr) throw Error("this runner cannot write shards");
+    shards_->write(file, tables, options);
+  }
+
  private:
   [[nodiscard]] InputProvider& provider() const {
     if (inputs_ == nullptr) throw InputError("this job was run without input tables (--input NAME=GLOB)");
@@ -108,6 +116,7 @@ class JobContext {
   Engine& engine_;
   std::ostream& out_;
   InputProvider* inputs_;
+  ShardWriterBase* shards_;
   std::vector<OutputTable> outputs_;
 };
 
