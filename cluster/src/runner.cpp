@@ -1,6 +1,8 @@
 #include "pearl/cluster/runner.hpp"
 
 #include <chrono>
+#include <cstdlib>
+#include <thread>
 #include <ctime>
 #include <filesystem>
 #include <memory>
@@ -50,6 +52,14 @@ void check(const JobSpec& spec, const RunSettings& settings, const std::string& 
   if (!spec.has_output() && !settings.output.empty()) throw InputError(job + " writes no output file; drop --output");
   if (!settings.csv_dir.empty() && !std::filesystem::is_directory(settings.csv_dir)) {
     throw InputError("--csv " + settings.csv_dir + ": no such directory");
+  }
+}
+
+/// Testing aid: PEARL_TEST_HOLD_BEFORE_COMMIT=SECONDS pauses between writing the temporary
+/// file and committing it, so a test can kill the job mid-write (tests/jobs).
+void hold_for_tests() {
+  if (const char* hold = std::getenv("PEARL_TEST_HOLD_BEFORE_COMMIT")) {
+    std::this_thread::sleep_for(std::chrono::seconds(std::atoi(hold)));
   }
 }
 
@@ -104,6 +114,7 @@ void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communi
     info.finished = utc_now();
     if (!temp.empty()) {
       io::write_tables(comm, temp, ctx.outputs(), info);
+      hold_for_tests();
       agreed(comm, [&] {
         if (output) output->commit();
       });

@@ -1,0 +1,233 @@
+#!/usr/bin/python3
+"""Golden test of table.aggregate against pandas groupby, at 1, 2, 3 and 4 ranks, over
+shards written by h5py and pandas in both layouts, with mixed integer widths, fixed and
+variable strings, compressed and empty shards; plus bad input and a killed run.
+
+Run by CTest with PEARL_BIN, MPIEXEC and MPIEXEC_FLAGS in the environment."""
+import os
+import shlex
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+import warnings
+
+import h5py
+import numpy as np
+import pandas as pd
+
+warnings.simplefilter("ignore")
+PEARL = os.environ.get("PEARL_BIN", "build/bin/pearl")
+MPIEXEC = os.environ.get("MPIEXEC", "mpiexec")
+MPIEXEC_FLAGS = shlex.split(os.environ.get("MPIEXEC_FLAGS", ""))
+RANKS = (1, 2, 3, 4)
+
+
+def pearl(*args, ranks=1, timeout=180, env=None):
+    cmd = [MPIEXEC, "-n", str(ranks), *MPIEXEC_FLAGS, PEARL, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def cases(rng, n):
+    diseases = np.array(["A90", "B08.4", "J11", "A15", "登革热"])  # includes a non-ASCII value
+    onset = rng.integers(19000, 19400, n).astype(np.int32)
+    return pd.DataFrame({
+        "case_id": np.arange(n, dtype=np.uint64),
+        "sex": rng.integers(1, 3, n).astype(np.uint8),
+        "age_years": rng.integers(0, 100, n).astype(np.uint8),
+        "region_code": rng.choice([440106, 440305, 441900, 445302, 440111], n).astype(np.uint32),
+        "disease": diseases[rng.integers(0, len(diseases), n)],
+        "onset_day": onset,
+        "weight": rng.normal(50, 10, n),
+    })
+
+
+def write_columnar(path, df, table="cases", widths=None, compress=False, fixed_strings=False):
+    widths = widths or {}
+    with h5py.File(path, "w") as f:
+        g = f.create_group(table)
+        for c in df.columns:
+            v = df[c].to_numpy()
+            if v.dtype == object:
+                v = np.array([s.encode() for s in v], dtype="S16") if fixed_strings else \
+                    np.array(list(v), dtype=h5py.string_dtype())
+            else:
+                v = v.astype(widths.get(c, v.dtype))
+            kw = dict(chunks=(max(1, min(len(v), 1000)),), compression="gzip", shuffle=True) if compress and len(v) else {}
+            g.create_dataset(c, data=v, **kw)
+
+
+def write_compound(path, df, table="cases"):
+    fields = []
+    for c in df.columns:
+        fields.append((c, "S16") if df[c].dtype == object else (c, df[c].dtype.str))
+    arr = np.zeros(len(df), dtype=fields)
+    for c in df.columns:
+        arr[c] = [s.encode() for s in df[c]] if df[c].dtype == object else df[c].to_numpy()
+    with h5py.File(path, "w") as f:
+        f.create_dataset(table, data=arr)
+
+
+def read_output(path, table="aggregate"):
+    with h5py.File(path, "r") as f:
+        g = f[table]
+        cols = [c.decode() if isinstance(c, bytes) else c for c in g.attrs["columns"]]
+        data = {}
+        for c in cols:
+            d = g[c]
+            data[c] = d.asstr()[:] if h5py.check_string_dtype(d.dtype) else d[:]
+        return pd.DataFrame(data, columns=cols), {c: g[c].dtype for c in cols}
+
+
+class Aggregate(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory()
+        d = cls.dir.name
+        rng = np.random.default_rng(7)
+        parts = [cases(rng, n) for n in (3000, 0, 2000, 4500, 1200)]
+        write_columnar(f"{d}/cases-0.h5", parts[0])
+        write_columnar(f"{d}/cases-1.h5", parts[1])  # empty shard
+        write_columnar(f"{d}/cases-2.h5", parts[2], widths={"age_years": np.int16, "region_code": np.int64},
+                       compress=True, fixed_strings=True)
+        write_compound(f"{d}/cases-3.h5", parts[3])
+        # pandas' table format with data columns: a compound dataset at /cases/table
+        parts[4].to_hdf(f"{d}/cases-4.h5", key="cases", format="table", data_columns=True, index=False)
+        cls.frame = pd.concat(parts, ignore_index=True)
+        cls.glob = f"{d}/cases-*.h5"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dir.cleanup()
+
+    def expected(self, by):
+        g = self.frame.groupby(by, sort=True)
+        out = pd.DataFrame({"count": g.size()})
+        out["sum_age_years"] = g["age_years"].sum().astype(np.int64)
+        out["sum_weight"] = g["weight"].sum()
+        out["mean_weight"] = g["weight"].mean()
+        out["mean_age_years"] = g["age_years"].mean()
+        out["min_age_years"] = g["age_years"].min().astype(np.float64)
+        out["max_weight"] = g["weight"].max()
+        return out.reset_index()
+
+    def check(self, by, ranks, extra=()):
+        out = os.path.join(self.dir.name, f"agg-{'-'.join(by)}-{ranks}.h5")
+        r = pearl("run", "table.aggregate", "--input", f"table={self.glob}:/cases", "--by", ",".join(by),
+                  "--sum", "age_years,weight", "--mean", "weight,age_years", "--min", "age_years",
+                  "--max", "weight", "--output", out, *extra, ranks=ranks)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got, types = read_output(out)
+        want = self.expected(by)
+        self.assertEqual(list(got.columns), by + ["count", "sum_age_years", "sum_weight", "mean_weight",
+                                                  "mean_age_years", "min_age_years", "max_weight"])
+        self.assertEqual(types["count"], np.int64)
+        self.assertEqual(types["sum_age_years"], np.int64)
+        self.assertEqual(types["sum_weight"], np.float64)
+        self.assertEqual(len(got), len(want))
+        for c in by + ["count", "sum_age_years"]:
+            self.assertEqual(list(got[c]), list(want[c]), c)
+        for c in ["sum_weight", "mean_weight", "mean_age_years", "min_age_years", "max_weight"]:
+            np.testing.assert_allclose(got[c].to_numpy(), want[c].to_numpy(), rtol=1e-9, err_msg=c)
+        # pandas opens it too
+        with h5py.File(out) as f:
+            self.assertEqual(f["aggregate"].attrs["job"], "table.aggregate")
+        return out
+
+    def test_matches_pandas_groupby_at_every_rank_count(self):
+        for ranks in RANKS:
+            for by in (["region_code"], ["disease"], ["region_code", "disease"], ["sex", "region_code", "onset_day"]):
+                with self.subTest(ranks=ranks, by=by):
+                    self.check(by, ranks)
+
+    def test_spilling_and_threads_give_the_same_table(self):
+        for ranks in (1, 3):
+            with self.subTest(ranks=ranks):
+                self.check(["case_id"], ranks, extra=("--memory", "1MiB", "--threads", "2"))
+
+    def test_csv_copy(self):
+        csv_dir = os.path.join(self.dir.name, "csv")
+        os.makedirs(csv_dir, exist_ok=True)
+        out = self.check(["disease"], 2, extra=("--csv", csv_dir))
+        got = pd.read_csv(os.path.join(csv_dir, "aggregate.csv"))
+        h5, _ = read_output(out)
+        self.assertEqual(list(got["disease"]), list(h5["disease"]))
+        self.assertEqual(list(got["count"]), list(h5["count"]))
+
+
+class BadInput(unittest.TestCase):
+    """Each bad input: exit 2, one clear line naming the file and the problem, no output."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory()
+        d = cls.dir.name
+        rng = np.random.default_rng(3)
+        df = cases(rng, 500)
+        write_columnar(f"{d}/good.h5", df)
+        with open(f"{d}/good.h5", "rb") as src, open(f"{d}/truncated.h5", "wb") as dst:
+            dst.write(src.read()[:3000])
+        with open(f"{d}/text.h5", "w") as f:
+            f.write("region_code,count\n440106,3\n")
+        write_columnar(f"{d}/floatcol.h5", df.assign(region_code=df.region_code.astype(np.float64)))
+        write_columnar(f"{d}/lossy.h5", df.assign(age_years=np.full(len(df), 300, dtype=np.int16)))
+        write_columnar(f"{d}/nocol.h5", df.drop(columns=["disease"]))
+        df.to_hdf(f"{d}/packed.h5", key="cases")  # pandas' default: block-packed, refused
+        cls.d = d
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dir.cleanup()
+
+    def expect_error(self, file, by, fragments, ranks):
+        out = os.path.join(self.d, "out.h5")
+        r = pearl("run", "table.aggregate", "--input", f"table={file}:/cases", "--by", by, "--sum", "age_years",
+                  "--output", out, ranks=ranks, timeout=60)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        errors = [l for l in r.stderr.splitlines() if l.startswith("pearl: error")]
+        self.assertEqual(len(errors), 1, r.stderr)
+        for f in fragments:
+            self.assertIn(f, errors[0])
+        self.assertFalse(os.path.exists(out), "no output on failure")
+        self.assertEqual([n for n in os.listdir(self.d) if n.startswith(".out.h5")], [], "no temporary left")
+
+    def test_bad_inputs(self):
+        d = self.d
+        cases_ = [
+            (f"{d}/truncated.h5", "region_code", ["truncated.h5"]),
+            (f"{d}/text.h5", "region_code", ["text.h5", "not an HDF5 file"]),
+            (f"{d}/floatcol.h5", "region_code", ["floatcol.h5", "region_code"]),
+            (f"{d}/lossy.h5", "region_code", ["lossy.h5", "age_years", "300"]),
+            (f"{d}/nocol.h5", "disease", ["disease"]),
+            (f"{d}/packed.h5", "region_code", ["packed.h5", "data_columns=True"]),
+            (f"{d}/missing-*.h5", "region_code", ["missing-*.h5"]),
+        ]
+        for ranks in RANKS:
+            for file, by, fragments in cases_:
+                with self.subTest(ranks=ranks, file=os.path.basename(file)):
+                    self.expect_error(file, by, fragments, ranks)
+
+
+class KilledRun(unittest.TestCase):
+    def test_sigkill_during_write_leaves_nothing_at_the_output_path(self):
+        with tempfile.TemporaryDirectory() as d:
+            rng = np.random.default_rng(5)
+            write_columnar(f"{d}/c.h5", cases(rng, 20000))
+            out = f"{d}/result.h5"
+            env = dict(os.environ, PEARL_TEST_HOLD_BEFORE_COMMIT="60")
+            cmd = [MPIEXEC, "-n", "2", *MPIEXEC_FLAGS, PEARL, "run", "table.aggregate", "--input",
+                   f"table={d}/c.h5:/cases", "--by", "case_id", "--output", out]
+            p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+            deadline = time.time() + 60
+            while time.time() < deadline and not any(n.startswith(".result.h5.tmp") for n in os.listdir(d)):
+                time.sleep(0.1)
+            time.sleep(0.5)
+            self.assertTrue(any(n.startswith(".result.h5.tmp") for n in os.listdir(d)), "the write had started")
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout=30)
+            self.assertFalse(os.path.exists(out))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
