@@ -1,0 +1,64 @@
+// pearl/io/atomic_output.hpp — a result file appears whole at its final path, or not at all.
+//
+// Write to `temp_path()` (beside the target, so the rename stays on one file system),
+// then `commit()`: fsync the file, rename it onto the target (replacing any old file
+// atomically), fsync the directory. Anything else — an exception, `discard()`, the
+// destructor — removes the temporary file. While uncommitted, the temporary path is
+// registered with `remove_on_signal`, so SIGINT/SIGTERM (Slurm's time limit) unlink it.
+//
+// Rank 0 owns the AtomicOutput; every rank writes to the same temporary path, and the
+// rename happens only after every rank agreed that it succeeded:
+//
+//   std::optional<pearl::io::AtomicOutput> out;
+//   std::string temp;                                    // rank 0 picks, all learn it
+//   if (comm.rank() == 0) { out.emplace(target); temp = out->temp_path().string(); }
+//   temp = broadcast_string(comm, temp);                 // any broadcast of the path
+//   pearl::io::write_tables(comm, temp, parts, info);    // collective; throws everywhere on failure
+//   pearl::agreed(comm, [&] { if (out) out->commit(); });
+//
+// An AtomicOutput whose write threw is destroyed during unwinding and removes its file.
+#pragma once
+
+#include <filesystem>
+
+namespace pearl::io {
+
+class AtomicOutput {
+ public:
+  /// Picks `<dir>/.<name>.tmp-<pid>-<random>` for target `<dir>/<name>`; creates nothing.
+  /// Throws pearl::Error if the target is a directory or its directory does not exist.
+  explicit AtomicOutput(std::filesystem::path target);
+  AtomicOutput(const AtomicOutput&) = delete;
+  AtomicOutput& operator=(const AtomicOutput&) = delete;
+  AtomicOutput(AtomicOutput&& other) noexcept;
+  AtomicOutput& operator=(AtomicOutput&& other) noexcept;
+  /// Discards unless committed. Never throws.
+  ~AtomicOutput();
+
+  [[nodiscard]] const std::filesystem::path& target() const noexcept { return target_; }
+  [[nodiscard]] const std::filesystem::path& temp_path() const noexcept { return temp_; }
+  [[nodiscard]] bool committed() const noexcept { return committed_; }
+
+  /// fsync(temp), rename(temp, target), fsync(directory). Throws pearl::Error naming the
+  /// paths and the system error; the temporary file is removed if the rename failed.
+  void commit();
+  /// Removes the temporary file if it exists. Never throws; idempotent.
+  void discard() noexcept;
+
+ private:
+  std::filesystem::path target_;
+  std::filesystem::path temp_;
+  bool committed_ = false;
+  bool active_ = false;  // owns temp_ (not moved from, not yet committed/discarded)
+};
+
+/// Registers `path` to be unlinked when the process gets SIGINT or SIGTERM: the handler
+/// (async-signal-safe: fixed buffers and unlink only) removes every registered path,
+/// restores the default action and re-raises the signal, so the exit status still says
+/// "killed by signal". Up to 16 paths at once (more: pearl::Error); paths longer than
+/// 4095 bytes are refused with pearl::Error. Call from the main thread.
+void remove_on_signal(const std::filesystem::path& path);
+/// Undoes remove_on_signal for `path` (no effect if it is not registered). Never throws.
+void forget_on_signal(const std::filesystem::path& path) noexcept;
+
+}  // namespace pearl::io

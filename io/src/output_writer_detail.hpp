@@ -1,0 +1,89 @@
+// io/src/output_writer_detail.hpp — shared pieces of the output writers (not installed).
+//
+// output_writer.cpp (serial HDF5, gather rounds, attributes), parallel_output_writer.cpp
+// (the MPI-IO unit, the only one that includes <mpi.h>) and csv_writer.cpp.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "pearl/core/communicator.hpp"
+#include "pearl/core/table.hpp"
+#include "pearl/io/hdf5.hpp"
+#include "pearl/io/output_writer.hpp"
+
+namespace pearl::io::detail {
+
+/// Rows per table per rank, known on every rank after `make_plan`.
+struct Plan {
+  std::vector<std::vector<std::uint64_t>> rows;  // [table][rank]
+  std::vector<std::uint64_t> total;              // [table]
+  [[nodiscard]] std::uint64_t offset(std::size_t table, int rank) const {
+    std::uint64_t o = 0;
+    for (int r = 0; r < rank; ++r) o += rows[table][static_cast<std::size_t>(r)];
+    return o;
+  }
+};
+
+/// Collective: checks every part locally (names, equal column lengths, strings free of
+/// NUL bytes and valid UTF-8), checks that every rank passes the same tables and
+/// columns as rank 0, and gathers the row counts. `what` prefixes error messages.
+Plan make_plan(Communicator& comm, const std::vector<OutputTable>& parts, const std::string& what);
+
+std::size_t element_size(DType t) noexcept;
+/// The in-memory (native) type of a numeric DType; not for strings.
+hid_t native_type(DType t);
+/// Variable-length UTF-8 string type (owned).
+Handle string_type();
+
+/// Creates (truncating) an HDF5 file whose root tracks link creation order.
+/// `fapl` is H5P_DEFAULT for serial files.
+Handle create_file(const std::filesystem::path& path, hid_t fapl);
+
+/// Creates /<table> and its datasets (`total` rows each, declared order); returns the
+/// group and fills `datasets`.
+Handle create_table(hid_t file, const OutputTable& table, std::uint64_t total, const WriteOptions& options,
+                    std::vector<Handle>& datasets, const std::string& what);
+
+/// Writes rows [first, first + count) of `dataset` from `buffer` (memory type `mem_type`),
+/// with transfer properties `dxpl`. count may be 0 (an empty selection, for collectives).
+void write_slab(hid_t dataset, hid_t mem_type, std::uint64_t first, std::uint64_t count, const void* buffer,
+                hid_t dxpl, const std::string& what);
+
+/// Writes rows [begin, begin + count) of `column` at file row `first` (serial transfer).
+void write_column_rows(hid_t dataset, const ColumnData& column, std::size_t begin, std::uint64_t count,
+                       std::uint64_t first, const std::string& what);
+
+/// The run's attributes on the root and every table group.
+void write_attributes(hid_t file, const std::vector<OutputTable>& parts, const Plan& plan, const OutputInfo& info,
+                      const std::string& what);
+
+/// Receives, on rank 0, one round of rows: global rows [first, first + rows) of the
+/// table; column k of the round is rows [begin, begin + rows) of *columns[k].
+using RoundSink = std::function<void(std::uint64_t first, std::uint64_t rows,
+                                     std::span<const ColumnData* const> columns, std::size_t begin)>;
+
+/// Collective: brings columns `cols` of table `table` to rank 0 in global row order, in
+/// rounds of at most `round_bytes` (one row at least), calling `sink` on rank 0 for each.
+/// Rank 0's own rows are not copied when a round holds only them. Failures (also the
+/// sink's) are agreed on before every round and at the end: on return every rank
+/// knows that all rounds succeeded.
+void gather_rounds(Communicator& comm, const OutputTable& part, const std::vector<std::size_t>& cols,
+                   const Plan& plan, std::size_t table, std::size_t round_bytes, const RoundSink& sink);
+
+/// The parallel-HDF5 phase (parallel_output_writer.cpp): collectively creates `file`
+/// with every group and dataset and writes all numeric columns with MPI-IO. String
+/// datasets are created (so columns keep their order) but left for rank 0 to fill.
+/// Ends with the file closed on every rank and failures agreed on.
+void write_parallel_numeric(Communicator& comm, const std::filesystem::path& file,
+                            const std::vector<OutputTable>& parts, const Plan& plan, const WriteOptions& options);
+
+/// JSON string literal of `s` (UTF-8 passed through, control characters escaped).
+std::string json_quote(std::string_view s);
+
+}  // namespace pearl::io::detail
