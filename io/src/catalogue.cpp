@@ -154,7 +154,7 @@ Catalogue::Catalogue(InputSpec spec, std::vector<Shard> shards) : spec_(std::mov
   }
 }
 
-Catalogue Catalogue::build(const InputSpec& spec, std::span<const ColumnSpec> required) {
+Catalogue Catalogue::build(const InputSpec& spec, const std::vector<ColumnSpec>& required) {
   std::vector<std::filesystem::path> files;
   try {
     files = expand_glob(spec.glob);

@@ -168,7 +168,7 @@ struct TableReader::Impl {
   void open_group(TableInfo& info, Handle group);
   void open_compound(TableInfo& info, Handle dataset, const std::string& object);
 
-  std::vector<Plan> plan(const TableInfo& info, std::span<const ColumnSpec> projection) const;
+  std::vector<Plan> plan(const TableInfo& info, const std::vector<ColumnSpec>& projection) const;
   void read_columnar(const TableInfo& info, const Plan& p, std::uint64_t begin, std::uint64_t n, ColumnData& out);
   void read_compound(const TableInfo& info, const std::vector<Plan>& plans, std::uint64_t begin, std::uint64_t n,
                      std::vector<ColumnData>& out);
@@ -316,7 +316,7 @@ void TableReader::Impl::open_compound(TableInfo& info, Handle dataset, const std
   compound = std::move(dataset);
 }
 
-std::vector<Plan> TableReader::Impl::plan(const TableInfo& info, std::span<const ColumnSpec> projection) const {
+std::vector<Plan> TableReader::Impl::plan(const TableInfo& info, const std::vector<ColumnSpec>& projection) const {
   const std::string where = info.where();
   std::vector<Plan> plans;
   plans.reserve(projection.size());
@@ -347,9 +347,9 @@ std::vector<Plan> TableReader::Impl::plan(const TableInfo& info, std::span<const
   return plans;
 }
 
-void TableReader::check(std::span<const ColumnSpec> projection) const { (void)impl_->plan(info_, projection); }
+void TableReader::check(const std::vector<ColumnSpec>& projection) const { (void)impl_->plan(info_, projection); }
 
-std::uint64_t TableReader::chunk_rows(std::span<const ColumnSpec> projection) const {
+std::uint64_t TableReader::chunk_rows(const std::vector<ColumnSpec>& projection) const {
   std::uint64_t rows = 0;
   for (const auto& spec : projection) {
     if (const ColumnInfo* c = info_.find(spec.name)) rows = std::max(rows, c->storage.chunk_rows);
@@ -357,7 +357,7 @@ std::uint64_t TableReader::chunk_rows(std::span<const ColumnSpec> projection) co
   return rows;
 }
 
-std::vector<ColumnData> TableReader::read(std::span<const ColumnSpec> projection, std::uint64_t begin,
+std::vector<ColumnData> TableReader::read(const std::vector<ColumnSpec>& projection, std::uint64_t begin,
                                           std::uint64_t end) {
   if (begin > end || end > info_.rows) {
     throw Error(info_.where() + ": rows " + std::to_string(begin) + ".." + std::to_string(end) +

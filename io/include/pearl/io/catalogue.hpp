@@ -78,7 +78,7 @@ class Catalogue {
   /// Expands the spec's glob, opens every shard and checks that the table is there and
   /// that every column of `required` exists and converts to its contract type.
   /// Throws InputError naming the pattern, file, table or column at the first problem.
-  static Catalogue build(const InputSpec& spec, std::span<const ColumnSpec> required);
+  static Catalogue build(const InputSpec& spec, const std::vector<ColumnSpec>& required);
 
   [[nodiscard]] const InputSpec& spec() const noexcept { return spec_; }
   [[nodiscard]] const std::string& name() const noexcept { return spec_.name; }

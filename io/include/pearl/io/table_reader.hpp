@@ -55,16 +55,16 @@ class TableReader {
   /// missing, asked for twice, of a type that cannot convert to its contract type
   /// (naming stored and expected type), or compressed with a filter this HDF5 lacks.
   /// Value-dependent conversions are checked later, by `read`.
-  void check(std::span<const ColumnSpec> projection) const;
+  void check(const std::vector<ColumnSpec>& projection) const;
 
   /// Rows per chunk of the projection's datasets (the largest, when columns differ),
   /// so callers can start batches on chunk boundaries; 0 when all are contiguous.
-  [[nodiscard]] std::uint64_t chunk_rows(std::span<const ColumnSpec> projection) const;
+  [[nodiscard]] std::uint64_t chunk_rows(const std::vector<ColumnSpec>& projection) const;
 
   /// Rows [begin, end) of the projection's columns, one ColumnData per spec, each of
   /// the spec's contract type. Checks like `check`, then every value that needs it.
   /// Compound tables are read once for all requested members (and only those).
-  [[nodiscard]] std::vector<ColumnData> read(std::span<const ColumnSpec> projection, std::uint64_t begin,
+  [[nodiscard]] std::vector<ColumnData> read(const std::vector<ColumnSpec>& projection, std::uint64_t begin,
                                              std::uint64_t end);
 
  private:

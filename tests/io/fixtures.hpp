@@ -1,0 +1,63 @@
+// tests/io/fixtures.hpp — where make_fixtures.py put its files, and comparing what the
+// reader delivers with the values Python wrote (expected/<fixture>/<column>.txt).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "pearl/core/table.hpp"
+#include "pearl/io/hdf5.hpp"
+
+namespace pearl::io::testing {
+
+/// HDF5 set up as the runner does it: errors become exception text, not stderr output.
+class Hdf5Environment : public ::testing::Environment {
+ public:
+  void SetUp() override { init_hdf5(); }
+};
+inline ::testing::Environment* const hdf5_environment = ::testing::AddGlobalTestEnvironment(new Hdf5Environment);
+
+/// The fixture directory (CMake passes it; the io_fixtures test fills it first).
+inline std::filesystem::path fixtures() { return PEARL_IO_FIXTURES; }
+inline std::filesystem::path fixture(const std::string& name) { return fixtures() / name; }
+
+/// The expected values of one column, one text line each.
+inline std::vector<std::string> expected(const std::string& fixture_name, const std::string& column) {
+  const auto path = fixtures() / "expected" / fixture_name / (column + ".txt");
+  std::ifstream in(path);
+  EXPECT_TRUE(in.good()) << "missing " << path;
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+/// Checks that `data` equals lines [begin, begin + size) of `want`: integers compared as
+/// decimal text, floats as the exact double Python wrote, strings as UTF-8 text.
+inline void expect_values(const ColumnData& data, const std::vector<std::string>& want, std::size_t begin,
+                          const std::string& label) {
+  std::visit(
+      [&](const auto& v) {
+        using T = typename std::decay_t<decltype(v)>::value_type;
+        ASSERT_LE(begin + v.size(), want.size()) << label;
+        for (std::size_t i = 0; i < v.size(); ++i) {
+          const std::string& w = want[begin + i];
+          if constexpr (std::is_same_v<T, std::string>) {
+            ASSERT_EQ(v[i], w) << label << " row " << begin + i;
+          } else if constexpr (std::is_floating_point_v<T>) {
+            ASSERT_EQ(static_cast<double>(v[i]), std::strtod(w.c_str(), nullptr)) << label << " row " << begin + i;
+          } else {
+            ASSERT_EQ(std::to_string(v[i]), w) << label << " row " << begin + i;
+          }
+        }
+      },
+      data);
+}
+
+}  // namespace pearl::io::testing

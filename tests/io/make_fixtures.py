@@ -1,0 +1,256 @@
+#!/usr/bin/python3
+"""Builds the HDF5 fixtures of pearl's io tests, as the tools that feed pearl write them.
+
+Usage: /usr/bin/python3 make_fixtures.py OUTPUT_DIR
+
+Writes, with h5py and pandas (PyTables), every layout and type variation of the input
+contract (/work/shared/contracts/tables.md) plus broken files, and next to each readable
+table the values a reader must deliver: OUTPUT_DIR/expected/<fixture>/<column>.txt, one
+value per line (integers as decimal, floats as repr() of the exact double, strings as
+UTF-8 text). Deterministic: the same files every run.
+"""
+import os
+import shutil
+import sys
+import warnings
+
+import h5py
+import numpy as np
+import pandas as pd
+
+warnings.simplefilter("ignore")  # PyTables' NaturalNameWarning and pandas' PerformanceWarning
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else "fixtures"
+RNG = np.random.default_rng(20240301)
+
+
+def expect(fixture, column, values):
+    """Writes the values a reader must deliver for one column."""
+    d = os.path.join(OUT, "expected", fixture)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, column + ".txt"), "w", encoding="utf-8") as f:
+        for v in values:
+            if isinstance(v, (bytes, np.bytes_)):
+                v = v.decode("utf-8")
+            if isinstance(v, (float, np.floating)):
+                v = repr(float(v))
+            elif isinstance(v, (int, np.integer)):
+                v = str(int(v))
+            assert "\n" not in str(v)
+            f.write(str(v) + "\n")
+
+
+def cases_frame(n, first_id=0):
+    """A cases table in numpy dtypes as a department might store it (narrow/wide ints)."""
+    diseases = np.array(["A90", "B08.4", "J11", "A01.0", "B05"])
+    onset = RNG.integers(19000, 19500, n).astype(np.int32)
+    return {
+        "case_id": np.arange(first_id, first_id + n, dtype=np.uint64),
+        "person_id": RNG.integers(0, 2**63, n, dtype=np.uint64) * 2 + 1,  # uses the top bit
+        "sex": RNG.integers(1, 3, n).astype(np.uint8),
+        "age_years": RNG.integers(0, 121, n).astype(np.int16),  # int16, contract uint8
+        "region_code": RNG.choice([440106, 441900, 445302, 440304], n).astype(np.int64),  # int64, contract uint32
+        "disease": diseases[RNG.integers(0, len(diseases), n)],
+        "onset_day": onset,
+        "report_day": (onset + RNG.integers(0, 10, n)).astype(">i8"),  # big-endian int64, contract int32
+    }
+
+
+def expect_cases(fixture, cols):
+    for name, values in cols.items():
+        expect(fixture, name, values)
+
+
+def write_columnar(group, cols, chunk=None, gzip=None, shuffle=False, fixed_strings=True):
+    for name, values in cols.items():
+        if values.dtype.kind == "U" and fixed_strings:
+            width = max([1] + [len(v.encode()) for v in values])
+            data = np.array([v.encode() for v in values], dtype="S%d" % width)
+        elif values.dtype.kind == "U":
+            data = np.array(list(values), dtype=h5py.string_dtype("utf-8"))
+        else:
+            data = values
+        kw = {}
+        if chunk and len(values) > 0:
+            kw["chunks"] = (min(chunk, len(values)),)
+            if gzip is not None:
+                kw["compression"] = "gzip"
+                kw["compression_opts"] = gzip
+            kw["shuffle"] = shuffle
+        elif chunk:
+            kw["chunks"] = (chunk,)
+            kw["maxshape"] = (None,)
+        group.create_dataset(name, data=data, **kw)
+
+
+def columnar():
+    """/cases as a columnar group: mixed widths, chunked gzip+shuffle, extra datasets."""
+    n = 1000
+    cols = cases_frame(n)
+    with h5py.File(os.path.join(OUT, "columnar.h5"), "w") as f:
+        g = f.create_group("cases")
+        write_columnar(g, cols, chunk=128, gzip=4, shuffle=True)
+        g.create_dataset("note", data=np.array(["extra"] * n, dtype=h5py.string_dtype("utf-8")))  # ignored
+        g.create_dataset("matrix", data=np.zeros((n, 2)))  # 2-D: not a column
+        g.create_group("sub")
+    expect_cases("columnar", cols)
+
+
+def strings():
+    """Every string storage of the contract, in one columnar group."""
+    values = ["A90", "B08.4", "", "J11 x", "dengue"]
+    utf8 = ["福田", "Tianhe 天河", "", "a", "深圳北站"]
+    n = len(values)
+    with h5py.File(os.path.join(OUT, "strings.h5"), "w") as f:
+        g = f.create_group("strings")
+        g.create_dataset("nullpad", data=np.array([v.encode() for v in values], dtype="S8"))  # h5py: NULLPAD
+        for name, pad in (("spacepad", h5py.h5t.STR_SPACEPAD), ("nullterm", h5py.h5t.STR_NULLTERM)):
+            tid = h5py.h5t.C_S1.copy()
+            tid.set_size(8)
+            tid.set_strpad(pad)
+            d = h5py.h5d.create(g.id, name.encode(), tid, h5py.h5s.create_simple((n,)))
+            d.write(h5py.h5s.ALL, h5py.h5s.ALL, np.array([v.encode() for v in values], dtype="S8"))
+        tid = h5py.h5t.C_S1.copy()
+        tid.set_size(16)
+        tid.set_strpad(h5py.h5t.STR_NULLPAD)
+        tid.set_cset(h5py.h5t.CSET_UTF8)
+        d = h5py.h5d.create(g.id, b"utf8_fixed", tid, h5py.h5s.create_simple((n,)))
+        d.write(h5py.h5s.ALL, h5py.h5s.ALL, np.array([v.encode() for v in utf8], dtype="S16"), mtype=tid)
+        g.create_dataset("utf8_variable", data=np.array(utf8, dtype=h5py.string_dtype("utf-8")),
+                         chunks=(2,), compression="gzip")
+        g.create_dataset("ascii_variable", data=np.array([v.encode() for v in values], dtype=h5py.string_dtype("ascii")))
+        g.create_dataset("number", data=np.arange(n, dtype=np.int32))
+    for name in ("nullpad", "spacepad", "nullterm", "ascii_variable"):
+        expect("strings", name, values)
+    expect("strings", "utf8_fixed", utf8)
+    expect("strings", "utf8_variable", utf8)
+    expect("strings", "number", range(n))
+
+
+def compound():
+    """/taps as an h5py structured array (chunked, gzip+shuffle), and a big-endian,
+    narrow-typed variant with a variable-length string member."""
+    n = 777
+    dt = np.dtype([("card_id", "<u8"), ("tap_time", "<i8"), ("station_id", "<u4"), ("line_id", "<u2"),
+                   ("tap_type", "u1"), ("fare", "<f8"), ("comment", "S10")])
+    a = np.zeros(n, dtype=dt)
+    a["card_id"] = RNG.integers(0, 2**64 - 1, n, dtype=np.uint64)
+    a["tap_time"] = 1704067200 + RNG.integers(0, 86400 * 30, n)
+    a["station_id"] = RNG.integers(1, 300, n)
+    a["line_id"] = RNG.integers(1, 12, n)
+    a["tap_type"] = RNG.integers(1, 4, n)
+    a["fare"] = np.round(RNG.uniform(0, 12, n), 1)
+    a["comment"] = b"x"
+    bt = np.dtype([("station_id", ">u2"), ("line_id", "u1"), ("name", h5py.string_dtype("utf-8")),
+                   ("lon", ">f8"), ("lat", ">f4")])
+    b = np.zeros(4, dtype=bt)
+    b["station_id"] = [1, 2, 300, 65535]
+    b["line_id"] = [1, 1, 5, 255]
+    b["name"] = ["罗湖", "国贸", "深圳北站", "Airport East"]
+    b["lon"] = [114.118, 114.119, 114.029, 113.8]
+    b["lat"] = np.array([22.532, 22.539, 22.61, 22.65], dtype=">f4")
+    with h5py.File(os.path.join(OUT, "compound.h5"), "w") as f:
+        f.create_dataset("taps", data=a, chunks=(64,), compression="gzip", compression_opts=6, shuffle=True)
+        f.create_dataset("stations", data=b)
+    for name in ("card_id", "tap_time", "station_id", "line_id", "tap_type", "fare"):
+        expect("compound", name, a[name])
+    for name in ("station_id", "line_id", "name", "lon", "lat"):
+        expect("stations", name, b[name])
+
+
+def pandas_files():
+    """pandas' three ways: table with data_columns (readable), table without (values_block_N),
+    and the default fixed format (blockN_values)."""
+    n = 300
+    cols = cases_frame(n)
+    cols["report_day"] = cols["report_day"].astype(np.int64)  # pandas normalises to native order
+    df = pd.DataFrame(cols)
+    path = os.path.join(OUT, "pandas_table.h5")
+    df.to_hdf(path, key="cases", format="table", data_columns=True, index=False, complevel=5, complib="zlib")
+    expect_cases("pandas_table", cols)
+    df.to_hdf(os.path.join(OUT, "pandas_blocks.h5"), key="cases", format="table")
+    df.to_hdf(os.path.join(OUT, "pandas_fixed.h5"), key="cases")
+
+
+def shards():
+    """cases split over shards of different lengths and layouts, one of them empty;
+    case_id is the global row number, so coverage is easy to check."""
+    d = os.path.join(OUT, "shards")
+    os.makedirs(d, exist_ok=True)
+    sizes = [1000, 0, 37, 500, 1, 250]
+    first = 0
+    for i, n in enumerate(sizes):
+        cols = cases_frame(n, first)
+        path = os.path.join(d, "cases-%02d.h5" % i)
+        if i == 2:  # compound
+            a = np.zeros(n, dtype=[(k, v.dtype if v.dtype.kind != "U" else "S8") for k, v in cols.items()])
+            for k, v in cols.items():
+                a[k] = v if v.dtype.kind != "U" else np.array([s.encode() for s in v])
+            with h5py.File(path, "w") as f:
+                f.create_dataset("cases", data=a)
+        elif i == 3:  # pandas
+            c = dict(cols)
+            c["report_day"] = c["report_day"].astype(np.int64)
+            pd.DataFrame(c).to_hdf(path, key="cases", format="table", data_columns=True, index=False)
+        else:
+            with h5py.File(path, "w") as f:
+                write_columnar(f.create_group("cases"), cols, chunk=64, gzip=1, shuffle=True)
+        expect("shards/%02d" % i, "case_id", cols["case_id"])
+        first += n
+    with open(os.path.join(d, "README"), "w") as f:
+        f.write("not a shard: the glob cases-*.h5 must not match this\n")
+
+
+def broken():
+    """Files the reader must refuse with a clear message."""
+    n = 40
+    cols = cases_frame(n)
+    with h5py.File(os.path.join(OUT, "out_of_range.h5"), "w") as f:
+        c = dict(cols)
+        c["age_years"] = c["age_years"].copy()
+        c["age_years"][17] = 300
+        write_columnar(f.create_group("cases"), c)
+    with h5py.File(os.path.join(OUT, "float_card.h5"), "w") as f:
+        g = f.create_group("taps")
+        g.create_dataset("card_id", data=np.arange(n, dtype=np.float64))
+        g.create_dataset("fare", data=np.zeros(n))
+    with h5py.File(os.path.join(OUT, "unequal.h5"), "w") as f:
+        g = f.create_group("deaths")
+        g.create_dataset("person_id", data=np.arange(5, dtype=np.uint64))
+        g.create_dataset("death_day", data=np.arange(4, dtype=np.int32))
+    with h5py.File(os.path.join(OUT, "lossy.h5"), "w") as f:
+        g = f.create_group("values")
+        g.create_dataset("exact_f64", data=np.array([0.5, -2.25, 2.0**100, np.inf], dtype=np.float64))
+        g.create_dataset("inexact_f64", data=np.array([0.5, 0.1, 2.0, 3.0], dtype=np.float64))
+        g.create_dataset("big_int", data=np.array([1, 2**53, -(2**53), 2**53 + 1], dtype=np.int64))
+        g.create_dataset("negative", data=np.array([1, 2, -1, 4], dtype=np.int32))
+        g.create_dataset("u64_top", data=np.array([0, 2**63, 1, 2], dtype=np.uint64))
+        g.create_dataset("flag", data=np.array([True, False, True, True]))  # enum: not in the contract
+        g.create_dataset("half", data=np.array([0.5, 1.5, -2.0, 65504], dtype=np.float16))
+    expect("lossy", "exact_f64", [0.5, -2.25, 2.0**100, float("inf")])
+    expect("lossy", "half", [0.5, 1.5, -2.0, 65504.0])
+    # A valid file cut in half, and a text file with an .h5 name.
+    src = os.path.join(OUT, "columnar.h5")
+    with open(src, "rb") as f:
+        data = f.read()
+    with open(os.path.join(OUT, "truncated.h5"), "wb") as f:
+        f.write(data[: len(data) // 2])
+    with open(os.path.join(OUT, "not_hdf5.h5"), "w") as f:
+        f.write("region_code,cases\n440106,3\n")
+
+
+def main():
+    if os.path.isdir(OUT):
+        shutil.rmtree(OUT)
+    os.makedirs(OUT)
+    columnar()
+    strings()
+    compound()
+    pandas_files()
+    shards()
+    broken()
+    print("fixtures written to", OUT)
+
+
+if __name__ == "__main__":
+    main()
