@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "pearl/core/agreement.hpp"
+#include "pearl/core/hash_table.hpp"  // BigArray's huge-page advice
 
 namespace pearl {
 
@@ -40,27 +41,69 @@ ExchangeStats exchange(Communicator& comm, std::span<Outbox> outboxes, std::size
   std::vector<std::size_t> send_counts(static_cast<std::size_t>(ranks)), recv_counts;
   ExchangeStats stats;
 
+  // Round buffers past a few MiB get huge pages (see hash_table.hpp): page faults are a
+  // large part of moving hundreds of MiB. What one round can receive is bounded, so
+  // reserving it up front (address space only) spares recv its growth copies too.
+  const std::size_t max_round = per_dest * static_cast<std::size_t>(ranks);
+
   for (;;) {
     send.clear();
     bool more_here = false;
+    // This round's slice of each (outbox, destination) buffer.
+    struct Slice {
+      const std::byte* data;
+      std::size_t size;
+    };
+    std::vector<Slice> slices(outboxes.size() * static_cast<std::size_t>(ranks));
+    std::size_t total = 0, parts = 0;
+    const Slice* only = nullptr;
     for (int d = 0; d < ranks; ++d) {
       std::size_t budget = per_dest;
-      const std::size_t start = send.size();
+      std::size_t for_d = 0;
       for (std::size_t t = 0; t < outboxes.size(); ++t) {
         const auto& buf = outboxes[t].to(d);
-        std::size_t& done = cursor[t * static_cast<std::size_t>(ranks) + static_cast<std::size_t>(d)];
+        const std::size_t at = t * static_cast<std::size_t>(ranks) + static_cast<std::size_t>(d);
+        std::size_t& done = cursor[at];
         const std::size_t n = std::min(budget, buf.size() - done);
-        send.insert(send.end(), buf.begin() + static_cast<std::ptrdiff_t>(done),
-                    buf.begin() + static_cast<std::ptrdiff_t>(done + n));
+        slices[at] = {buf.data() + done, n};
+        if (n > 0) {
+          ++parts;
+          only = &slices[at];
+        }
         done += n;
         budget -= n;
+        for_d += n;
         more_here = more_here || done < buf.size();
       }
-      send_counts[static_cast<std::size_t>(d)] = send.size() - start;
+      send_counts[static_cast<std::size_t>(d)] = for_d;
+      total += for_d;
     }
-    comm.alltoallv(send, send_counts, recv, recv_counts);
+    // One buffer holds the whole round (e.g. two ranks, one thread): send it in place.
+    std::span<const std::byte> out;
+    if (parts == 1) {
+      out = {only->data, only->size};
+    } else if (parts > 1) {
+      if (send.capacity() < total) {
+        std::vector<std::byte>().swap(send);
+        send.reserve(total);
+        internal::advise_huge_pages(send.data(), total);
+      }
+      for (int d = 0; d < ranks; ++d) {
+        for (std::size_t t = 0; t < outboxes.size(); ++t) {
+          const Slice& sl = slices[t * static_cast<std::size_t>(ranks) + static_cast<std::size_t>(d)];
+          send.insert(send.end(), sl.data, sl.data + sl.size);
+        }
+      }
+      out = send;
+    }
+    if (total >= internal::big_array_from && recv.capacity() < max_round) {
+      std::vector<std::byte>().swap(recv);
+      recv.reserve(max_round);
+      internal::advise_huge_pages(recv.data(), max_round);
+    }
+    comm.alltoallv(out, send_counts, recv, recv_counts);
     ++stats.rounds;
-    stats.bytes_sent += send.size();
+    stats.bytes_sent += total;
     agreed(comm, [&] {
       if (!recv.empty()) deliver(recv);
     });
