@@ -13,6 +13,7 @@
 #include "pearl/core/error.hpp"
 #include "pearl/io/atomic_output.hpp"
 #include "pearl/io/output_writer.hpp"
+#include "pearl/io/shard_writer.hpp"
 
 #ifndef PEARL_VERSION
 #define PEARL_VERSION "unknown"
@@ -95,7 +96,8 @@ void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communi
   }
 
   // 3. run
-  JobContext ctx(engine, out, inputs.get());
+  io::ShardFileWriter shards;
+  JobContext ctx(engine, out, inputs.get(), &shards);
   engine.progress("running " + job.name() + " on " + std::to_string(comm.size()) + " ranks, " +
                   std::to_string(settings.engine.threads) + " threads each, memory budget " +
                   format_bytes(settings.engine.memory.total) + " per rank");

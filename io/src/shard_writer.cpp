@@ -1,0 +1,325 @@
+// Input-style shards with serial HDF5: columnar groups or compound datasets, stored widths,
+// fixed or variable strings, chunking + shuffle + gzip, atomic replacement.
+#include "pearl/io/shard_writer.hpp"
+
+#include <hdf5.h>
+
+#include <cmath>
+#include <cstring>
+#include <set>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "pearl/io/atomic_output.hpp"
+#include "pearl/io/hdf5.hpp"
+
+namespace pearl::io {
+namespace {
+
+constexpr hsize_t default_gzip_chunk = 65536;
+
+template <class F>
+decltype(auto) with_type(DType t, F&& f) {
+  switch (t) {
+    case DType::u8: return f(std::type_identity<std::uint8_t>{});
+    case DType::u16: return f(std::type_identity<std::uint16_t>{});
+    case DType::u32: return f(std::type_identity<std::uint32_t>{});
+    case DType::u64: return f(std::type_identity<std::uint64_t>{});
+    case DType::i8: return f(std::type_identity<std::int8_t>{});
+    case DType::i16: return f(std::type_identity<std::int16_t>{});
+    case DType::i32: return f(std::type_identity<std::int32_t>{});
+    case DType::i64: return f(std::type_identity<std::int64_t>{});
+    case DType::f32: return f(std::type_identity<float>{});
+    case DType::f64: return f(std::type_identity<double>{});
+    case DType::str: break;
+  }
+  return f(std::type_identity<std::string>{});
+}
+
+hid_t file_type_of(DType t) {
+  switch (t) {
+    case DType::u8: return H5T_STD_U8LE;
+    case DType::u16: return H5T_STD_U16LE;
+    case DType::u32: return H5T_STD_U32LE;
+    case DType::u64: return H5T_STD_U64LE;
+    case DType::i8: return H5T_STD_I8LE;
+    case DType::i16: return H5T_STD_I16LE;
+    case DType::i32: return H5T_STD_I32LE;
+    case DType::i64: return H5T_STD_I64LE;
+    case DType::f32: return H5T_IEEE_F32LE;
+    case DType::f64: return H5T_IEEE_F64LE;
+    case DType::str: break;
+  }
+  return H5I_INVALID_HID;
+}
+
+hid_t native_of(DType t) {
+  return with_type(t, []<class T>(std::type_identity<T>) -> hid_t {
+    if constexpr (std::is_same_v<T, std::uint8_t>) return H5T_NATIVE_UINT8;
+    else if constexpr (std::is_same_v<T, std::uint16_t>) return H5T_NATIVE_UINT16;
+    else if constexpr (std::is_same_v<T, std::uint32_t>) return H5T_NATIVE_UINT32;
+    else if constexpr (std::is_same_v<T, std::uint64_t>) return H5T_NATIVE_UINT64;
+    else if constexpr (std::is_same_v<T, std::int8_t>) return H5T_NATIVE_INT8;
+    else if constexpr (std::is_same_v<T, std::int16_t>) return H5T_NATIVE_INT16;
+    else if constexpr (std::is_same_v<T, std::int32_t>) return H5T_NATIVE_INT32;
+    else if constexpr (std::is_same_v<T, std::int64_t>) return H5T_NATIVE_INT64;
+    else if constexpr (std::is_same_v<T, float>) return H5T_NATIVE_FLOAT;
+    else if constexpr (std::is_same_v<T, double>) return H5T_NATIVE_DOUBLE;
+    else return H5I_INVALID_HID;
+  });
+}
+
+std::size_t width_of(DType t) {
+  return with_type(t, []<class T>(std::type_identity<T>) -> std::size_t {
+    if constexpr (std::is_same_v<T, std::string>) return 0;
+    else return sizeof(T);
+  });
+}
+
+bool is_float(DType t) { return t == DType::f32 || t == DType::f64; }
+
+/// Whether value v of type T is stored exactly as S.
+template <class S, class T>
+bool fits(T v) {
+  if constexpr (std::is_integral_v<T> && std::is_integral_v<S>) {
+    return std::in_range<S>(v);
+  } else if constexpr (std::is_integral_v<T>) {
+    return static_cast<long double>(static_cast<S>(v)) == static_cast<long double>(v);
+  } else {
+    return std::isnan(v) || static_cast<T>(static_cast<S>(v)) == v;
+  }
+}
+
+/// One column as it will be stored: its stored type and, for strings, fixed bytes (0 = vlen).
+struct ColumnPlan {
+  std::string name;
+  DType type;    // the OutputTable type
+  DType stored;  // the type in the file
+  std::size_t fixed = 0;
+};
+
+std::vector<ColumnPlan> plan_columns(const OutputTable& t, const ShardOptions& o, const std::string& what) {
+  std::vector<ColumnPlan> plan;
+  std::set<std::string> seen;
+  for (const auto& spec : t.specs()) {
+    const std::string col = what + ": column '" + spec.name + "'";
+    if (spec.name.empty() || spec.name.find('/') != std::string::npos) throw Error(col + ": name is empty or holds '/'");
+    if (!seen.insert(spec.name).second) throw Error(col + ": declared twice");
+    ColumnPlan p{spec.name, spec.type, spec.type, 0};
+    if (const auto it = o.stored_types.find(spec.name); it != o.stored_types.end()) p.stored = it->second;
+    if ((p.type == DType::str) != (p.stored == DType::str)) {
+      throw Error(col + ": cannot store a " + std::string(dtype_name(p.type)) + " column as " +
+                  std::string(dtype_name(p.stored)));
+    }
+    if (is_float(p.type) && !is_float(p.stored)) {
+      throw Error(col + ": cannot store a float column as " + std::string(dtype_name(p.stored)));
+    }
+    if (p.type == DType::str) p.fixed = o.fixed_string_bytes;
+    plan.push_back(std::move(p));
+  }
+  for (const auto& [name, type] : o.stored_types) {
+    (void)type;
+    if (!seen.contains(name)) throw Error(what + ": stored_types names column '" + name + "', which the table lacks");
+  }
+  return plan;
+}
+
+/// Converts column `c` to its stored type into `out` (rows × stored width bytes, packed
+/// with `stride` bytes between rows at byte `offset`). Throws on a value that does not fit.
+void convert_into(const ColumnData& data, const ColumnPlan& p, std::byte* out, std::size_t stride, std::size_t offset,
+                  const std::string& what) {
+  std::visit(
+      [&]<class T>(const std::vector<T>& v) {
+        if constexpr (!std::is_same_v<T, std::string>) {
+          with_type(p.stored, [&]<class S>(std::type_identity<S>) {
+            if constexpr (!std::is_same_v<S, std::string>) {
+              for (std::size_t r = 0; r < v.size(); ++r) {
+                if (!fits<S>(v[r])) {
+                  throw Error(what + ": column '" + p.name + "': row " + std::to_string(r) + " value " +
+                              std::to_string(v[r]) + " does not fit the stored type " +
+                              std::string(dtype_name(p.stored)));
+                }
+                const S s = static_cast<S>(v[r]);
+                std::memcpy(out + r * stride + offset, &s, sizeof s);
+              }
+            }
+          });
+        }
+      },
+      data);
+}
+
+/// The file string type: variable-length or fixed null-padded, UTF-8.
+Handle string_type(std::size_t fixed, const std::string& what) {
+  Handle t = check(H5Tcopy(H5T_C_S1), what + ": string type");
+  check_status(H5Tset_size(t.id(), fixed > 0 ? fixed : H5T_VARIABLE), what + ": string size");
+  check_status(H5Tset_cset(t.id(), H5T_CSET_UTF8), what + ": string character set");
+  if (fixed > 0) check_status(H5Tset_strpad(t.id(), H5T_STR_NULLPAD), what + ": string padding");
+  return t;
+}
+
+/// Fills string column values into `out`: fixed bytes (null-padded) or char* (vlen).
+void strings_into(const std::vector<std::string>& v, const ColumnPlan& p, std::byte* out, std::size_t stride,
+                  std::size_t offset, const std::string& what) {
+  for (std::size_t r = 0; r < v.size(); ++r) {
+    std::byte* at = out + r * stride + offset;
+    if (v[r].find('\0') != std::string::npos) {
+      throw Error(what + ": column '" + p.name + "': row " + std::to_string(r) + " holds a NUL byte");
+    }
+    if (p.fixed > 0) {
+      if (v[r].size() > p.fixed) {
+        throw Error(what + ": column '" + p.name + "': row " + std::to_string(r) + " value '" + v[r] + "' is " +
+                    std::to_string(v[r].size()) + " bytes, longer than the fixed length " + std::to_string(p.fixed));
+      }
+      std::memcpy(at, v[r].data(), v[r].size());
+    } else {
+      const char* ptr = v[r].c_str();
+      std::memcpy(at, &ptr, sizeof ptr);
+    }
+  }
+}
+
+std::size_t member_size(const ColumnPlan& p) {
+  if (p.stored == DType::str) return p.fixed > 0 ? p.fixed : sizeof(char*);
+  return width_of(p.stored);
+}
+
+/// Dataset creation properties: contiguous, or chunked (+ shuffle + gzip).
+Handle creation_properties(hsize_t rows, const ShardOptions& o, const std::string& what) {
+  Handle dcpl = check(H5Pcreate(H5P_DATASET_CREATE), what + ": dataset creation properties");
+  if (rows == 0 || (o.chunk_rows == 0 && o.gzip_level <= 0)) return dcpl;
+  hsize_t chunk = o.chunk_rows > 0 ? static_cast<hsize_t>(o.chunk_rows) : default_gzip_chunk;
+  chunk = std::min(chunk, rows);
+  check_status(H5Pset_chunk(dcpl.id(), 1, &chunk), what + ": chunking");
+  if (o.gzip_level > 0) {
+    if (o.gzip_level > 9) throw Error(what + ": gzip level " + std::to_string(o.gzip_level) + " is not in 1..9");
+    check_status(H5Pset_shuffle(dcpl.id()), what + ": shuffle filter");
+    check_status(H5Pset_deflate(dcpl.id(), static_cast<unsigned>(o.gzip_level)), what + ": gzip filter");
+  }
+  return dcpl;
+}
+
+Handle create_dataset(hid_t parent, const std::string& name, hid_t type, hsize_t rows, const ShardOptions& o,
+                      const std::string& what) {
+  Handle space = check(H5Screate_simple(1, &rows, nullptr), what + ": dataspace");
+  Handle dcpl = creation_properties(rows, o, what);
+  return check(H5Dcreate2(parent, name.c_str(), type, space.id(), H5P_DEFAULT, dcpl.id(), H5P_DEFAULT),
+               what + ": create dataset");
+}
+
+void write_columnar(hid_t file, const OutputTable& t, const std::vector<ColumnPlan>& plan, const ShardOptions& o,
+                    const std::string& what) {
+  Handle gcpl = check(H5Pcreate(H5P_GROUP_CREATE), what + ": group creation properties");
+  check_status(H5Pset_link_creation_order(gcpl.id(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+               what + ": link creation order");
+  Handle group = check(H5Gcreate2(file, t.name().c_str(), H5P_DEFAULT, gcpl.id(), H5P_DEFAULT), what + ": create group");
+  const auto rows = static_cast<hsize_t>(t.rows());
+  for (std::size_t c = 0; c < plan.size(); ++c) {
+    const ColumnPlan& p = plan[c];
+    const std::string at = what + ": column '" + p.name + "'";
+    Handle str_type;
+    hid_t ftype = H5I_INVALID_HID;
+    hid_t mtype = H5I_INVALID_HID;
+    if (p.stored == DType::str) {
+      str_type = string_type(p.fixed, at);
+      ftype = mtype = str_type.id();
+    } else {
+      ftype = file_type_of(p.stored);
+      mtype = native_of(p.stored);
+    }
+    Handle ds = create_dataset(group.id(), p.name, ftype, rows, o, at);
+    if (rows == 0) continue;
+    const std::size_t width = member_size(p);
+    std::vector<std::byte> buf(static_cast<std::size_t>(rows) * width);
+    if (p.stored == DType::str) {
+      strings_into(std::get<std::vector<std::string>>(t.data(c)), p, buf.data(), width, 0, what);
+    } else {
+      convert_into(t.data(c), p, buf.data(), width, 0, what);
+    }
+    check_status(H5Dwrite(ds.id(), mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), at + ": write");
+  }
+}
+
+void write_compound(hid_t file, const OutputTable& t, const std::vector<ColumnPlan>& plan, const ShardOptions& o,
+                    const std::string& what) {
+  std::size_t row_bytes = 0;
+  std::vector<std::size_t> offsets;
+  for (const auto& p : plan) {
+    offsets.push_back(row_bytes);
+    row_bytes += member_size(p);
+  }
+  if (row_bytes == 0) throw Error(what + ": a compound dataset needs at least one column");
+  Handle mtype = check(H5Tcreate(H5T_COMPOUND, row_bytes), what + ": compound memory type");
+  Handle ftype = check(H5Tcreate(H5T_COMPOUND, row_bytes), what + ": compound file type");
+  std::vector<Handle> strings;
+  for (std::size_t c = 0; c < plan.size(); ++c) {
+    const ColumnPlan& p = plan[c];
+    hid_t m = H5I_INVALID_HID;
+    hid_t f = H5I_INVALID_HID;
+    if (p.stored == DType::str) {
+      strings.push_back(string_type(p.fixed, what + ": column '" + p.name + "'"));
+      m = f = strings.back().id();
+    } else {
+      m = native_of(p.stored);
+      f = file_type_of(p.stored);
+    }
+    check_status(H5Tinsert(mtype.id(), p.name.c_str(), offsets[c], m), what + ": member " + p.name);
+    check_status(H5Tinsert(ftype.id(), p.name.c_str(), offsets[c], f), what + ": member " + p.name);
+  }
+  const auto rows = static_cast<hsize_t>(t.rows());
+  Handle ds = create_dataset(file, t.name(), ftype.id(), rows, o, what);
+  if (rows == 0) return;
+  std::vector<std::byte> buf(static_cast<std::size_t>(rows) * row_bytes);
+  for (std::size_t c = 0; c < plan.size(); ++c) {
+    if (plan[c].stored == DType::str) {
+      strings_into(std::get<std::vector<std::string>>(t.data(c)), plan[c], buf.data(), row_bytes, offsets[c], what);
+    } else {
+      convert_into(t.data(c), plan[c], buf.data(), row_bytes, offsets[c], what);
+    }
+  }
+  check_status(H5Dwrite(ds.id(), mtype.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), what + ": write");
+}
+
+void write_table(hid_t file, const OutputTable& t, const ShardOptions& o, const std::string& what) {
+  if (t.name().empty() || t.name().find('/') != std::string::npos) throw Error(what + ": name is empty or holds '/'");
+  const auto plan = plan_columns(t, o, what);
+  for (std::size_t c = 0; c < plan.size(); ++c) {
+    if (column_size(t.data(c)) != t.rows()) {
+      throw Error(what + ": column '" + plan[c].name + "' has " + std::to_string(column_size(t.data(c))) +
+                  " rows, column '" + plan[0].name + "' has " + std::to_string(t.rows()));
+    }
+  }
+  if (o.layout == ShardLayout::compound) {
+    write_compound(file, t, plan, o, what);
+  } else {
+    write_columnar(file, t, plan, o, what);
+  }
+}
+
+}  // namespace
+
+void ShardFileWriter::write(const std::filesystem::path& file, const std::vector<OutputTable>& tables,
+                            const ShardOptions& options) {
+  AtomicOutput out(file);
+  {
+    const std::string temp = out.temp_path().string();
+    Handle fcpl = check(H5Pcreate(H5P_FILE_CREATE), file.string() + ": file creation properties");
+    check_status(H5Pset_link_creation_order(fcpl.id(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+                 file.string() + ": link creation order");
+    Handle f = check(H5Fcreate(temp.c_str(), H5F_ACC_TRUNC, fcpl.id(), H5P_DEFAULT),
+                     file.string() + ": cannot create HDF5 file (temporary " + temp + ")");
+    std::set<std::string> names;
+    for (const auto& t : tables) {
+      const std::string what = file.string() + ": table /" + t.name();
+      if (!names.insert(t.name()).second) throw Error(what + ": given twice");
+      write_table(f.id(), t, options, what);
+    }
+    check_status(H5Fflush(f.id(), H5F_SCOPE_LOCAL), file.string() + ": flush");
+    const hid_t id = f.release();
+    check_status(H5Fclose(id), file.string() + ": close");
+  }
+  out.commit();
+}
+
+}  // namespace pearl::io
