@@ -16,12 +16,14 @@
 // uint8) throws InputError naming file, table, column, value and row, e.g.
 //   "cases-3.h5: table /cases: column 'age_years': value 300 at row 17 does not fit uint8".
 // When the stored type is the contract type, values are read straight into the result.
+//
+// Not thread-safe (neither is Debian's parallel HDF5): use a reader from one thread, as
+// TableSource does from the engine's main thread.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
