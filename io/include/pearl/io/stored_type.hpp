@@ -9,7 +9,7 @@
 //   StoredType s = reader.info().columns[3].stored;   // e.g. int16
 //   switch (pearl::io::conversion(s, pearl::DType::u8)) {
 //     case Conversion::exact:     // same width and kind: read straight into the column
-//     case Conversion::widening:  // every stored value fits: HDF5 converts while reading
+//     case Conversion::widening:  // every stored value fits: converted while reading
 //     case Conversion::checked:   // read at the stored width, check every value (here: int16 → uint8)
 //     case Conversion::none:      // a type error (string vs number, float → integer, ...)
 //   }
@@ -56,7 +56,7 @@ struct StoredType {
 /// How a stored type becomes a contract type.
 enum class Conversion : std::uint8_t {
   exact,     // same kind and width (byte order aside): read straight into the column
-  widening,  // every value of the stored type fits the target: HDF5 converts on read
+  widening,  // every value of the stored type fits the target: converted without checks
   checked,   // only some values fit: read at the stored width and check each value
   none,      // not convertible without loss: a type error
 };
