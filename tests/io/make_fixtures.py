@@ -20,7 +20,10 @@ import pandas as pd
 
 warnings.simplefilter("ignore")  # PyTables' NaturalNameWarning and pandas' PerformanceWarning
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else "fixtures"
+FINAL = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "fixtures")
+# Written next to the final directory and swapped in at the end, so a test running
+# concurrently (another ctest in the same build tree) never sees half-written files.
+OUT = "%s.new-%d" % (FINAL, os.getpid())
 RNG = np.random.default_rng(20240301)
 
 
@@ -210,6 +213,15 @@ def broken():
         c["age_years"] = c["age_years"].copy()
         c["age_years"][17] = 300
         write_columnar(f.create_group("cases"), c)
+    with h5py.File(os.path.join(OUT, "out_of_range_compound.h5"), "w") as f:
+        a = np.zeros(n, dtype=[("case_id", "<u8"), ("age_years", "<i2"), ("region_code", "<i8")])
+        a["case_id"] = np.arange(n)
+        a["age_years"] = 30
+        a["age_years"][23] = -1
+        a["region_code"] = 440106
+        f.create_dataset("cases", data=a, chunks=(8,))
+    with h5py.File(os.path.join(OUT, "lzf.h5"), "w") as f:  # a filter only h5py has
+        f.create_group("deaths").create_dataset("person_id", data=np.arange(n, dtype=np.uint64), compression="lzf")
     with h5py.File(os.path.join(OUT, "float_card.h5"), "w") as f:
         g = f.create_group("taps")
         g.create_dataset("card_id", data=np.arange(n, dtype=np.float64))
@@ -240,8 +252,6 @@ def broken():
 
 
 def main():
-    if os.path.isdir(OUT):
-        shutil.rmtree(OUT)
     os.makedirs(OUT)
     columnar()
     strings()
@@ -249,7 +259,12 @@ def main():
     pandas_files()
     shards()
     broken()
-    print("fixtures written to", OUT)
+    old = "%s.old-%d" % (FINAL, os.getpid())
+    if os.path.exists(FINAL):
+        os.rename(FINAL, old)
+    os.rename(OUT, FINAL)
+    shutil.rmtree(old, ignore_errors=True)
+    print("fixtures written to", FINAL)
 
 
 if __name__ == "__main__":

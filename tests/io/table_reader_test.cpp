@@ -181,6 +181,23 @@ TEST(TableReader, AValueThatDoesNotFitNamesFileTableColumnValueAndRow) {
   EXPECT_EQ(std::get<std::vector<std::uint16_t>>(r.read({{"age_years", DType::u16}}, 17, 18).front()).at(0), 300);
 }
 
+TEST(TableReader, AValueThatDoesNotFitInACompoundTable) {
+  TableReader r(fixture("out_of_range_compound.h5"), "/cases");
+  const std::vector<ColumnSpec> cols{{"case_id", DType::u64}, {"age_years", DType::u8}, {"region_code", DType::u32}};
+  expect_contains(input_error([&] { (void)r.read(cols, 0, r.rows()); }),
+                  {"out_of_range_compound.h5: table /cases: column 'age_years': value -1 at row 23 does not fit uint8"});
+  const auto ok = r.read(cols, 24, 40);
+  EXPECT_EQ(std::get<std::vector<std::uint8_t>>(ok[1]).front(), 30);
+  EXPECT_EQ(std::get<std::vector<std::uint32_t>>(ok[2]).back(), 440106U);
+}
+
+TEST(TableReader, AFilterThisHdf5CannotDecodeIsNamed) {
+  TableReader r(fixture("lzf.h5"), "/deaths");
+  EXPECT_FALSE(r.info().find("person_id")->storage.filters.at(0).available);
+  expect_contains(input_error([&] { r.check(std::vector<ColumnSpec>{{"person_id", DType::u64}}); }),
+                  {"lzf.h5: table /deaths: column 'person_id' is compressed with filter 32000", "cannot decode"});
+}
+
 TEST(TableReader, TypeErrorsNameFileTableColumnAndBothTypes) {
   {
     TableReader r(fixture("float_card.h5"), "/taps");
