@@ -108,6 +108,11 @@ bool ShardInputs::has(const std::string& table) const {
   return std::any_of(catalogues_.begin(), catalogues_.end(), [&](const auto& c) { return c.name() == table; });
 }
 
+std::string ShardInputs::where(const std::string& table) const {
+  const io::Catalogue& cat = catalogue(table);
+  return "input '" + table + "' (" + cat.spec().glob + ":" + cat.path() + ")";
+}
+
 const io::Catalogue& ShardInputs::catalogue(const std::string& table) const {
   for (const auto& c : catalogues_) {
     if (c.name() == table) return c;

@@ -85,8 +85,8 @@ class Aggregate final : public Job {
       }
       std::string names;
       for (const auto& c : stored) names += (names.empty() ? "" : ", ") + c.name;
-      throw InputError("table.aggregate: --" + std::string(option) + " column '" + column +
-                       "' is not in the input table (it has: " + names + ")");
+      throw InputError("table.aggregate: --" + std::string(option) + " column '" + column + "' is not in " +
+                       ctx.input_location("table") + " (it has: " + names + ")");
     };
 
     std::vector<ColumnSpec> by;

@@ -20,15 +20,22 @@ std::unique_ptr<cluster::MpiCommunicator> g_world;
 
 class FailureRecorder : public ::testing::EmptyTestEventListener {
  public:
+  // The name is taken here: asking UnitTest::current_test_info() from OnTestPartResult
+  // would take a lock GoogleTest already holds there, and deadlock on the first failure.
+  void OnTestStart(const ::testing::TestInfo& info) override {
+    current_ = std::string(info.test_suite_name()) + "." + info.name();
+  }
   void OnTestPartResult(const ::testing::TestPartResult& r) override {
     if (!r.failed()) return;
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     std::ostringstream s;
-    s << (info != nullptr ? std::string(info->test_suite_name()) + "." + info->name() : std::string("?")) << " at "
+    s << current_ << " at "
       << (r.file_name() != nullptr ? r.file_name() : "?") << ':' << r.line_number() << ": " << r.summary() << '\n';
     text += s.str();
   }
   std::string text;
+
+ private:
+  std::string current_ = "?";
 };
 }  // namespace
 

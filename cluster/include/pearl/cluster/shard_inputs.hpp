@@ -24,6 +24,7 @@ class ShardInputs final : public InputProvider {
   ShardInputs(Communicator& comm, const std::vector<std::string>& specs, std::size_t batch_bytes);
 
   [[nodiscard]] bool has(const std::string& table) const override;
+  [[nodiscard]] std::string where(const std::string& table) const override;
   [[nodiscard]] std::vector<ColumnSpec> columns(const std::string& table) const override;
   TableInput open(const std::string& table, const std::vector<ColumnSpec>& columns) override;
 

@@ -85,6 +85,8 @@ class JobContext {
 
   /// Whether the input table was given on the command line.
   [[nodiscard]] bool has_input(const std::string& table) const { return inputs_ != nullptr && inputs_->has(table); }
+  /// "input 'cases' (data/cases-*.h5:/cases)": where a table comes from, for messages.
+  [[nodiscard]] std::string input_location(const std::string& table) const { return provider().where(table); }
   /// The stored columns of an input table, with their natural contract types.
   [[nodiscard]] std::vector<ColumnSpec> input_columns(const std::string& table) const {
     return provider().columns(table);

@@ -56,6 +56,8 @@ class InputProvider {
 
   /// Whether `--input NAME=...` was given.
   [[nodiscard]] virtual bool has(const std::string& table) const = 0;
+  /// Where the table comes from, for messages: "input 'cases' (data/cases-*.h5:/cases)".
+  [[nodiscard]] virtual std::string where(const std::string& table) const = 0;
   /// The table's columns with the contract type each stored column converts to
   /// losslessly (its natural type: stored width and signedness, strings as str).
   [[nodiscard]] virtual std::vector<ColumnSpec> columns(const std::string& table) const = 0;
