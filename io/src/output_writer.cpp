@@ -539,6 +539,12 @@ void gather_rounds(Communicator& comm, const OutputTable& part, const std::vecto
   std::exception_ptr failure;
   std::vector<std::byte> send, recv;
   std::vector<std::size_t> send_counts(ranks, 0), recv_counts;
+  // Round buffers live across rounds: fresh large allocations are fresh pages, and
+  // faulting them in costs more than the copy itself.
+  std::vector<ColumnData> data;
+  if (root) {
+    for (std::size_t c : cols) data.push_back(make_column(part.specs()[c].type));
+  }
   for (const auto& round : rounds) {
     agreed(comm, [&] {
       if (failure) std::rethrow_exception(failure);
@@ -560,8 +566,7 @@ void gather_rounds(Communicator& comm, const OutputTable& part, const std::vecto
         for (std::size_t c : cols) views.push_back(&part.data(c));
         sink(first, rows, views, static_cast<std::size_t>(round.front().first));
       } else {
-        std::vector<ColumnData> data;
-        for (std::size_t c : cols) data.push_back(make_column(part.specs()[c].type));
+        for (auto& d : data) std::visit([](auto& v) { v.clear(); }, d);
         const std::byte* at = recv.data();
         for (const auto& e : round) {
           if (e.rank == 0) {

