@@ -206,7 +206,7 @@ class HashTable {
   /// Inserts (key, value) or folds value into the existing one with `op(old, value)`.
   template <class Op>
   void upsert(const K& key, const V& value, std::uint64_t hash, Op& op) {
-    if (needs_growth()) grow();
+    if (needs_growth()) [[unlikely]] grow();
     const std::uint8_t tag = tag_of(hash);
     for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
       const std::uint8_t t = tags_[i];
@@ -272,7 +272,7 @@ class HashTable {
     size_ = 0;
   }
 
-  void grow() {
+  [[gnu::noinline]] void grow() {
     auto old_slots = std::move(slots_);
     auto old_tags = std::move(tags_);
     const std::size_t old_capacity = capacity();

@@ -7,6 +7,11 @@
 // one cheap table pass. A table that would outgrow its share of the budget is sorted
 // and spilled to scratch first.
 //
+// The hot path is one upsert into the destination's *lane*: lane `rank` holds the owned
+// table, every other lane a combine table. Choosing the lane is an index, not a branch,
+// so keys spread at random over ranks cost no misprediction. Only a full combine table
+// and a large owned table leave the hot path.
+//
 // Once the owned table is larger than the caches, every insert is a cache (and TLB)
 // miss. Owned pairs then go through a small ring: the slot of a new pair is prefetched
 // and the pair inserted `ring_size` pairs later, so several misses are in flight at
@@ -18,6 +23,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -32,34 +38,57 @@ class ReduceSink {
  public:
   ReduceSink(int rank, int ranks, std::size_t table_limit, std::size_t combine_entries, Op op,
              Spiller<K, V>& spiller)
-      : rank_(rank), ranks_(ranks), table_limit_(table_limit), combine_entries_(combine_entries),
-        op_(op), spiller_(spiller), outbox_(ranks) {
-    if (ranks_ > 1) {
-      combine_.reserve(static_cast<std::size_t>(ranks_));
-      for (int d = 0; d < ranks_; ++d) combine_.emplace_back(d == rank_ ? 16 : combine_entries_ * 2);
+      : rank_(rank), ranks_(ranks), table_limit_(table_limit), op_(op), spiller_(spiller), outbox_(ranks) {
+    lanes_.reserve(static_cast<std::size_t>(ranks_));
+    for (int d = 0; d < ranks_; ++d) {
+      if (d == rank_) lanes_.push_back(Lane{HashTable<K, V>(), never, false});
+      else lanes_.push_back(Lane{HashTable<K, V>(combine_entries * 2), combine_entries, false});
     }
+    // The owned table leaves the hot path (for the ring and the spill check) from the
+    // first capacity that is past the caches or whose doubling could break the limit;
+    // `fast_until` is the size below which it cannot have reached that capacity.
+    std::size_t slow_capacity = 16;
+    while (HashTable<K, V>::bytes_for(slow_capacity) < prefetch_from &&
+           3 * HashTable<K, V>::bytes_for(slow_capacity) <= table_limit_) {
+      slow_capacity *= 2;
+    }
+    slow_capacity_ = slow_capacity;
+    fast_until_ = slow_capacity / 2 * 5 / 8;
+    update_slow();
   }
+  // Movable (the engine keeps one per thread in a vector), never copied, even when Op
+  // can only be copied.
+  ReduceSink(const ReduceSink&) = delete;
+  ReduceSink& operator=(const ReduceSink&) = delete;
+  ReduceSink(ReduceSink&&) = default;
 
   /// The emitter a map function calls: emit(key, value).
   void operator()(const K& key, const V& value) {
     const std::uint64_t h = KeyHash<K>{}(key);
-    const int dest = ranks_ == 1 ? rank_ : partition_of(h, ranks_);
-    if (dest == rank_) {
+    const auto d = static_cast<std::size_t>(ranks_ == 1 ? rank_ : partition_of(h, ranks_));
+    Lane& lane = lanes_[d];
+    if (lane.slow) [[unlikely]] {
       add_owned(key, value, h);
       return;
     }
-    auto& t = combine_[static_cast<std::size_t>(dest)];
-    t.upsert(key, value, h, op_);
-    if (t.size() >= combine_entries_) flush(dest);
+    lane.table.upsert(key, value, h, op_);
+    if (lane.table.size() >= lane.full_at) [[unlikely]] full(d);
   }
 
   /// Folds serialised pairs received from other ranks into the owned table.
   void absorb(std::span<const std::byte> bytes) {
     constexpr std::size_t rec = pair_size<K, V>;
     KeyHash<K> hasher;
+    Lane& lane = lanes_[static_cast<std::size_t>(rank_)];
     for (std::size_t off = 0; off < bytes.size(); off += rec) {
       const auto [k, v] = read_pair<K, V>(bytes.data() + off);
-      add_owned(k, v, hasher(k));
+      const std::uint64_t h = hasher(k);
+      if (lane.slow) [[unlikely]] {
+        add_owned(k, v, h);
+        continue;
+      }
+      lane.table.upsert(k, v, h, op_);
+      if (lane.table.size() >= lane.full_at) [[unlikely]] full(static_cast<std::size_t>(rank_));
     }
   }
 
@@ -75,19 +104,22 @@ class ReduceSink {
   void merge_from(ReduceSink& other) {
     other.drain();
     KeyHash<K> hasher;
-    other.owned_.for_each([&](const K& k, const V& v) { add_owned(k, v, hasher(k)); });
-    other.owned_.reset();
+    other.owned().for_each([&](const K& k, const V& v) { add_owned(k, v, hasher(k)); });
+    other.owned().reset();
+    other.update_slow();
     drain();
   }
 
   std::vector<std::pair<K, V>> take_sorted() {
     drain();
-    return owned_.take_sorted();
+    auto sorted = owned().take_sorted();
+    update_slow();
+    return sorted;
   }
   Outbox& outbox() noexcept { return outbox_; }
   [[nodiscard]] std::size_t table_bytes() const noexcept {
-    std::size_t n = owned_.bytes();
-    for (const auto& t : combine_) n += t.bytes();
+    std::size_t n = 0;
+    for (const auto& lane : lanes_) n += lane.table.bytes();
     return n;
   }
 
@@ -97,44 +129,75 @@ class ReduceSink {
   // (prefetch_from bytes) for the detour to pay.
   static constexpr std::size_t ring_size = 16;
   static constexpr std::size_t prefetch_from = std::size_t{4} << 20;
+  static constexpr std::size_t never = std::numeric_limits<std::size_t>::max();
+
+  struct Lane {
+    HashTable<K, V> table;
+    std::size_t full_at;  // size that ends the hot path: flush (combine) or go slow (owned)
+    bool slow;            // owned lane only: inserts take add_owned
+  };
   struct Pending {
     K key;
     V value;
     std::uint64_t hash;
   };
 
-  void add_owned(const K& key, const V& value, std::uint64_t h) {
-    if (owned_.bytes() < prefetch_from) {
+  HashTable<K, V>& owned() noexcept { return lanes_[static_cast<std::size_t>(rank_)].table; }
+
+  /// Whether owned inserts must take add_owned; called whenever that may have changed.
+  void update_slow() noexcept {
+    Lane& lane = lanes_[static_cast<std::size_t>(rank_)];
+    lane.slow = lane.table.capacity() >= slow_capacity_ || lane.table.size() >= fast_until_ || pending_ > 0;
+    lane.full_at = lane.slow ? never : fast_until_;
+  }
+
+  /// A lane reached its `full_at` size on the hot path.
+  [[gnu::noinline]] void full(std::size_t d) {
+    if (d == static_cast<std::size_t>(rank_)) {
+      update_slow();
+    } else {
+      flush(static_cast<int>(d));
+    }
+  }
+
+  /// The owned table's slow path: spill checks, and the prefetch ring once it is large.
+  [[gnu::noinline]] void add_owned(const K& key, const V& value, std::uint64_t h) {
+    HashTable<K, V>& table = owned();
+    if (table.bytes() < prefetch_from) {
       if (pending_ > 0) drain();
       insert_owned(key, value, h);
+      update_slow();
       return;
     }
-    owned_.prefetch(h);
+    table.prefetch(h);
     Pending& slot = ring_[next_];
     if (pending_ == ring_size) insert_owned(slot.key, slot.value, slot.hash);
     else ++pending_;
     slot = Pending{key, value, h};
     next_ = (next_ + 1) % ring_size;
+    update_slow();
   }
 
   /// Inserts the pairs still in the ring, oldest first.
   void drain() {
     std::size_t i = (next_ + ring_size - pending_) % ring_size;
     for (; pending_ > 0; --pending_, i = (i + 1) % ring_size) insert_owned(ring_[i].key, ring_[i].value, ring_[i].hash);
+    update_slow();
   }
 
   void insert_owned(const K& key, const V& value, std::uint64_t h) {
+    HashTable<K, V>& table = owned();
     // Growing holds old and new arrays at once: spill before that breaks the limit.
-    if (owned_.bytes_after_growth() != owned_.bytes() &&
-        owned_.bytes() + owned_.bytes_after_growth() > table_limit_ && !owned_.empty()) {
-      auto sorted = owned_.take_sorted();
+    if (table.bytes_after_growth() != table.bytes() && table.bytes() + table.bytes_after_growth() > table_limit_ &&
+        !table.empty()) {
+      auto sorted = table.take_sorted();
       spiller_.spill(sorted, "reduce");
     }
-    owned_.upsert(key, value, h, op_);
+    table.upsert(key, value, h, op_);
   }
 
   void flush(int dest) {
-    auto& t = combine_[static_cast<std::size_t>(dest)];
+    auto& t = lanes_[static_cast<std::size_t>(dest)].table;
     if (t.empty()) return;
     constexpr std::size_t rec = pair_size<K, V>;
     auto& out = outbox_.to(dest);
@@ -161,14 +224,14 @@ class ReduceSink {
   int rank_;
   int ranks_;
   std::size_t table_limit_;
-  std::size_t combine_entries_;
   Op op_;
   Spiller<K, V>& spiller_;
-  HashTable<K, V> owned_;
+  std::vector<Lane> lanes_;  // [rank_]: the owned table; others: combine tables
+  std::size_t slow_capacity_ = 16;
+  std::size_t fast_until_ = 0;
   std::array<Pending, ring_size> ring_{};
   std::size_t next_ = 0;     // ring slot of the next pair
   std::size_t pending_ = 0;  // pairs in the ring
-  std::vector<HashTable<K, V>> combine_;
   Outbox outbox_;
   std::vector<std::byte> staging_;  // one combine table, serialised
 };
