@@ -1,0 +1,67 @@
+// pearl/core/plugin.hpp — the entry point of an out-of-tree job plugin.
+//
+// A plugin is a shared library holding one or more jobs (pearl/core/job.hpp), each
+// registered with PEARL_REGISTER_JOB as in the source tree, plus exactly one entry point:
+//
+//   // my_plugin.cpp
+//   #include "pearl/core/plugin.hpp"
+//   PEARL_PLUGIN("acme", "ACME's health jobs");
+//
+// built against the installed package and loaded by the `pearl` program:
+//
+//   find_package(pearl REQUIRED)
+//   pearl_add_plugin(acme_jobs my_plugin.cpp incidence.cpp)   # a MODULE library
+//
+//   $ pearl --plugin ./libacme_jobs.so jobs
+//   $ export PEARL_PLUGIN_PATH=$HOME/pearl-plugins     # every *.so in these directories
+//
+// How a plugin is loaded (cluster/src/plugin_loader.cpp):
+//   1. the file and its directory must not be writable by group or others (a plugin runs
+//      its code in every job of whoever loads it), and must exist;
+//   2. dlopen(RTLD_NOW | RTLD_LOCAL): undefined symbols are an error now, not mid-job;
+//      the library's PEARL_REGISTER_JOBs are staged, not yet registered or run;
+//   3. the extern "C" function `pearl_plugin_v1` must exist and report
+//      PEARL_PLUGIN_ABI_VERSION equal to the program's; otherwise the plugin is refused;
+//   4. the staged jobs are registered; a name already taken refuses the plugin.
+// Each refusal is one message and exit code 2.
+//
+// One registry per process: a plugin does not contain pearl's core library. It is
+// linked against headers only (pearl::plugin) and its references to pearl's functions
+// (JobRegistry::instance, the engine, tables) resolve at load time to the `pearl`
+// program, which exports its symbols (ENABLE_EXPORTS) and links all of core. The ABI is
+// therefore that of the C++ classes in pearl/core: a plugin must be built against the
+// same pearl version (same PEARL_PLUGIN_ABI_VERSION) with a compatible compiler.
+#pragma once
+
+#include "pearl/core/job.hpp"
+
+/// The version of the C++ job API that plugins are compiled against. Bumped whenever a
+/// class or function in pearl/core's public headers changes incompatibly; a plugin
+/// reporting another version is refused.
+#define PEARL_PLUGIN_ABI_VERSION 1
+
+/// Name of the entry-point function (the `_v1` is the layout of pearl_plugin_info, whose
+/// first member stays the ABI version in every later layout).
+#define PEARL_PLUGIN_ENTRY_NAME "pearl_plugin_v1"
+
+extern "C" {
+
+/// What a plugin's entry point returns. Plain C, so it can be read whatever the ABI.
+struct pearl_plugin_info {
+  int abi_version;          ///< PEARL_PLUGIN_ABI_VERSION the plugin was built with
+  const char* name;         ///< short name, for messages and `pearl jobs`
+  const char* description;  ///< one line
+};
+
+/// The entry point's type: returns static data, never null.
+typedef const pearl_plugin_info* (*pearl_plugin_entry_fn)();
+}
+
+/// Defines the plugin's entry point. Use once per plugin, at global scope in one .cpp.
+#define PEARL_PLUGIN(plugin_name, plugin_description)                                      \
+  extern "C" __attribute__((visibility("default"))) const pearl_plugin_info* pearl_plugin_v1(); \
+  extern "C" __attribute__((visibility("default"))) const pearl_plugin_info* pearl_plugin_v1() { \
+    static const pearl_plugin_info info{PEARL_PLUGIN_ABI_VERSION, plugin_name, plugin_description}; \
+    return &info;                                                                          \
+  }                                                                                        \
+  static_assert(true, "")
