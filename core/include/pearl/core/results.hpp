@@ -11,6 +11,7 @@
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
@@ -262,9 +263,14 @@ class GroupedResult {
     };
     if (runs_.files.empty()) {
       for (const auto& p : runs_.memory) take(p);
-    } else if (values_sorted_) {
-      merge_with(internal::KeyValueLess<K, V>{}, take);
     } else {
+      if constexpr (std::totally_ordered<V>) {  // values_sorted_ is only ever set for these
+        if (values_sorted_) {
+          merge_with(internal::KeyValueLess<K, V>{}, take);
+          if (have) f(key, std::span<const V>(values));
+          return;
+        }
+      }
       merge_with(internal::KeyLess<K, V>{}, take);
     }
     if (have) f(key, std::span<const V>(values));

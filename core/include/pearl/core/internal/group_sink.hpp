@@ -7,9 +7,11 @@
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <vector>
 
+#include "pearl/core/error.hpp"
 #include "pearl/core/internal/spiller.hpp"
 #include "pearl/core/shuffle.hpp"
 
@@ -38,7 +40,11 @@ class GroupSink {
   GroupSink(int rank, int ranks, std::size_t buffer_limit, bool sort_values, Spiller<K, V>& spiller,
             Partitioner partitioner = {})
       : rank_(rank), ranks_(ranks), capacity_(std::max<std::size_t>(1, buffer_limit / sizeof(std::pair<K, V>))),
-        sort_values_(sort_values), spiller_(spiller), partitioner_(partitioner), outbox_(ranks) {}
+        sort_values_(sort_values), spiller_(spiller), partitioner_(partitioner), outbox_(ranks) {
+    if (sort_values && !std::totally_ordered<V>) {
+      throw Error("group_by_key with sort_values needs a value type with operator< and operator==");
+    }
+  }
 
   void operator()(const K& key, const V& value) {
     const int dest = ranks_ == 1 ? rank_ : partitioner_(key, ranks_);
@@ -85,8 +91,15 @@ class GroupSink {
     pairs_.emplace_back(key, value);
   }
   void sort(std::vector<std::pair<K, V>>& v) const {
-    if (sort_values_) std::sort(v.begin(), v.end(), KeyValueLess<K, V>{});
-    else std::stable_sort(v.begin(), v.end(), KeyLess<K, V>{});
+    // Values need operator< only when they are sorted: sort_globally and unsorted groups
+    // accept any record type as value (e.g. a struct of counters without comparisons).
+    if constexpr (std::totally_ordered<V>) {
+      if (sort_values_) {
+        std::sort(v.begin(), v.end(), KeyValueLess<K, V>{});
+        return;
+      }
+    }
+    std::stable_sort(v.begin(), v.end(), KeyLess<K, V>{});
   }
 
   int rank_;
