@@ -2,12 +2,14 @@
 
 #include <boost/program_options.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <fstream>
 #include <iomanip>
 #include <ostream>
 #include <sstream>
 
+#include "pearl/cluster/plugin_loader.hpp"
 #include "pearl/cluster/runner.hpp"
 #include "pearl/core/agreement.hpp"
 #include "pearl/io/hdf5.hpp"
@@ -24,13 +26,17 @@ namespace pearl::cluster {
 namespace {
 
 const char* const usage_text =
-    "usage: pearl [--help] [--version] <command> [<args>]\n"
+    "usage: pearl [--help] [--version] [--plugin LIB.so]... <command> [<args>]\n"
     "\n"
     "commands:\n"
-    "  jobs              list the jobs this build knows\n"
+    "  jobs              list the jobs this build knows (built in and from plugins)\n"
+    "  describe JOB      a job's inputs (columns and types), options with defaults, outputs\n"
     "  inspect FILE...   tables in HDF5 shards: layout, columns, types, rows, storage\n"
     "  run JOB [opts]    run a job (under mpirun/srun on any number of ranks, or alone)\n"
     "                    'pearl run JOB --help' lists the job's options\n"
+    "\n"
+    "plugins: --plugin LIB.so (repeatable, anywhere on the line) and every *.so in the\n"
+    "         colon-separated directories of PEARL_PLUGIN_PATH add out-of-tree jobs\n"
     "\n"
     "exit codes: 0 success, 1 failure, 2 usage or input error\n";
 
@@ -177,7 +183,75 @@ void list_jobs(std::ostream& out) {
   const auto jobs = JobRegistry::instance().list();
   std::size_t width = 0;
   for (const auto* e : jobs) width = std::max(width, e->name.size());
-  for (const auto* e : jobs) out << "  " << std::left << std::setw(static_cast<int>(width) + 2) << e->name << e->summary << '\n';
+  for (const auto* e : jobs) {
+    out << "  " << std::left << std::setw(static_cast<int>(width) + 2) << e->name << e->summary;
+    if (e->origin != "built-in") out << "  [plugin " << e->origin << "]";
+    out << '\n';
+  }
+}
+
+std::string columns_text(const std::vector<ColumnSpec>& columns, const std::string& indent) {
+  std::size_t width = 0;
+  for (const auto& c : columns) width = std::max(width, c.name.size());
+  std::ostringstream s;
+  for (const auto& c : columns) {
+    s << indent << std::left << std::setw(static_cast<int>(width) + 2) << c.name << dtype_name(c.type) << '\n';
+  }
+  return s.str();
+}
+
+/// `pearl describe JOB`: everything the job declares, rendered from its JobSpec.
+void describe_job(const std::string& name, std::ostream& out) {
+  const auto& entry = find_job(name);
+  auto job = entry.make();
+  JobSpec spec(entry.name);
+  job->declare(spec);
+  out << entry.name << ": " << entry.summary << '\n';
+  if (entry.origin != "built-in") out << "from plugin " << entry.origin << '\n';
+  out << "\ninputs:";
+  if (spec.inputs().empty()) out << " none";
+  out << '\n';
+  for (const auto& in : spec.inputs()) {
+    out << "  " << in.name << (in.required ? " (required)" : " (optional)") << ": " << in.description
+        << "\n    --input " << in.name << "=GLOB[:/path]\n";
+    if (in.columns.empty()) {
+      out << "    columns: chosen by the options\n";
+    } else {
+      out << "    columns read (stored types must convert to these without loss):\n"
+          << columns_text(in.columns, "      ");
+    }
+  }
+  out << '\n' << spec.options();
+  if (spec.options().options().empty()) out << "  (none)\n";
+  out << "\noutputs:";
+  if (!spec.has_output()) out << " none (results are printed)";
+  out << '\n';
+  if (spec.has_output()) out << "  --output FILE.h5 (required); --csv DIR for CSV copies\n";
+  if (spec.has_output() && spec.outputs().empty()) out << "  tables and columns: chosen by the options\n";
+  for (const auto& o : spec.outputs()) {
+    out << "  table " << o.name << ": " << o.description << '\n';
+    if (o.columns.empty()) out << "    columns: chosen by the options\n";
+    else out << columns_text(o.columns, "    ");
+  }
+}
+
+/// Takes every `--plugin PATH` / `--plugin=PATH` out of the command line. Plugins are
+/// loaded before anything else because the job named on the line may come from one.
+std::vector<std::string> take_plugin_args(std::vector<std::string>& args) {
+  std::vector<std::string> plugins;
+  std::vector<std::string> rest;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--plugin") {
+      if (i + 1 == args.size()) throw InputError("--plugin needs a library path (--plugin LIB.so)");
+      plugins.push_back(args[++i]);
+    } else if (args[i].rfind("--plugin=", 0) == 0) {
+      plugins.push_back(args[i].substr(9));
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  args = std::move(rest);
+  return plugins;
 }
 
 /// `pearl run JOB ...` on every rank. Parsing is deterministic, so all ranks agree on
@@ -205,7 +279,10 @@ int run_job(const std::vector<std::string>& args, Communicator& comm, std::ostre
     throw InputError(e.what());
   }
   if (g.help) {
-    out << "pearl run " << entry.name << ": " << entry.summary << "\n\n" << all << '\n';
+    out << "pearl run " << entry.name << ": " << entry.summary << "\n\n" << all
+        << "  --plugin LIB.so        load jobs from a plugin library first (repeatable;\n"
+        << "                         also every *.so in the directories of $PEARL_PLUGIN_PATH)\n\n"
+        << "'pearl describe " << entry.name << "' shows its inputs, columns and outputs.\n";
     return 0;
   }
 
@@ -223,7 +300,8 @@ int run_job(const std::vector<std::string>& args, Communicator& comm, std::ostre
   return 0;
 }
 
-int dispatch(const std::vector<std::string>& args, Communicator& comm, std::ostream& out) {
+int dispatch(std::vector<std::string> args, Communicator& comm, std::ostream& out) {
+  load_plugins(take_plugin_args(args), std::getenv("PEARL_PLUGIN_PATH"));
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     out << usage_text;
     if (args.empty()) throw InputError("no command given");
@@ -237,6 +315,11 @@ int dispatch(const std::vector<std::string>& args, Communicator& comm, std::ostr
     list_jobs(out);
     return 0;
   }
+  if (args[0] == "describe") {
+    if (args.size() != 2) throw InputError("'pearl describe' needs one job name ('pearl jobs' lists them)");
+    describe_job(args[1], out);
+    return 0;
+  }
   if (args[0] == "run") return run_job({args.begin() + 1, args.end()}, comm, out);
   if (args[0] == "inspect") {
     if (args.size() < 2) throw InputError("'pearl inspect' needs one or more HDF5 files");
@@ -247,7 +330,7 @@ int dispatch(const std::vector<std::string>& args, Communicator& comm, std::ostr
     return 0;
   }
   std::string message = "unknown command '" + args[0] + "'";
-  const std::string guess = closest_match(args[0], {"jobs", "run", "inspect", "--help", "--version"});
+  const std::string guess = closest_match(args[0], {"jobs", "describe", "run", "inspect", "--help", "--version"});
   if (!guess.empty()) message += "; did you mean '" + guess + "'?";
   throw InputError(message + " ('pearl --help' lists the commands)");
 }

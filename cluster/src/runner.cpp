@@ -56,6 +56,22 @@ void check(const JobSpec& spec, const RunSettings& settings, const std::string& 
   }
 }
 
+/// After run: the tables the job wrote are the ones it declared, with the declared
+/// columns (a job bug, so Error and exit 1). Jobs declaring no tables are not checked.
+void check_outputs(const JobSpec& spec, const std::vector<OutputTable>& parts, const std::string& job) {
+  if (spec.outputs().empty()) return;
+  for (const auto& part : parts) {
+    const OutputDecl* decl = spec.find_output(part.name());
+    if (decl == nullptr) throw Error(job + " wrote output table '" + part.name() + "', which it does not declare");
+    if (!decl->columns.empty() && part.specs() != decl->columns) {
+      std::string got;
+      for (const auto& c : part.specs()) got += (got.empty() ? "" : ", ") + c.name + " " + std::string(dtype_name(c.type));
+      throw Error(job + ": output table '" + part.name() + "' has columns (" + got +
+                  "), not the declared ones ('pearl describe " + job + "')");
+    }
+  }
+}
+
 /// Testing aid: PEARL_TEST_HOLD_BEFORE_COMMIT=SECONDS pauses between writing the temporary
 /// file and committing it, so a test can kill the job mid-write (tests/jobs).
 void hold_for_tests() {
@@ -93,16 +109,22 @@ void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communi
     const std::size_t batch_bytes = settings.engine.memory.total / 8 / static_cast<std::size_t>(settings.engine.threads);
     inputs = std::make_unique<ShardInputs>(comm, settings.inputs, batch_bytes);
     engine.progress("inputs: " + std::to_string(inputs->files().size()) + " shards");
+    // The declared columns, in every shard, before any work: a missing column or one
+    // that does not convert is one input error now, not a failure halfway through.
+    for (const auto& decl : spec.inputs()) {
+      if (!decl.columns.empty() && inputs->has(decl.name)) inputs->validate(decl.name, decl.columns);
+    }
   }
 
   // 3. run
   io::ShardFileWriter shards;
-  JobContext ctx(engine, out, inputs.get(), &shards);
+  JobContext ctx(engine, out, inputs.get(), &shards, &spec);
   engine.progress("running " + job.name() + " on " + std::to_string(comm.size()) + " ranks, " +
                   std::to_string(settings.engine.threads) + " threads each, memory budget " +
                   format_bytes(settings.engine.memory.total) + " per rank");
   job.run(ctx);
   agree_on_failure(comm, nullptr);
+  agreed(comm, [&] { check_outputs(spec, ctx.outputs(), job.name()); });
 
   // 4. write (5. commit)
   if (spec.has_output() || !settings.csv_dir.empty()) {

@@ -147,12 +147,22 @@ std::vector<ColumnSpec> ShardInputs::columns(const std::string& table) const {
   return columns_cache_[table] = decode_columns(bytes);
 }
 
-TableInput ShardInputs::open(const std::string& table, const std::vector<ColumnSpec>& columns) {
+void ShardInputs::validate(const std::string& table, const std::vector<ColumnSpec>& columns) {
   const io::Catalogue& cat = catalogue(table);
-  // Validate every shard against the projection before anyone reads a row.
+  // Every rank makes the same calls, so every rank skips the same repeated checks.
+  for (const auto& [t, c] : validated_) {
+    if (t == table && c == columns) return;
+  }
   agreed(comm_, [&] {
     if (comm_.rank() == 0) (void)io::Catalogue::build(cat.spec(), columns);
   });
+  validated_.emplace_back(table, columns);
+}
+
+TableInput ShardInputs::open(const std::string& table, const std::vector<ColumnSpec>& columns) {
+  const io::Catalogue& cat = catalogue(table);
+  // Validate every shard against the projection before anyone reads a row.
+  validate(table, columns);
   const std::uint64_t rows = io::TableSource::rows_for_budget(columns, batch_bytes_);
   struct Reader final : TableReaderBase {
     explicit Reader(io::TableSource s) : source(std::move(s)) {}

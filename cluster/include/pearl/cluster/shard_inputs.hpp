@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pearl/core/communicator.hpp"
@@ -27,6 +28,9 @@ class ShardInputs final : public InputProvider {
   [[nodiscard]] std::string where(const std::string& table) const override;
   [[nodiscard]] std::vector<ColumnSpec> columns(const std::string& table) const override;
   TableInput open(const std::string& table, const std::vector<ColumnSpec>& columns) override;
+  /// Collective: checks that every shard of `table` has `columns`, each convertible to
+  /// its type without loss; throws InputError naming file, table and column otherwise.
+  void validate(const std::string& table, const std::vector<ColumnSpec>& columns);
 
   /// Every shard read, with size and modification time, for the output's attributes.
   [[nodiscard]] std::vector<io::InputFileInfo> files() const;
@@ -38,6 +42,7 @@ class ShardInputs final : public InputProvider {
   std::size_t batch_bytes_;
   std::vector<io::Catalogue> catalogues_;
   mutable std::map<std::string, std::vector<ColumnSpec>> columns_cache_;
+  std::vector<std::pair<std::string, std::vector<ColumnSpec>>> validated_;
 };
 
 }  // namespace pearl::cluster
