@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""Golden test of skeleton.example against pandas, at 1-4 ranks, plus its input checks.
+
+Run by CTest (job.skeleton.example) with PEARL_BIN, MPIEXEC and MPIEXEC_FLAGS in the
+environment; alone: PEARL_BIN=build/bin/pearl /usr/bin/python3 THIS_FILE."""
+import os
+import shlex
+import subprocess
+import tempfile
+import unittest
+
+import h5py
+import numpy as np
+import pandas as pd
+
+PEARL = os.environ.get("PEARL_BIN", "build/bin/pearl")
+MPIEXEC = os.environ.get("MPIEXEC", "mpiexec")
+MPIEXEC_FLAGS = shlex.split(os.environ.get("MPIEXEC_FLAGS", ""))
+JOB = "skeleton.example"
+
+
+def pearl(*args, ranks=1):
+    cmd = [MPIEXEC, "-n", str(ranks), *MPIEXEC_FLAGS, PEARL, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+
+
+def write_shard(path, df, table="events"):
+    """A columnar shard: group /<table> with one dataset per column."""
+    with h5py.File(path, "w") as f:
+        g = f.create_group(table)
+        for c in df.columns:
+            g.create_dataset(c, data=df[c].to_numpy())
+
+
+def read_table(path, table):
+    with h5py.File(path, "r") as f:
+        g = f[table]
+        return pd.DataFrame({c: g[c][:] for c in ("key", "count", "sum")})
+
+
+def expected(df, min_count):
+    g = df.groupby("key")["value"]
+    want = pd.DataFrame({"count": g.size(), "sum": g.sum()}).reset_index()
+    return want[want["count"] >= min_count].reset_index(drop=True)
+
+
+class Golden(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        rng = np.random.default_rng(7)
+        parts = []
+        for i, n in enumerate((5000, 1, 12000)):  # uneven shards, one of a single row
+            df = pd.DataFrame({"key": rng.integers(-50, 400, n).astype(np.int64),
+                               "value": rng.normal(10, 3, n)})
+            if i == 1:  # stored narrower than declared: converts without loss
+                df["key"] = df["key"].astype(np.int32)
+            write_shard(os.path.join(cls.tmp.name, f"events-{i}.h5"), df)
+            parts.append(df.astype({"key": np.int64}))
+        cls.data = pd.concat(parts, ignore_index=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def run_job(self, ranks, *extra):
+        out = os.path.join(self.tmp.name, f"out-{ranks}.h5")
+        r = pearl("run", JOB, "--input", f"events={self.tmp.name}/events-*.h5", "--output", out, *extra, ranks=ranks)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return read_table(out, "totals")
+
+    def test_matches_pandas_at_1_to_4_ranks(self):
+        for min_count in (1, 40):
+            want = expected(self.data, min_count)
+            for ranks in (1, 2, 3, 4):
+                with self.subTest(ranks=ranks, min_count=min_count):
+                    got = self.run_job(ranks, "--min-count", str(min_count))
+                    self.assertEqual(got["key"].tolist(), want["key"].tolist())
+                    self.assertEqual(got["count"].tolist(), want["count"].tolist())
+                    np.testing.assert_allclose(got["sum"], want["sum"], rtol=1e-12)
+
+    def test_missing_declared_column_is_an_input_error(self):
+        bad = os.path.join(self.tmp.name, "bad")
+        os.mkdir(bad)
+        write_shard(os.path.join(bad, "events-0.h5"), pd.DataFrame({"key": np.arange(3, dtype=np.int64)}))
+        r = pearl("run", JOB, "--input", f"events={bad}/events-*.h5", "--output", os.path.join(bad, "o.h5"), ranks=2)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("value", r.stderr)
+        messages = [l for l in r.stderr.splitlines() if l.startswith("pearl")]  # not the launcher's
+        self.assertEqual(len(messages), 1, r.stderr)
+        self.assertIn("no column 'value'", messages[0])
+        self.assertFalse(os.path.exists(os.path.join(bad, "o.h5")))
+
+    def test_describe_shows_the_declaration(self):
+        r = pearl("describe", JOB)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for text in ("events (required)", "key", "int64", "value", "float64", "--min-count", "(=1)", "table totals"):
+            self.assertIn(text, r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
