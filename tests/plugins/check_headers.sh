@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Compiles every public header of pearl/core on its own (a translation unit that includes
+# only it), with only core/include, Eigen and Boost on the include path (and -fopenmp, as
+# jobs are compiled), and fails if one does not compile or pulls in an MPI or HDF5 header:
+# a job or plugin author needs neither.
+# Usage: check_headers.sh CXX CORE_INCLUDE_DIR [OTHER_INCLUDE_DIR...]
+set -u
+cxx=${1:?usage: check_headers.sh CXX CORE_INCLUDE_DIR [INCLUDE_DIR...]}
+core=${2:?}
+shift 2
+flags=(-std=c++20 -fopenmp -fsyntax-only -Wall -Wextra -Wpedantic -Werror -I "$core")
+for d in "$@"; do
+  case "$d" in /usr/include|/usr/local/include) ;;  # searched anyway; -isystem would reorder them
+    *) flags+=(-isystem "$d") ;; esac
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+status=0
+count=0
+for header in "$core"/pearl/core/*.hpp; do
+  rel=${header#"$core"/}
+  printf '#include "%s"\n#include "%s"\n' "$rel" "$rel" > "$tmp/tu.cpp"  # twice: include guard
+  if ! "$cxx" "${flags[@]}" -MD -MF "$tmp/deps" "$tmp/tu.cpp" -o /dev/null 2> "$tmp/err"; then
+    echo "$rel does not compile on its own:"; head -20 "$tmp/err"; status=1; continue
+  fi
+  if grep -qE '(^|/)(mpi|hdf5|H5[A-Za-z]*)\.h\b' "$tmp/deps"; then
+    echo "$rel pulls in an MPI or HDF5 header:"; grep -oE '[^ ]*(mpi|hdf5|H5[A-Za-z]*)\.h\b' "$tmp/deps" | head; status=1
+  fi
+  count=$((count + 1))
+done
+[ $status -eq 0 ] && echo "$count public core headers compile alone, without MPI or HDF5"
+exit $status

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The example out-of-tree plugin (examples/plugin) against the *installed* pearl: install
+# the build into a temporary prefix, build the plugin there with find_package(pearl),
+# check it carries no copy of pearl's core, load it with --plugin and PEARL_PLUGIN_PATH,
+# see it in `pearl jobs` and `pearl describe`, run it at 1 and 3 ranks and check the
+# result against NumPy.
+# Usage: example_plugin_test.sh BUILD_DIR EXAMPLE_SOURCE_DIR (PEARL_SOURCE_DIR, MPIEXEC,
+# MPIEXEC_FLAGS from the environment).
+set -euo pipefail
+build=${1:?usage: example_plugin_test.sh BUILD_DIR EXAMPLE_SOURCE_DIR}
+example=${2:?}
+mpiexec=${MPIEXEC:-mpiexec}
+read -r -a mpiflags <<< "${MPIEXEC_FLAGS:-}"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp"
+unset PEARL_PLUGIN_PATH
+
+cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+pearl=$tmp/prefix/bin/pearl
+cmake -S "$example" -B "$tmp/plugin-build" -DCMAKE_PREFIX_PATH="$tmp/prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$tmp/plugin-build" >/dev/null
+mkdir -m 755 "$tmp/plugins"
+cp "$tmp/plugin-build/libpearl_example.so" "$tmp/plugins/"
+lib=$tmp/plugins/libpearl_example.so
+
+# One registry per process: the plugin must reference pearl's JobRegistry, not define one.
+defined=$(nm -D --defined-only "$lib")
+undefined=$(nm -D --undefined-only "$lib")
+if grep -q JobRegistry <<< "$defined"; then
+  echo "FAIL: the plugin defines JobRegistry symbols (it carries its own copy of pearl::core)"; exit 1
+fi
+grep -q 'JobRegistry8instance' <<< "$undefined" || { echo "FAIL: the plugin does not use pearl's registry"; exit 1; }
+
+"$pearl" --plugin "$lib" jobs | grep -E '^  example\.histogram .*\[plugin ' \
+  || { echo "FAIL: example.histogram not listed with --plugin"; exit 1; }
+PEARL_PLUGIN_PATH=$tmp/plugins "$pearl" jobs | grep -q 'example\.histogram' \
+  || { echo "FAIL: example.histogram not listed with PEARL_PLUGIN_PATH"; exit 1; }
+"$pearl" --plugin "$lib" describe example.histogram > "$tmp/describe.txt"
+for text in 'values (required)' 'float64' '--bins arg (=10)' 'table histogram' 'count'; do
+  grep -qF -- "$text" "$tmp/describe.txt" || { echo "FAIL: describe lacks '$text'"; cat "$tmp/describe.txt"; exit 1; }
+done
+
+mkdir "$tmp/data"
+/usr/bin/python3 - "$tmp/data" <<'PY'
+import sys, h5py, numpy as np
+rng = np.random.default_rng(3)
+for i, n in enumerate((7000, 0, 13000)):
+    x = rng.normal(50, 20, n)
+    if n:
+        x[:5] = np.nan
+    with h5py.File(f"{sys.argv[1]}/values-{i}.h5", "w") as f:
+        f.create_group("values").create_dataset("x", data=x)
+PY
+for ranks in 1 3; do
+  out=$tmp/hist-$ranks.h5
+  if [ "$ranks" = 1 ]; then
+    "$pearl" --plugin "$lib" run example.histogram --input "values=$tmp/data/values-*.h5" \
+      --lo 0 --hi 100 --bins 20 --output "$out"
+  else
+    PEARL_PLUGIN_PATH=$tmp/plugins "$mpiexec" -n "$ranks" "${mpiflags[@]}" "$pearl" run example.histogram \
+      --input "values=$tmp/data/values-*.h5" --lo 0 --hi 100 --bins 20 --output "$out"
+  fi
+  /usr/bin/python3 - "$tmp/data" "$out" <<'PY'
+import glob, sys, h5py, numpy as np
+x = np.concatenate([h5py.File(p, "r")["values/x"][:] for p in sorted(glob.glob(f"{sys.argv[1]}/values-*.h5"))])
+x = x[~np.isnan(x)]
+want = np.bincount(np.clip(np.floor((x - 0) / 5.0), 0, 19).astype(int), minlength=20)
+with h5py.File(sys.argv[2], "r") as f:
+    g = f["histogram"]
+    assert list(g["bin"][:]) == list(range(20)), g["bin"][:]
+    assert np.allclose(g["lower"][:], np.arange(20) * 5.0)
+    assert list(g["count"][:]) == list(want), (g["count"][:], want)
+    assert f.attrs["job"] in ("example.histogram", b"example.histogram")
+print("histogram matches numpy:", sys.argv[2])
+PY
+done
+echo "example plugin builds against the installed pearl, loads, lists, describes and runs"

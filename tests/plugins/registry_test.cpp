@@ -1,0 +1,86 @@
+// JobRegistry's plugin staging: what the plugin loader relies on, without loading a library.
+#include <gtest/gtest.h>
+
+#include "pearl/core/error.hpp"
+#include "pearl/core/job.hpp"
+
+namespace {
+
+class Named final : public pearl::Job {
+ public:
+  explicit Named(std::string name) : name_(std::move(name)) {}
+  std::string name() const override { return name_; }
+  std::string summary() const override { return "job of " + name_; }
+  void declare(pearl::JobSpec&) override {}
+  void run(pearl::JobContext&) override {}
+
+ private:
+  std::string name_;
+};
+
+pearl::JobRegistry::Factory make(const std::string& name) {
+  return [name] { return std::make_unique<Named>(name); };
+}
+
+TEST(JobRegistry, StagedJobsAppearOnlyWhenCommitted) {
+  auto& r = pearl::JobRegistry::instance();
+  r.begin_plugin("/plugins/a.so");
+  r.add(make("regtest.a1"));
+  r.add(make("regtest.a2"));
+  EXPECT_EQ(r.find("regtest.a1"), nullptr);
+  EXPECT_EQ(r.commit_plugin(), 2u);
+  ASSERT_NE(r.find("regtest.a1"), nullptr);
+  EXPECT_EQ(r.find("regtest.a2")->origin, "/plugins/a.so");
+  EXPECT_EQ(r.find("regtest.a2")->summary, "job of regtest.a2");
+}
+
+TEST(JobRegistry, DiscardedJobsNeverAppear) {
+  auto& r = pearl::JobRegistry::instance();
+  r.begin_plugin("/plugins/b.so");
+  r.add(make("regtest.b"));
+  r.discard_plugin();
+  EXPECT_EQ(r.find("regtest.b"), nullptr);
+  r.add(make("regtest.b_builtin"));  // staging ended: registered at once
+  ASSERT_NE(r.find("regtest.b_builtin"), nullptr);
+  EXPECT_EQ(r.find("regtest.b_builtin")->origin, "built-in");
+}
+
+TEST(JobRegistry, ATakenNameRefusesThePluginNamingBothOwners) {
+  auto& r = pearl::JobRegistry::instance();
+  r.add(make("regtest.taken"));
+  r.begin_plugin("/plugins/c.so");
+  r.add(make("regtest.c_ok"));
+  r.add(make("regtest.taken"));
+  try {
+    r.commit_plugin();
+    FAIL() << "expected InputError";
+  } catch (const pearl::InputError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("/plugins/c.so"), std::string::npos) << what;
+    EXPECT_NE(what.find("'regtest.taken' is already taken by a built-in job"), std::string::npos) << what;
+  }
+  EXPECT_EQ(r.find("regtest.c_ok"), nullptr);  // all or nothing
+
+  r.begin_plugin("/plugins/d.so");
+  r.add(make("regtest.d"));
+  r.add(make("regtest.d"));
+  EXPECT_THROW(r.commit_plugin(), pearl::InputError);
+  EXPECT_EQ(r.find("regtest.d"), nullptr);
+}
+
+TEST(JobSpec, DeclaresInputsOptionsAndOutputs) {
+  pearl::JobSpec spec("x.y");
+  spec.input("any", "columns chosen at run time");
+  spec.input("cases", "cases", {{"region_code", pearl::DType::u32}}, false);
+  EXPECT_FALSE(spec.has_output());
+  spec.output("result", "r", {{"k", pearl::DType::i64}});
+  EXPECT_TRUE(spec.has_output());
+  ASSERT_NE(spec.find_input("cases"), nullptr);
+  EXPECT_FALSE(spec.find_input("cases")->required);
+  EXPECT_TRUE(spec.find_input("any")->columns.empty());
+  EXPECT_EQ(spec.find_input("cases")->columns.front().type, pearl::DType::u32);
+  EXPECT_EQ(spec.find_output("result")->columns.size(), 1u);
+  EXPECT_EQ(spec.find_output("nope"), nullptr);
+}
+
+}  // namespace
