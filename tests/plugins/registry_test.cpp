@@ -1,8 +1,12 @@
 // JobRegistry's plugin staging: what the plugin loader relies on, without loading a library.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include "pearl/cluster/cli.hpp"
 #include "pearl/core/error.hpp"
 #include "pearl/core/job.hpp"
+#include "test_world.hpp"
 
 namespace {
 
@@ -81,6 +85,40 @@ TEST(JobSpec, DeclaresInputsOptionsAndOutputs) {
   EXPECT_EQ(spec.find_input("cases")->columns.front().type, pearl::DType::u32);
   EXPECT_EQ(spec.find_output("result")->columns.size(), 1u);
   EXPECT_EQ(spec.find_output("nope"), nullptr);
+}
+
+class Described final : public pearl::Job {
+ public:
+  std::string name() const override { return "regtest.described"; }
+  std::string summary() const override { return "a job to describe"; }
+  void declare(pearl::JobSpec& spec) override {
+    spec.input("cases", "reported cases", {{"region_code", pearl::DType::u32}, {"age_years", pearl::DType::u8}});
+    spec.input("extra", "anything", false);
+    spec.options().add_options()("standard", pearl::po::value(&standard_)->default_value("who2000"), "weights");
+    spec.output("incidence", "rates per region", {{"region_code", pearl::DType::u32}, {"rate", pearl::DType::f64}});
+  }
+  void run(pearl::JobContext&) override {}
+
+ private:
+  std::string standard_;
+};
+PEARL_REGISTER_JOB(Described);
+
+TEST(Describe, ShowsInputsColumnsOptionsAndOutputs) {
+  std::ostringstream out, err;
+  ASSERT_EQ(pearl::cluster::run_cli({"describe", "regtest.described"}, pearl::testing::world(), out, err), 0)
+      << err.str();
+  const std::string text = out.str();
+  for (const char* expected : {"regtest.described: a job to describe", "cases (required): reported cases",
+                               "--input cases=GLOB", "region_code  uint32", "age_years    uint8",
+                               "extra (optional)", "columns: chosen by the options", "--standard arg (=who2000)",
+                               "--output FILE.h5 (required)", "table incidence: rates per region",
+                               "rate         float64"}) {
+    EXPECT_NE(text.find(expected), std::string::npos) << "missing '" << expected << "' in:\n" << text;
+  }
+  std::ostringstream out2, err2;
+  EXPECT_EQ(pearl::cluster::run_cli({"describe", "regtest.describd"}, pearl::testing::world(), out2, err2), 2);
+  EXPECT_NE(err2.str().find("did you mean 'regtest.described'"), std::string::npos) << err2.str();
 }
 
 }  // namespace
