@@ -1,0 +1,266 @@
+#!/usr/bin/python3
+"""bench/io.py — the I/O and table.aggregate benchmark (run it through bench/io.sh).
+
+  io.py run [ROWS]              everything below, one invocation, and the table of figures
+  io.py generate ROWS DIR       the two input files (cached in DIR)
+  io.py pandas FILE [REPEAT]    h5py read + pandas groupby(["k1","k2"]).size()
+  io.py dask FILE [REPEAT]      dask.array.from_array over the h5py datasets -> dask dataframe
+                                -> groupby size, threaded scheduler with 2 workers
+
+The table: /t in one HDF5 file, a columnar group of three 1-D datasets, chunked by
+CHUNK_ROWS rows: k1 int32 uniform in [0, 1000), k2 int32 uniform in [0, 100) (so about
+100,000 groups), v float64 uniform in [0, 1). table-ROWS.h5 is uncompressed;
+table-ROWS-gzip.h5 is the same data with shuffle + gzip level GZIP_LEVEL.
+
+Every tool prints `key=value` lines: its best time of REPEAT (in-process repeats), groups,
+a checksum (sum over groups of count * (k1 * 131 + k2)) and its peak RSS in bytes.
+"""
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+
+CHUNK_ROWS = 1 << 18          # 262,144 rows: 1 MiB per int32 chunk
+GZIP_LEVEL = 4                # h5py's default gzip level
+K1_VALUES, K2_VALUES = 1000, 100
+DASK_CHUNK_ROWS = 32 * CHUNK_ROWS  # 8,388,608 rows per dask partition
+SEED = 20240601
+
+
+def peak_rss():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: kB
+
+
+def checksum_of(k1, k2, count):
+    import numpy as np
+    return int((count.astype(np.int64) * (k1.astype(np.int64) * 131 + k2.astype(np.int64))).sum())
+
+
+# ---------------------------------------------------------------------------- generate
+
+def generate(rows, directory):
+    import h5py
+    import numpy as np
+    os.makedirs(directory, exist_ok=True)
+    plain = os.path.join(directory, f"table-{rows}.h5")
+    gzip = os.path.join(directory, f"table-{rows}-gzip.h5")
+    for path, compressed in ((plain, False), (gzip, True)):
+        if os.path.exists(path):
+            continue
+        t0 = time.perf_counter()
+        tmp = path + ".tmp"
+        rng = np.random.default_rng(SEED)
+        opts = dict(compression="gzip", compression_opts=GZIP_LEVEL, shuffle=True) if compressed else {}
+        with h5py.File(tmp, "w") as f:
+            g = f.create_group("t")
+            chunk = (min(CHUNK_ROWS, max(rows, 1)),)
+            k1 = g.create_dataset("k1", (rows,), dtype="<i4", chunks=chunk, **opts)
+            k2 = g.create_dataset("k2", (rows,), dtype="<i4", chunks=chunk, **opts)
+            v = g.create_dataset("v", (rows,), dtype="<f8", chunks=chunk, **opts)
+            block = 64 * CHUNK_ROWS
+            for off in range(0, rows, block):
+                n = min(block, rows - off)
+                k1[off:off + n] = rng.integers(0, K1_VALUES, n, dtype=np.int32)
+                k2[off:off + n] = rng.integers(0, K2_VALUES, n, dtype=np.int32)
+                v[off:off + n] = rng.random(n)
+        os.replace(tmp, path)
+        print(f"generated {path} ({os.path.getsize(path) / 2**30:.2f} GiB) in {time.perf_counter() - t0:.0f} s",
+              file=sys.stderr, flush=True)
+    return plain, gzip
+
+
+# ---------------------------------------------------------------------------- python baselines
+
+def run_pandas(path, repeat):
+    import h5py
+    import pandas as pd
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        with h5py.File(path, "r") as f:
+            df = pd.DataFrame({"k1": f["t/k1"][:], "k2": f["t/k2"][:]})
+        result = df.groupby(["k1", "k2"]).size()
+        best = min(best, time.perf_counter() - t0)
+        del df
+    report(best, result)
+
+
+def run_dask(path, repeat):
+    import dask
+    import dask.array as da
+    import dask.dataframe as dd
+    import h5py
+    best, result = float("inf"), None
+    with dask.config.set(scheduler="threads", num_workers=2):
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            with h5py.File(path, "r") as f:
+                k1 = da.from_array(f["t/k1"], chunks=DASK_CHUNK_ROWS)
+                k2 = da.from_array(f["t/k2"], chunks=DASK_CHUNK_ROWS)
+                df = dd.concat([dd.from_dask_array(k1, columns="k1"), dd.from_dask_array(k2, columns="k2")], axis=1)
+                result = df.groupby(["k1", "k2"]).size().compute()
+            best = min(best, time.perf_counter() - t0)
+    report(best, result)
+
+
+def report(best, result):
+    k1 = result.index.get_level_values(0).to_numpy()
+    k2 = result.index.get_level_values(1).to_numpy()
+    print(f"time_s={best}\ngroups={len(result)}\nchecksum={checksum_of(k1, k2, result.to_numpy())}\n"
+          f"peak_rss={peak_rss()}", flush=True)
+
+
+# ---------------------------------------------------------------------------- driver
+
+def parse(text):
+    return {k: v for k, v in re.findall(r"^(\w+)=(\S+)$", text, re.M)}
+
+
+def sh(cmd, env=None):
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        sys.exit(f"io.py: {' '.join(cmd)} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
+    return p.stdout + p.stderr
+
+
+def pearl_output_check(path):
+    import h5py
+    with h5py.File(path, "r") as f:
+        g = f["aggregate"]
+        return len(g["count"]), checksum_of(g["k1"][:], g["k2"][:], g["count"][:])
+
+
+def run_pearl(pearl, mpirun, ranks, data, out, repeat, env):
+    cmd = [pearl, "run", "table.aggregate", "--input", f"table={data}:/t", "--by", "k1,k2",
+           "--output", out, "--threads", "1", "--verbose"]
+    if ranks > 1 or os.environ.get("PEARL_1RANK_MPIRUN"):
+        cmd = mpirun + ["-np", str(ranks)] + cmd
+    best, job, rss = float("inf"), float("inf"), 0
+    for _ in range(repeat):
+        if os.path.exists(out):
+            os.remove(out)
+        t0 = time.perf_counter()
+        text = sh(cmd, env)
+        best = min(best, time.perf_counter() - t0)
+        m = re.search(r"done in ([0-9.]+) s; peak RSS \(max over ranks\) .* = (\d+) bytes", text)
+        if not m:
+            sys.exit(f"io.py: no 'done in ... peak RSS' line from {' '.join(cmd)}:\n{text}")
+        job = min(job, float(m.group(1)))
+        rss = max(rss, int(m.group(2)))
+    groups, checksum = pearl_output_check(out)
+    return {"time_s": best, "job_s": job, "peak_rss": rss, "groups": groups, "checksum": checksum,
+            "cmd": " ".join(cmd)}
+
+
+def driver(rows):
+    here = os.path.dirname(os.path.abspath(__file__))
+    directory = os.environ.get("BENCH_DIR", "/tmp/pearl-bench-io")
+    repeat = int(os.environ.get("REPEAT", "3"))
+    io_bin = os.environ.get("IO_BENCH", os.path.join(here, "io"))
+    pearl = os.environ.get("PEARL", os.path.normpath(os.path.join(here, "..", "bin", "pearl")))
+    mpirun = os.environ.get("MPIRUN", "mpirun").split() + os.environ.get("MPIRUN_FLAGS", "").split()
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    for b in (io_bin, pearl):
+        if not os.access(b, os.X_OK):
+            sys.exit(f"io.py: {b} is not built (set IO_BENCH / PEARL)")
+
+    plain, gzip = generate(rows, directory)
+    out = os.path.join(directory, "out.h5")
+    for path in (plain, gzip):  # into the page cache before any timing
+        with open(path, "rb") as f:
+            while f.read(1 << 24):
+                pass
+
+    def step(name):
+        print(f"... {name}", file=sys.stderr, flush=True)
+
+    r = {}
+    step("(a) reader vs H5Dread")
+    r["read"] = parse(sh([io_bin, "read", plain, "/t", "--repeat", str(repeat)]))
+    step("(b) hand-written loop")
+    r["loop"] = parse(sh([io_bin, "loop", plain, "/t", "--repeat", str(repeat)]))
+    step("(b) pearl 1 rank")
+    r["p1"] = run_pearl(pearl, mpirun, 1, plain, out, repeat, env)
+    step("(b) pearl 2 ranks")
+    r["p2"] = run_pearl(pearl, mpirun, 2, plain, out, repeat, env)
+    step("(c) pandas")
+    r["pandas"] = parse(sh([sys.executable, __file__, "pandas", plain, str(repeat)]))
+    step("(c) dask")
+    r["dask"] = parse(sh([sys.executable, __file__, "dask", plain, str(repeat)]))
+    step("(d) hand-written loop, gzip")
+    r["loopz"] = parse(sh([io_bin, "loop", gzip, "/t", "--repeat", str(repeat)]))
+    step("(d) pearl 1 rank, gzip")
+    r["p1z"] = run_pearl(pearl, mpirun, 1, gzip, out, repeat, env)
+    step("(d) pearl 2 ranks, gzip")
+    r["p2z"] = run_pearl(pearl, mpirun, 2, gzip, out, repeat, env)
+
+    # ---- table
+    f = lambda d, k: float(d[k])
+    mrows = lambda s: rows / s / 1e6
+    print(f"\nbench/io: {rows:,} rows, 2 x int32 keys ({K1_VALUES} x {K2_VALUES} values) + float64, "
+          f"chunks of {CHUNK_ROWS:,} rows; best of {repeat}; {os.uname().nodename}, {os.cpu_count()} cpus\n")
+    print(f"{'run':40s} {'time s':>8s} {'Mrows/s':>9s} {'peak RSS MiB':>13s} {'groups':>8s}  pearl's own 'done in'")
+    lines = [
+        ("H5Dread k1,k2 (preallocated)", f(r["read"], "h5dread_s"), f(r["read"], "h5dread_peak_rss"), None),
+        (f"io::TableSource ({r['read']['batches']} batches)", f(r["read"], "source_s"), f(r["read"], "source_peak_rss"), None),
+        ("hand loop (H5Dread + hash map)", f(r["loop"], "loop_s"), f(r["loop"], "peak_rss"), r["loop"]["groups"]),
+        ("pearl table.aggregate, 1 rank", r["p1"]["time_s"], r["p1"]["peak_rss"], r["p1"]["groups"]),
+        ("pearl table.aggregate, 2 ranks", r["p2"]["time_s"], r["p2"]["peak_rss"], r["p2"]["groups"]),
+        ("pandas (h5py + groupby.size)", f(r["pandas"], "time_s"), f(r["pandas"], "peak_rss"), r["pandas"]["groups"]),
+        ("dask dataframe, 2 threads", f(r["dask"], "time_s"), f(r["dask"], "peak_rss"), r["dask"]["groups"]),
+        ("gzip: hand loop", f(r["loopz"], "loop_s"), f(r["loopz"], "peak_rss"), r["loopz"]["groups"]),
+        ("gzip: pearl, 1 rank", r["p1z"]["time_s"], r["p1z"]["peak_rss"], r["p1z"]["groups"]),
+        ("gzip: pearl, 2 ranks", r["p2z"]["time_s"], r["p2z"]["peak_rss"], r["p2z"]["groups"]),
+    ]
+    jobs = {"pearl table.aggregate, 1 rank": r["p1"], "pearl table.aggregate, 2 ranks": r["p2"],
+            "gzip: pearl, 1 rank": r["p1z"], "gzip: pearl, 2 ranks": r["p2z"]}
+    for name, t, rss, groups in lines:
+        extra = f"  {jobs[name]['job_s']:.3f} s" if name in jobs else ""
+        print(f"{name:40s} {t:8.3f} {mrows(t):9.1f} {rss / 2**20:13.0f} {groups if groups is not None else '':>8}{extra}")
+    print("(pearl: wall time of the whole command, launcher and MPI start-up included; its own 'done in'\n"
+          " figure excludes them. Others: in-process time, best of the repeats. Peak RSS: pearl's is the\n"
+          " max over ranks, per rank; Python's includes the interpreter and libraries)")
+
+    checks = {k: int(r[k]["checksum"]) for k in ("loop", "p1", "p2", "pandas", "dask", "loopz", "p1z", "p2z")}
+    agree = len(set(checks.values())) == 1
+    print(f"\nresults agree (groups and checksum): {'yes' if agree else 'NO: ' + str(checks)}")
+
+    print(f"\n{'target (wall-clock pearl)':62s} {'ratio':>7s} {'need':>6s}         {'with done-in':>12s}")
+    w = lambda k: r[k]["time_s"]
+    j = lambda k: r[k]["job_s"]
+    targets = [
+        ("(a) TableSource / H5Dread throughput", f(r["read"], "h5dread_s") / f(r["read"], "source_s"), 0.9, None),
+        ("(b) pearl 1 rank / hand loop throughput", f(r["loop"], "loop_s") / w("p1"), 0.5, f(r["loop"], "loop_s") / j("p1")),
+        ("(b) pearl 2 ranks / pearl 1 rank", w("p1") / w("p2"), 1.6, j("p1") / j("p2")),
+        ("(c) pearl 2 ranks / dask (2 threads)", f(r["dask"], "time_s") / w("p2"), 5.0, f(r["dask"], "time_s") / j("p2")),
+        ("(c) pearl 2 ranks / pandas", f(r["pandas"], "time_s") / w("p2"), 30.0, f(r["pandas"], "time_s") / j("p2")),
+        ("(d) gzip: pearl 2 ranks / hand loop", f(r["loopz"], "loop_s") / w("p2z"), 1.7, f(r["loopz"], "loop_s") / j("p2z")),
+    ]
+    for name, ratio, need, job_ratio in targets:
+        extra = "" if job_ratio is None else f"{job_ratio:7.2f} {'PASS' if job_ratio >= need else 'MISS'}"
+        print(f"{name:62s} {ratio:7.2f} {need:6.1f}  {'PASS' if ratio >= need else 'MISS'}  {extra:>12s}")
+    print(f"\npearl commands:\n  {r['p1']['cmd']}\n  {r['p2']['cmd']}")
+    return 0 if agree else 1
+
+
+def main():
+    args = sys.argv[1:]
+    mode = args[0] if args else "run"
+    if mode == "run":
+        return driver(int(args[1]) if len(args) > 1 else 100_000_000)
+    if mode == "generate":
+        generate(int(args[1]), args[2])
+        return 0
+    if mode == "pandas":
+        run_pandas(args[1], int(args[2]) if len(args) > 2 else 3)
+        return 0
+    if mode == "dask":
+        run_dask(args[1], int(args[2]) if len(args) > 2 else 3)
+        return 0
+    sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
