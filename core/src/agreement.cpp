@@ -1,7 +1,7 @@
 #include "pearl/core/agreement.hpp"
 
 #include <cstdint>
-#include <limits>
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -29,12 +29,20 @@ Failure describe(const std::exception_ptr& e) {
 }  // namespace
 
 void agree_on_failure(Communicator& comm, const std::exception_ptr& local_failure) {
-  constexpr auto none = std::numeric_limits<std::int64_t>::max();
-  std::int64_t lowest = local_failure ? comm.rank() : none;
-  comm.allreduce(std::span<std::int64_t>(&lowest, 1), ReduceOp::min);
-  if (lowest == none) return;
+  agree_on_failure(comm, local_failure, {});
+}
 
-  const int root = static_cast<int>(lowest);
+void agree_on_failure(Communicator& comm, const std::exception_ptr& local_failure, std::span<std::int64_t> max_values) {
+  // One allreduce (max) carries both: slot 0 is size - rank for a failing rank (so the
+  // maximum names the lowest failing rank) and 0 otherwise; the caller's values follow.
+  std::vector<std::int64_t> slots(1 + max_values.size());
+  slots[0] = local_failure ? comm.size() - comm.rank() : 0;
+  std::copy(max_values.begin(), max_values.end(), slots.begin() + 1);
+  comm.allreduce(std::span<std::int64_t>(slots), ReduceOp::max);
+  std::copy(slots.begin() + 1, slots.end(), max_values.begin());
+  if (slots[0] == 0) return;
+
+  const int root = static_cast<int>(comm.size() - slots[0]);
   std::vector<std::byte> payload;
   if (comm.rank() == root) {
     const Failure f = describe(local_failure);

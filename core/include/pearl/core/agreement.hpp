@@ -12,7 +12,9 @@
 //   comm.alltoallv(...);                       // safe: everyone is here
 #pragma once
 
+#include <cstdint>
 #include <exception>
+#include <span>
 
 #include "pearl/core/communicator.hpp"
 
@@ -22,6 +24,11 @@ namespace pearl {
 /// every rank: the lowest failing rank rethrows its own exception, the others throw
 /// `RemoteError` carrying that rank's message (prefixed "rank N: ") and exit code.
 void agree_on_failure(Communicator& comm, const std::exception_ptr& local_failure);
+
+/// The same, and in the same single allreduce replaces each of `max_values` by its
+/// maximum over ranks (the values are reduced also when the call then throws). Lets a
+/// loop agree on failure and on its own flags with one collective per step.
+void agree_on_failure(Communicator& comm, const std::exception_ptr& local_failure, std::span<std::int64_t> max_values);
 
 /// Runs `work` and then agrees on failure: the common "local work, then collective" step.
 template <class Work>

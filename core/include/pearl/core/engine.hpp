@@ -200,7 +200,8 @@ class Engine {
     const auto started = std::chrono::steady_clock::now();
     auto last_report = started;
     for (;;) {
-      agreed(comm_, [&] {
+      std::exception_ptr failure;
+      try {
         wave.clear();
         while (more_here && wave.size() < sinks.size()) {
           std::optional<Batch> b = source.next();
@@ -221,11 +222,14 @@ class Engine {
           if (f) std::rethrow_exception(std::exchange(f, nullptr));
         }
         stats_.batches += wave.size();
-      });
+      } catch (...) {
+        failure = std::current_exception();
+      }
       std::size_t pending = 0;
       for (auto& s : sinks) pending += s.outbox().pending();
       std::int64_t flags[2] = {pending > options_.memory.staging() ? 1 : 0, more_here ? 1 : 0};
-      comm_.allreduce(std::span<std::int64_t>(flags, 2), ReduceOp::max);
+      // One collective per wave: failure agreement and the exchange flags together.
+      agree_on_failure(comm_, failure, std::span<std::int64_t>(flags, 2));
       const bool drained = flags[1] == 0;
       if (drained) {
         for (auto& s : sinks) s.flush_all();
