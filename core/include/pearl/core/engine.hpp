@@ -84,7 +84,8 @@ class Engine {
     const std::size_t table_limit = options_.memory.tables() / static_cast<std::size_t>(threads());
     std::vector<Sink> sinks;
     sinks.reserve(static_cast<std::size_t>(threads()));
-    for (int t = 0; t < threads(); ++t) sinks.emplace_back(rank(), ranks(), table_limit, combine_entries<K, V>(), op, spiller);
+    for (int t = 0; t < threads(); ++t) sinks.emplace_back(rank(), ranks(), table_limit, combine_entries<K, V>(), max_combine_entries<K, V>(), op,
+                         spiller);
     drive(source, map, sinks, internal::pair_size<K, V>);
     return KeyedResult<K, V>(finish(sinks, spiller, internal::pair_size<K, V>), op);
   }
@@ -185,6 +186,16 @@ class Engine {
     const std::size_t per_table = options_.memory.staging() /
                                   (static_cast<std::size_t>(ranks()) * static_cast<std::size_t>(threads()) * 4);
     return std::clamp<std::size_t>(per_table / (2 * (sizeof(typename HashTable<K, V>::Slot) + 1)), 16, 4096);
+  }
+
+  // A combine table that keeps folding well may grow to this many entries: all of them
+  // (every destination and thread) together stay within half the staging share.
+  template <class K, class V>
+  std::size_t max_combine_entries() const {
+    const std::size_t per_table = options_.memory.staging() /
+                                  (static_cast<std::size_t>(ranks()) * static_cast<std::size_t>(threads()) * 2);
+    return std::clamp<std::size_t>(per_table / (2 * (sizeof(typename HashTable<K, V>::Slot) + 1)),
+                                   combine_entries<K, V>(), std::size_t{1} << 18);
   }
 
   /// The map phase with its shuffle: waves of up to `threads` batches mapped in parallel;

@@ -36,9 +36,10 @@ namespace pearl::internal {
 template <class K, class V, class Op>
 class ReduceSink {
  public:
-  ReduceSink(int rank, int ranks, std::size_t table_limit, std::size_t combine_entries, Op op,
-             Spiller<K, V>& spiller)
-      : rank_(rank), ranks_(ranks), table_limit_(table_limit), op_(op), spiller_(spiller), outbox_(ranks) {
+  ReduceSink(int rank, int ranks, std::size_t table_limit, std::size_t combine_entries,
+             std::size_t max_combine_entries, Op op, Spiller<K, V>& spiller)
+      : rank_(rank), ranks_(ranks), table_limit_(table_limit), max_combine_entries_(max_combine_entries), op_(op),
+        spiller_(spiller), outbox_(ranks) {
     lanes_.reserve(static_cast<std::size_t>(ranks_));
     for (int d = 0; d < ranks_; ++d) {
       if (d == rank_) lanes_.push_back(Lane{HashTable<K, V>(), never, false});
@@ -72,6 +73,7 @@ class ReduceSink {
       return;
     }
     lane.table.upsert(key, value, h, op_);
+    ++lane.inserts;
     if (lane.table.size() >= lane.full_at) [[unlikely]] full(d);
   }
 
@@ -135,6 +137,7 @@ class ReduceSink {
     HashTable<K, V> table;
     std::size_t full_at;  // size that ends the hot path: flush (combine) or go slow (owned)
     bool slow;            // owned lane only: inserts take add_owned
+    std::size_t inserts = 0;  // combine lanes: pairs folded in since the last flush
   };
   struct Pending {
     K key;
@@ -155,9 +158,19 @@ class ReduceSink {
   [[gnu::noinline]] void full(std::size_t d) {
     if (d == static_cast<std::size_t>(rank_)) {
       update_slow();
-    } else {
-      flush(static_cast<int>(d));
+      return;
     }
+    // Growing pre-aggregation: a combine table starts cache-sized and doubles, up to its
+    // share of the staging budget, before it is first flushed. Whether keys repeat only
+    // shows once the table holds enough of them (100,000 groups look distinct in a
+    // 4,096-entry window), so growth is not gated on the folding seen so far; after the
+    // first flush at full size the table stays at that size.
+    Lane& lane = lanes_[d];
+    if (lane.full_at * 2 <= max_combine_entries_) {
+      lane.full_at *= 2;
+      return;
+    }
+    flush(static_cast<int>(d));
   }
 
   /// The owned table's slow path: spill checks, and the prefetch ring once it is large.
@@ -197,6 +210,7 @@ class ReduceSink {
   }
 
   void flush(int dest) {
+    lanes_[static_cast<std::size_t>(dest)].inserts = 0;
     auto& t = lanes_[static_cast<std::size_t>(dest)].table;
     if (t.empty()) return;
     constexpr std::size_t rec = pair_size<K, V>;
@@ -224,6 +238,7 @@ class ReduceSink {
   int rank_;
   int ranks_;
   std::size_t table_limit_;
+  std::size_t max_combine_entries_;
   Op op_;
   Spiller<K, V>& spiller_;
   std::vector<Lane> lanes_;  // [rank_]: the owned table; others: combine tables
