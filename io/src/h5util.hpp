@@ -15,6 +15,26 @@
 
 namespace pearl::io::detail {
 
+/// The little-endian file type pearl writes for a numeric contract type (H5I_INVALID_HID
+/// for strings, whose type depends on fixed or variable length).
+inline hid_t file_type(DType t) {
+  switch (t) {
+    case DType::u8: return H5T_STD_U8LE;
+    case DType::u16: return H5T_STD_U16LE;
+    case DType::u32: return H5T_STD_U32LE;
+    case DType::u64: return H5T_STD_U64LE;
+    case DType::i8: return H5T_STD_I8LE;
+    case DType::i16: return H5T_STD_I16LE;
+    case DType::i32: return H5T_STD_I32LE;
+    case DType::i64: return H5T_STD_I64LE;
+    case DType::f32: return H5T_IEEE_F32LE;
+    case DType::f64: return H5T_IEEE_F64LE;
+    case DType::str: break;
+  }
+  return H5I_INVALID_HID;
+}
+
+
 /// HDF5's native memory type for a C++ element type.
 template <class T>
 hid_t native() {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "h5util.hpp"
 #include "output_writer_detail.hpp"
 #include "pearl/core/agreement.hpp"
 
@@ -128,23 +129,6 @@ void for_type(DType t, F&& f) {
     case DType::f64: return f(double{});
     case DType::str: return f(std::string{});
   }
-}
-
-hid_t file_type(DType t) {
-  switch (t) {
-    case DType::u8: return H5T_STD_U8LE;
-    case DType::u16: return H5T_STD_U16LE;
-    case DType::u32: return H5T_STD_U32LE;
-    case DType::u64: return H5T_STD_U64LE;
-    case DType::i8: return H5T_STD_I8LE;
-    case DType::i16: return H5T_STD_I16LE;
-    case DType::i32: return H5T_STD_I32LE;
-    case DType::i64: return H5T_STD_I64LE;
-    case DType::f32: return H5T_IEEE_F32LE;
-    case DType::f64: return H5T_IEEE_F64LE;
-    case DType::str: break;
-  }
-  return H5I_INVALID_HID;
 }
 
 // ---- attributes ---------------------------------------------------------------------
@@ -423,7 +407,7 @@ Handle create_table(hid_t file, const OutputTable& table, std::uint64_t total, c
   Handle strings = string_type();
   for (const auto& spec : table.specs()) {
     const bool str = spec.type == DType::str;
-    datasets.push_back(check(H5Dcreate2(group.id(), spec.name.c_str(), str ? strings.id() : file_type(spec.type),
+    datasets.push_back(check(H5Dcreate2(group.id(), spec.name.c_str(), str ? strings.id() : detail::file_type(spec.type),
                                         space.id(), H5P_DEFAULT, str ? dcpl.id() : numeric_dcpl.id(), H5P_DEFAULT),
                              at + ": cannot create dataset for column '" + spec.name + "'"));
   }

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "pearl/io/atomic_output.hpp"
+#include "h5util.hpp"
 #include "pearl/io/hdf5.hpp"
 
 namespace pearl::io {
@@ -35,23 +36,6 @@ decltype(auto) with_type(DType t, F&& f) {
     case DType::str: break;
   }
   return f(std::type_identity<std::string>{});
-}
-
-hid_t file_type_of(DType t) {
-  switch (t) {
-    case DType::u8: return H5T_STD_U8LE;
-    case DType::u16: return H5T_STD_U16LE;
-    case DType::u32: return H5T_STD_U32LE;
-    case DType::u64: return H5T_STD_U64LE;
-    case DType::i8: return H5T_STD_I8LE;
-    case DType::i16: return H5T_STD_I16LE;
-    case DType::i32: return H5T_STD_I32LE;
-    case DType::i64: return H5T_STD_I64LE;
-    case DType::f32: return H5T_IEEE_F32LE;
-    case DType::f64: return H5T_IEEE_F64LE;
-    case DType::str: break;
-  }
-  return H5I_INVALID_HID;
 }
 
 hid_t native_of(DType t) {
@@ -225,7 +209,7 @@ void write_columnar(hid_t file, const OutputTable& t, const std::vector<ColumnPl
       str_type = string_type(p.fixed, at);
       ftype = mtype = str_type.id();
     } else {
-      ftype = file_type_of(p.stored);
+      ftype = detail::file_type(p.stored);
       mtype = native_of(p.stored);
     }
     Handle ds = create_dataset(group.id(), p.name, ftype, rows, o, at);
@@ -262,7 +246,7 @@ void write_compound(hid_t file, const OutputTable& t, const std::vector<ColumnPl
       m = f = strings.back().id();
     } else {
       m = native_of(p.stored);
-      f = file_type_of(p.stored);
+      f = detail::file_type(p.stored);
     }
     check_status(H5Tinsert(mtype.id(), p.name.c_str(), offsets[c], m), what + ": member " + p.name);
     check_status(H5Tinsert(ftype.id(), p.name.c_str(), offsets[c], f), what + ": member " + p.name);
