@@ -20,22 +20,11 @@ namespace {
 
 constexpr hsize_t default_gzip_chunk = 65536;
 
+/// detail::with_numeric, plus std::string for string columns.
 template <class F>
 decltype(auto) with_type(DType t, F&& f) {
-  switch (t) {
-    case DType::u8: return f(std::type_identity<std::uint8_t>{});
-    case DType::u16: return f(std::type_identity<std::uint16_t>{});
-    case DType::u32: return f(std::type_identity<std::uint32_t>{});
-    case DType::u64: return f(std::type_identity<std::uint64_t>{});
-    case DType::i8: return f(std::type_identity<std::int8_t>{});
-    case DType::i16: return f(std::type_identity<std::int16_t>{});
-    case DType::i32: return f(std::type_identity<std::int32_t>{});
-    case DType::i64: return f(std::type_identity<std::int64_t>{});
-    case DType::f32: return f(std::type_identity<float>{});
-    case DType::f64: return f(std::type_identity<double>{});
-    case DType::str: break;
-  }
-  return f(std::type_identity<std::string>{});
+  if (t == DType::str) return f(std::type_identity<std::string>{});
+  return detail::with_numeric(t, std::forward<F>(f));
 }
 
 hid_t native_of(DType t) {
