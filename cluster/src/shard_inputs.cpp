@@ -45,20 +45,11 @@ DType natural_type(const io::StoredType& s) {
 
 DType wider(DType a, DType b) {
   if (a == b) return a;
-  const auto is_float = [](DType t) { return t == DType::f32 || t == DType::f64; };
   if (a == DType::str || b == DType::str) return DType::str;  // mixed: the reader reports the mismatch
-  if (is_float(a) || is_float(b)) return DType::f64;
+  if (dtype_is_float(a) || dtype_is_float(b)) return DType::f64;
   // Integers: the widest; a signed/unsigned mix needs a signed type twice the unsigned width.
-  const auto width = [](DType t) -> int {
-    switch (t) {
-      case DType::u8: case DType::i8: return 1;
-      case DType::u16: case DType::i16: return 2;
-      case DType::u32: case DType::i32: return 4;
-      default: return 8;
-    }
-  };
-  const auto is_signed = [](DType t) { return t == DType::i8 || t == DType::i16 || t == DType::i32 || t == DType::i64; };
-  const bool sa = is_signed(a), sb = is_signed(b);
+  const auto width = [](DType t) { return static_cast<int>(dtype_width(t)); };
+  const bool sa = dtype_is_signed(a), sb = dtype_is_signed(b);
   int w = std::max(width(a), width(b));
   if (sa != sb) w = std::min(8, std::max(sa ? width(a) : width(b), 2 * (sa ? width(b) : width(a))));
   if (sa || sb) return w <= 1 ? DType::i8 : w <= 2 ? DType::i16 : w <= 4 ? DType::i32 : DType::i64;

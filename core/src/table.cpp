@@ -18,6 +18,23 @@ DType parse_dtype(std::string_view name) {
   throw InputError("unknown column type '" + std::string(name) + "'");
 }
 
+std::size_t dtype_width(DType t) noexcept {
+  switch (t) {
+    case DType::u8: case DType::i8: return 1;
+    case DType::u16: case DType::i16: return 2;
+    case DType::u32: case DType::i32: case DType::f32: return 4;
+    case DType::u64: case DType::i64: case DType::f64: return 8;
+    case DType::str: return 0;
+  }
+  return 0;
+}
+
+bool dtype_is_integer(DType t) noexcept { return !dtype_is_float(t) && t != DType::str; }
+bool dtype_is_float(DType t) noexcept { return t == DType::f32 || t == DType::f64; }
+bool dtype_is_signed(DType t) noexcept {
+  return t == DType::i8 || t == DType::i16 || t == DType::i32 || t == DType::i64;
+}
+
 ColumnData make_column(DType t) {
   switch (t) {
     case DType::u8: return std::vector<std::uint8_t>{};

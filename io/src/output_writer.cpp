@@ -299,20 +299,7 @@ std::string json_quote(std::string_view s) {
 }
 
 std::size_t element_size(DType t) noexcept {
-  switch (t) {
-    case DType::u8:
-    case DType::i8: return 1;
-    case DType::u16:
-    case DType::i16: return 2;
-    case DType::u32:
-    case DType::i32:
-    case DType::f32: return 4;
-    case DType::u64:
-    case DType::i64:
-    case DType::f64: return 8;
-    case DType::str: return sizeof(char*);
-  }
-  return 0;
+  return t == DType::str ? sizeof(char*) : dtype_width(t);  // strings: one pointer each (vlen)
 }
 
 hid_t native_type(DType t) {

@@ -6,27 +6,6 @@
 namespace pearl::io {
 
 namespace {
-bool is_integer(DType t) noexcept { return t != DType::f32 && t != DType::f64 && t != DType::str; }
-bool is_float(DType t) noexcept { return t == DType::f32 || t == DType::f64; }
-bool is_signed(DType t) noexcept {
-  return t == DType::i8 || t == DType::i16 || t == DType::i32 || t == DType::i64;
-}
-std::size_t width(DType t) noexcept {
-  switch (t) {
-    case DType::u8:
-    case DType::i8: return 1;
-    case DType::u16:
-    case DType::i16: return 2;
-    case DType::u32:
-    case DType::i32:
-    case DType::f32: return 4;
-    case DType::u64:
-    case DType::i64:
-    case DType::f64: return 8;
-    case DType::str: return 0;
-  }
-  return 0;
-}
 }  // namespace
 
 std::string StoredType::name() const {
@@ -65,9 +44,9 @@ Conversion conversion(const StoredType& stored, DType target) noexcept {
     case TypeClass::other: return Conversion::none;
     case TypeClass::integer: {
       if (stored.size == 0 || stored.size > 8) return Conversion::none;
-      if (is_integer(target)) {
-        const std::size_t w = width(target);
-        const bool ts = is_signed(target);
+      if (dtype_is_integer(target)) {
+        const std::size_t w = dtype_width(target);
+        const bool ts = dtype_is_signed(target);
         if (stored.size == w && stored.is_signed == ts) return Conversion::exact;
         // The target holds every stored value: unsigned into wider-or-equal unsigned,
         // unsigned into strictly wider signed, signed into wider-or-equal signed.
@@ -79,8 +58,8 @@ Conversion conversion(const StoredType& stored, DType target) noexcept {
       return Conversion::none;
     }
     case TypeClass::floating: {
-      if (!is_float(target)) return Conversion::none;
-      const std::size_t w = width(target);
+      if (!dtype_is_float(target)) return Conversion::none;
+      const std::size_t w = dtype_width(target);
       if (stored.size == w) return Conversion::exact;
       return stored.size < w ? Conversion::widening : Conversion::checked;
     }

@@ -266,11 +266,11 @@ class Aggregate final : public Job {
     if constexpr (std::is_same_v<Key, PackedKey>) {
       std::size_t offset = 0;
       for (const auto& c : layout.columns()) {
-        if (!is_integer(c.type)) {
+        if (!dtype_is_integer(c.type)) {
           shifts.clear();
           break;
         }
-        const std::size_t width = integer_width(c.type);
+        const std::size_t width = dtype_width(c.type);
         offset += width;
         shifts.push_back(static_cast<int>(8 * (sizeof(PackedKey) - offset)));
       }

@@ -6,27 +6,11 @@
 
 namespace pearl::jobs {
 
-bool is_integer(DType t) noexcept { return t != DType::f32 && t != DType::f64 && t != DType::str; }
-
-bool is_signed(DType t) noexcept {
-  return t == DType::i8 || t == DType::i16 || t == DType::i32 || t == DType::i64;
-}
-
-std::size_t integer_width(DType t) {
-  switch (t) {
-    case DType::u8: case DType::i8: return 1;
-    case DType::u16: case DType::i16: return 2;
-    case DType::u32: case DType::i32: return 4;
-    case DType::u64: case DType::i64: return 8;
-    default: throw Error("integer_width: not an integer type");
-  }
-}
-
 KeyLayout::KeyLayout(std::vector<ColumnSpec> columns, const std::vector<std::size_t>& string_widths)
     : columns_(std::move(columns)) {
   for (std::size_t c = 0; c < columns_.size(); ++c) {
     const DType t = columns_[c].type;
-    const std::size_t w = t == DType::str ? string_widths.at(c) + 1 : integer_width(t);
+    const std::size_t w = t == DType::str ? string_widths.at(c) + 1 : dtype_width(t);
     offsets_.push_back(total_);
     widths_.push_back(w);
     total_ += w;

@@ -38,9 +38,5 @@ class KeyLayout {
   std::size_t total_ = 0;
 };
 
-/// Byte width of an integer DType; throws for other types.
-std::size_t integer_width(DType t);
-bool is_integer(DType t) noexcept;
-bool is_signed(DType t) noexcept;
 
 }  // namespace pearl::jobs

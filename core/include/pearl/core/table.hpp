@@ -33,6 +33,12 @@ std::string_view dtype_name(DType t) noexcept;
 /// Parses dtype_name's names; throws InputError otherwise.
 DType parse_dtype(std::string_view name);
 
+/// Bytes per value of a numeric type (0 for strings).
+std::size_t dtype_width(DType t) noexcept;
+bool dtype_is_integer(DType t) noexcept;
+bool dtype_is_float(DType t) noexcept;
+bool dtype_is_signed(DType t) noexcept;
+
 template <class T> constexpr DType dtype_of();
 template <> constexpr DType dtype_of<std::uint8_t>() { return DType::u8; }
 template <> constexpr DType dtype_of<std::uint16_t>() { return DType::u16; }
