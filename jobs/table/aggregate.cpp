@@ -17,11 +17,11 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <sstream>
 
 #include "group_key.hpp"
 #include "pearl/core/collectives.hpp"
 #include "pearl/core/job.hpp"
+#include "pearl/core/options.hpp"
 
 namespace pearl::jobs {
 namespace {
@@ -33,17 +33,6 @@ struct SlotPlan {
   Fold fold;
   std::size_t column;  // index into the value columns read (unused for count)
 };
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream s(text);
-  for (std::string item; std::getline(s, item, ',');) {
-    const auto b = item.find_first_not_of(" \t");
-    const auto e = item.find_last_not_of(" \t");
-    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
-  }
-  return out;
-}
 
 double as_double(std::uint64_t bits) { return std::bit_cast<double>(bits); }
 std::uint64_t bits_of(double v) { return std::bit_cast<std::uint64_t>(v); }
