@@ -211,6 +211,35 @@ class BadInput(unittest.TestCase):
                 with self.subTest(ranks=ranks, file=os.path.basename(file)):
                     self.expect_error(file, by, fragments, ranks)
 
+    def test_unreadable_file(self):
+        """A shard the user may not read. Root reads through permission bits, so the run
+        drops to the unprivileged user 'nobody' (setpriv, util-linux) when run as root."""
+        with tempfile.TemporaryDirectory() as d:
+            os.chmod(d, 0o777)  # nobody must list it and write the output there
+            write_columnar(f"{d}/a.h5", cases(np.random.default_rng(4), 100))
+            write_columnar(f"{d}/b.h5", cases(np.random.default_rng(5), 100))
+            os.chmod(f"{d}/a.h5", 0o644)
+            os.chmod(f"{d}/b.h5", 0o000)
+            out = f"{d}/out.h5"
+            as_user = []
+            env = dict(os.environ)
+            if os.geteuid() == 0:
+                as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+                env.pop("OMPI_ALLOW_RUN_AS_ROOT", None)
+                env.pop("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", None)
+                env["HOME"] = d
+            for ranks in RANKS:
+                with self.subTest(ranks=ranks):
+                    cmd = [*as_user, MPIEXEC, "-n", str(ranks), *MPIEXEC_FLAGS, PEARL, "run", "table.aggregate",
+                           "--input", f"table={d}/*.h5:/cases", "--by", "region_code", "--output", out]
+                    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+                    self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+                    errors = [l for l in r.stderr.splitlines() if l.startswith("pearl: error")]
+                    self.assertEqual(len(errors), 1, r.stderr)
+                    self.assertIn("b.h5", errors[0])
+                    self.assertIn("Permission denied", errors[0])
+                    self.assertFalse(os.path.exists(out), "no output on failure")
+
 
 class KilledRun(unittest.TestCase):
     def test_sigkill_during_write_leaves_nothing_at_the_output_path(self):
