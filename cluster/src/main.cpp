@@ -1,4 +1,6 @@
 // The `pearl` program: owns MPI for its lifetime and hands the command line to run_cli.
+#include <malloc.h>
+
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -6,7 +8,21 @@
 #include "pearl/cluster/cli.hpp"
 #include "pearl/cluster/mpi_session.hpp"
 
+namespace {
+/// Fixes glibc's malloc thresholds at the values its dynamic rule settles at (32 MiB
+/// mmap threshold, trim at twice that). Left dynamic, the threshold follows the size of
+/// the first mmapped block freed: a rank whose first input batch is short (its row range
+/// starts mid-chunk) lowered it below a full batch, so every later batch was a fresh
+/// mmap and page-faulted on first touch (bench/io: rank 1 of 2 spent a quarter of its
+/// time there, and 2 ranks were slower than 1). Fixed values make every rank behave alike.
+void tune_malloc() noexcept {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+}
+}  // namespace
+
 int main(int argc, char** argv) {
+  tune_malloc();
   try {
     pearl::cluster::MpiSession mpi(argc, argv);
     pearl::cluster::MpiCommunicator world = mpi.world();

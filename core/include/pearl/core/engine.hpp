@@ -22,6 +22,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -198,9 +199,15 @@ class Engine {
                                    combine_entries<K, V>(), std::size_t{1} << 18);
   }
 
-  /// The map phase with its shuffle: waves of up to `threads` batches mapped in parallel;
-  /// after each wave the ranks agree on failure and on whether to exchange (someone's
-  /// outbox passed the staging limit, or all sources are drained).
+  /// The map phase with its shuffle: waves of up to `threads` batches mapped in parallel.
+  /// Every few waves the ranks meet in one allreduce that agrees on failure and on
+  /// whether to exchange (someone's outbox passed the staging limit, or all sources are
+  /// drained). How many waves until the next meeting follows from the reduced values
+  /// alone (the largest outbox and the largest growth per wave over all ranks), so every
+  /// rank computes the same schedule: far from the limit the ranks run up to
+  /// kMaxWavesBetweenChecks waves apart, instead of in lockstep behind the slowest rank
+  /// of every wave; near it they meet every wave. A rank that failed, or has no batches
+  /// left, only waits for the meeting.
   template <class Source, class MapFn, class Sink>
   void drive(Source& source, MapFn& map, std::vector<Sink>& sinks, std::size_t record_size) {
     using Batch = typename Source::Batch;
@@ -210,50 +217,79 @@ class Engine {
     std::vector<std::exception_ptr> failures(sinks.size());
     const auto started = std::chrono::steady_clock::now();
     auto last_report = started;
+    const std::size_t staging = options_.memory.staging();
+    std::size_t growth_here = 0;  // the largest outbox growth of one wave on this rank
     for (;;) {
       std::exception_ptr failure;
-      try {
-        wave.clear();
-        while (more_here && wave.size() < sinks.size()) {
-          std::optional<Batch> b = source.next();
-          if (b) wave.push_back(std::move(*b));
-          else more_here = false;
-        }
-        const int n = static_cast<int>(wave.size());
-#pragma omp parallel for num_threads(threads()) schedule(static, 1) if (n > 1)
-        for (int i = 0; i < n; ++i) {
-          const auto t = static_cast<std::size_t>(omp_get_thread_num());
-          try {
-            map(std::as_const(wave[static_cast<std::size_t>(i)]), sinks[t]);
-          } catch (...) {
-            failures[t] = std::current_exception();
+      const int waves = waves_until_check_;
+      for (int w = 0; w < waves && more_here && !failure; ++w) {
+        try {
+          const std::size_t before = pending_bytes(sinks);
+          wave.clear();
+          while (more_here && wave.size() < sinks.size()) {
+            std::optional<Batch> b = source.next();
+            if (b) wave.push_back(std::move(*b));
+            else more_here = false;
           }
+          const int n = static_cast<int>(wave.size());
+#pragma omp parallel for num_threads(threads()) schedule(static, 1) if (n > 1)
+          for (int i = 0; i < n; ++i) {
+            const auto t = static_cast<std::size_t>(omp_get_thread_num());
+            try {
+              map(std::as_const(wave[static_cast<std::size_t>(i)]), sinks[t]);
+            } catch (...) {
+              failures[t] = std::current_exception();
+            }
+          }
+          for (auto& f : failures) {
+            if (f) std::rethrow_exception(std::exchange(f, nullptr));
+          }
+          stats_.batches += wave.size();
+          const std::size_t after = pending_bytes(sinks);
+          growth_here = std::max(growth_here, after > before ? after - before : 0);
+          if (after > staging) break;  // over the limit: meet now
+        } catch (...) {
+          failure = std::current_exception();
         }
-        for (auto& f : failures) {
-          if (f) std::rethrow_exception(std::exchange(f, nullptr));
-        }
-        stats_.batches += wave.size();
-      } catch (...) {
-        failure = std::current_exception();
       }
-      std::size_t pending = 0;
-      for (auto& s : sinks) pending += s.outbox().pending();
-      std::int64_t flags[2] = {pending > options_.memory.staging() ? 1 : 0, more_here ? 1 : 0};
-      // One collective per wave: failure agreement and the exchange flags together.
-      agree_on_failure(comm_, failure, std::span<std::int64_t>(flags, 2));
-      const bool drained = flags[1] == 0;
+      std::int64_t values[3] = {static_cast<std::int64_t>(pending_bytes(sinks)), more_here ? 1 : 0,
+                                static_cast<std::int64_t>(growth_here)};
+      // One collective per meeting: failure agreement and the exchange inputs together.
+      agree_on_failure(comm_, failure, std::span<std::int64_t>(values, 3));
+      const auto max_pending = static_cast<std::size_t>(values[0]);
+      const bool drained = values[1] == 0;
+      const auto max_growth = static_cast<std::size_t>(values[2]);
       if (drained) {
         for (auto& s : sinks) s.flush_all();
       }
-      if (flags[0] != 0 || drained) shuffle(sinks, record_size);
+      const bool exchange_now = max_pending > staging || drained;
+      if (exchange_now) shuffle(sinks, record_size);
       if (drained) break;
+      // Waves that fit in the headroom left under the limit (at the largest growth seen
+      // anywhere, doubled for bursts of combine-table flushes): the same on every rank.
+      const std::size_t pending_now = exchange_now ? 0 : max_pending;
+      const std::size_t headroom = staging > pending_now ? staging - pending_now : 0;
+      waves_until_check_ = static_cast<int>(
+          std::clamp<std::size_t>(headroom / std::max<std::size_t>(1, 2 * max_growth), 1, kMaxWavesBetweenChecks));
       if (options_.verbose && std::chrono::steady_clock::now() - last_report > std::chrono::seconds(2)) {
         last_report = std::chrono::steady_clock::now();
         progress("map: " + std::to_string(stats_.batches) + " batches on rank 0, " +
                  std::to_string(stats_.exchanges) + " exchanges, peak RSS " + format_bytes(peak_rss_bytes()));
       }
     }
+    waves_until_check_ = 1;
   }
+
+  template <class Sink>
+  static std::size_t pending_bytes(std::vector<Sink>& sinks) noexcept {
+    std::size_t pending = 0;
+    for (auto& s : sinks) pending += s.outbox().pending();
+    return pending;
+  }
+
+  /// At most this many waves between two meetings of the ranks in the map phase: the
+  /// delay before a failure on one rank stops the others (a few hundred MiB of input).
+  static constexpr std::size_t kMaxWavesBetweenChecks = 32;
 
   template <class Sink>
   void shuffle(std::vector<Sink>& sinks, std::size_t record_size) {
@@ -289,6 +325,7 @@ class Engine {
   Communicator& comm_;
   EngineOptions options_;
   EngineStats stats_;
+  int waves_until_check_ = 1;  // the map phase's first meeting comes after one wave
 };
 
 }  // namespace pearl
