@@ -96,14 +96,14 @@ def make_taps(rng, cards=1200):
     """Per card a day of taps with every case of the contract; returns rows in a random order."""
     rows = []
     stations = np.arange(101, 141, dtype=np.uint32)
-    base = 1693756800  # 2023-09-04T00:00:00+08:00 .. as UTC seconds, minus 8 h below
+    base = 1693756800  # 2023-09-04 00:00 local (UTC+8), as UTC seconds
 
     def tap(card, t, s, k):
         rows.append((card, t, s, k))
 
     for c in range(cards):
         card = int(rng.integers(1, 2**64 - 1, dtype=np.uint64))  # beyond 2**53: exact ids matter
-        t = base - 28800 + int(rng.integers(5 * 3600, 9 * 3600))
+        t = base - 28800 + int(rng.integers(5 * 3600, 9 * 3600))  # 21:00-01:00 local: hours wrap at midnight
         if c == 0:
             t = -5 * 3600 - 17  # before 1970: the hour needs a floored modulo
         for _ in range(int(rng.integers(1, 7))):
