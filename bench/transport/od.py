@@ -49,7 +49,7 @@ def generate(n, directory):
     day0 = 1693756800 - 28800
     per = [n // SHARDS + (1 if d < n % SHARDS else 0) for d in range(SHARDS)]
     for day, quota in enumerate(per):
-        trips = int(quota / 2.1) + 16
+        trips = quota // 2 + 16  # ~2.08 taps a trip: enough rows, cut to exactly `quota` below
         card = cards[rng.integers(0, len(cards), trips)]
         hour = np.where(rng.random(trips) < 0.5, rng.normal(8.0, 0.8, trips), rng.normal(18.5, 1.2, trips))
         start = day0 + day * 86400 + np.clip(hour, 5.5, 23.5) * 3600
@@ -67,11 +67,11 @@ def generate(n, directory):
             (card[bus], start[bus] - rng.integers(300, 1500, int(bus.sum())),
              (10000 + rng.integers(1, 400, int(bus.sum()))).astype(np.uint32), np.uint8(3)),           # bus
         ]
-        cid = np.concatenate([p[0] for p in parts])[:quota]
-        t = np.concatenate([p[1] for p in parts])[:quota]
-        st = np.concatenate([p[2] for p in parts])[:quota]
-        ty = np.concatenate([np.full(len(p[0]), p[3], dtype=np.uint8) for p in parts])[:quota]
-        order = np.argsort(t, kind="stable")
+        cid = np.concatenate([p[0] for p in parts])
+        t = np.concatenate([p[1] for p in parts])
+        st = np.concatenate([p[2] for p in parts])
+        ty = np.concatenate([np.full(len(p[0]), p[3], dtype=np.uint8) for p in parts])
+        order = np.argsort(t, kind="stable")[:quota]  # the day's first `quota` taps
         cid, t, st, ty = cid[order], t[order], st[order], ty[order]
         with h5py.File(os.path.join(out, f"taps-{day}.h5"), "w") as f:
             g = f.create_group("taps")
@@ -170,20 +170,24 @@ def run(n, directory):
         cmd = [*mpirun, "-n", "2", wrap, os.path.join(directory, f"rss-{tag}"), pearl, "run", "transport.od",
                "--input", f"taps={data}/taps-*.h5", "--output", out, *extra]
         wall, _, _ = timed(cmd)
-        rss = [int(open(f).read().split()[-1]) * 1024 for f in sorted(glob.glob(os.path.join(directory, f"rss-{tag}.*")))]
+        stats = [open(f).read().split() for f in sorted(glob.glob(os.path.join(directory, f"rss-{tag}.*")))]
+        rss = [int(x[-3]) * 1024 for x in stats]  # %M %U %S: kB, user s, system s
+        cpu = [float(x[-2]) + float(x[-1]) for x in stats]
         results[tag] = read_pearl(out)
-        print(f"pearl {tag}: {wall:.1f} s wall, peak RSS per rank {', '.join(f'{r / 2**20:.0f} MiB' for r in rss)}"
-              f" ({' '.join(extra) or 'default --memory 1GiB'})")
+        print(f"pearl {tag}: {wall:.1f} s wall, peak RSS per rank {', '.join(f'{r / 2**20:.0f} MiB' for r in rss)},"
+              f" CPU per rank {', '.join(f'{c:.1f} s' for c in cpu)} ({' '.join(extra) or 'default --memory 1GiB'})")
         os.remove(out)
         return wall, rss
 
     pearl_wall, pearl_rss = pearl_run("default")
     npz = os.path.join(directory, f"pandas-{n}.npz")
-    wall, rss, text = timed(["/usr/bin/time", "-f", "%M", "-o", os.path.join(directory, "rss-pandas"),
+    wall, rss, text = timed(["/usr/bin/time", "-f", "%U %S %M", "-o", os.path.join(directory, "rss-pandas"),
                              sys.executable, __file__, "pandas", data, npz], [os.path.join(directory, "rss-pandas")])
     z = np.load(npz)
     pandas_od_ = {"origin": z["origin"], "destination": z["destination"], "hour": z["hour"], "trips": z["trips"]}
-    print(f"pandas: {wall:.1f} s wall ({text.strip()}), peak RSS {rss[0] / 2**20:.0f} MiB")
+    user, sys_ = open(os.path.join(directory, "rss-pandas")).read().split()[-3:-1]
+    print(f"pandas: {wall:.1f} s wall ({text.strip()}), peak RSS {rss[0] / 2**20:.0f} MiB,"
+          f" CPU {float(user) + float(sys_):.1f} s")
     od, q = results["default"]
     ok = np.array_equal(q, z["quality"]) and all(np.array_equal(od[c].astype(np.int64), pandas_od_[c].astype(np.int64))
                                                  for c in pandas_od_)
