@@ -168,6 +168,8 @@ class Golden(unittest.TestCase):
         write_columnar(f"{d}/gps-3.h5", parts[3], widths={"time": np.uint32, "occupied": np.int16})
         cls.glob = f"{d}/gps-*.h5"
         cls.frame = read_shards(cls.glob)
+        dup = df.assign(shard=shard)[df.duplicated(["vehicle_id", "time"], keep=False)]
+        assert (dup.groupby(["vehicle_id", "time"])["shard"].nunique() > 1).sum() > 20, "repeats across shards"
 
     @classmethod
     def tearDownClass(cls):

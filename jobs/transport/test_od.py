@@ -195,6 +195,10 @@ class Golden(unittest.TestCase):
         write_test_shards(d, df, rng)
         cls.glob = f"{d}/taps-*.h5"
         cls.frame = read_shards(cls.glob)  # the input order: shards in path order, rows as stored
+        shards_per_card = pd.concat(
+            [read_shards(p).assign(shard=i) for i, p in enumerate(sorted(glob.glob(cls.glob))) if i != 1]
+        ).groupby("card_id")["shard"].nunique()
+        assert (shards_per_card >= 3).mean() > 0.5, "most cards must have taps in several shards"
 
     @classmethod
     def tearDownClass(cls):
