@@ -1,0 +1,230 @@
+// transport.od — origin–destination matrix from smart-card taps
+// (contract: /work/shared/contracts/jobs.md, docs/jobs/transport.od.md).
+//
+//   pearl run transport.od --input taps='data/taps-*.h5' --output od.h5 [--max-trip-minutes 240]
+//
+// Dataflow, three engine passes:
+//   1. group_by_key(card_id → metro taps, values sorted): a card's taps come from any shard
+//      and rank; sorted by (tap_time, tap_type, global row), so taps equal in time and type
+//      keep input order (what a stable sort of the concatenated shards gives). Bus taps are
+//      only counted and never shuffled. Each card's taps are paired on the rank that owns
+//      the card; the trips are buffered locally (spilling past a share of the budget).
+//   2. group_by_key((origin, destination, hour) → travel minutes, sorted): every trip of an
+//      OD-hour on one rank, so mean, p50 and p90 are exact (type 7), not sketched.
+//   3. sort_globally of the per-OD-hour rows, so rank parts concatenate in key order.
+// The quality counters are summed over ranks; rank 0 writes the one `quality` row.
+#include <atomic>
+#include <cmath>
+#include <compare>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+
+#include "pearl/core/collectives.hpp"
+#include "pearl/core/job.hpp"
+#include "sources.hpp"
+
+namespace pearl::jobs::transport {
+namespace {
+
+constexpr std::uint8_t kEntry = 1, kExit = 2, kBus = 3;
+
+/// One metro tap as grouped per card. Ordered by (time, type, row): the contract's order,
+/// then input order for full ties, so pairing never depends on ranks or spilling.
+struct Tap {
+  std::int64_t time = 0;
+  std::uint64_t row = 0;  // global input row number (shards in path order, then rows)
+  std::uint32_t station = 0;
+  std::uint8_t type = 0;
+  std::uint8_t pad[3] = {};  // explicit, so no indeterminate bytes travel or spill
+
+  std::strong_ordering operator<=>(const Tap& o) const noexcept {
+    if (auto c = time <=> o.time; c != 0) return c;
+    if (auto c = type <=> o.type; c != 0) return c;
+    return row <=> o.row;
+  }
+  bool operator==(const Tap& o) const noexcept { return time == o.time && type == o.type && row == o.row; }
+};
+
+/// (origin, destination, local hour of the entry). uint32 hour: no padding in a key.
+struct OdKey {
+  std::uint32_t origin = 0;
+  std::uint32_t destination = 0;
+  std::uint32_t hour = 0;
+  auto operator<=>(const OdKey&) const = default;
+};
+static_assert(KeyRecord<OdKey>);
+
+struct Trip {
+  OdKey key;
+  double minutes = 0;
+};
+
+struct OdStats {
+  std::int64_t trips = 0;
+  double mean = 0, p50 = 0, p90 = 0;
+};
+
+struct OdRow {
+  OdKey key;
+  OdStats stats;
+};
+
+/// The quality counters; bumped from the map threads (taps, bus_taps) and the pairing.
+struct Quality {
+  std::atomic<std::int64_t> taps{0}, bus_taps{0};
+  std::int64_t trips = 0, orphan_entries = 0, orphan_exits = 0, same_station = 0, too_long = 0;
+};
+
+class Od final : public Job {
+ public:
+  [[nodiscard]] std::string name() const override { return "transport.od"; }
+  [[nodiscard]] std::string summary() const override {
+    return "origin-destination trips per hour from smart-card taps, with travel-time mean, p50, p90";
+  }
+
+  void declare(JobSpec& spec) override {
+    spec.input("taps", "smart-card taps (tables.md: taps); line_id and fare are not read",
+               {{"card_id", DType::u64}, {"tap_time", DType::i64}, {"station_id", DType::u32},
+                {"tap_type", DType::u8}});
+    spec.options().add_options()
+        ("max-trip-minutes", po::value(&max_trip_minutes_)->default_value(240),
+         "an entry-exit pair longer than this (or with exit time <= entry time) counts as too_long");
+    spec.output("od", "trips per (origin, destination, local hour of entry), ascending",
+                {{"origin", DType::u32}, {"destination", DType::u32}, {"hour", DType::u8},
+                 {"trips", DType::i64}, {"mean_minutes", DType::f64}, {"p50_minutes", DType::f64},
+                 {"p90_minutes", DType::f64}});
+    spec.output("quality", "one row of counters: what happened to the taps",
+                {{"taps", DType::i64}, {"bus_taps", DType::i64}, {"trips", DType::i64},
+                 {"orphan_entries", DType::i64}, {"orphan_exits", DType::i64}, {"same_station", DType::i64},
+                 {"too_long", DType::i64}});
+  }
+
+  void run(JobContext& ctx) override {
+    if (!(max_trip_minutes_ > 0) || !std::isfinite(max_trip_minutes_)) {
+      throw InputError(name() + ": --max-trip-minutes must be a positive number of minutes, not " +
+                       std::to_string(max_trip_minutes_));
+    }
+    Engine& engine = ctx.engine();
+    const std::string where = ctx.input_location("taps");
+    Quality q;
+
+    // 1. Metro taps per card, sorted.
+    TableInput taps = ctx.input("taps");
+    const auto by_card = engine.group_by_key<std::uint64_t, Tap>(
+        taps,
+        [&q, &where](const TableBatch& b, auto& emit) {
+          const auto card = b.column<std::uint64_t>("card_id");
+          const auto time = b.column<std::int64_t>("tap_time");
+          const auto station = b.column<std::uint32_t>("station_id");
+          const auto type = b.column<std::uint8_t>("tap_type");
+          std::int64_t bus = 0;
+          for (std::size_t i = 0; i < b.rows(); ++i) {
+            if (type[i] == kBus) {
+              ++bus;
+              continue;
+            }
+            if (type[i] != kEntry && type[i] != kExit) {
+              throw InputError(where + ": column 'tap_type' is " + std::to_string(type[i]) + " at row " +
+                               std::to_string(b.first_row() + i) + "; expected 1 (entry), 2 (exit) or 3 (bus)");
+            }
+            Tap t;
+            t.time = time[i];
+            t.row = b.first_row() + i;
+            t.station = station[i];
+            t.type = type[i];
+            emit(card[i], t);
+          }
+          q.taps += static_cast<std::int64_t>(b.rows());
+          q.bus_taps += bus;
+        },
+        GroupOptions{.sort_values = true});
+
+    // Pairing, card by card, on the rank owning the card. Trips are buffered within an
+    // eighth of the budget (the grouped taps may still hold the tables' share).
+    const double max_seconds = max_trip_minutes_ * 60.0;
+    SpillingBuffer<Trip> trips(engine.options().scratch, "od-trips", engine.options().memory.tables() / 4);
+    by_card.for_each_group([&](std::uint64_t, std::span<const Tap> card) {
+      const std::size_t n = card.size();
+      for (std::size_t i = 0; i < n;) {
+        const Tap& a = card[i];
+        if (a.type == kExit) {  // not consumed by an entry directly before it
+          ++q.orphan_exits;
+          ++i;
+          continue;
+        }
+        if (i + 1 == n || card[i + 1].type != kExit) {
+          ++q.orphan_entries;
+          ++i;
+          continue;
+        }
+        const Tap& b = card[i + 1];
+        const std::int64_t dt = b.time - a.time;
+        // Contract order: same station first (whatever Δt), then the time window.
+        if (a.station == b.station) {
+          ++q.same_station;
+        } else if (dt <= 0 || static_cast<double>(dt) > max_seconds) {
+          ++q.too_long;
+        } else {
+          ++q.trips;
+          const auto hour = static_cast<std::uint32_t>(floor_mod(a.time + 28800, 86400) / 3600);
+          trips.push(Trip{OdKey{a.station, b.station, hour}, static_cast<double>(dt) / 60.0});
+        }
+        i += 2;
+      }
+    });
+
+    // 2. Every travel time of an OD-hour together, ascending: exact quantiles.
+    const auto by_od = engine.group_by_key<OdKey, double>(
+        trips,
+        [](const std::vector<Trip>& batch, auto& emit) {
+          for (const Trip& t : batch) emit(t.key, t.minutes);
+        },
+        GroupOptions{.sort_values = true});
+    SpillingBuffer<OdRow> rows(engine.options().scratch, "od-rows", engine.options().memory.tables() / 4);
+    by_od.for_each_group([&](const OdKey& key, std::span<const double> minutes) {
+      double sum = 0;
+      for (const double m : minutes) sum += m;
+      const auto n = static_cast<std::int64_t>(minutes.size());
+      rows.push(OdRow{key, OdStats{n, sum / static_cast<double>(n), quantile7(minutes, 0.5), quantile7(minutes, 0.9)}});
+    });
+
+    // 3. Keys are unique and already on their hash owner: this reduce only turns the rows
+    // into a KeyedResult (no traffic) for sort_globally's range partition.
+    const auto keyed = engine.reduce_by_key<OdKey, OdStats>(
+        rows,
+        [](const std::vector<OdRow>& batch, auto& emit) {
+          for (const OdRow& r : batch) emit(r.key, r.stats);
+        },
+        [](const OdStats& a, const OdStats&) { return a; });
+    const auto sorted = engine.sort_globally(keyed);
+    OutputTable od = ctx.output_table("od");
+    sorted.for_each([&](const OdKey& k, const OdStats& s) {
+      od.append(k.origin, k.destination, static_cast<std::uint8_t>(k.hour), s.trips, s.mean, s.p50, s.p90);
+    });
+
+    Communicator& comm = ctx.comm();
+    const std::int64_t total[7] = {
+        allreduce_sum(comm, q.taps.load()),          allreduce_sum(comm, q.bus_taps.load()),
+        allreduce_sum(comm, q.trips),                allreduce_sum(comm, q.orphan_entries),
+        allreduce_sum(comm, q.orphan_exits),         allreduce_sum(comm, q.same_station),
+        allreduce_sum(comm, q.too_long)};
+    OutputTable quality = ctx.output_table("quality");
+    if (ctx.is_root()) quality.append(total[0], total[1], total[2], total[3], total[4], total[5], total[6]);
+    ctx.write(std::move(od));
+    ctx.write(std::move(quality));
+    if (ctx.is_root()) {
+      ctx.out() << "transport.od: " << total[0] << " taps (" << total[1] << " bus), " << total[2] << " trips, "
+                << total[3] << " orphan entries, " << total[4] << " orphan exits, " << total[5]
+                << " same-station, " << total[6] << " too long\n";
+    }
+  }
+
+ private:
+  double max_trip_minutes_ = 240;
+};
+
+}  // namespace
+PEARL_REGISTER_JOB(Od);
+}  // namespace pearl::jobs::transport

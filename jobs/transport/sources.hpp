@@ -1,0 +1,160 @@
+// Batch sources the transport jobs chain their engine passes with (local to jobs/transport).
+//
+// The engine's operations take a BatchSource; the transport jobs need a second pass over
+// what a first one produced:
+//   - ResultBatches: a KeyedResult's pairs in key order, pulled through its Cursor, so a
+//     result larger than memory (spilled runs) is never materialised;
+//   - SpillingBuffer: records pushed while walking a GroupedResult (for_each_group only
+//     pushes), kept in memory up to a byte limit and beyond it appended to one run file
+//     in a private scratch directory, then handed back as batches. The order of the
+//     records handed back is unspecified (file first, then memory): the next pass groups
+//     or reduces them, which does not depend on order.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pearl/core/error.hpp"
+#include "pearl/core/record.hpp"
+#include "pearl/core/results.hpp"
+#include "pearl/core/scratch.hpp"
+
+namespace pearl::jobs::transport {
+
+/// Batches of this rank's pairs of a KeyedResult, in key order.
+template <KeyRecord K, Record V>
+class ResultBatches {
+ public:
+  using Batch = std::vector<std::pair<K, V>>;
+  explicit ResultBatches(const KeyedResult<K, V>& result, std::size_t batch_pairs = std::size_t{1} << 15)
+      : cursor_(result), batch_(batch_pairs) {}
+
+  std::optional<Batch> next() {
+    Batch b;
+    b.reserve(batch_);
+    std::pair<K, V> p;
+    while (b.size() < batch_ && cursor_.next(p)) b.push_back(p);
+    if (b.empty()) return std::nullopt;
+    return b;
+  }
+
+ private:
+  typename KeyedResult<K, V>::Cursor cursor_;
+  std::size_t batch_;
+};
+
+/// Records pushed one by one, then read back as batches (a BatchSource), spilling to
+/// scratch past `memory_bytes`. Push everything first, then read; main thread only.
+template <Record T>
+class SpillingBuffer {
+ public:
+  using Batch = std::vector<T>;
+
+  /// `scratch_parent` empty: $TMPDIR or /tmp. `tag` names the scratch directory.
+  SpillingBuffer(std::filesystem::path scratch_parent, std::string tag, std::size_t memory_bytes,
+                 std::size_t batch_records = std::size_t{1} << 15)
+      : parent_(scratch_parent.empty() ? ScratchDir::default_parent() : std::move(scratch_parent)),
+        tag_(std::move(tag)),
+        limit_(std::max<std::size_t>(1024, memory_bytes / sizeof(T))),
+        batch_(batch_records) {}
+
+  void push(const T& v) {
+    if (reading_) throw Error("SpillingBuffer: push after reading started");
+    memory_.push_back(v);
+    if (memory_.size() >= limit_) spill();
+  }
+
+  /// Records pushed so far (memory and disk).
+  [[nodiscard]] std::size_t size() const noexcept { return spilled_ + memory_.size(); }
+  /// Whether any record went to disk.
+  [[nodiscard]] bool spilled() const noexcept { return spilled_ > 0; }
+
+  std::optional<Batch> next() {
+    if (!reading_) start_reading();
+    Batch b;
+    b.reserve(batch_);
+    while (reader_ && b.size() < batch_) {
+      const std::byte* rec = reader_->current();
+      if (rec == nullptr) {
+        reader_.reset();
+        break;
+      }
+      b.push_back(Codec<T>::read(rec));
+      reader_->advance();
+    }
+    while (b.size() < batch_ && pos_ < memory_.size()) b.push_back(memory_[pos_++]);
+    if (b.empty()) {
+      memory_ = {};  // release the memory run once everything was handed out
+      return std::nullopt;
+    }
+    return b;
+  }
+
+ private:
+  static constexpr std::size_t kRecord = Codec<T>::size;
+
+  void spill() {
+    if (!writer_) {
+      dir_ = std::make_unique<ScratchDir>(parent_, tag_);
+      writer_ = std::make_unique<RunWriter>(dir_->new_file(tag_), kRecord);
+    }
+    bytes_.resize(memory_.size() * kRecord);
+    for (std::size_t i = 0; i < memory_.size(); ++i) Codec<T>::write(bytes_.data() + i * kRecord, memory_[i]);
+    writer_->append(bytes_);
+    spilled_ += memory_.size();
+    memory_.clear();
+  }
+
+  void start_reading() {
+    reading_ = true;
+    bytes_ = {};
+    if (writer_) {
+      writer_->close();
+      const std::filesystem::path file = writer_->file();
+      writer_.reset();
+      reader_ = std::make_unique<RunReader>(file, kRecord);
+    }
+  }
+
+  std::filesystem::path parent_;
+  std::string tag_;
+  std::size_t limit_;
+  std::size_t batch_;
+  std::vector<T> memory_;
+  std::size_t pos_ = 0;
+  std::size_t spilled_ = 0;
+  bool reading_ = false;
+  std::vector<std::byte> bytes_;
+  std::unique_ptr<ScratchDir> dir_;  // declared before the writer/reader: destroyed after them
+  std::unique_ptr<RunWriter> writer_;
+  std::unique_ptr<RunReader> reader_;
+};
+
+/// Type-7 (linear interpolation, NumPy's default) quantile of ascending `sorted` values.
+template <class Span>
+double quantile7(const Span& sorted, double p) {
+  const std::size_t n = sorted.size();
+  if (n == 0) return std::numeric_limits<double>::quiet_NaN();
+  const double h = static_cast<double>(n - 1) * p;
+  const auto lo = static_cast<std::size_t>(h);  // h >= 0: truncation is floor
+  if (lo + 1 >= n) return static_cast<double>(sorted[n - 1]);
+  const double a = static_cast<double>(sorted[lo]);
+  const double b = static_cast<double>(sorted[lo + 1]);
+  return a + (h - static_cast<double>(lo)) * (b - a);
+}
+
+/// Floored modulo (Python's %): the result has the sign of `m` (> 0), also for t < 0.
+inline std::int64_t floor_mod(std::int64_t t, std::int64_t m) noexcept {
+  const std::int64_t r = t % m;
+  return r < 0 ? r + m : r;
+}
+
+}  // namespace pearl::jobs::transport

@@ -1,0 +1,322 @@
+#!/usr/bin/python3
+"""Golden test of transport.od against a pandas implementation of the contract, at 1-4 ranks.
+
+The reference (od_reference below) is written from jobs.md, not from the job: concatenate the
+shards in path order, drop bus taps, stable-sort by (card_id, tap_time, tap_type) -- equal
+taps keep input order --, pair each entry with the tap right after it by a shift, classify the
+pairs, and let pandas' groupby compute count, mean and type-7 quantiles.
+
+Test data: cards whose taps are scattered over five shards (so over ranks) in both HDF5
+layouts and mixed integer widths, one shard empty, with bus taps in between, orphan entries
+and exits, same-station pairs (also longer than the limit), too-long and zero-duration pairs,
+ties in tap_time (entry and exit at the same second; two entries at the same second, which
+only input order separates) and a tap before 1970 (floored modulo for the hour). Also the
+generator's data, a run with a small --memory, and bad input.
+
+Run by CTest (job.transport.od) with PEARL_BIN, MPIEXEC and MPIEXEC_FLAGS in the environment;
+alone: PEARL_BIN=build/bin/pearl /usr/bin/python3 THIS_FILE."""
+import glob
+import os
+import shlex
+import subprocess
+import tempfile
+import unittest
+import warnings
+
+import h5py
+import numpy as np
+import pandas as pd
+
+warnings.simplefilter("ignore")
+PEARL = os.environ.get("PEARL_BIN", "build/bin/pearl")
+MPIEXEC = os.environ.get("MPIEXEC", "mpiexec")
+MPIEXEC_FLAGS = shlex.split(os.environ.get("MPIEXEC_FLAGS", ""))
+JOB = "transport.od"
+RANKS = (1, 2, 3, 4)
+OD_COLUMNS = ["origin", "destination", "hour", "trips", "mean_minutes", "p50_minutes", "p90_minutes"]
+OD_TYPES = [np.uint32, np.uint32, np.uint8, np.int64, np.float64, np.float64, np.float64]
+QUALITY_COLUMNS = ["taps", "bus_taps", "trips", "orphan_entries", "orphan_exits", "same_station", "too_long"]
+
+
+def pearl(*args, ranks=1, timeout=120):
+    cmd = [MPIEXEC, "-n", str(ranks), *MPIEXEC_FLAGS, PEARL, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+# ---- the reference ------------------------------------------------------------------------
+
+def read_shards(pattern, table="taps"):
+    """All shards matching `pattern`, in path order, rows as stored (h5py; both layouts)."""
+    parts = []
+    for path in sorted(glob.glob(pattern)):
+        with h5py.File(path, "r") as f:
+            obj = f[table]
+            if isinstance(obj, h5py.Dataset):
+                arr = obj[:]
+                parts.append(pd.DataFrame({n: arr[n] for n in arr.dtype.names}))
+            else:
+                parts.append(pd.DataFrame({n: obj[n][:] for n in obj.keys()}))
+    df = pd.concat(parts, ignore_index=True)
+    return df.astype({"card_id": np.uint64, "tap_time": np.int64, "station_id": np.uint32, "tap_type": np.uint8})
+
+
+def od_reference(df, max_minutes=240):
+    quality = {"taps": len(df), "bus_taps": int((df.tap_type == 3).sum())}
+    m = df[df.tap_type != 3].sort_values(["card_id", "tap_time", "tap_type"], kind="stable")
+    card, t = m.card_id.to_numpy(), m.tap_time.to_numpy()
+    station, kind = m.station_id.to_numpy(), m.tap_type.to_numpy()
+    # a pair: an entry and the next tap of the same card, which is an exit (pairs are disjoint)
+    pair = np.zeros(len(m), dtype=bool)
+    if len(m) > 1:
+        pair[:-1] = (kind[:-1] == 1) & (kind[1:] == 2) & (card[:-1] == card[1:])
+    entry_i = np.flatnonzero(pair)
+    exit_i = entry_i + 1
+    dt = t[exit_i] - t[entry_i]
+    same = station[entry_i] == station[exit_i]
+    long_ = ~same & ((dt <= 0) | (dt > max_minutes * 60))
+    trip = ~same & ~long_
+    in_pair = np.zeros(len(m), dtype=bool)
+    in_pair[entry_i] = True
+    in_pair[exit_i] = True
+    quality.update(trips=int(trip.sum()), orphan_entries=int(((kind == 1) & ~in_pair).sum()),
+                   orphan_exits=int(((kind == 2) & ~in_pair).sum()), same_station=int(same.sum()),
+                   too_long=int(long_.sum()))
+    trips = pd.DataFrame({"origin": station[entry_i][trip], "destination": station[exit_i][trip],
+                          "hour": ((t[entry_i][trip] + 28800) % 86400) // 3600,
+                          "minutes": dt[trip] / 60.0})
+    g = trips.groupby(["origin", "destination", "hour"], sort=True)["minutes"]
+    od = pd.DataFrame({"trips": g.size(), "mean_minutes": g.mean(), "p50_minutes": g.quantile(0.5),
+                       "p90_minutes": g.quantile(0.9)}).reset_index()
+    return od, quality
+
+
+# ---- test data --------------------------------------------------------------------------------
+
+def make_taps(rng, cards=1200):
+    """Per card a day of taps with every case of the contract; returns rows in a random order."""
+    rows = []
+    stations = np.arange(101, 141, dtype=np.uint32)
+    base = 1693756800  # 2023-09-04 00:00 local (UTC+8), as UTC seconds
+
+    def tap(card, t, s, k):
+        rows.append((card, t, s, k))
+
+    for c in range(cards):
+        card = int(rng.integers(1, 2**64 - 1, dtype=np.uint64))  # beyond 2**53: exact ids matter
+        t = base - 28800 + int(rng.integers(5 * 3600, 9 * 3600))  # 21:00-01:00 local: hours wrap at midnight
+        if c == 0:
+            t = -5 * 3600 - 17  # before 1970: the hour needs a floored modulo
+        for _ in range(int(rng.integers(1, 7))):
+            a, b = (int(x) for x in rng.choice(stations, 2, replace=False))
+            dur = int(rng.integers(3 * 60, 90 * 60))
+            u = rng.random()
+            if rng.random() < 0.25:
+                tap(card, t - int(rng.integers(60, 1500)), 10000 + int(rng.integers(1, 50)), 3)  # bus
+            if u < 0.60:                         # a trip
+                tap(card, t, a, 1); tap(card, t + dur, b, 2)
+            elif u < 0.66:                       # orphan entry (exit lost)
+                tap(card, t, a, 1)
+            elif u < 0.72:                       # orphan exit (entry lost)
+                tap(card, t + dur, b, 2)
+            elif u < 0.76:                       # same station
+                tap(card, t, a, 1); tap(card, t + dur, a, 2)
+            elif u < 0.79:                       # same station and longer than the limit
+                tap(card, t, a, 1); tap(card, t + 300 * 60, a, 2)
+            elif u < 0.84:                       # too long (> 240 min; and around 30 min for --max-trip 30)
+                tap(card, t, a, 1); tap(card, t + int(rng.choice([241 * 60, 30 * 60, 30 * 60 + 1])), b, 2)
+            elif u < 0.88:                       # Δt = 0: entry and exit in the same second
+                tap(card, t, a, 1); tap(card, t, b, 2)
+            elif u < 0.92:                       # exit listed first at the same second: (time, type) order
+                tap(card, t + dur, b, 2); tap(card, t, a, 1)
+            elif u < 0.96:                       # two entries in the same second: input order decides
+                tap(card, t, a, 1); tap(card, t, b, 1); tap(card, t + dur, a if rng.random() < 0.5 else b, 2)
+            else:                                # exit exactly at the limit (a trip)
+                tap(card, t, a, 1); tap(card, t + 240 * 60, b, 2)
+            t += dur + int(rng.integers(0, 4 * 3600))
+    df = pd.DataFrame(rows, columns=["card_id", "tap_time", "station_id", "tap_type"])
+    df = df.astype({"card_id": np.uint64, "tap_time": np.int64, "station_id": np.uint32, "tap_type": np.uint8})
+    df["line_id"] = (df.station_id // 100).astype(np.uint16)
+    df["fare"] = np.where(df.tap_type == 2, 3.0, 0.0)
+    return df
+
+
+def write_columnar(path, df, widths=None, table="taps"):
+    widths = widths or {}
+    with h5py.File(path, "w") as f:
+        g = f.create_group(table)
+        for c in df.columns:
+            g.create_dataset(c, data=df[c].to_numpy().astype(widths.get(c, df[c].dtype)))
+
+
+def write_compound(path, df, widths=None, table="taps"):
+    widths = widths or {}
+    arr = np.zeros(len(df), dtype=[(c, np.dtype(widths.get(c, df[c].dtype))) for c in df.columns])
+    for c in df.columns:
+        arr[c] = df[c].to_numpy()
+    with h5py.File(path, "w") as f:
+        f.create_dataset(table, data=arr, chunks=True if len(df) else None, compression="gzip" if len(df) else None)
+
+
+def write_test_shards(d, df, rng):
+    """Rows scattered over 5 shards (a card's taps end up in several), layouts and widths mixed."""
+    shard = rng.choice([0, 2, 3, 4], len(df))
+    parts = {k: df[shard == k].reset_index(drop=True) for k in range(5)}
+    write_columnar(f"{d}/taps-0.h5", parts[0])
+    write_columnar(f"{d}/taps-1.h5", parts[1])  # empty
+    write_compound(f"{d}/taps-2.h5", parts[2], widths={"tap_type": np.int16, "station_id": np.int64})
+    narrow = parts[3]
+    narrow = narrow[narrow.tap_time >= 0]  # uint32 times: this shard holds no pre-1970 tap
+    parts[3] = narrow.reset_index(drop=True)
+    pre = df[(shard == 3) & (df.tap_time < 0)]
+    parts[4] = pd.concat([parts[4], pre], ignore_index=True)
+    write_columnar(f"{d}/taps-3.h5", parts[3], widths={"tap_time": np.uint32, "station_id": np.uint16,
+                                                      "tap_type": np.int32, "line_id": np.int64})
+    write_compound(f"{d}/taps-4.h5", parts[4].drop(columns=["fare"]), widths={"tap_type": np.uint16})
+
+
+def read_output(path):
+    with h5py.File(path, "r") as f:
+        out = {}
+        for table in ("od", "quality"):
+            g = f[table]
+            cols = [c.decode() if isinstance(c, bytes) else c for c in g.attrs["columns"]]
+            out[table] = (pd.DataFrame({c: g[c][:] for c in cols}, columns=cols), [g[c].dtype for c in cols])
+        return out
+
+
+class Golden(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        d = cls.tmp.name
+        rng = np.random.default_rng(11)
+        df = make_taps(rng)
+        df = df.sample(frac=1, random_state=3).reset_index(drop=True)  # rows of a card out of order
+        write_test_shards(d, df, rng)
+        cls.glob = f"{d}/taps-*.h5"
+        cls.frame = read_shards(cls.glob)  # the input order: shards in path order, rows as stored
+        shards_per_card = pd.concat(
+            [read_shards(p).assign(shard=i) for i, p in enumerate(sorted(glob.glob(cls.glob))) if i != 1]
+        ).groupby("card_id")["shard"].nunique()
+        assert (shards_per_card >= 3).mean() > 0.5, "most cards must have taps in several shards"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def run_job(self, pattern, ranks, *extra, name="od"):
+        out = os.path.join(self.tmp.name, f"{name}-{ranks}.h5")
+        r = pearl("run", JOB, "--input", f"taps={pattern}", "--output", out, *extra, ranks=ranks)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return read_output(out)
+
+    def check(self, got, frame, max_minutes=240):
+        want_od, want_q = od_reference(frame, max_minutes)
+        od, types = got["od"]
+        self.assertEqual(list(od.columns), OD_COLUMNS)
+        self.assertEqual(types, [np.dtype(t) for t in OD_TYPES])
+        quality, qtypes = got["quality"]
+        self.assertEqual(list(quality.columns), QUALITY_COLUMNS)
+        self.assertEqual(qtypes, [np.dtype(np.int64)] * 7)
+        self.assertEqual(len(quality), 1)
+        self.assertEqual({c: int(quality[c][0]) for c in QUALITY_COLUMNS}, want_q)
+        self.assertEqual(len(od), len(want_od))
+        for c in ("origin", "destination", "hour", "trips"):
+            self.assertEqual(od[c].tolist(), want_od[c].tolist(), c)
+        for c in ("mean_minutes", "p50_minutes", "p90_minutes"):
+            np.testing.assert_allclose(od[c].to_numpy(), want_od[c].to_numpy(), rtol=1e-9, err_msg=c)
+        return want_q
+
+    def test_matches_pandas_at_every_rank_count(self):
+        for ranks in RANKS:
+            with self.subTest(ranks=ranks):
+                q = self.check(self.run_job(self.glob, ranks), self.frame)
+        # the data exercises every case (a test that cannot fail is a defect)
+        for c in QUALITY_COLUMNS:
+            self.assertGreater(q[c], 0, c)
+
+    def test_max_trip_minutes(self):
+        for ranks in (1, 3):
+            with self.subTest(ranks=ranks):
+                self.check(self.run_job(self.glob, ranks, "--max-trip-minutes", "30", name="od30"), self.frame, 30)
+
+    def test_small_memory_and_threads_give_the_same_tables(self):
+        ref = self.run_job(self.glob, 1, name="od-ref")
+        for ranks, memory in ((2, "16MiB"), (3, "1MiB")):
+            with self.subTest(ranks=ranks, memory=memory):
+                got = self.run_job(self.glob, ranks, "--memory", memory, "--threads", "2", name="od-mem")
+                pd.testing.assert_frame_equal(got["od"][0], ref["od"][0], check_exact=True)
+                pd.testing.assert_frame_equal(got["quality"][0], ref["quality"][0], check_exact=True)
+                self.check(got, self.frame)
+
+    def test_generator_data(self):
+        gen = os.path.join(self.tmp.name, "gen")
+        r = pearl("run", "data.generate", "--domain", "transport", "--rows", "120000", "--shards", "3",
+                  "--seed", "17", "--out-dir", gen, ranks=2)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        pattern = f"{gen}/taps-*.h5"
+        frame = read_shards(pattern)
+        self.assertEqual(len(frame), 120000)
+        for ranks in (1, 4):
+            with self.subTest(ranks=ranks):
+                q = self.check(self.run_job(pattern, ranks, name="od-gen"), frame)
+                self.assertGreater(q["trips"], 10000)
+                self.assertGreater(q["bus_taps"], 0)
+        # 1MiB: every pass spills (the card groups, the trip buffer, the OD-hour groups)
+        self.check(self.run_job(pattern, 2, "--memory", "1MiB", "--threads", "2", name="od-gen-mem"), frame)
+
+    def test_describe(self):
+        r = pearl("describe", JOB)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for text in ("taps (required)", "card_id", "tap_type", "--max-trip-minutes", "(=240)", "table od",
+                     "table quality", "p90_minutes"):
+            self.assertIn(text, r.stdout)
+
+
+class BadInput(unittest.TestCase):
+    """Exit 2, one line naming the problem (file/table/column or option), no output file."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        d = cls.d = cls.tmp.name
+        df = make_taps(np.random.default_rng(2), cards=50)
+        write_columnar(f"{d}/good.h5", df)
+        write_columnar(f"{d}/nostation.h5", df.drop(columns=["station_id"]))
+        write_columnar(f"{d}/floatcard.h5", df.assign(card_id=df.card_id.astype(np.float64)))
+        bad = df.copy()
+        bad.loc[7, "tap_type"] = 7
+        write_columnar(f"{d}/badtype.h5", bad)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def expect_error(self, file, extra, fragments, ranks):
+        out = os.path.join(self.d, "out.h5")
+        r = pearl("run", JOB, "--input", f"taps={file}", "--output", out, *extra, ranks=ranks)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        errors = [l for l in r.stderr.splitlines() if l.startswith("pearl")]
+        self.assertEqual(len(errors), 1, r.stderr)
+        for f in fragments:
+            self.assertIn(f, errors[0])
+        self.assertFalse(os.path.exists(out), "no output on failure")
+
+    def test_bad_inputs(self):
+        d = self.d
+        cases = [
+            (f"{d}/nostation.h5", (), ["nostation.h5", "station_id"]),
+            (f"{d}/floatcard.h5", (), ["floatcard.h5", "card_id"]),
+            (f"{d}/badtype.h5", (), ["tap_type", "7", "row 7"]),
+            (f"{d}/good.h5", ("--max-trip-minutes", "0"), ["--max-trip-minutes"]),
+            (f"{d}/good.h5", ("--max-trip-minutes", "soon"), ["max-trip-minutes"]),
+        ]
+        # Input errors at 1 and 3 ranks; option errors (checked alike on every rank) at 2.
+        for file, extra, fragments in cases:
+            for ranks in ((1, 3) if not extra else (2,)):
+                with self.subTest(ranks=ranks, file=os.path.basename(file), extra=extra):
+                    self.expect_error(file, extra, fragments, ranks)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
