@@ -132,9 +132,11 @@ def fixture(rng, n=20000, persons=3000):
     claims = pd.concat([claims, e.astype(claims.dtypes.to_dict())], ignore_index=True)
     # Remove the random claims of benefit 2 and 4 in the Jieyang / Dongguan groups so the
     # hand-made groups are exactly what they say.
-    drop = ((claims["benefit"] == 4) & (claims["region_code"] == 445302) & (claims["person_id"] < P(0))) | \
-           ((claims["benefit"] == 2) & (claims["region_code"] == 441900) & (claims["person_id"] < P(0)))
+    random = claims["claim_id"] >= np.uint64(1 << 62)
+    drop = random & (((claims["benefit"] == 4) & (claims["region_code"] == 445302)) |
+                     ((claims["benefit"] == 2) & (claims["region_code"] == 441900)))
     claims = claims[~drop].reset_index(drop=True)
+    random = claims["claim_id"] >= np.uint64(1 << 62)
 
     dp = np.unique(person)[: persons // 10]
     deaths = pd.DataFrame({"person_id": dp,
@@ -142,7 +144,7 @@ def fixture(rng, n=20000, persons=3000):
     deaths = pd.concat([deaths, pd.DataFrame({"person_id": [P(1), P(2), P(2)],
                                               "death_day": np.array([D, D + 5, D], dtype=np.int32)})],
                        ignore_index=True)
-    rows = rng.integers(0, len(claims), 6000)
+    rows = rng.choice(np.flatnonzero(random.to_numpy()), 6000)  # contributions of random persons only
     contrib = pd.DataFrame({
         "person_id": claims["person_id"].to_numpy()[rows],
         "employer_id": np.uint64(5) + rows.astype(np.uint64),
