@@ -8,6 +8,7 @@ positives printed); bad options and input.
 
 Run by CTest (job.social.anomalies) with PEARL_BIN, MPIEXEC, MPIEXEC_FLAGS set."""
 import os
+import re
 import sys
 import tempfile
 import time
@@ -226,7 +227,7 @@ class Golden(unittest.TestCase):
                 self.assertNotIn("ui_while_employed", list(read_output(out, "summary")["rule"]))
 
     def test_hot_person_under_small_memory(self):
-        """One person with 100 000 claims (every rule's join key is hot) at --memory 32MiB."""
+        """One person with 100 000 claims (every rule's join key is hot) at --memory 32MiB and 4MiB."""
         rng = np.random.default_rng(9)
         n = 100_000
         hot = pd.DataFrame({
@@ -247,13 +248,19 @@ class Golden(unittest.TestCase):
         inputs = ["--input", "claims=" + write_shards(os.path.join(d, "c"), "claims", claims),
                   "--input", "deaths=" + write_shards(os.path.join(d, "d"), "deaths", deaths),
                   "--input", "contributions=" + write_shards(os.path.join(d, "k"), "contributions", contrib)]
-        for ranks in (1, 2):
-            with self.subTest(ranks=ranks):
+        # 32 MiB as asked; 4 MiB as well, so that the groups really spill (at 32 MiB these
+        # 4 MB of claims fit) and the spilled merge path is compared with pandas too.
+        for ranks, memory in ((1, "32MiB"), (2, "32MiB"), (2, "4MiB")):
+            with self.subTest(ranks=ranks, memory=memory):
                 t = time.time()
-                r, out = self.run_job(ranks, inputs, "--memory", "32MiB")
+                r, out = self.run_job(ranks, inputs, "--memory", memory, "--verbose")
                 want = check(self, out, claims, deaths, contrib)
-                print(f"\n  hot person, {ranks} ranks, 32 MiB: {len(want)} flags, {time.time() - t:.1f} s",
-                      file=sys.stderr)
+                spilled = sum(int(x) for x in re.findall(r"(\d+) runs spilled", r.stderr))
+                rss = re.findall(r"peak RSS \(max over ranks\) ([^=]+)=", r.stderr)
+                print(f"\n  hot person, {ranks} ranks, {memory}: {len(want)} flags, {spilled} runs spilled (rank 0), "
+                      f"peak RSS {rss[-1].strip() if rss else '?'}, {time.time() - t:.1f} s", file=sys.stderr)
+                if memory == "4MiB":
+                    self.assertGreater(spilled, 0)
         self.assertGreater(int((want["rule"] == "paid_after_death").sum()), 10000)
         self.assertGreater(int((want["rule"] == "concurrent_claims").sum()), 10000)
 
