@@ -1,0 +1,143 @@
+// social.anomalies' rules: the interface each rule implements, and what it gets to work with.
+//
+// A rule is a class in its own file (rule_<name>.cpp) that reads the inputs it needs from
+// the RuleContext, runs its own distributed join or aggregation on the engine, and reports
+// the claims it flags to a FlagSink on the rank where it finds them; the job merges all
+// rules' flags into the sorted `flags` table and the `summary`. To add a rule: copy the
+// shortest rule file, change name() and run(), register it with PEARL_SOCIAL_RULE, list the
+// file in CMakeLists.txt, and document it in docs/jobs/social.anomalies.md.
+//
+// Every rank runs every rule, in name order, so the collectives inside rules line up.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common.hpp"
+#include "pearl/core/job.hpp"
+
+namespace pearl::jobs::social {
+
+/// A claim as it travels through a join (40 bytes, no padding). `side` tags which table a
+/// joined value comes from (0 = claims; other tables reuse the struct with their own
+/// meaning, documented in the rule that does).
+struct ClaimRow {
+  std::uint64_t claim_id = 0;
+  std::uint64_t person_id = 0;
+  double amount = 0;
+  std::int32_t claim_day = 0;
+  std::uint32_t region_code = 0;
+  std::uint8_t benefit = 0;
+  std::uint8_t side = 0;
+  std::uint8_t pad[6] = {};
+};
+static_assert(sizeof(ClaimRow) == 40);
+
+/// Calls f(ClaimRow) for each row of a batch of the `claims` input.
+template <class F>
+void for_each_claim(const TableBatch& b, F&& f) {
+  const auto id = b.column<std::uint64_t>("claim_id");
+  const auto person = b.column<std::uint64_t>("person_id");
+  const auto region = b.column<std::uint32_t>("region_code");
+  const auto benefit = b.column<std::uint8_t>("benefit");
+  const auto day = b.column<std::int32_t>("claim_day");
+  const auto amount = b.column<double>("amount");
+  for (std::size_t i = 0; i < b.rows(); ++i) {
+    ClaimRow c;
+    c.claim_id = id[i];
+    c.person_id = person[i];
+    c.amount = amount[i];
+    c.claim_day = day[i];
+    c.region_code = region[i];
+    c.benefit = benefit[i];
+    f(c);
+  }
+}
+
+/// City-level region code (contract: region_code truncated to 4 digits + "00").
+constexpr std::uint32_t city_of(std::uint32_t region_code) noexcept { return region_code / 100 * 100; }
+
+struct AnomalyOptions {
+  std::int32_t grace_days = 31;
+  double outlier_z = 5;
+};
+
+/// What a rule may use: the options, the engine, and the inputs (each call opens the table
+/// afresh for one pass; collective).
+class RuleContext {
+ public:
+  RuleContext(JobContext& job, AnomalyOptions options) : job_(job), options_(options) {}
+  [[nodiscard]] const AnomalyOptions& options() const noexcept { return options_; }
+  Engine& engine() noexcept { return job_.engine(); }
+  Communicator& comm() noexcept { return job_.comm(); }
+  [[nodiscard]] bool has_input(const std::string& table) const { return job_.has_input(table); }
+  [[nodiscard]] std::string where(const std::string& table) const { return job_.input_location(table); }
+  /// This rank's batches of an input table, with the columns the job declared for it.
+  TableInput input(const std::string& table) { return job_.input(table); }
+
+ private:
+  JobContext& job_;
+  AnomalyOptions options_;
+};
+
+/// Where a rule reports the claims it flags (this rank's finds).
+class FlagSink {
+ public:
+  struct Flag {
+    ClaimRow claim;
+    double detail;
+  };
+  void flag(const ClaimRow& claim, double detail) { flags_.push_back({claim, detail}); }
+  [[nodiscard]] const std::vector<Flag>& flags() const noexcept { return flags_; }
+
+ private:
+  std::vector<Flag> flags_;
+};
+
+class Rule {
+ public:
+  Rule() = default;
+  Rule(const Rule&) = delete;
+  Rule& operator=(const Rule&) = delete;
+  virtual ~Rule() = default;
+  /// The `rule` value in the output (at most 23 bytes).
+  [[nodiscard]] virtual std::string name() const = 0;
+  /// Whether the rule is evaluated in this run (e.g. only when an optional input is given).
+  /// Must give the same answer on every rank.
+  [[nodiscard]] virtual bool evaluated(const RuleContext&) const { return true; }
+  /// Collective: evaluates the rule, reporting this rank's flagged claims to `flags`.
+  virtual void run(RuleContext& ctx, FlagSink& flags) = 0;
+};
+
+/// The rules linked into the program, in name order.
+class RuleRegistry {
+ public:
+  using Factory = std::function<std::unique_ptr<Rule>()>;
+  static bool add(Factory make) {
+    factories().push_back(std::move(make));
+    return true;
+  }
+  static std::vector<std::unique_ptr<Rule>> make_all() {
+    std::vector<std::unique_ptr<Rule>> rules;
+    for (const auto& f : factories()) rules.push_back(f());
+    std::sort(rules.begin(), rules.end(), [](const auto& a, const auto& b) { return a->name() < b->name(); });
+    return rules;
+  }
+
+ private:
+  static std::vector<Factory>& factories() {
+    static std::vector<Factory> f;
+    return f;
+  }
+};
+
+}  // namespace pearl::jobs::social
+
+/// Registers a rule class of social.anomalies (in the rule's .cpp, at namespace scope).
+#define PEARL_SOCIAL_RULE(Type)                                  \
+  [[maybe_unused]] static const bool pearl_social_rule_##Type = \
+      ::pearl::jobs::social::RuleRegistry::add([] { return std::make_unique<Type>(); })
