@@ -15,6 +15,7 @@
 #include <limits>
 #include <optional>
 #include <span>
+#include <sstream>
 #include <tuple>
 
 #include "ears.hpp"
@@ -143,7 +144,9 @@ class Outbreak final : public Job {
       alpha_given_ = a;
     }
     if (!std::isfinite(min_sigma_) || min_sigma_ < 0) {
-      throw InputError("option --min-sigma: " + std::to_string(min_sigma_) + " is not a number ≥ 0");
+      std::ostringstream v;
+      v << min_sigma_;
+      throw InputError("option --min-sigma: " + v.str() + " is not a number ≥ 0");
     }
     from_day_ = parse_day("from", from_);
     to_day_ = parse_day("to", to_);

@@ -306,6 +306,7 @@ class BadOptions(unittest.TestCase):
                 (["--methods", ""], "--methods"),
                 (["--by", "region,age"], "--by"),
                 (["--baseline", "2"], "--baseline"),
+                (["--baseline", "x"], "--baseline"),
                 (["--alpha", "0"], "--alpha"),
                 (["--alpha", "1.5"], "--alpha"),
                 (["--alpha", "x"], "--alpha"),
@@ -313,18 +314,21 @@ class BadOptions(unittest.TestCase):
                 (["--from", "19050", "--to", "19000"], "--from"),
                 (["--from", "1e5"], "--from"),
                 (["--from", "99999"], "--from"),  # after the input's last day
+                (["--to", "10"], "--to"),  # before the input's first day
                 (["--date", "admit_day"], "--date"),
                 (["--region-level", "town"], "--region-level"),
             ]
-            for ranks in (1, 2):
-                for args, option in bad:
-                    with self.subTest(ranks=ranks, args=args):
-                        r = pearl("run", JOB, "--input", f"cases={d}/c.h5", "--output", out, *args, ranks=ranks)
-                        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
-                        errors = [l for l in r.stderr.splitlines() if l.startswith("pearl: error")]
-                        self.assertEqual(len(errors), 1, r.stderr)
-                        self.assertIn(option, errors[0])
-                        self.assertFalse(os.path.exists(out))
+            # Options are checked alike on every rank; --from past the input's last day is
+            # found after a collective, so it is also tried at 3 ranks.
+            runs = [(1, a, o) for a, o in bad] + [(3, a, o) for a, o in bad if a[0] in ("--methods", "--from", "--to")]
+            for ranks, args, option in runs:
+                with self.subTest(ranks=ranks, args=args):
+                    r = pearl("run", JOB, "--input", f"cases={d}/c.h5", "--output", out, *args, ranks=ranks)
+                    self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+                    errors = [l for l in r.stderr.splitlines() if l.startswith("pearl: error")]
+                    self.assertEqual(len(errors), 1, r.stderr)
+                    self.assertIn(option, errors[0])
+                    self.assertFalse(os.path.exists(out))
 
 
 class GeneratedOutbreaks(unittest.TestCase):
