@@ -212,14 +212,14 @@ class Outbreak final : public Job {
                        (from_day_ && to_day_ ? "" : " (the input's " + std::string(from_day_ ? "last" : "first") + " day)"));
     }
 
-    // 2. each series on one rank, its days ascending; only days inside [from, to].
+    // 2. each series on one rank, its days ascending. Days outside [from, to] travel too:
+    // every key with a case anywhere in the input gets a series (contract), even one whose
+    // cases all fall outside the window (an all-zero series).
     ResultSource<DayKey, std::int64_t> counted(counts);
     const auto series = ctx.engine().group_by_key<Key, std::pair<std::int32_t, std::int64_t>>(
         counted,
-        [from, to](const std::vector<std::pair<DayKey, std::int64_t>>& batch, auto& emit) {
-          for (const auto& [k, n] : batch) {
-            if (k.second >= from && k.second <= to) emit(k.first, std::pair<std::int32_t, std::int64_t>{k.second, n});
-          }
+        [](const std::vector<std::pair<DayKey, std::int64_t>>& batch, auto& emit) {
+          for (const auto& [k, n] : batch) emit(k.first, std::pair<std::int32_t, std::int64_t>{k.second, n});
         },
         GroupOptions{.sort_values = true});
 
@@ -230,7 +230,9 @@ class Outbreak final : public Job {
     for (const Method m : methods_list_) z[static_cast<std::size_t>(m)] = z_of(m);
     series.for_each_group([&](const Key& k, std::span<const std::pair<std::int32_t, std::int64_t>> days) {
       y.assign(length, 0.0);  // zero-filled: a day without cases counts 0
-      for (const auto& [day, n] : days) y[static_cast<std::size_t>(day - from)] = static_cast<double>(n);
+      for (const auto& [day, n] : days) {
+        if (day >= from && day <= to) y[static_cast<std::size_t>(day - from)] = static_cast<double>(n);
+      }
       for (const Method m : methods_list_) {
         const auto bounds = ears::upperbounds(m, y, baseline_, z[static_cast<std::size_t>(m)], min_sigma_);
         const std::size_t at = ears::first_defined(m, baseline_);
