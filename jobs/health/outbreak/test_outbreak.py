@@ -340,6 +340,31 @@ class BadOptions(unittest.TestCase):
                     self.assertFalse(os.path.exists(out))
 
 
+class EdgeCases(unittest.TestCase):
+    def test_empty_input_and_short_series(self):
+        with tempfile.TemporaryDirectory() as d:
+            df = fixture_cases(np.random.default_rng(2))
+            write_columnar(f"{d}/empty.h5", df.iloc[:0])
+            r = pearl("run", JOB, "--input", f"cases={d}/empty.h5", "--output", f"{d}/e.h5", launcher=False)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            got, types = read_alarms(f"{d}/e.h5")
+            self.assertEqual(list(got.columns), ["region_code", "disease", "day", "method", "observed", "upperbound",
+                                                 "alarm"])
+            self.assertEqual(len(got), 0)
+            # 5 days of data: too short for every method at baseline 7 (no rows, no error, as
+            # earsC would refuse); at baseline 3 only C1 is defined, on the 4th and 5th day.
+            short = df[df.onset_day < 19005]
+            write_columnar(f"{d}/short.h5", short)
+            for baseline, days in (("7", []), ("3", [19003, 19004])):
+                r = pearl("run", JOB, "--input", f"cases={d}/short.h5", "--by", "sex", "--baseline", baseline,
+                          "--output", f"{d}/s{baseline}.h5", launcher=False)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                got, _ = read_alarms(f"{d}/s{baseline}.h5")
+                self.assertEqual(sorted(set(got.method)), ["C1"] if days else [])
+                self.assertEqual(got.day.tolist(), days * 2)  # sex 1, then sex 2
+                self.assertEqual(got.sex.tolist(), [1] * len(days) + [2] * len(days))
+
+
 class GeneratedOutbreaks(unittest.TestCase):
     """The outbreaks data.generate injects (outbreaks.csv) raise alarms inside their windows."""
 
