@@ -159,11 +159,13 @@ class Outbreak final : public Job {
   std::size_t longest_disease(JobContext& ctx) {
     std::int64_t longest = 0;
     TableInput diseases = ctx.input("cases", {{"disease", DType::str}});
-    while (auto batch = diseases.next()) {
-      for (const auto& v : batch->column<std::string>("disease")) {
-        longest = std::max(longest, static_cast<std::int64_t>(v.size()));
+    agreed(ctx.comm(), [&] {  // a read error on one rank stops all of them, not a hang
+      while (auto batch = diseases.next()) {
+        for (const auto& v : batch->column<std::string>("disease")) {
+          longest = std::max(longest, static_cast<std::int64_t>(v.size()));
+        }
       }
-    }
+    });
     return static_cast<std::size_t>(allreduce_max(ctx.comm(), longest));
   }
 
