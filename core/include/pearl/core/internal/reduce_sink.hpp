@@ -130,7 +130,7 @@ class ReduceSink {
   // a miss at the rate a map loop produces pairs; the table must be past the caches
   // (prefetch_from bytes) for the detour to pay.
   static constexpr std::size_t ring_size = 16;
-  static constexpr std::size_t prefetch_from = std::size_t{4} << 20;
+  static constexpr std::size_t prefetch_from = std::size_t{16} << 20;
   static constexpr std::size_t never = std::numeric_limits<std::size_t>::max();
 
   struct Lane {
