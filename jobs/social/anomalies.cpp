@@ -114,7 +114,7 @@ class Anomalies final : public Job {
     });
 
     // Per-rule totals from the deduplicated flags.
-    ResultPairs<FlagKey, FlagRow> flagged(by_claim);
+    ResultBatches<FlagKey, FlagRow> flagged(by_claim);
     const auto totals = ctx.engine()
                             .reduce_by_key<RuleName, RuleTotal>(
                                 flagged,

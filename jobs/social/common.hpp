@@ -118,27 +118,6 @@ class VectorSource {
   std::size_t at_ = 0;
 };
 
-/// A batch source over this rank's pairs of a KeyedResult, in key order, streamed (a
-/// second reduce over a first one's output without materialising it).
-template <class K, class V>
-class ResultPairs {
- public:
-  using Batch = std::vector<std::pair<K, V>>;
-  explicit ResultPairs(const KeyedResult<K, V>& r, std::size_t batch = 1 << 14) : cursor_(r), batch_(batch) {}
-  std::optional<Batch> next() {
-    Batch b;
-    b.reserve(batch_);
-    std::pair<K, V> p;
-    while (b.size() < batch_ && cursor_.next(p)) b.push_back(p);
-    if (b.empty()) return std::nullopt;
-    return b;
-  }
-
- private:
-  typename KeyedResult<K, V>::Cursor cursor_;
-  std::size_t batch_;
-};
-
 /// Two table inputs read one after the other, each batch tagged with which it came from:
 /// the map of a join sees rows of both sides (tagged values into one group_by_key).
 template <class A, class B>

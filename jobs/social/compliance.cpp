@@ -125,7 +125,7 @@ class Compliance final : public Job {
         },
         fold);
 
-    ResultPairs<EntryKey, Money> distinct(entries);
+    ResultBatches<EntryKey, Money> distinct(entries);
     const auto cells = ctx.engine().reduce_by_key<CellKey, Cell>(
         distinct,
         [](const std::vector<std::pair<EntryKey, Money>>& batch, auto& emit) {

@@ -1,9 +1,8 @@
-// Batch sources the transport jobs chain their engine passes with (local to jobs/transport).
+// A batch source the transport jobs chain their engine passes with (local to jobs/transport).
 //
 // The engine's operations take a BatchSource; the transport jobs need a second pass over
-// what a first one produced:
-//   - ResultBatches: a KeyedResult's pairs in key order, pulled through its Cursor, so a
-//     result larger than memory (spilled runs) is never materialised;
+// what a first one produced. A KeyedResult is read with pearl::ResultBatches (core); for
+// what a GroupedResult's walk produces there is
 //   - SpillingBuffer: records pushed while walking a GroupedResult (for_each_group only
 //     pushes), kept in memory up to a byte limit and beyond it appended to one run file
 //     in a private scratch directory, then handed back as batches. The order of the
@@ -28,28 +27,6 @@
 #include "pearl/core/scratch.hpp"
 
 namespace pearl::jobs::transport {
-
-/// Batches of this rank's pairs of a KeyedResult, in key order.
-template <KeyRecord K, Record V>
-class ResultBatches {
- public:
-  using Batch = std::vector<std::pair<K, V>>;
-  explicit ResultBatches(const KeyedResult<K, V>& result, std::size_t batch_pairs = std::size_t{1} << 15)
-      : cursor_(result), batch_(batch_pairs) {}
-
-  std::optional<Batch> next() {
-    Batch b;
-    b.reserve(batch_);
-    std::pair<K, V> p;
-    while (b.size() < batch_ && cursor_.next(p)) b.push_back(p);
-    if (b.empty()) return std::nullopt;
-    return b;
-  }
-
- private:
-  typename KeyedResult<K, V>::Cursor cursor_;
-  std::size_t batch_;
-};
 
 /// Records pushed one by one, then read back as batches (a BatchSource), spilling to
 /// scratch past `memory_bytes`. Push everything first, then read; main thread only.

@@ -50,25 +50,6 @@ class VectorSource {
   std::size_t at_ = 0;
 };
 
-/// Batches of a reduce result's pairs in key order, read through its cursor (step 2's
-/// source), so a spilled result is never materialised.
-template <class K, class V>
-class ResultSource {
- public:
-  using Batch = std::vector<std::pair<K, V>>;
-  explicit ResultSource(const KeyedResult<K, V>& r) : cursor_(r) {}
-  std::optional<Batch> next() {
-    Batch b;
-    std::pair<K, V> p;
-    while (b.size() < (1 << 16) && cursor_.next(p)) b.push_back(p);
-    if (b.empty()) return std::nullopt;
-    return b;
-  }
-
- private:
-  typename KeyedResult<K, V>::Cursor cursor_;
-};
-
 /// An integer day option ("" = not given).
 std::optional<std::int32_t> parse_day(const char* option, const std::string& text) {
   if (text.empty()) return std::nullopt;
@@ -217,7 +198,7 @@ class Outbreak final : public Job {
     // 2. each series on one rank, its days ascending. Days outside [from, to] travel too:
     // every key with a case anywhere in the input gets a series (contract), even one whose
     // cases all fall outside the window (an all-zero series).
-    ResultSource<DayKey, std::int64_t> counted(counts);
+    ResultBatches<DayKey, std::int64_t> counted(counts, 1 << 16);
     const auto series = ctx.engine().group_by_key<Key, std::pair<std::int32_t, std::int64_t>>(
         counted,
         [](const std::vector<std::pair<DayKey, std::int64_t>>& batch, auto& emit) {

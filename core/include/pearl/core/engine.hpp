@@ -120,7 +120,7 @@ class Engine {
     internal::Spiller<K, V> spiller(scratch_factory());
     std::vector<Sink> sinks;
     sinks.emplace_back(rank(), ranks(), options_.memory.tables(), false, spiller, by_range);
-    ResultSource<K, V> source(local, batch_pairs<K, V>());
+    ResultBatches<K, V> source(local, batch_pairs<K, V>());
     const auto forward = [](const std::vector<std::pair<K, V>>& batch, auto& emit) {
       for (const auto& [k, v] : batch) emit(k, v);
     };
@@ -134,25 +134,6 @@ class Engine {
 
  private:
   [[nodiscard]] int threads() const noexcept { return options_.threads; }
-
-  /// Batches of a local result's pairs, in key order (a BatchSource).
-  template <class K, class V>
-  class ResultSource {
-   public:
-    using Batch = std::vector<std::pair<K, V>>;
-    ResultSource(const KeyedResult<K, V>& result, std::size_t batch) : cursor_(result), batch_(batch) {}
-    std::optional<Batch> next() {
-      Batch b;
-      std::pair<K, V> p;
-      while (b.size() < batch_ && cursor_.next(p)) b.push_back(p);
-      if (b.empty()) return std::nullopt;
-      return b;
-    }
-
-   private:
-    typename KeyedResult<K, V>::Cursor cursor_;
-    std::size_t batch_;
-  };
 
   template <class K, class V>
   std::size_t batch_pairs() const {

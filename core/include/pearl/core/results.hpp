@@ -238,6 +238,34 @@ class KeyedResult {
   Op op_;
 };
 
+/// A batch source (see source.hpp) over this rank's pairs of a KeyedResult, in key order,
+/// pulled through its Cursor: a second pass (reduce_by_key, group_by_key) reads a first
+/// pass's result without materialising it, spilled runs included.
+///
+///   auto counts = engine.reduce_by_key<DayKey, std::int64_t>(cases, map, std::plus<>{});
+///   pearl::ResultBatches<DayKey, std::int64_t> counted(counts);
+///   auto series = engine.group_by_key<SeriesKey, DayCount>(counted, regroup);
+template <KeyRecord K, Record V>
+class ResultBatches {
+ public:
+  using Batch = std::vector<std::pair<K, V>>;
+  explicit ResultBatches(const KeyedResult<K, V>& result, std::size_t batch_pairs = std::size_t{1} << 15)
+      : cursor_(result), batch_(std::max<std::size_t>(1, batch_pairs)) {}
+
+  std::optional<Batch> next() {
+    Batch b;
+    b.reserve(batch_);
+    std::pair<K, V> p;
+    while (b.size() < batch_ && cursor_.next(p)) b.push_back(p);
+    if (b.empty()) return std::nullopt;
+    return b;
+  }
+
+ private:
+  typename KeyedResult<K, V>::Cursor cursor_;
+  std::size_t batch_;
+};
+
 /// group_by_key's result: all values of each key, this rank's keys.
 template <KeyRecord K, Record V>
 class GroupedResult {
