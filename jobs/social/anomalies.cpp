@@ -18,21 +18,6 @@
 namespace pearl::jobs::social {
 namespace {
 
-using RuleName = FixedString<24>;
-using FlagKey = std::pair<std::uint64_t, RuleName>;  // claim_id, rule: the output order
-
-/// A flagged claim's other columns (40 bytes, no padding).
-struct FlagRow {
-  std::uint64_t person_id;
-  double amount;
-  double detail;
-  std::int32_t claim_day;
-  std::uint32_t region_code;
-  std::uint8_t benefit;
-  std::uint8_t pad[7];
-};
-static_assert(sizeof(FlagRow) == 40);
-
 struct RuleTotal {
   std::int64_t claims = 0;
   Sum amount;
@@ -84,26 +69,20 @@ class Anomalies final : public Job {
     }
 
     RuleContext rc(ctx, options_);
-    std::vector<std::pair<FlagKey, FlagRow>> local;
+    const EngineOptions& engine = ctx.engine().options();
+    FlagSink sink(engine.scratch, engine.memory.tables() / 4);
     std::vector<std::string> evaluated;
     for (const auto& rule : RuleRegistry::make_all()) {
       if (!rule->evaluated(rc)) continue;
-      FlagSink sink;
+      sink.begin_rule(rule->name());
       rule->run(rc, sink);
-      const RuleName name(rule->name());
-      for (const auto& f : sink.flags()) {
-        const ClaimRow& c = f.claim;
-        local.emplace_back(FlagKey{c.claim_id, name},
-                           FlagRow{c.person_id, c.amount, f.detail, c.claim_day, c.region_code, c.benefit, {}});
-      }
       evaluated.push_back(rule->name());
       ctx.engine().progress("social.anomalies: rule " + rule->name() + " done");
     }
 
-    VectorSource<std::pair<FlagKey, FlagRow>> source(local);
     const auto by_claim = ctx.engine().reduce_by_key<FlagKey, FlagRow>(
-        source,
-        [](std::span<const std::pair<FlagKey, FlagRow>> batch, auto& emit) {
+        sink.flags(),
+        [](const std::vector<FlagSink::Entry>& batch, auto& emit) {
           for (const auto& [k, v] : batch) emit(k, v);
         },
         pick);

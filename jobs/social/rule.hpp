@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,6 +20,7 @@
 
 #include "common.hpp"
 #include "pearl/core/job.hpp"
+#include "pearl/core/spilling_buffer.hpp"
 
 namespace pearl::jobs::social {
 
@@ -84,18 +86,42 @@ class RuleContext {
   AnomalyOptions options_;
 };
 
-/// Where a rule reports the claims it flags (this rank's finds).
+/// The name of a rule as it travels with a flag (the `rule` column).
+using RuleName = FixedString<24>;
+/// A flag's key: claim_id, rule — the `flags` table's order.
+using FlagKey = std::pair<std::uint64_t, RuleName>;
+
+/// A flagged claim's other columns (40 bytes, no padding).
+struct FlagRow {
+  std::uint64_t person_id;
+  double amount;
+  double detail;
+  std::int32_t claim_day;
+  std::uint32_t region_code;
+  std::uint8_t benefit;
+  std::uint8_t pad[7];
+};
+static_assert(sizeof(FlagRow) == 40);
+
+/// Where rules report the claims they flag (this rank's finds), one sink for all rules.
+/// Flags are kept within a share of the memory budget and spill to scratch beyond it,
+/// so a rule that flags millions of claims does not break `--memory`.
 class FlagSink {
  public:
-  struct Flag {
-    ClaimRow claim;
-    double detail;
-  };
-  void flag(const ClaimRow& claim, double detail) { flags_.push_back({claim, detail}); }
-  [[nodiscard]] const std::vector<Flag>& flags() const noexcept { return flags_; }
+  using Entry = std::pair<FlagKey, FlagRow>;
+  FlagSink(const std::filesystem::path& scratch, std::size_t memory_bytes) : flags_(scratch, "flags", memory_bytes) {}
+  /// The rule whose flags follow.
+  void begin_rule(const std::string& name) { rule_ = RuleName(name); }
+  void flag(const ClaimRow& c, double detail) {
+    flags_.push(Entry{FlagKey{c.claim_id, rule_},
+                      FlagRow{c.person_id, c.amount, detail, c.claim_day, c.region_code, c.benefit, {}}});
+  }
+  /// All rules' flags, as a batch source (read once, after the last rule).
+  SpillingBuffer<Entry>& flags() noexcept { return flags_; }
 
  private:
-  std::vector<Flag> flags_;
+  RuleName rule_;
+  SpillingBuffer<Entry> flags_;
 };
 
 class Rule {

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "pearl/core/job.hpp"
-#include "sources.hpp"
+#include "transport_util.hpp"
 
 namespace pearl::jobs::transport {
 namespace {

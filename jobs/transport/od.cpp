@@ -23,7 +23,7 @@
 
 #include "pearl/core/collectives.hpp"
 #include "pearl/core/job.hpp"
-#include "sources.hpp"
+#include "transport_util.hpp"
 
 namespace pearl::jobs::transport {
 namespace {

@@ -1,20 +1,22 @@
-// A batch source the transport jobs chain their engine passes with (local to jobs/transport).
+// pearl/core/spilling_buffer.hpp — records pushed one by one, read back as batches,
+// spilling to scratch past a byte limit.
 //
-// The engine's operations take a BatchSource; the transport jobs need a second pass over
-// what a first one produced. A KeyedResult is read with pearl::ResultBatches (core); for
-// what a GroupedResult's walk produces there is
-//   - SpillingBuffer: records pushed while walking a GroupedResult (for_each_group only
-//     pushes), kept in memory up to a byte limit and beyond it appended to one run file
-//     in a private scratch directory, then handed back as batches. The order of the
-//     records handed back is unspecified (file first, then memory): the next pass groups
-//     or reduces them, which does not depend on order.
+// For records a pass produces while walking a result (for_each_group only pushes) that
+// the next engine pass reads as its BatchSource, without holding them all in memory:
+//
+//   pearl::SpillingBuffer<Trip> trips(engine.options().scratch, "od-trips",
+//                                     engine.options().memory.tables() / 4);
+//   cards.for_each_group([&](const CardId&, std::span<const Tap> taps) { ... trips.push(t); });
+//   auto by_od = engine.group_by_key<OdHour, float>(trips, map);
+//
+// Records are kept in memory up to the limit and beyond it appended to one run file in a
+// private scratch directory (removed with the buffer). The order they are handed back in
+// is unspecified (file first, then memory): the next pass groups or reduces them.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
-#include <cstdint>
 #include <filesystem>
-#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,10 +25,9 @@
 
 #include "pearl/core/error.hpp"
 #include "pearl/core/record.hpp"
-#include "pearl/core/results.hpp"
 #include "pearl/core/scratch.hpp"
 
-namespace pearl::jobs::transport {
+namespace pearl {
 
 /// Records pushed one by one, then read back as batches (a BatchSource), spilling to
 /// scratch past `memory_bytes`. Push everything first, then read; main thread only.
@@ -115,23 +116,4 @@ class SpillingBuffer {
   std::unique_ptr<RunReader> reader_;
 };
 
-/// Type-7 (linear interpolation, NumPy's default) quantile of ascending `sorted` values.
-template <class Span>
-double quantile7(const Span& sorted, double p) {
-  const std::size_t n = sorted.size();
-  if (n == 0) return std::numeric_limits<double>::quiet_NaN();
-  const double h = static_cast<double>(n - 1) * p;
-  const auto lo = static_cast<std::size_t>(h);  // h >= 0: truncation is floor
-  if (lo + 1 >= n) return static_cast<double>(sorted[n - 1]);
-  const double a = static_cast<double>(sorted[lo]);
-  const double b = static_cast<double>(sorted[lo + 1]);
-  return a + (h - static_cast<double>(lo)) * (b - a);
-}
-
-/// Floored modulo (Python's %): the result has the sign of `m` (> 0), also for t < 0.
-inline std::int64_t floor_mod(std::int64_t t, std::int64_t m) noexcept {
-  const std::int64_t r = t % m;
-  return r < 0 ? r + m : r;
-}
-
-}  // namespace pearl::jobs::transport
+}  // namespace pearl

@@ -1,0 +1,34 @@
+// Small helpers the transport jobs share (local to jobs/transport): type-7 quantiles
+// and a floored modulo. Their passes are chained with pearl::ResultBatches and
+// pearl::SpillingBuffer (core).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "pearl/core/results.hpp"
+#include "pearl/core/spilling_buffer.hpp"
+
+namespace pearl::jobs::transport {
+
+/// Type-7 (linear interpolation, NumPy's default) quantile of ascending `sorted` values.
+template <class Span>
+double quantile7(const Span& sorted, double p) {
+  const std::size_t n = sorted.size();
+  if (n == 0) return std::numeric_limits<double>::quiet_NaN();
+  const double h = static_cast<double>(n - 1) * p;
+  const auto lo = static_cast<std::size_t>(h);  // h >= 0: truncation is floor
+  if (lo + 1 >= n) return static_cast<double>(sorted[n - 1]);
+  const double a = static_cast<double>(sorted[lo]);
+  const double b = static_cast<double>(sorted[lo + 1]);
+  return a + (h - static_cast<double>(lo)) * (b - a);
+}
+
+/// Floored modulo (Python's %): the result has the sign of `m` (> 0), also for t < 0.
+inline std::int64_t floor_mod(std::int64_t t, std::int64_t m) noexcept {
+  const std::int64_t r = t % m;
+  return r < 0 ? r + m : r;
+}
+
+}  // namespace pearl::jobs::transport
