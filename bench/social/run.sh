@@ -3,6 +3,8 @@
 # RSS of each (GNU time). Usage: bench/social/run.sh [N=20000000] [DIR=/tmp/pearl-bench-social]
 # Needs build/bin/pearl (scripts/build). Check `free -g` first: pandas needs several GiB.
 set -euo pipefail
+# Open MPI refuses to start as root without these (CI and the dev VMs run as root).
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 root=$(cd "$(dirname "$0")/../.." && pwd)
 n=${1:-20000000}
 dir=${2:-/tmp/pearl-bench-social}
