@@ -20,6 +20,7 @@
 
 #include "common.hpp"
 #include "pearl/core/job.hpp"
+#include "pearl/core/region.hpp"
 #include "pearl/core/spilling_buffer.hpp"
 
 namespace pearl::jobs::social {
@@ -61,7 +62,7 @@ void for_each_claim(const TableBatch& b, F&& f) {
 }
 
 /// City-level region code (contract: region_code truncated to 4 digits + "00").
-constexpr std::uint32_t city_of(std::uint32_t region_code) noexcept { return region_code / 100 * 100; }
+constexpr std::uint32_t city_of(std::uint32_t region_code) noexcept { return region_at(RegionLevel::city, region_code); }
 
 struct AnomalyOptions {
   std::int32_t grace_days = 31;
