@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pearl/core/calendar.hpp"
 #include "pearl/core/record.hpp"
 #include "pearl/core/shard_output.hpp"
 #include "pearl/core/table.hpp"
@@ -88,28 +89,16 @@ class Weighted {
 
 // ---- calendar (days since 1970-01-01) ---------------------------------------------
 
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+/// Days since 1970-01-01 of a civil date (pearl/core/calendar.hpp).
 constexpr std::int32_t day_of(int y, int m, int d) noexcept {
-  y -= m <= 2 ? 1 : 0;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const int yoe = y - era * 400;
-  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
+  return static_cast<std::int32_t>(days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d)));
 }
 struct Date {
   int y, m, d;
 };
 constexpr Date date_of(std::int32_t z) noexcept {
-  z += 719468;
-  const int era = (z >= 0 ? z : z - 146096) / 146097;
-  const int doe = z - era * 146097;
-  const int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int mp = (5 * doy + 2) / 153;
-  const int d = doy - (153 * mp + 2) / 5 + 1;
-  const int m = mp + (mp < 10 ? 3 : -9);
-  return {yoe + era * 400 + (m <= 2 ? 1 : 0), m, d};
+  const Civil c = civil_from_days(z);
+  return {c.year, static_cast<int>(c.month), static_cast<int>(c.day)};
 }
 /// yyyymm → first day / last day.
 constexpr std::int32_t month_first(int yyyymm) noexcept { return day_of(yyyymm / 100, yyyymm % 100, 1); }

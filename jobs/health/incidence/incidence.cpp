@@ -22,6 +22,7 @@
 #include <tuple>
 #include <vector>
 
+#include "pearl/core/calendar.hpp"
 #include "pearl/core/collectives.hpp"
 #include "pearl/core/job.hpp"
 #include "pearl/core/options.hpp"
@@ -49,19 +50,6 @@ constexpr std::array<double, kAgeGroups> kSegi = {12000, 10000, 9000, 9000, 8000
 using CaseKey = std::tuple<std::uint32_t, Disease, std::uint8_t, std::uint16_t, std::uint8_t>;
 /// (region_code as stored, year, sex, age group).
 using PopKey = std::tuple<std::uint32_t, std::uint16_t, std::uint8_t, std::uint8_t>;
-
-/// Proleptic Gregorian year of a day number (days since 1970-01-01); H. Hinnant's
-/// civil_from_days, exact for every int32 day.
-std::int64_t year_of_day(std::int64_t z) noexcept {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  return yoe + era * 400 + (month <= 2 ? 1 : 0);
-}
 
 std::string age_group_label(std::size_t g) {
   if (g + 1 == kAgeGroups) return std::to_string(5 * g) + "+";
@@ -166,7 +154,7 @@ class Incidence final : public Job {
         // population is summed over all its years.
         std::uint16_t year = 0;
         if (by_year) {
-          const std::int64_t y = year_of_day(onset[i]);
+          const std::int64_t y = civil_from_days(onset[i]).year;
           if (y < 1 || y > 65535) {
             throw InputError(where + ": column 'onset_day' has " + std::to_string(onset[i]) + " (row " +
                              std::to_string(b.first_row() + i) + "), year " + std::to_string(y) +
