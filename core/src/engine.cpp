@@ -18,7 +18,10 @@ std::function<std::shared_ptr<ScratchDir>()> Engine::scratch_factory() const {
 }
 
 void Engine::progress(const std::string& line) const {
-  if (options_.verbose && comm_.rank() == 0) std::fprintf(stderr, "pearl: %s\n", line.c_str());
+  if (!options_.verbose || comm_.rank() != 0) return;
+  // Seconds since the engine started: a run's stages can be read off its log.
+  const double at = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  std::fprintf(stderr, "pearl: [%7.2f s] %s\n", at, line.c_str());
 }
 
 }  // namespace pearl

@@ -10,14 +10,20 @@
 // (group_key.hpp; keys of up to 8 bytes travel as one big-endian integer), the
 // aggregates into a fixed array of 8-byte slots folded per slot kind, reduced by the
 // engine, range-partitioned so rank parts concatenate in key order, and decoded into
-// the output table on each rank.
+// the output table on each rank. When the --by columns are integers whose value ranges
+// multiply to a small number, each map thread first counts its rows in a dense array
+// (dense_groups.hpp) and hands the engine one pair per group at the end.
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <optional>
 
+#include "dense_groups.hpp"
 #include "group_key.hpp"
 #include "pearl/core/collectives.hpp"
 #include "pearl/core/job.hpp"
@@ -74,6 +80,203 @@ struct KeyBytes<PackedKey> {
     std::memcpy(buf.data(), &b, size);
     return buf.data();
   }
+};
+
+/// ORs rows [first, first + n) of an integer column into packed keys at bit `shift`
+/// (sign bit flipped if signed).
+void pack_column(const ColumnData& data, std::size_t first, std::size_t n, int shift, PackedKey* keys) {
+  std::visit(
+      [&](const auto& values) {
+        using T = typename std::decay_t<decltype(values)>::value_type;
+        if constexpr (std::is_integral_v<T>) {
+          using U = std::make_unsigned_t<T>;
+          constexpr U flip = std::is_signed_v<T> ? static_cast<U>(U{1} << (8 * sizeof(T) - 1)) : U{0};
+          for (std::size_t i = 0; i < n; ++i) {
+            keys[i] |= static_cast<PackedKey>(static_cast<U>(static_cast<U>(values[first + i]) ^ flip)) << shift;
+          }
+        } else {
+          throw Error("table.aggregate: a packed key column is not an integer column");
+        }
+      },
+      data);
+}
+
+/// Fills slot `s` of every row's value from its input column, column at a time.
+template <class Value>
+void fill_slot(const SlotPlan& slot, const TableBatch& batch, std::size_t key_columns, std::size_t s,
+                      std::vector<Value>& values) {
+  if (slot.fold == Fold::count) {
+    for (auto& v : values) v[s] = 1;
+    return;
+  }
+  const ColumnData& data = batch.data(key_columns + slot.column);
+  if (const auto* ints = std::get_if<std::vector<std::int64_t>>(&data)) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const std::int64_t x = (*ints)[i];
+      values[i][s] = slot.fold == Fold::sum_int ? static_cast<std::uint64_t>(x) : bits_of(static_cast<double>(x));
+    }
+    return;
+  }
+  const auto& floats = std::get<std::vector<double>>(data);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const double x = floats[i];
+    switch (slot.fold) {
+      case Fold::sum_float: values[i][s] = bits_of(std::isnan(x) ? 0.0 : x); break;
+      case Fold::count_valid: values[i][s] = std::isnan(x) ? 0 : 1; break;
+      default: values[i][s] = bits_of(x); break;  // min/max: NaN is skipped by the fold
+    }
+  }
+}
+
+
+/// Bytes of the dense group array per map thread: at most 16 MiB, and at most a
+/// sixteenth of the memory budget (the part the engine leaves to the job's map).
+std::size_t dense_bytes(const MemoryBudget& memory, int threads) {
+  return std::min<std::size_t>(std::size_t{16} << 20, memory.total / 16 / static_cast<std::size_t>(threads));
+}
+
+/// Which way the rows went: rank 0's figures are shown with --verbose, and the tests
+/// read them to know which path they ran.
+struct MapCounts {
+  std::atomic<std::uint64_t> rows{0};
+  std::atomic<std::uint64_t> by_row{0};    // rows handed to the engine one by one
+  std::atomic<std::uint64_t> restarts{0};  // dense arrays handed on early and laid out anew
+};
+
+/// The map of table.aggregate: encodes each row's --by values into a Key and its
+/// aggregates into slots; with packed integer keys it first tries the dense array.
+/// The engine gives every map thread its own copy and calls finish at the end.
+template <class Key, std::size_t M, class FoldFn>
+class AggregateMap {
+ public:
+  using Value = Slots<M>;
+
+  AggregateMap(const std::vector<SlotPlan>& plan, const KeyLayout& layout, std::vector<int> shifts, FoldFn fold,
+               std::size_t dense_bytes, std::shared_ptr<MapCounts> counts)
+      : plan_(plan), layout_(&layout), key_columns_(layout.columns().size()), shifts_(std::move(shifts)),
+        fold_(fold), counts_(std::move(counts)) {
+    if constexpr (std::is_same_v<Key, PackedKey>) {
+      if (!shifts_.empty() && dense_bytes > 0) {
+        dense_.emplace(key_columns_, dense_bytes);
+        for (std::size_t c = 0; c < key_columns_; ++c) {
+          const DType t = layout.columns()[c].type;
+          const std::size_t bits = 8 * dtype_width(t);
+          packers_.push_back({bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1,
+                              dtype_is_signed(t) ? std::uint64_t{1} << (bits - 1) : 0, shifts_[c]});
+        }
+      }
+    }
+  }
+  // Copied once per map thread before any batch: the scratch and array start empty.
+  AggregateMap(const AggregateMap&) = default;
+
+  template <class Emit>
+  void operator()(const TableBatch& batch, Emit& emit) {
+    counts_->rows += batch.rows();
+    if (!count_only()) fill_values(batch);
+    if constexpr (std::is_same_v<Key, PackedKey>) {
+      if (dense_) {
+        const auto rows_to_engine = [&](std::size_t first, std::size_t n) {
+          counts_->by_row += n;
+          by_row(batch, first, n, emit);
+        };
+        if (count_only()) {
+          dense_->add(batch, emit, packer(), [](std::size_t, std::size_t n, const std::uint32_t* cell, Value* cells) {
+            for (std::size_t i = 0; i < n; ++i) ++cells[cell[i]][0];
+          }, rows_to_engine);
+        } else {
+          dense_->add(batch, emit, packer(), [&](std::size_t first, std::size_t n, const std::uint32_t* cell, Value* cells) {
+            for (std::size_t i = 0; i < n; ++i) {
+              Value& c = cells[cell[i]];
+              const Value& v = values_[first + i];
+              c = c[0] == 0 ? v : fold_(c, v);  // the first row is stored as is, as upsert does
+            }
+          }, rows_to_engine);
+        }
+        return;
+      }
+    }
+    counts_->by_row += batch.rows();
+    by_row(batch, 0, batch.rows(), emit);
+  }
+
+  /// Whether the dense array is used at all (integer keys of up to 8 bytes).
+  [[nodiscard]] bool dense() const noexcept { return dense_.has_value(); }
+
+  template <class Emit>
+  void finish(Emit& emit) {
+    if constexpr (std::is_same_v<Key, PackedKey>) {
+      if (dense_) {
+        dense_->flush(emit, packer());
+        counts_->restarts += dense_->restarts();
+      }
+    }
+  }
+
+ private:
+  /// How a value of key column c lands in the packed key: KeyLayout's bytes (sign bit
+  /// flipped for signed types) as bits of a big-endian integer.
+  struct Packer {
+    std::uint64_t mask, flip;
+    int shift;
+  };
+  auto packer() const {
+    return [this](std::size_t c, std::int64_t v) {
+      const Packer& p = packers_[c];
+      return ((static_cast<std::uint64_t>(v) & p.mask) ^ p.flip) << p.shift;
+    };
+  }
+
+  [[nodiscard]] bool count_only() const noexcept { return plan_.size() == 1; }
+
+  void fill_values(const TableBatch& batch) {
+    values_.assign(batch.rows(), Value{});
+    for (std::size_t s = 0; s < plan_.size(); ++s) fill_slot(plan_[s], batch, key_columns_, s, values_);
+  }
+
+  /// Rows [first, first + n) to the engine one by one: encoded key and slots (the
+  /// slots already filled by fill_values).
+  template <class Emit>
+  void by_row(const TableBatch& batch, std::size_t first, std::size_t n, Emit& emit) {
+    keys_.assign(n, Key{});  // zero-filled: unused key bytes compare equal
+    bool packed = false;
+    if constexpr (std::is_same_v<Key, PackedKey>) {
+      if (!shifts_.empty()) {
+        for (std::size_t c = 0; c < key_columns_; ++c) pack_column(batch.data(c), first, n, shifts_[c], keys_.data());
+        packed = true;
+      }
+    }
+    if (!packed) {
+      for (std::size_t c = 0; c < key_columns_; ++c) {
+        layout_->encode(c, batch.data(c), first, n, reinterpret_cast<unsigned char*>(keys_.data()), sizeof(Key));
+      }
+      KeyBytes<Key>::finish(keys_.data(), n);
+    }
+    if (count_only()) {
+      Value one{};
+      one[0] = 1;
+      for (std::size_t i = 0; i < n; ++i) emit(keys_[i], one);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) emit(keys_[i], values_[first + i]);
+    }
+    // Reused batch after batch (fresh buffers cost a page fault per 4 KiB, bench/io);
+    // ones grown past kKeepScratch are let go.
+    if (keys_.capacity() * (sizeof(Key) + sizeof(Value)) > kKeepScratch) {
+      keys_ = {};
+      values_ = {};
+    }
+  }
+
+  std::vector<SlotPlan> plan_;
+  const KeyLayout* layout_;
+  std::size_t key_columns_;
+  std::vector<int> shifts_;  // packed integer keys: each column's bit position; empty: encode bytes
+  FoldFn fold_;
+  std::shared_ptr<MapCounts> counts_;
+  std::optional<DenseGroups<Value>> dense_;
+  std::vector<Packer> packers_;
+  std::vector<Key> keys_;
+  std::vector<Value> values_;
 };
 
 class Aggregate final : public Job {
@@ -247,7 +450,6 @@ class Aggregate final : public Job {
     };
 
     const KeyLayout& layout = *layout_;
-    const std::size_t key_columns = layout.columns().size();
     // Integer columns into a PackedKey: each value, sign bit flipped for signed types,
     // shifted to where its big-endian bytes sit in the key — what KeyLayout::encode
     // writes byte by byte, computed in one pass per column.
@@ -264,89 +466,17 @@ class Aggregate final : public Job {
         shifts.push_back(static_cast<int>(8 * (sizeof(PackedKey) - offset)));
       }
     }
-    const bool count_only = plan.size() == 1;
-    const auto map = [&, plan](const TableBatch& batch, auto& emit) {
-      // Per-thread buffers, reused batch after batch: fresh ones cost a page fault per
-      // 4 KiB for every batch (bench/io). Ones grown past kKeepScratch are let go.
-      struct Scratch {
-        std::vector<Key> keys;
-        std::vector<Value> values;
-      };
-      static thread_local Scratch scratch;
-      const std::size_t rows = batch.rows();
-      std::vector<Key>& keys = scratch.keys;
-      std::vector<Value>& values = scratch.values;
-      keys.assign(rows, Key{});  // zero-filled: unused key bytes compare equal
-      if constexpr (std::is_same_v<Key, PackedKey>) {
-        if (!shifts.empty()) {
-          for (std::size_t c = 0; c < key_columns; ++c) pack_column(batch.data(c), shifts[c], keys.data());
-        }
-      }
-      if (shifts.empty()) {
-        for (std::size_t c = 0; c < key_columns; ++c) {
-          layout.encode(c, batch.data(c), reinterpret_cast<unsigned char*>(keys.data()), sizeof(Key));
-        }
-        KeyBytes<Key>::finish(keys.data(), rows);
-      }
-      if (count_only) {
-        Value one{};
-        one[0] = 1;
-        for (std::size_t i = 0; i < rows; ++i) emit(keys[i], one);
-      } else {
-        values.assign(rows, Value{});
-        for (std::size_t s = 0; s < plan.size(); ++s) fill_slot(plan[s], batch, key_columns, s, values);
-        for (std::size_t i = 0; i < rows; ++i) emit(keys[i], values[i]);
-      }
-      if (keys.capacity() * (sizeof(Key) + sizeof(Value)) > kKeepScratch) scratch = Scratch{};
-    };
+    const auto counts = std::make_shared<MapCounts>();
+    AggregateMap<Key, M, decltype(fold)> map(plan, layout, shifts, fold,
+                                             dense_bytes(ctx.engine().options().memory, ctx.engine().options().threads),
+                                             counts);
     const auto by_hash = ctx.engine().reduce_by_key<Key, Value>(input, map, fold);
+    ctx.engine().progress("table.aggregate: " + std::to_string(counts->rows) + " rows, " +
+                          std::to_string(counts->rows - counts->by_row) + " through the dense array (" +
+                          std::to_string(counts->restarts) + " restarts), " + std::to_string(counts->by_row) +
+                          " row by row (rank 0" + (map.dense() ? "" : "; keys not all integers of up to 8 bytes") + ")");
     const auto by_range = ctx.engine().sort_globally(by_hash);
     ctx.write(build_output<Key, M>(by_range));
-  }
-
-  /// ORs an integer column into packed keys at bit `shift` (sign bit flipped if signed).
-  static void pack_column(const ColumnData& data, int shift, PackedKey* keys) {
-    std::visit(
-        [&](const auto& values) {
-          using T = typename std::decay_t<decltype(values)>::value_type;
-          if constexpr (std::is_integral_v<T>) {
-            using U = std::make_unsigned_t<T>;
-            constexpr U flip = std::is_signed_v<T> ? static_cast<U>(U{1} << (8 * sizeof(T) - 1)) : U{0};
-            for (std::size_t i = 0; i < values.size(); ++i) {
-              keys[i] |= static_cast<PackedKey>(static_cast<U>(static_cast<U>(values[i]) ^ flip)) << shift;
-            }
-          } else {
-            throw Error("table.aggregate: a packed key column is not an integer column");
-          }
-        },
-        data);
-  }
-
-  /// Fills slot `s` of every row's value from its input column, column at a time.
-  template <class Value>
-  static void fill_slot(const SlotPlan& slot, const TableBatch& batch, std::size_t key_columns, std::size_t s,
-                        std::vector<Value>& values) {
-    if (slot.fold == Fold::count) {
-      for (auto& v : values) v[s] = 1;
-      return;
-    }
-    const ColumnData& data = batch.data(key_columns + slot.column);
-    if (const auto* ints = std::get_if<std::vector<std::int64_t>>(&data)) {
-      for (std::size_t i = 0; i < values.size(); ++i) {
-        const std::int64_t x = (*ints)[i];
-        values[i][s] = slot.fold == Fold::sum_int ? static_cast<std::uint64_t>(x) : bits_of(static_cast<double>(x));
-      }
-      return;
-    }
-    const auto& floats = std::get<std::vector<double>>(data);
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      const double x = floats[i];
-      switch (slot.fold) {
-        case Fold::sum_float: values[i][s] = bits_of(std::isnan(x) ? 0.0 : x); break;
-        case Fold::count_valid: values[i][s] = std::isnan(x) ? 0 : 1; break;
-        default: values[i][s] = bits_of(x); break;  // min/max: NaN is skipped by the fold
-      }
-    }
   }
 
   template <class Key, std::size_t M>

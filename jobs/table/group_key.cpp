@@ -39,22 +39,23 @@ T get_big_endian(const unsigned char* in) {
 }
 }  // namespace
 
-void KeyLayout::encode(std::size_t c, const ColumnData& data, unsigned char* keys, std::size_t stride) const {
+void KeyLayout::encode(std::size_t c, const ColumnData& data, std::size_t first, std::size_t n, unsigned char* keys,
+                       std::size_t stride) const {
   const std::size_t off = offsets_[c];
   const std::size_t width = widths_[c];
   std::visit(
       [&](const auto& values) {
         using T = typename std::decay_t<decltype(values)>::value_type;
         if constexpr (std::is_same_v<T, std::string>) {
-          for (std::size_t i = 0; i < values.size(); ++i) {
+          for (std::size_t i = 0; i < n; ++i) {
             unsigned char* k = keys + i * stride + off;
-            const std::string& s = values[i];
+            const std::string& s = values[first + i];
             if (s.size() >= width) throw Error("string '" + s + "' is longer than its column's measured width");
             std::memcpy(k, s.data(), s.size());
             std::memset(k + s.size(), 0, width - s.size());
           }
         } else if constexpr (std::is_integral_v<T>) {
-          for (std::size_t i = 0; i < values.size(); ++i) put_big_endian(values[i], keys + i * stride + off);
+          for (std::size_t i = 0; i < n; ++i) put_big_endian(values[first + i], keys + i * stride + off);
         } else {
           throw InputError("column '" + columns_[c].name + "' is floating point: group by integer or string columns");
         }

@@ -26,8 +26,10 @@ class KeyLayout {
   [[nodiscard]] std::size_t bytes() const noexcept { return total_; }
   [[nodiscard]] const std::vector<ColumnSpec>& columns() const noexcept { return columns_; }
 
-  /// Writes column `c` of every row of `data` into `keys` (row i at keys + i * stride).
-  void encode(std::size_t c, const ColumnData& data, unsigned char* keys, std::size_t stride) const;
+  /// Writes column `c` of rows [first, first + n) of `data` into `keys` (row first + i
+  /// at keys + i * stride).
+  void encode(std::size_t c, const ColumnData& data, std::size_t first, std::size_t n, unsigned char* keys,
+              std::size_t stride) const;
   /// Appends the value of column `c` in `key` to `out` (a column of the same type).
   void decode(std::size_t c, const unsigned char* key, ColumnData& out) const;
 

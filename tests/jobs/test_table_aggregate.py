@@ -156,6 +156,109 @@ class Aggregate(unittest.TestCase):
         self.assertEqual(list(got["count"]), list(h5["count"]))
 
 
+def paths_taken(stderr):
+    """Rank 0's (rows, through the dense array, restarts, row by row) from --verbose."""
+    import re
+    m = re.search(r"table\.aggregate: (\d+) rows, (\d+) through the dense array \((\d+) restarts\), (\d+) row by row",
+                  stderr)
+    if m is None:
+        raise AssertionError("no table.aggregate progress line in:\n" + stderr)
+    return tuple(int(x) for x in m.groups())
+
+
+class DenseArray(unittest.TestCase):
+    """Integer keys with small ranges are counted in a dense array per map thread
+    (jobs/table/dense_groups.hpp); keys too wide for it go row by row. Both paths, and the
+    array's widening and restarting, must give pandas' groupby exactly."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory()
+        d = cls.dir.name
+        rng = np.random.default_rng(11)
+        # Sorted keys (25,000 of them, 8 rows each): every block of rows has a narrow range,
+        # the whole input a wide one, so a small array keeps restarting.
+        n = 200_000
+        w = rng.normal(0, 1, n)
+        w[rng.random(n) < 0.05] = np.nan
+        cls.sorted = pd.DataFrame({"key": np.arange(n, dtype=np.int64) // 8,
+                                   "v": rng.integers(-1000, 1000, n).astype(np.int32), "w": w})
+        write_columnar(f"{d}/sorted-0.h5", cls.sorted.iloc[:120_000], table="t")
+        write_columnar(f"{d}/sorted-1.h5", cls.sorted.iloc[120_000:], table="t",
+                       widths={"key": np.int32, "v": np.int16})
+        # Signed keys of several widths, and uint64 keys past int64 (never in the array).
+        m = 60_000
+        cls.signed = pd.DataFrame({
+            "a": rng.integers(-128, 128, m).astype(np.int8),
+            "b": rng.integers(-300, 301, m).astype(np.int16),
+            "c": rng.integers(-5, 6, m).astype(np.int32),
+            "big": (np.uint64(2**63) + rng.integers(0, 10, m).astype(np.uint64)),
+            "w": rng.normal(0, 1, m),
+        })
+        write_columnar(f"{d}/signed.h5", cls.signed, table="t")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dir.cleanup()
+
+    def run_job(self, glob, by, ranks, extra=()):
+        out = os.path.join(self.dir.name, f"out-{'-'.join(by)}-{ranks}-{len(extra)}.h5")
+        r = pearl("run", "table.aggregate", "--input", f"table={glob}:/t", "--by", ",".join(by), "--output", out,
+                  "--verbose", *extra, ranks=ranks)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got, _ = read_output(out)
+        return got, paths_taken(r.stderr)
+
+    def test_sorted_keys_widen_and_restart_the_array(self):
+        frame = self.sorted
+        g = frame.groupby("key", sort=True)
+        want = pd.DataFrame({"count": g.size(), "sum_v": g["v"].sum().astype(np.int64), "mean_w": g["w"].mean(),
+                             "min_w": g["w"].min(), "max_v": g["v"].max().astype(np.float64)}).reset_index()
+        aggregates = ("--sum", "v", "--mean", "w", "--min", "w", "--max", "v")
+        for ranks in RANKS:
+            for memory, restarts in (("1GiB", False), ("1MiB", True)):
+                with self.subTest(ranks=ranks, memory=memory):
+                    got, (rows, dense, restarted, by_row) = self.run_job(
+                        f"{self.dir.name}/sorted-*.h5", ["key"], ranks, (*aggregates, "--memory", memory))
+                    self.assertEqual(by_row, 0)
+                    self.assertEqual(dense, rows)
+                    # 1 MiB: a 1,024-cell array; each block of rows spans 512 keys, the input 25,000
+                    self.assertEqual(restarted > 0, restarts, restarted)
+                    self.assertEqual(list(got["key"]), list(want["key"]))
+                    for c in ("count", "sum_v"):
+                        self.assertEqual(list(got[c]), list(want[c]), c)
+                    for c in ("mean_w", "min_w", "max_v"):
+                        np.testing.assert_allclose(got[c].to_numpy(), want[c].to_numpy(), rtol=1e-12, err_msg=c)
+
+    def test_signed_keys_in_the_array_and_wide_keys_row_by_row(self):
+        frame = self.signed
+        glob = f"{self.dir.name}/signed.h5"
+        for ranks in RANKS:
+            # count only: 256 x 601 x 11 cells of 8 bytes fit the array (16 MiB)
+            with self.subTest(ranks=ranks, case="dense"):
+                got, (rows, dense, _, by_row) = self.run_job(glob, ["a", "b", "c"], ranks)
+                self.assertEqual((dense, by_row), (rows, 0))
+                want = frame.groupby(["a", "b", "c"], sort=True).size().reset_index(name="count")
+                for c in ("a", "b", "c", "count"):
+                    self.assertEqual(list(got[c]), list(want[c]), c)
+            # with a sum, cells are 64 bytes: the same keys no longer fit, rows go one by one
+            with self.subTest(ranks=ranks, case="row by row"):
+                got, (rows, dense, _, by_row) = self.run_job(glob, ["a", "b", "c"], ranks, ("--sum", "w"))
+                self.assertEqual((dense, by_row), (0, rows))
+                g = frame.groupby(["a", "b", "c"], sort=True)
+                want = pd.DataFrame({"count": g.size(), "sum_w": g["w"].sum()}).reset_index()
+                for c in ("a", "b", "c", "count"):
+                    self.assertEqual(list(got[c]), list(want[c]), c)
+                np.testing.assert_allclose(got["sum_w"].to_numpy(), want["sum_w"].to_numpy(), rtol=1e-9)
+            # uint64 values past int64 cannot be placed in the array
+            with self.subTest(ranks=ranks, case="uint64"):
+                got, (rows, dense, _, by_row) = self.run_job(glob, ["big"], ranks)
+                self.assertEqual((dense, by_row), (0, rows))
+                want = frame.groupby("big", sort=True).size().reset_index(name="count")
+                self.assertEqual(list(got["big"]), list(want["big"]))
+                self.assertEqual(list(got["count"]), list(want["count"]))
+
+
 class BadInput(unittest.TestCase):
     """Each bad input: exit 2, one clear line naming the file and the problem, no output."""
 

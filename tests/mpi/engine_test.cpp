@@ -2,7 +2,9 @@
 // 1–4 simulated ranks in-process and on the MPI world under mpirun, with 1 and 2 threads.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <memory>
 #include <map>
 #include <tuple>
 
@@ -108,6 +110,45 @@ TEST(Engine, TupleAndStringKeysWithStructValues) {
       ++it;
     }
   });
+}
+
+// A map that keeps partial sums across batches and hands them on in finish(emit): one
+// copy per thread, finish called exactly once on each, results as if emitted per row.
+struct CombiningMap {
+  std::map<std::int64_t, std::int64_t> partial;  // this copy's sums since the start
+  std::shared_ptr<std::atomic<int>> finishes = std::make_shared<std::atomic<int>>(0);
+  std::uint64_t keys = 1000;
+
+  template <class Emit>
+  void operator()(RowRange r, Emit& emit) {
+    for (auto i = r.begin; i < r.end; ++i) {
+      if (i % 7 == 0) emit(key_of(i, keys), value_of(i));  // some rows straight through
+      else partial[key_of(i, keys)] += value_of(i);
+    }
+  }
+  template <class Emit>
+  void finish(Emit& emit) {
+    for (const auto& [k, v] : partial) emit(k, v);
+    partial.clear();
+    ++*finishes;
+  }
+};
+
+TEST(Engine, MapsWithAFinishStepGetACopyPerThreadAndAreFinishedOnce) {
+  const std::uint64_t rows = 60'000;
+  const auto expected = reference_sums(rows, [](std::uint64_t i) { return key_of(i, 1000); });
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE("threads: " + std::to_string(threads));
+    on_every_layout([&](Communicator& comm) {
+      Engine engine(comm, options(threads));
+      RangeSource src(comm, rows, 4096);
+      CombiningMap map;
+      const auto result = engine.reduce_by_key<std::int64_t, std::int64_t>(src, map, std::plus<>{});
+      EXPECT_EQ(result.gather(comm), expected) << "rank " << comm.rank() << " of " << comm.size();
+      EXPECT_EQ(*map.finishes, threads) << "every thread's copy is finished once";
+      EXPECT_TRUE(map.partial.empty()) << "the caller's object is copied, not used";
+    });
+  }
 }
 
 // Values of every key, sorted, through group_by_key; compared as (key, count, sum of

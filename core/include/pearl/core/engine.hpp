@@ -61,6 +61,10 @@ struct EngineStats {
   std::uint64_t spilled_runs = 0;
 };
 
+/// A map function object with a `finish(emit)` member: see Engine::reduce_by_key.
+template <class Map, class Emit>
+concept FinishingMap = requires(std::decay_t<Map>& map, Emit& emit) { map.finish(emit); };
+
 struct GroupOptions {
   bool sort_values = false;  // deliver each key's values in ascending order
 };
@@ -78,6 +82,11 @@ class Engine {
   /// Collective. Maps every batch of `source` with `map(batch, emit)`, where emit(key,
   /// value) may be called any number of times, and folds the values of each key with
   /// `op(V, V) -> V`, which must be associative and commutative.
+  ///
+  /// A map may keep state across batches (in-mapper combining: partial aggregates it
+  /// hands on later, as Hadoop's Mapper::cleanup does) by being an object with a member
+  /// `finish(emit)`: every map thread then gets its own copy of it, and `finish` is
+  /// called once on each copy after the rank's last batch, before the final shuffle.
   template <KeyRecord K, Record V, BatchSource Source, class MapFn, class Op>
   KeyedResult<K, V> reduce_by_key(Source& source, MapFn&& map, Op op) {
     using Sink = internal::ReduceSink<K, V, Op>;
@@ -129,7 +138,8 @@ class Engine {
     return KeyedResult<K, V>(finish(sinks, spiller, internal::pair_size<K, V>), [](const V& a, const V&) { return a; });
   }
 
-  /// Writes a progress line on rank 0 when verbose.
+  /// Writes a progress line on rank 0 when verbose, stamped with the seconds since the
+  /// engine was made.
   void progress(const std::string& line) const;
 
  private:
@@ -192,6 +202,18 @@ class Engine {
   template <class Source, class MapFn, class Sink>
   void drive(Source& source, MapFn& map, std::vector<Sink>& sinks, std::size_t record_size) {
     using Batch = typename Source::Batch;
+    // A map with state across batches (FinishingMap) is copied per thread and finished
+    // once this rank's batches run out; a plain map is shared by the threads.
+    constexpr bool finishing = FinishingMap<MapFn, Sink>;
+    std::vector<std::decay_t<MapFn>> copies;
+    if constexpr (finishing) {
+      copies.reserve(sinks.size());  // copy-constructed only: lambdas inside need not be assignable
+      for (std::size_t t = 0; t < sinks.size(); ++t) copies.emplace_back(map);
+    }
+    const auto map_of = [&](std::size_t t) -> auto& {
+      if constexpr (finishing) return copies[t];
+      else return map;
+    };
     stats_ = {};
     bool more_here = true;
     std::vector<Batch> wave;
@@ -217,13 +239,20 @@ class Engine {
           for (int i = 0; i < n; ++i) {
             const auto t = static_cast<std::size_t>(omp_get_thread_num());
             try {
-              map(std::as_const(wave[static_cast<std::size_t>(i)]), sinks[t]);
+              map_of(t)(std::as_const(wave[static_cast<std::size_t>(i)]), sinks[t]);
             } catch (...) {
               failures[t] = std::current_exception();
             }
           }
           for (auto& f : failures) {
             if (f) std::rethrow_exception(std::exchange(f, nullptr));
+          }
+          if constexpr (finishing) {
+            // This rank's last wave: the maps hand on what they kept (the loop ends here,
+            // so this runs once).
+            if (!more_here) {
+              for (std::size_t t = 0; t < sinks.size(); ++t) copies[t].finish(sinks[t]);
+            }
           }
           stats_.batches += wave.size();
           const std::size_t after = pending_bytes(sinks);
@@ -307,6 +336,7 @@ class Engine {
   EngineOptions options_;
   EngineStats stats_;
   int waves_until_check_ = 1;  // the map phase's first meeting comes after one wave
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace pearl

@@ -1,0 +1,259 @@
+// jobs/table/dense_groups.hpp — in-mapper combining over a small integer key space.
+//
+// Grouping columns are often small integer codes (region, disease, sex, year, hour).
+// When the product of the --by columns' value ranges is small, a group has a fixed
+// place in a flat array, (v1 - lo1) * stride1 + (v2 - lo2) * stride2 + ..., and
+// counting a row is one index computation and one add: no hashing, probing or key
+// comparison (ClickHouse's and DuckDB's "perfect hash" aggregation). table.aggregate
+// keeps such an array per map thread across batches and hands its groups to the engine
+// when the map finishes (Engine::reduce_by_key's finish step), so the engine's tables
+// and the shuffle see one pair per group instead of one per row.
+//
+// The ranges are learnt from the data, batch by batch (each key column's min and max):
+//  * a batch inside the array's ranges is folded into it;
+//  * a batch outside them widens the array, at least doubling the range it overflowed
+//    (so input sorted by key re-lays the array out O(log range) times), while the array
+//    stays within its byte cap;
+//  * past the cap, the array's groups are handed on and a new array is laid out around
+//    the batch (sorted input then works as a sliding window);
+//  * a batch whose own ranges are past the cap is left to the caller (row by row).
+// Folding a row into its cell uses the engine's fold (the first row of a cell is stored
+// as it is, as the engine's upsert does), so results equal the row-by-row path's.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "pearl/core/error.hpp"
+#include "pearl/core/table.hpp"
+
+namespace pearl::jobs {
+
+/// Value: the engine's value record, an array of 8-byte slots whose slot 0 is the row
+/// count (never 0 for a group that has rows, so it marks the occupied cells).
+template <class Value>
+class DenseGroups {
+ public:
+  /// `key_columns` integer columns lead every batch; `max_bytes` bounds the array
+  /// (cells × sizeof(Value)).
+  DenseGroups(std::size_t key_columns, std::size_t max_bytes)
+      : key_columns_(key_columns),
+        max_cells_(std::clamp<std::size_t>(max_bytes / sizeof(Value), 1, std::numeric_limits<std::uint32_t>::max())) {}
+
+  /// Puts every row of `batch` (key columns first, in --by order) in the array, a block
+  /// of rows at a time: `accumulate(first, n, cell_of_row, cells)` folds rows [first,
+  /// first + n) into `cells[cell_of_row[i]]`. The array is widened, or its groups are
+  /// handed to `emit` first, when a block falls outside it; a block whose own key ranges
+  /// are past the cap goes to `by_row(first, n)` instead. pack(c, v) gives the
+  /// packed-key bits of value v of key column c.
+  template <class Emit, class PackKey, class Accumulate, class ByRow>
+  void add(const TableBatch& batch, Emit& emit, const PackKey& pack, const Accumulate& accumulate,
+           const ByRow& by_row) {
+    for (std::size_t first = 0; first < batch.rows(); first += kBlockRows) {
+      const std::size_t n = std::min(kBlockRows, batch.rows() - first);
+      // The block's columns are read from memory here and stay in L1 for index().
+      if (!place(batch, first, n, emit, pack)) {
+        by_row(first, n);
+        continue;
+      }
+      index(batch, first, n);
+      accumulate(first, n, block_.data(), cells_.data());
+    }
+  }
+
+  /// Hands every group to emit(packed key, value), in key order, and empties the array.
+  template <class Emit, class PackKey>
+  void flush(Emit& emit, const PackKey& pack) {
+    const std::size_t k = key_columns_;
+    for (std::size_t cell = 0; cell < cells_.size(); ++cell) {
+      if (cells_[cell][0] == 0) continue;
+      std::size_t rest = cell;
+      std::uint64_t key = 0;
+      for (std::size_t c = k; c-- > 0;) {
+        const std::uint64_t width = layout_[c].width;
+        key |= pack(c, layout_[c].lo + static_cast<std::int64_t>(rest % width));
+        rest /= width;
+      }
+      emit(key, cells_[cell]);
+      cells_[cell] = Value{};
+    }
+  }
+
+  /// How many times the array was handed on early and laid out anew.
+  [[nodiscard]] std::uint64_t restarts() const noexcept { return restarts_; }
+
+ private:
+  struct Range {
+    std::int64_t lo, hi;
+  };
+  struct Axis {
+    std::int64_t lo;
+    std::uint64_t width;
+    std::uint64_t stride;
+  };
+
+  /// Lays the array out to cover rows [first, first + n), handing its groups on first
+  /// if it must start again; false if those rows alone are past the cap.
+  template <class Emit, class PackKey>
+  bool place(const TableBatch& batch, std::size_t first, std::size_t n, Emit& emit, const PackKey& pack) {
+    for (std::size_t c = 0; c < key_columns_; ++c) {
+      const auto r = range_of(batch.data(c), first, n);
+      if (!r) return false;  // a value outside int64 (uint64 column)
+      seen_[c] = *r;
+    }
+    if (covers(seen_)) return true;
+    auto wider = widened(seen_);
+    if (!wider) {
+      // Past the cap together: hand on what the array holds, start again here.
+      if (cells_of(seen_) > max_cells_) return false;
+      flush(emit, pack);
+      layout_.clear();
+      ++restarts_;
+      wider = seen_;
+    }
+    relayout(*wider);
+    return true;
+  }
+
+  static std::optional<Range> range_of(const ColumnData& data, std::size_t first, std::size_t n) {
+    return std::visit(
+        [&](const auto& v) -> std::optional<Range> {
+          using T = typename std::decay_t<decltype(v)>::value_type;
+          if constexpr (std::is_integral_v<T>) {
+            // Written so that GCC vectorises it: neither minmax_element nor std::min
+            // and std::max (references: "control flow in loop") are, and the scalar
+            // loop was the largest cost of a count-only run.
+            const T* x = v.data() + first;
+            T lo = x[0], hi = x[0];
+            for (std::size_t i = 0; i < n; ++i) {
+              lo = x[i] < lo ? x[i] : lo;
+              hi = x[i] > hi ? x[i] : hi;
+            }
+            if constexpr (std::is_same_v<T, std::uint64_t>) {
+              if (hi > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
+            }
+            return Range{static_cast<std::int64_t>(lo), static_cast<std::int64_t>(hi)};
+          } else {
+            throw Error("table.aggregate: a dense key column is not an integer column");
+          }
+        },
+        data);
+  }
+
+  static std::uint64_t width_of(const Range& r) noexcept {
+    return static_cast<std::uint64_t>(r.hi) - static_cast<std::uint64_t>(r.lo) + 1;  // 0: all of int64
+  }
+
+  /// Cells for these ranges, or more than max_cells_ if past it (no overflow).
+  [[nodiscard]] std::size_t cells_of(const std::vector<Range>& ranges) const noexcept {
+    std::uint64_t cells = 1;
+    for (const auto& r : ranges) {
+      const std::uint64_t w = width_of(r);
+      if (w == 0 || w > max_cells_ || cells * w > max_cells_) return max_cells_ + 1;
+      cells *= w;
+    }
+    return cells;
+  }
+
+  [[nodiscard]] bool covers(const std::vector<Range>& seen) const noexcept {
+    if (layout_.empty()) return false;
+    for (std::size_t c = 0; c < seen.size(); ++c) {
+      const Axis& a = layout_[c];
+      if (seen[c].lo < a.lo || static_cast<std::uint64_t>(seen[c].hi) - static_cast<std::uint64_t>(a.lo) >= a.width) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /// The current ranges joined with `seen`, each overflowed range at least doubled, or
+  /// the exact join if the doubled one is past the cap; nullopt if that is too.
+  [[nodiscard]] std::optional<std::vector<Range>> widened(const std::vector<Range>& seen) const {
+    if (layout_.empty()) return cells_of(seen) <= max_cells_ ? std::optional(seen) : std::nullopt;
+    std::vector<Range> exact(seen.size()), doubled(seen.size());
+    for (std::size_t c = 0; c < seen.size(); ++c) {
+      const Range now{layout_[c].lo, layout_[c].lo + static_cast<std::int64_t>(layout_[c].width - 1)};
+      exact[c] = {std::min(now.lo, seen[c].lo), std::max(now.hi, seen[c].hi)};
+      doubled[c] = exact[c];
+      const auto w = static_cast<std::int64_t>(layout_[c].width);
+      if (seen[c].lo < now.lo) doubled[c].lo = std::min(exact[c].lo, saturating_sub(now.hi, 2 * w - 1));
+      if (seen[c].hi > now.hi) doubled[c].hi = std::max(exact[c].hi, saturating_add(now.lo, 2 * w - 1));
+    }
+    if (cells_of(doubled) <= max_cells_) return doubled;
+    if (cells_of(exact) <= max_cells_) return exact;
+    return std::nullopt;
+  }
+
+  static std::int64_t saturating_sub(std::int64_t a, std::int64_t b) noexcept {
+    std::int64_t r;
+    return __builtin_sub_overflow(a, b, &r) ? std::numeric_limits<std::int64_t>::min() : r;
+  }
+  static std::int64_t saturating_add(std::int64_t a, std::int64_t b) noexcept {
+    std::int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? std::numeric_limits<std::int64_t>::max() : r;
+  }
+
+  /// Moves the groups into an array laid out over `ranges` (which cover the old ones).
+  void relayout(const std::vector<Range>& ranges) {
+    std::vector<Axis> axes(ranges.size());
+    std::uint64_t stride = 1;
+    for (std::size_t c = ranges.size(); c-- > 0;) {
+      axes[c] = {ranges[c].lo, width_of(ranges[c]), stride};
+      stride *= axes[c].width;
+    }
+    std::vector<Value> cells(stride);
+    for (std::size_t cell = 0; cell < cells_.size(); ++cell) {
+      if (cells_[cell][0] == 0) continue;
+      std::size_t rest = cell, moved = 0;
+      for (std::size_t c = layout_.size(); c-- > 0;) {
+        const std::int64_t v = layout_[c].lo + static_cast<std::int64_t>(rest % layout_[c].width);
+        rest /= layout_[c].width;
+        moved += static_cast<std::size_t>(static_cast<std::uint64_t>(v - axes[c].lo) * axes[c].stride);
+      }
+      cells[moved] = cells_[cell];
+    }
+    cells_.swap(cells);
+    layout_ = std::move(axes);
+  }
+
+  /// block_[i] = the cell of row first + i, one key column after the other.
+  void index(const TableBatch& batch, std::size_t first, std::size_t n) {
+    std::fill_n(block_.begin(), n, 0);
+    for (std::size_t c = 0; c < key_columns_; ++c) {
+      const Axis a = layout_[c];
+      std::visit(
+          [&](const auto& v) {
+            using T = typename std::decay_t<decltype(v)>::value_type;
+            if constexpr (std::is_integral_v<T>) {
+              const T* x = v.data() + first;
+              const auto stride = static_cast<std::uint32_t>(a.stride);
+              for (std::size_t i = 0; i < n; ++i) {
+                block_[i] += static_cast<std::uint32_t>(static_cast<std::int64_t>(x[i]) - a.lo) * stride;
+              }
+            }
+          },
+          batch.data(c));
+    }
+  }
+
+  /// Rows are placed a block at a time, so that the block's key columns, read once from
+  /// memory for their ranges, are still in L1 when the cells are computed.
+  static constexpr std::size_t kBlockRows = 4096;
+
+  std::size_t key_columns_;
+  std::size_t max_cells_;
+  std::uint64_t restarts_ = 0;
+  std::vector<Range> seen_ = std::vector<Range>(key_columns_);  // the block's ranges
+  std::vector<Axis> layout_;             // empty until the first batch
+  std::vector<Value> cells_;             // one per key in the ranges; slot 0 == 0: empty
+  std::array<std::uint32_t, kBlockRows> block_{};  // cells of the rows of one block
+};
+
+}  // namespace pearl::jobs
