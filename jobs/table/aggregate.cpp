@@ -294,7 +294,10 @@ class Aggregate final : public Job {
         ("sum", po::value(&sum_)->default_value(""), "columns to sum")
         ("mean", po::value(&mean_)->default_value(""), "columns to average")
         ("min", po::value(&min_)->default_value(""), "columns to take the minimum of")
-        ("max", po::value(&max_)->default_value(""), "columns to take the maximum of");
+        ("max", po::value(&max_)->default_value(""), "columns to take the maximum of")
+        ("dense-array", po::value(&dense_array_)->default_value(true),
+         "count integer keys with small value ranges in a dense array per map thread before the "
+         "engine sees them (false: every row through the engine's hash tables; same results)");
   }
 
   void run(JobContext& ctx) override {
@@ -467,14 +470,14 @@ class Aggregate final : public Job {
       }
     }
     const auto counts = std::make_shared<MapCounts>();
-    AggregateMap<Key, M, decltype(fold)> map(plan, layout, shifts, fold,
-                                             dense_bytes(ctx.engine().options().memory, ctx.engine().options().threads),
-                                             counts);
+    const std::size_t array_bytes =
+        dense_array_ ? dense_bytes(ctx.engine().options().memory, ctx.engine().options().threads) : 0;
+    AggregateMap<Key, M, decltype(fold)> map(plan, layout, shifts, fold, array_bytes, counts);
     const auto by_hash = ctx.engine().reduce_by_key<Key, Value>(input, map, fold);
     ctx.engine().progress("table.aggregate: " + std::to_string(counts->rows) + " rows, " +
                           std::to_string(counts->rows - counts->by_row) + " through the dense array (" +
                           std::to_string(counts->restarts) + " restarts), " + std::to_string(counts->by_row) +
-                          " row by row (rank 0" + (map.dense() ? "" : "; keys not all integers of up to 8 bytes") + ")");
+                          " row by row (rank 0" + (map.dense() ? "" : dense_array_ ? "; keys not all integers of up to 8 bytes" : "; --dense-array=false") + ")");
     const auto by_range = ctx.engine().sort_globally(by_hash);
     ctx.write(build_output<Key, M>(by_range));
   }
@@ -519,6 +522,7 @@ class Aggregate final : public Job {
   };
 
   std::string by_, sum_, mean_, min_, max_;
+  bool dense_array_ = true;
   std::vector<SlotPlan> plan_;
   std::vector<ColumnSpec> values_;  // value columns read, each once
   std::vector<OutputColumn> outputs_;
