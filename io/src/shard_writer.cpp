@@ -27,19 +27,11 @@ decltype(auto) with_type(DType t, F&& f) {
   return detail::with_numeric(t, std::forward<F>(f));
 }
 
+/// HDF5's native memory type of a numeric contract type (strings: invalid).
 hid_t native_of(DType t) {
   return with_type(t, []<class T>(std::type_identity<T>) -> hid_t {
-    if constexpr (std::is_same_v<T, std::uint8_t>) return H5T_NATIVE_UINT8;
-    else if constexpr (std::is_same_v<T, std::uint16_t>) return H5T_NATIVE_UINT16;
-    else if constexpr (std::is_same_v<T, std::uint32_t>) return H5T_NATIVE_UINT32;
-    else if constexpr (std::is_same_v<T, std::uint64_t>) return H5T_NATIVE_UINT64;
-    else if constexpr (std::is_same_v<T, std::int8_t>) return H5T_NATIVE_INT8;
-    else if constexpr (std::is_same_v<T, std::int16_t>) return H5T_NATIVE_INT16;
-    else if constexpr (std::is_same_v<T, std::int32_t>) return H5T_NATIVE_INT32;
-    else if constexpr (std::is_same_v<T, std::int64_t>) return H5T_NATIVE_INT64;
-    else if constexpr (std::is_same_v<T, float>) return H5T_NATIVE_FLOAT;
-    else if constexpr (std::is_same_v<T, double>) return H5T_NATIVE_DOUBLE;
-    else return H5I_INVALID_HID;
+    if constexpr (std::is_same_v<T, std::string>) return H5I_INVALID_HID;
+    else return detail::native<T>();
   });
 }
 

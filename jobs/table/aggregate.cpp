@@ -295,7 +295,7 @@ class Aggregate final : public Job {
         ("mean", po::value(&mean_)->default_value(""), "columns to average")
         ("min", po::value(&min_)->default_value(""), "columns to take the minimum of")
         ("max", po::value(&max_)->default_value(""), "columns to take the maximum of")
-        ("dense-array", po::value(&dense_array_)->default_value(true),
+        ("dense-array", po::value(&dense_array_)->default_value(true, "true"),
          "count integer keys with small value ranges in a dense array per map thread before the "
          "engine sees them (false: every row through the engine's hash tables; same results)");
   }

@@ -9,14 +9,15 @@
 // when the map finishes (Engine::reduce_by_key's finish step), so the engine's tables
 // and the shuffle see one pair per group instead of one per row.
 //
-// The ranges are learnt from the data, batch by batch (each key column's min and max):
-//  * a batch inside the array's ranges is folded into it;
-//  * a batch outside them widens the array, at least doubling the range it overflowed
+// The ranges are learnt from the data, a block of rows at a time (each key column's min
+// and max over the block, which also brings the block into L1 for the index pass):
+//  * a block inside the array's ranges is folded into it;
+//  * a block outside them widens the array, at least doubling the range it overflowed
 //    (so input sorted by key re-lays the array out O(log range) times), while the array
 //    stays within its byte cap;
 //  * past the cap, the array's groups are handed on and a new array is laid out around
-//    the batch (sorted input then works as a sliding window);
-//  * a batch whose own ranges are past the cap is left to the caller (row by row).
+//    the block (sorted input then works as a sliding window);
+//  * a block whose own ranges are past the cap is left to the caller (row by row).
 // Folding a row into its cell uses the engine's fold (the first row of a cell is stored
 // as it is, as the engine's upsert does), so results equal the row-by-row path's.
 #pragma once
