@@ -1,0 +1,275 @@
+// jobs/table/aggregate_map.hpp — table.aggregate's map: rows to (key, slots) pairs.
+//
+// The --by columns of a row become one fixed-size key: up to 8 bytes as a big-endian
+// integer (PackedKey), else their order-preserving bytes (group_key.hpp). The
+// aggregates become fixed 8-byte slots (count, integer sum, float sum, count of non-NaN
+// values, min, max) that one fold combines. With integer keys the map first counts
+// rows in a dense array (dense_groups.hpp) and emits one pair per group when it
+// finishes; otherwise, or for rows too wide for the array, it emits one pair per row.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "dense_groups.hpp"
+#include "group_key.hpp"
+#include "pearl/core/job.hpp"
+
+namespace pearl::jobs::table_aggregate {
+
+enum class Fold : std::uint8_t { count, sum_int, sum_float, count_valid, min_float, max_float };
+
+/// One aggregate slot: what it folds and from which input column.
+struct SlotPlan {
+  Fold fold;
+  std::size_t column;  // index into the value columns read (unused for count)
+};
+
+inline double as_double(std::uint64_t bits) { return std::bit_cast<double>(bits); }
+inline std::uint64_t bits_of(double v) { return std::bit_cast<std::uint64_t>(v); }
+
+template <std::size_t M>
+using Slots = std::array<std::uint64_t, M>;
+
+/// Bytes of per-thread key and value buffers the map keeps between batches.
+constexpr std::size_t kKeepScratch = std::size_t{64} << 20;
+
+/// Encoded keys of up to 8 bytes travel as one integer: the bytes read big-endian, so
+/// integer order is byte order, and hashing and comparing are single instructions
+/// instead of hash_bytes and memcmp (bench/io: about a third of the map's time).
+using PackedKey = std::uint64_t;
+
+inline std::uint64_t big_endian(std::uint64_t v) noexcept {
+  if constexpr (std::endian::native == std::endian::little) return __builtin_bswap64(v);
+  return v;
+}
+
+/// Encoded key bytes <-> Key, for FixedString<N> (the bytes themselves) and PackedKey.
+template <class Key>
+struct KeyBytes {
+  static constexpr std::size_t size = sizeof(Key);
+  /// The bytes were written into the keys' storage; turn them into keys in place.
+  static void finish(Key*, std::size_t) noexcept {}
+  static const unsigned char* bytes(const Key& k, std::array<unsigned char, size>&) noexcept {
+    return reinterpret_cast<const unsigned char*>(k.bytes.data());
+  }
+};
+template <>
+struct KeyBytes<PackedKey> {
+  static constexpr std::size_t size = sizeof(PackedKey);
+  static void finish(PackedKey* keys, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) keys[i] = big_endian(keys[i]);
+  }
+  static const unsigned char* bytes(const PackedKey& k, std::array<unsigned char, size>& buf) noexcept {
+    const std::uint64_t b = big_endian(k);
+    std::memcpy(buf.data(), &b, size);
+    return buf.data();
+  }
+};
+
+/// ORs rows [first, first + n) of an integer column into packed keys at bit `shift`
+/// (sign bit flipped if signed).
+inline void pack_column(const ColumnData& data, std::size_t first, std::size_t n, int shift, PackedKey* keys) {
+  std::visit(
+      [&](const auto& values) {
+        using T = typename std::decay_t<decltype(values)>::value_type;
+        if constexpr (std::is_integral_v<T>) {
+          using U = std::make_unsigned_t<T>;
+          constexpr U flip = std::is_signed_v<T> ? static_cast<U>(U{1} << (8 * sizeof(T) - 1)) : U{0};
+          for (std::size_t i = 0; i < n; ++i) {
+            keys[i] |= static_cast<PackedKey>(static_cast<U>(static_cast<U>(values[first + i]) ^ flip)) << shift;
+          }
+        } else {
+          throw Error("table.aggregate: a packed key column is not an integer column");
+        }
+      },
+      data);
+}
+
+/// Fills slot `s` of every row's value from its input column, column at a time.
+template <class Value>
+void fill_slot(const SlotPlan& slot, const TableBatch& batch, std::size_t key_columns, std::size_t s,
+                      std::vector<Value>& values) {
+  if (slot.fold == Fold::count) {
+    for (auto& v : values) v[s] = 1;
+    return;
+  }
+  const ColumnData& data = batch.data(key_columns + slot.column);
+  if (const auto* ints = std::get_if<std::vector<std::int64_t>>(&data)) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const std::int64_t x = (*ints)[i];
+      values[i][s] = slot.fold == Fold::sum_int ? static_cast<std::uint64_t>(x) : bits_of(static_cast<double>(x));
+    }
+    return;
+  }
+  const auto& floats = std::get<std::vector<double>>(data);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const double x = floats[i];
+    switch (slot.fold) {
+      case Fold::sum_float: values[i][s] = bits_of(std::isnan(x) ? 0.0 : x); break;
+      case Fold::count_valid: values[i][s] = std::isnan(x) ? 0 : 1; break;
+      default: values[i][s] = bits_of(x); break;  // min/max: NaN is skipped by the fold
+    }
+  }
+}
+
+
+/// Bytes of the dense group array per map thread: at most 16 MiB, and at most a
+/// sixteenth of the memory budget (the part the engine leaves to the job's map).
+inline std::size_t dense_bytes(const MemoryBudget& memory, int threads) {
+  return std::min<std::size_t>(std::size_t{16} << 20, memory.total / 16 / static_cast<std::size_t>(threads));
+}
+
+/// Which way the rows went: rank 0's figures are shown with --verbose, and the tests
+/// read them to know which path they ran.
+struct MapCounts {
+  std::atomic<std::uint64_t> rows{0};
+  std::atomic<std::uint64_t> by_row{0};    // rows handed to the engine one by one
+  std::atomic<std::uint64_t> restarts{0};  // dense arrays handed on early and laid out anew
+};
+
+/// The map of table.aggregate: encodes each row's --by values into a Key and its
+/// aggregates into slots; with packed integer keys it first tries the dense array.
+/// The engine gives every map thread its own copy and calls finish at the end.
+template <class Key, std::size_t M, class FoldFn>
+class AggregateMap {
+ public:
+  using Value = Slots<M>;
+
+  AggregateMap(const std::vector<SlotPlan>& plan, const KeyLayout& layout, std::vector<int> shifts, FoldFn fold,
+               std::size_t dense_bytes, std::shared_ptr<MapCounts> counts)
+      : plan_(plan), layout_(&layout), key_columns_(layout.columns().size()), shifts_(std::move(shifts)),
+        fold_(fold), counts_(std::move(counts)) {
+    if constexpr (std::is_same_v<Key, PackedKey>) {
+      if (!shifts_.empty() && dense_bytes > 0) {
+        dense_.emplace(key_columns_, dense_bytes);
+        for (std::size_t c = 0; c < key_columns_; ++c) {
+          const DType t = layout.columns()[c].type;
+          const std::size_t bits = 8 * dtype_width(t);
+          packers_.push_back({bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1,
+                              dtype_is_signed(t) ? std::uint64_t{1} << (bits - 1) : 0, shifts_[c]});
+        }
+      }
+    }
+  }
+  // Copied once per map thread before any batch: the scratch and array start empty.
+  AggregateMap(const AggregateMap&) = default;
+
+  template <class Emit>
+  void operator()(const TableBatch& batch, Emit& emit) {
+    counts_->rows += batch.rows();
+    if (!count_only()) fill_values(batch);
+    if constexpr (std::is_same_v<Key, PackedKey>) {
+      if (dense_) {
+        const auto rows_to_engine = [&](std::size_t first, std::size_t n) {
+          counts_->by_row += n;
+          by_row(batch, first, n, emit);
+        };
+        if (count_only()) {
+          dense_->add(batch, emit, packer(), [](std::size_t, std::size_t n, const std::uint32_t* cell, Value* cells) {
+            for (std::size_t i = 0; i < n; ++i) ++cells[cell[i]][0];
+          }, rows_to_engine);
+        } else {
+          dense_->add(batch, emit, packer(), [&](std::size_t first, std::size_t n, const std::uint32_t* cell, Value* cells) {
+            for (std::size_t i = 0; i < n; ++i) {
+              Value& c = cells[cell[i]];
+              const Value& v = values_[first + i];
+              c = c[0] == 0 ? v : fold_(c, v);  // the first row is stored as is, as upsert does
+            }
+          }, rows_to_engine);
+        }
+        return;
+      }
+    }
+    counts_->by_row += batch.rows();
+    by_row(batch, 0, batch.rows(), emit);
+  }
+
+  /// Whether the dense array is used at all (integer keys of up to 8 bytes).
+  [[nodiscard]] bool dense() const noexcept { return dense_.has_value(); }
+
+  template <class Emit>
+  void finish(Emit& emit) {
+    if constexpr (std::is_same_v<Key, PackedKey>) {
+      if (dense_) {
+        dense_->flush(emit, packer());
+        counts_->restarts += dense_->restarts();
+      }
+    }
+  }
+
+ private:
+  /// How a value of key column c lands in the packed key: KeyLayout's bytes (sign bit
+  /// flipped for signed types) as bits of a big-endian integer.
+  struct Packer {
+    std::uint64_t mask, flip;
+    int shift;
+  };
+  auto packer() const {
+    return [this](std::size_t c, std::int64_t v) {
+      const Packer& p = packers_[c];
+      return ((static_cast<std::uint64_t>(v) & p.mask) ^ p.flip) << p.shift;
+    };
+  }
+
+  [[nodiscard]] bool count_only() const noexcept { return plan_.size() == 1; }
+
+  void fill_values(const TableBatch& batch) {
+    values_.assign(batch.rows(), Value{});
+    for (std::size_t s = 0; s < plan_.size(); ++s) fill_slot(plan_[s], batch, key_columns_, s, values_);
+  }
+
+  /// Rows [first, first + n) to the engine one by one: encoded key and slots (the
+  /// slots already filled by fill_values).
+  template <class Emit>
+  void by_row(const TableBatch& batch, std::size_t first, std::size_t n, Emit& emit) {
+    keys_.assign(n, Key{});  // zero-filled: unused key bytes compare equal
+    bool packed = false;
+    if constexpr (std::is_same_v<Key, PackedKey>) {
+      if (!shifts_.empty()) {
+        for (std::size_t c = 0; c < key_columns_; ++c) pack_column(batch.data(c), first, n, shifts_[c], keys_.data());
+        packed = true;
+      }
+    }
+    if (!packed) {
+      for (std::size_t c = 0; c < key_columns_; ++c) {
+        layout_->encode(c, batch.data(c), first, n, reinterpret_cast<unsigned char*>(keys_.data()), sizeof(Key));
+      }
+      KeyBytes<Key>::finish(keys_.data(), n);
+    }
+    if (count_only()) {
+      Value one{};
+      one[0] = 1;
+      for (std::size_t i = 0; i < n; ++i) emit(keys_[i], one);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) emit(keys_[i], values_[first + i]);
+    }
+    // Reused batch after batch (fresh buffers cost a page fault per 4 KiB, bench/io);
+    // ones grown past kKeepScratch are let go.
+    if (keys_.capacity() * (sizeof(Key) + sizeof(Value)) > kKeepScratch) {
+      keys_ = {};
+      values_ = {};
+    }
+  }
+
+  std::vector<SlotPlan> plan_;
+  const KeyLayout* layout_;
+  std::size_t key_columns_;
+  std::vector<int> shifts_;  // packed integer keys: each column's bit position; empty: encode bytes
+  FoldFn fold_;
+  std::shared_ptr<MapCounts> counts_;
+  std::optional<DenseGroups<Value>> dense_;
+  std::vector<Packer> packers_;
+  std::vector<Key> keys_;
+  std::vector<Value> values_;
+};
+
+}  // namespace pearl::jobs::table_aggregate
