@@ -1,9 +1,16 @@
 # pearl_add_test(NAME <name> SOURCES <src>... [MPI_RANKS <n>...] [TIMEOUT <s>] [LABELS <l>...])
+# pearl_add_golden_test(<job> <script> <env>...)
 #
-# Builds one GoogleTest program with the MPI-aware main (tests/support) and registers it
+# pearl_add_test builds one GoogleTest program with the MPI-aware main (tests/support) and
+# registers it
 #   - as <name>, run in-process without a launcher (tests use simulated ranks there), and
 #   - as <name>.mpi<N> under the MPI launcher with N ranks, for each N in MPI_RANKS.
 # Every registration gets a timeout, so a hang fails the test instead of the CI run.
+#
+# pearl_add_golden_test registers a job's golden test (a Python script, recorded by
+# pearl_add_job_test in jobs/CMakeLists.txt) as job.<job>, label e2e, run by /usr/bin/python3
+# with the environment <env>... and tests/support on PYTHONPATH: the golden tests import
+# their shared launcher and fixture writers from tests/support/pearl_testing.py.
 include_guard(GLOBAL)
 
 if(PEARL_MPI_FLAVOUR STREQUAL "openmpi")
@@ -33,4 +40,10 @@ function(pearl_add_test)
     set_tests_properties(${T_NAME}.mpi${n} PROPERTIES TIMEOUT ${T_TIMEOUT} PROCESSORS ${n}
                          LABELS "mpi;${T_LABELS}" ENVIRONMENT "${PEARL_MPI_TEST_ENV}")
   endforeach()
+endfunction()
+
+function(pearl_add_golden_test job script)
+  add_test(NAME job.${job} COMMAND /usr/bin/python3 ${script})
+  set_tests_properties(job.${job} PROPERTIES LABELS e2e TIMEOUT 900
+                       ENVIRONMENT "${ARGN};PYTHONPATH=${PROJECT_SOURCE_DIR}/tests/support")
 endfunction()

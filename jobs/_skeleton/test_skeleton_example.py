@@ -2,40 +2,21 @@
 """Golden test of skeleton.example against pandas, at 1-4 ranks, plus its input checks.
 
 Run by CTest (job.skeleton.example) with PEARL_BIN, MPIEXEC and MPIEXEC_FLAGS in the
-environment; alone: PEARL_BIN=build/bin/pearl /usr/bin/python3 THIS_FILE."""
+environment; alone: PYTHONPATH=tests/support PEARL_BIN=build/bin/pearl /usr/bin/python3 THIS_FILE.
+The launcher and the shard writers and readers come from tests/support/pearl_testing.py."""
 import os
-import shlex
-import subprocess
 import tempfile
 import unittest
+from functools import partial
 
-import h5py
 import numpy as np
 import pandas as pd
 
-PEARL = os.environ.get("PEARL_BIN", "build/bin/pearl")
-MPIEXEC = os.environ.get("MPIEXEC", "mpiexec")
-MPIEXEC_FLAGS = shlex.split(os.environ.get("MPIEXEC_FLAGS", ""))
+import pearl_testing
+from pearl_testing import read_output, write_columnar
+
 JOB = "skeleton.example"
-
-
-def pearl(*args, ranks=1):
-    cmd = [MPIEXEC, "-n", str(ranks), *MPIEXEC_FLAGS, PEARL, *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-
-
-def write_shard(path, df, table="events"):
-    """A columnar shard: group /<table> with one dataset per column."""
-    with h5py.File(path, "w") as f:
-        g = f.create_group(table)
-        for c in df.columns:
-            g.create_dataset(c, data=df[c].to_numpy())
-
-
-def read_table(path, table):
-    with h5py.File(path, "r") as f:
-        g = f[table]
-        return pd.DataFrame({c: g[c][:] for c in ("key", "count", "sum")})
+pearl = partial(pearl_testing.pearl, timeout=300)
 
 
 def expected(df, min_count):
@@ -55,7 +36,7 @@ class Golden(unittest.TestCase):
                                "value": rng.normal(10, 3, n)})
             if i == 1:  # stored narrower than declared: converts without loss
                 df["key"] = df["key"].astype(np.int32)
-            write_shard(os.path.join(cls.tmp.name, f"events-{i}.h5"), df)
+            write_columnar(os.path.join(cls.tmp.name, f"events-{i}.h5"), df, "events")
             parts.append(df.astype({"key": np.int64}))
         cls.data = pd.concat(parts, ignore_index=True)
 
@@ -67,7 +48,8 @@ class Golden(unittest.TestCase):
         out = os.path.join(self.tmp.name, f"out-{ranks}.h5")
         r = pearl("run", JOB, "--input", f"events={self.tmp.name}/events-*.h5", "--output", out, *extra, ranks=ranks)
         self.assertEqual(r.returncode, 0, r.stderr)
-        return read_table(out, "totals")
+        got, _ = read_output(out, "totals")
+        return got
 
     def test_matches_pandas_at_1_to_4_ranks(self):
         for min_count in (1, 40):
@@ -82,7 +64,7 @@ class Golden(unittest.TestCase):
     def test_missing_declared_column_is_an_input_error(self):
         bad = os.path.join(self.tmp.name, "bad")
         os.mkdir(bad)
-        write_shard(os.path.join(bad, "events-0.h5"), pd.DataFrame({"key": np.arange(3, dtype=np.int64)}))
+        write_columnar(os.path.join(bad, "events-0.h5"), pd.DataFrame({"key": np.arange(3, dtype=np.int64)}), "events")
         r = pearl("run", JOB, "--input", f"events={bad}/events-*.h5", "--output", os.path.join(bad, "o.h5"), ranks=2)
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("value", r.stderr)

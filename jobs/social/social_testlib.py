@@ -1,24 +1,17 @@
-"""Helpers shared by the social.* golden tests: running pearl under MPI, writing shards in
-both HDF5 layouts of the data contract, reading outputs and generator shards, dates."""
-import glob
+"""Helpers shared by the social.* golden tests, on top of tests/support/pearl_testing.py:
+pearl runs with a longer timeout, shards split over both HDF5 layouts of the data contract,
+dates, and comparing output tables."""
 import os
-import shlex
-import subprocess
+from functools import partial
 
-import h5py
 import numpy as np
 import pandas as pd
 
-PEARL = os.environ.get("PEARL_BIN", "build/bin/pearl")
-MPIEXEC = os.environ.get("MPIEXEC", "mpiexec")
-MPIEXEC_FLAGS = shlex.split(os.environ.get("MPIEXEC_FLAGS", ""))
-RANKS = (1, 2, 3, 4)
+import pearl_testing
+from pearl_testing import write_columnar, write_compound
+
 EPOCH = np.datetime64("1970-01-01")
-
-
-def pearl(*args, ranks=1, timeout=300):
-    cmd = [MPIEXEC, "-n", str(ranks), *MPIEXEC_FLAGS, PEARL, *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+pearl = partial(pearl_testing.pearl, timeout=300)
 
 
 def day(iso):
@@ -30,26 +23,6 @@ def month_of(days):
     """yyyymm of day numbers (numpy's calendar, independent of the job's)."""
     d = pd.to_datetime(np.asarray(days, dtype=np.int64), unit="D")
     return (d.year * 100 + d.month).to_numpy().astype(np.int64)
-
-
-def write_columnar(path, df, table, widths=None, compress=False):
-    widths = widths or {}
-    with h5py.File(path, "w") as f:
-        g = f.create_group(table)
-        for c in df.columns:
-            v = df[c].to_numpy().astype(widths.get(c, df[c].dtype))
-            kw = dict(chunks=(max(1, min(len(v), 500)),), compression="gzip", shuffle=True) if compress and len(v) else {}
-            g.create_dataset(c, data=v, **kw)
-
-
-def write_compound(path, df, table, widths=None):
-    widths = widths or {}
-    fields = [(c, np.dtype(widths.get(c, df[c].dtype)).str) for c in df.columns]
-    arr = np.zeros(len(df), dtype=fields)
-    for c in df.columns:
-        arr[c] = df[c].to_numpy()
-    with h5py.File(path, "w") as f:
-        f.create_dataset(table, data=arr)
 
 
 def write_shards(directory, table, df, parts=4, widths=None):
@@ -66,31 +39,6 @@ def write_shards(directory, table, df, parts=4, widths=None):
         else:
             write_columnar(path, part, table, widths if k == 3 else None, compress=(k == 3))
     return os.path.join(directory, f"{table}-*.h5")
-
-
-def read_output(path, table):
-    with h5py.File(path, "r") as f:
-        g = f[table]
-        cols = [c.decode() if isinstance(c, bytes) else c for c in g.attrs["columns"]]
-        data = {}
-        for c in cols:
-            d = g[c]
-            data[c] = d.asstr()[:] if h5py.check_string_dtype(d.dtype) else d[:]
-        return pd.DataFrame(data, columns=cols)
-
-
-def read_shards(pattern, table):
-    """A table over shards in either layout, in shard order (for generator data)."""
-    frames = []
-    for path in sorted(glob.glob(pattern)):
-        with h5py.File(path, "r") as f:
-            obj = f[table]
-            if isinstance(obj, h5py.Group):
-                frames.append(pd.DataFrame({c: obj[c][:] for c in obj.keys()}))
-            else:
-                arr = obj[:]
-                frames.append(pd.DataFrame({c: arr[c] for c in arr.dtype.names}))
-    return pd.concat(frames, ignore_index=True)
 
 
 def assert_frames(test, got, want, keys, floats=(), ints=()):

@@ -18,9 +18,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from pearl_testing import RANKS, read_output, read_shards
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from social_testlib import (RANKS, assert_frames, day, month_of, pearl, read_output, read_shards,  # noqa: E402
-                            write_shards)
+from social_testlib import assert_frames, day, month_of, pearl, write_shards  # noqa: E402
 
 warnings.simplefilter("ignore")
 JOB = "social.anomalies"
@@ -78,8 +79,8 @@ def expected(claims, deaths, contributions=None, grace=31, z=5.0):
 
 def check(test, out, claims, deaths, contributions=None, **kw):
     want_flags, want_summary = expected(claims, deaths, contributions, **kw)
-    got_flags = read_output(out, "flags")
-    got_summary = read_output(out, "summary")
+    got_flags, _ = read_output(out, "flags")
+    got_summary, _ = read_output(out, "summary")
     test.assertEqual(list(got_flags.columns), FLAG_COLS)
     assert_frames(test, got_flags, want_flags, keys=["claim_id", "rule"],
                   ints=["person_id", "region_code", "benefit", "claim_day"], floats=["amount", "detail"])
@@ -224,7 +225,7 @@ class Golden(unittest.TestCase):
                 _, out = self.run_job(ranks, self.inputs, *extra)
                 kw = {"grace": 0, "z": 2.5} if extra else {}
                 check(self, out, self.claims, self.deaths, None, **kw)
-                self.assertNotIn("ui_while_employed", list(read_output(out, "summary")["rule"]))
+                self.assertNotIn("ui_while_employed", list(read_output(out, "summary")[0]["rule"]))
 
     def test_hot_person_under_small_memory(self):
         """One person with 100 000 claims (every rule's join key is hot) at --memory 32MiB and 4MiB."""

@@ -16,8 +16,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from pearl_testing import RANKS, read_output
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from social_testlib import RANKS, assert_frames, day, pearl, read_output, write_shards  # noqa: E402
+from social_testlib import assert_frames, day, pearl, write_shards  # noqa: E402
 
 warnings.simplefilter("ignore")
 JOB = "social.unemployment"
@@ -134,7 +136,7 @@ class Golden(unittest.TestCase):
         if not ok:
             return r, out
         self.assertEqual(r.returncode, 0, r.stderr)
-        return read_output(out, "unemployment")
+        return read_output(out, "unemployment")[0]
 
     def check(self, got, want):
         self.assertEqual(list(got.columns), COLS)

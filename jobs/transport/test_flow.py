@@ -15,49 +15,29 @@ with pings outside the bounds, exactly on them, negative and too-fast speeds, a 
 Also the generator's data, a small --memory run, and bad options and input.
 
 Run by CTest (job.transport.flow) with PEARL_BIN, MPIEXEC and MPIEXEC_FLAGS in the environment;
-alone: PEARL_BIN=build/bin/pearl /usr/bin/python3 THIS_FILE."""
-import glob
+alone: PYTHONPATH=tests/support PEARL_BIN=build/bin/pearl /usr/bin/python3 THIS_FILE."""
 import math
 import os
-import shlex
-import subprocess
 import tempfile
 import unittest
 import warnings
 
-import h5py
 import numpy as np
 import pandas as pd
 
+from pearl_testing import RANKS, pearl, read_output, read_shards, write_columnar, write_compound
+
 warnings.simplefilter("ignore")
-PEARL = os.environ.get("PEARL_BIN", "build/bin/pearl")
-MPIEXEC = os.environ.get("MPIEXEC", "mpiexec")
-MPIEXEC_FLAGS = shlex.split(os.environ.get("MPIEXEC_FLAGS", ""))
 JOB = "transport.flow"
-RANKS = (1, 2, 3, 4)
 COLUMNS = ["col", "row", "slot_start", "pings", "vehicles", "mean_speed", "tti", "level"]
 TYPES = [np.int32, np.int32, np.int64, np.int64, np.int64, np.float64, np.float64, np.uint8]
 DEFAULT_BOUNDS = (113.6, 22.4, 114.8, 22.9)
 
 
-def pearl(*args, ranks=1, timeout=120):
-    cmd = [MPIEXEC, "-n", str(ranks), *MPIEXEC_FLAGS, PEARL, *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-
-
 # ---- the reference ------------------------------------------------------------------------
 
-def read_shards(pattern, table="gps"):
-    parts = []
-    for path in sorted(glob.glob(pattern)):
-        with h5py.File(path, "r") as f:
-            obj = f[table]
-            if isinstance(obj, h5py.Dataset):
-                arr = obj[:]
-                parts.append(pd.DataFrame({n: arr[n] for n in arr.dtype.names}))
-            else:
-                parts.append(pd.DataFrame({n: obj[n][:] for n in obj.keys()}))
-    df = pd.concat(parts, ignore_index=True)
+def read_gps(pattern):
+    df = read_shards(pattern, "gps")
     return df.astype({"vehicle_id": np.uint64, "time": np.int64, "lon": np.float64, "lat": np.float64,
                       "speed_kmh": np.float64})
 
@@ -129,30 +109,6 @@ def make_gps(rng, vehicles=250):
     return df
 
 
-def write_columnar(path, df, widths=None, table="gps"):
-    widths = widths or {}
-    with h5py.File(path, "w") as f:
-        g = f.create_group(table)
-        for c in df.columns:
-            g.create_dataset(c, data=df[c].to_numpy().astype(widths.get(c, df[c].dtype)))
-
-
-def write_compound(path, df, widths=None, table="gps"):
-    widths = widths or {}
-    arr = np.zeros(len(df), dtype=[(c, np.dtype(widths.get(c, df[c].dtype))) for c in df.columns])
-    for c in df.columns:
-        arr[c] = df[c].to_numpy()
-    with h5py.File(path, "w") as f:
-        f.create_dataset(table, data=arr)
-
-
-def read_output(path):
-    with h5py.File(path, "r") as f:
-        g = f["flow"]
-        cols = [c.decode() if isinstance(c, bytes) else c for c in g.attrs["columns"]]
-        return pd.DataFrame({c: g[c][:] for c in cols}, columns=cols), [g[c].dtype for c in cols]
-
-
 class Golden(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -162,12 +118,12 @@ class Golden(unittest.TestCase):
         df = make_gps(rng).sample(frac=1, random_state=9).reset_index(drop=True)  # duplicates across shards
         shard = rng.choice([0, 1, 3], len(df))
         parts = {k: df[shard == k].reset_index(drop=True) for k in range(4)}
-        write_columnar(f"{d}/gps-0.h5", parts[0])
-        write_compound(f"{d}/gps-1.h5", parts[1], widths={"vehicle_id": np.int64, "speed_kmh": np.float64})
-        write_columnar(f"{d}/gps-2.h5", parts[2])  # empty
-        write_columnar(f"{d}/gps-3.h5", parts[3], widths={"time": np.uint32, "occupied": np.int16})
+        write_columnar(f"{d}/gps-0.h5", parts[0], "gps")
+        write_compound(f"{d}/gps-1.h5", parts[1], "gps", widths={"vehicle_id": np.int64, "speed_kmh": np.float64})
+        write_columnar(f"{d}/gps-2.h5", parts[2], "gps")  # empty
+        write_columnar(f"{d}/gps-3.h5", parts[3], "gps", widths={"time": np.uint32, "occupied": np.int16})
         cls.glob = f"{d}/gps-*.h5"
-        cls.frame = read_shards(cls.glob)
+        cls.frame = read_gps(cls.glob)
         dup = df.assign(shard=shard)[df.duplicated(["vehicle_id", "time"], keep=False)]
         assert (dup.groupby(["vehicle_id", "time"])["shard"].nunique() > 1).sum() > 20, "repeats across shards"
 
@@ -179,7 +135,8 @@ class Golden(unittest.TestCase):
         out = os.path.join(self.tmp.name, f"{name}-{ranks}.h5")
         r = pearl("run", JOB, "--input", f"gps={pattern}", "--output", out, *extra, ranks=ranks)
         self.assertEqual(r.returncode, 0, r.stderr)
-        return read_output(out)
+        got, types = read_output(out, "flow")
+        return got, list(types.values())
 
     def check(self, got, frame, **options):
         want, clean = flow_reference(frame, **options)
@@ -229,7 +186,7 @@ class Golden(unittest.TestCase):
                   "--seed", "23", "--out-dir", gen, ranks=2)
         self.assertEqual(r.returncode, 0, r.stderr)
         pattern = f"{gen}/gps-*.h5"
-        frame = read_shards(pattern)
+        frame = read_gps(pattern)
         self.assertEqual(len(frame), 120000)
         for ranks in (1, 4):
             with self.subTest(ranks=ranks):
@@ -252,9 +209,9 @@ class BadInput(unittest.TestCase):
         cls.tmp = tempfile.TemporaryDirectory()
         d = cls.d = cls.tmp.name
         df = make_gps(np.random.default_rng(1), vehicles=20)
-        write_columnar(f"{d}/good.h5", df)
-        write_columnar(f"{d}/nospeed.h5", df.drop(columns=["speed_kmh"]))
-        write_columnar(f"{d}/floattime.h5", df.assign(time=df.time.astype(np.float64)))
+        write_columnar(f"{d}/good.h5", df, "gps")
+        write_columnar(f"{d}/nospeed.h5", df.drop(columns=["speed_kmh"]), "gps")
+        write_columnar(f"{d}/floattime.h5", df.assign(time=df.time.astype(np.float64)), "gps")
 
     @classmethod
     def tearDownClass(cls):

@@ -14,49 +14,30 @@ only input order separates) and a tap before 1970 (floored modulo for the hour).
 generator's data, a run with a small --memory, and bad input.
 
 Run by CTest (job.transport.od) with PEARL_BIN, MPIEXEC and MPIEXEC_FLAGS in the environment;
-alone: PEARL_BIN=build/bin/pearl /usr/bin/python3 THIS_FILE."""
+alone: PYTHONPATH=tests/support PEARL_BIN=build/bin/pearl /usr/bin/python3 THIS_FILE."""
 import glob
 import os
-import shlex
-import subprocess
 import tempfile
 import unittest
 import warnings
 
-import h5py
 import numpy as np
 import pandas as pd
 
+from pearl_testing import RANKS, pearl, read_output, read_shards, write_columnar, write_compound
+
 warnings.simplefilter("ignore")
-PEARL = os.environ.get("PEARL_BIN", "build/bin/pearl")
-MPIEXEC = os.environ.get("MPIEXEC", "mpiexec")
-MPIEXEC_FLAGS = shlex.split(os.environ.get("MPIEXEC_FLAGS", ""))
 JOB = "transport.od"
-RANKS = (1, 2, 3, 4)
 OD_COLUMNS = ["origin", "destination", "hour", "trips", "mean_minutes", "p50_minutes", "p90_minutes"]
 OD_TYPES = [np.uint32, np.uint32, np.uint8, np.int64, np.float64, np.float64, np.float64]
 QUALITY_COLUMNS = ["taps", "bus_taps", "trips", "orphan_entries", "orphan_exits", "same_station", "too_long"]
 
 
-def pearl(*args, ranks=1, timeout=120):
-    cmd = [MPIEXEC, "-n", str(ranks), *MPIEXEC_FLAGS, PEARL, *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-
-
 # ---- the reference ------------------------------------------------------------------------
 
-def read_shards(pattern, table="taps"):
+def read_taps(pattern):
     """All shards matching `pattern`, in path order, rows as stored (h5py; both layouts)."""
-    parts = []
-    for path in sorted(glob.glob(pattern)):
-        with h5py.File(path, "r") as f:
-            obj = f[table]
-            if isinstance(obj, h5py.Dataset):
-                arr = obj[:]
-                parts.append(pd.DataFrame({n: arr[n] for n in arr.dtype.names}))
-            else:
-                parts.append(pd.DataFrame({n: obj[n][:] for n in obj.keys()}))
-    df = pd.concat(parts, ignore_index=True)
+    df = read_shards(pattern, "taps")
     return df.astype({"card_id": np.uint64, "tap_time": np.int64, "station_id": np.uint32, "tap_type": np.uint8})
 
 
@@ -140,48 +121,23 @@ def make_taps(rng, cards=1200):
     return df
 
 
-def write_columnar(path, df, widths=None, table="taps"):
-    widths = widths or {}
-    with h5py.File(path, "w") as f:
-        g = f.create_group(table)
-        for c in df.columns:
-            g.create_dataset(c, data=df[c].to_numpy().astype(widths.get(c, df[c].dtype)))
-
-
-def write_compound(path, df, widths=None, table="taps"):
-    widths = widths or {}
-    arr = np.zeros(len(df), dtype=[(c, np.dtype(widths.get(c, df[c].dtype))) for c in df.columns])
-    for c in df.columns:
-        arr[c] = df[c].to_numpy()
-    with h5py.File(path, "w") as f:
-        f.create_dataset(table, data=arr, chunks=True if len(df) else None, compression="gzip" if len(df) else None)
-
-
 def write_test_shards(d, df, rng):
     """Rows scattered over 5 shards (a card's taps end up in several), layouts and widths mixed."""
     shard = rng.choice([0, 2, 3, 4], len(df))
     parts = {k: df[shard == k].reset_index(drop=True) for k in range(5)}
-    write_columnar(f"{d}/taps-0.h5", parts[0])
-    write_columnar(f"{d}/taps-1.h5", parts[1])  # empty
-    write_compound(f"{d}/taps-2.h5", parts[2], widths={"tap_type": np.int16, "station_id": np.int64})
+    write_columnar(f"{d}/taps-0.h5", parts[0], "taps")
+    write_columnar(f"{d}/taps-1.h5", parts[1], "taps")  # empty
+    write_compound(f"{d}/taps-2.h5", parts[2], "taps", widths={"tap_type": np.int16, "station_id": np.int64},
+                   compress=True)
     narrow = parts[3]
     narrow = narrow[narrow.tap_time >= 0]  # uint32 times: this shard holds no pre-1970 tap
     parts[3] = narrow.reset_index(drop=True)
     pre = df[(shard == 3) & (df.tap_time < 0)]
     parts[4] = pd.concat([parts[4], pre], ignore_index=True)
-    write_columnar(f"{d}/taps-3.h5", parts[3], widths={"tap_time": np.uint32, "station_id": np.uint16,
-                                                      "tap_type": np.int32, "line_id": np.int64})
-    write_compound(f"{d}/taps-4.h5", parts[4].drop(columns=["fare"]), widths={"tap_type": np.uint16})
-
-
-def read_output(path):
-    with h5py.File(path, "r") as f:
-        out = {}
-        for table in ("od", "quality"):
-            g = f[table]
-            cols = [c.decode() if isinstance(c, bytes) else c for c in g.attrs["columns"]]
-            out[table] = (pd.DataFrame({c: g[c][:] for c in cols}, columns=cols), [g[c].dtype for c in cols])
-        return out
+    write_columnar(f"{d}/taps-3.h5", parts[3], "taps", widths={"tap_time": np.uint32, "station_id": np.uint16,
+                                                              "tap_type": np.int32, "line_id": np.int64})
+    write_compound(f"{d}/taps-4.h5", parts[4].drop(columns=["fare"]), "taps", widths={"tap_type": np.uint16},
+                   compress=True)
 
 
 class Golden(unittest.TestCase):
@@ -194,9 +150,9 @@ class Golden(unittest.TestCase):
         df = df.sample(frac=1, random_state=3).reset_index(drop=True)  # rows of a card out of order
         write_test_shards(d, df, rng)
         cls.glob = f"{d}/taps-*.h5"
-        cls.frame = read_shards(cls.glob)  # the input order: shards in path order, rows as stored
+        cls.frame = read_taps(cls.glob)  # the input order: shards in path order, rows as stored
         shards_per_card = pd.concat(
-            [read_shards(p).assign(shard=i) for i, p in enumerate(sorted(glob.glob(cls.glob))) if i != 1]
+            [read_taps(p).assign(shard=i) for i, p in enumerate(sorted(glob.glob(cls.glob))) if i != 1]
         ).groupby("card_id")["shard"].nunique()
         assert (shards_per_card >= 3).mean() > 0.5, "most cards must have taps in several shards"
 
@@ -208,7 +164,11 @@ class Golden(unittest.TestCase):
         out = os.path.join(self.tmp.name, f"{name}-{ranks}.h5")
         r = pearl("run", JOB, "--input", f"taps={pattern}", "--output", out, *extra, ranks=ranks)
         self.assertEqual(r.returncode, 0, r.stderr)
-        return read_output(out)
+        got = {}
+        for table in ("od", "quality"):
+            frame, types = read_output(out, table)
+            got[table] = (frame, list(types.values()))
+        return got
 
     def check(self, got, frame, max_minutes=240):
         want_od, want_q = od_reference(frame, max_minutes)
@@ -255,7 +215,7 @@ class Golden(unittest.TestCase):
                   "--seed", "17", "--out-dir", gen, ranks=2)
         self.assertEqual(r.returncode, 0, r.stderr)
         pattern = f"{gen}/taps-*.h5"
-        frame = read_shards(pattern)
+        frame = read_taps(pattern)
         self.assertEqual(len(frame), 120000)
         for ranks in (1, 4):
             with self.subTest(ranks=ranks):
@@ -281,12 +241,12 @@ class BadInput(unittest.TestCase):
         cls.tmp = tempfile.TemporaryDirectory()
         d = cls.d = cls.tmp.name
         df = make_taps(np.random.default_rng(2), cards=50)
-        write_columnar(f"{d}/good.h5", df)
-        write_columnar(f"{d}/nostation.h5", df.drop(columns=["station_id"]))
-        write_columnar(f"{d}/floatcard.h5", df.assign(card_id=df.card_id.astype(np.float64)))
+        write_columnar(f"{d}/good.h5", df, "taps")
+        write_columnar(f"{d}/nostation.h5", df.drop(columns=["station_id"]), "taps")
+        write_columnar(f"{d}/floatcard.h5", df.assign(card_id=df.card_id.astype(np.float64)), "taps")
         bad = df.copy()
         bad.loc[7, "tap_type"] = 7
-        write_columnar(f"{d}/badtype.h5", bad)
+        write_columnar(f"{d}/badtype.h5", bad, "taps")
 
     @classmethod
     def tearDownClass(cls):

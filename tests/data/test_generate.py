@@ -11,17 +11,16 @@ Run by CTest with PEARL_BIN, MPIEXEC and MPIEXEC_FLAGS in the environment."""
 import csv
 import glob
 import os
-import shlex
-import subprocess
 import tempfile
 import unittest
+from functools import partial
 
 import h5py
 import numpy as np
 
-PEARL = os.environ.get("PEARL_BIN", "build/bin/pearl")
-MPIEXEC = os.environ.get("MPIEXEC", "mpiexec")
-MPIEXEC_FLAGS = shlex.split(os.environ.get("MPIEXEC_FLAGS", ""))
+import pearl_testing
+
+pearl = partial(pearl_testing.pearl, ranks=None, timeout=300)  # without a launcher unless given ranks
 ROWS, SHARDS, SEED = 20000, 5, 11
 
 CONTRACT = {
@@ -51,13 +50,6 @@ DOMAINS = {
 }
 CITIES = {440100, 440200, 440300, 440400, 440500, 440600, 440700, 440800, 440900, 441200, 441300, 441400,
           441500, 441600, 441700, 441800, 441900, 442000, 445100, 445200, 445300}
-
-
-def pearl(*args, ranks=None, timeout=300):
-    cmd = [PEARL, *args]
-    if ranks is not None:
-        cmd = [MPIEXEC, "-n", str(ranks), *MPIEXEC_FLAGS, *cmd]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
 def read_shard(path, table):

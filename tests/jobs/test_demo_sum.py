@@ -1,17 +1,12 @@
 #!/usr/bin/python3
 """Golden test of demo.sum against pandas: the same generated events (MurmurHash3's
 finaliser in NumPy), grouped with pandas, at 1-4 ranks and 1-2 threads."""
-import os
-import shlex
-import subprocess
 import unittest
 
 import numpy as np
 import pandas as pd
 
-PEARL = os.environ.get("PEARL_BIN", "build/bin/pearl")
-MPIEXEC = os.environ.get("MPIEXEC", "mpiexec")
-MPIEXEC_FLAGS = shlex.split(os.environ.get("MPIEXEC_FLAGS", ""))
+from pearl_testing import pearl
 
 
 def mix64(x):
@@ -41,10 +36,8 @@ class DemoSum(unittest.TestCase):
         for ranks in (1, 2, 3, 4):
             for threads in (1, 2):
                 with self.subTest(ranks=ranks, threads=threads):
-                    r = subprocess.run([MPIEXEC, "-n", str(ranks), *MPIEXEC_FLAGS, PEARL, "run", "demo.sum",
-                                        "--rows", str(rows), "--keys", str(keys), "--seed", str(seed),
-                                        "--show", str(show), "--threads", str(threads)],
-                                       capture_output=True, text=True, timeout=120)
+                    r = pearl("run", "demo.sum", "--rows", str(rows), "--keys", str(keys), "--seed", str(seed),
+                              "--show", str(show), "--threads", str(threads), ranks=ranks, timeout=120)
                     self.assertEqual(r.returncode, 0, r.stderr)
                     lines = r.stdout.splitlines()
                     self.assertIn(f"{rows} events, {len(want)} keys, total amount {want['sum'].sum()}", lines[0])

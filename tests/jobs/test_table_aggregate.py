@@ -5,28 +5,23 @@ variable strings, compressed and empty shards; plus bad input and a killed run.
 
 Run by CTest with PEARL_BIN, MPIEXEC and MPIEXEC_FLAGS in the environment."""
 import os
-import shlex
 import signal
 import subprocess
 import tempfile
 import time
 import unittest
 import warnings
+from functools import partial
 
 import h5py
 import numpy as np
 import pandas as pd
 
+import pearl_testing
+from pearl_testing import RANKS, pearl_command, read_output, write_columnar, write_compound
+
 warnings.simplefilter("ignore")
-PEARL = os.environ.get("PEARL_BIN", "build/bin/pearl")
-MPIEXEC = os.environ.get("MPIEXEC", "mpiexec")
-MPIEXEC_FLAGS = shlex.split(os.environ.get("MPIEXEC_FLAGS", ""))
-RANKS = (1, 2, 3, 4)
-
-
-def pearl(*args, ranks=1, timeout=180, env=None):
-    cmd = [MPIEXEC, "-n", str(ranks), *MPIEXEC_FLAGS, PEARL, *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+pearl = partial(pearl_testing.pearl, timeout=180)
 
 
 def cases(rng, n):
@@ -43,43 +38,6 @@ def cases(rng, n):
     })
 
 
-def write_columnar(path, df, table="cases", widths=None, compress=False, fixed_strings=False):
-    widths = widths or {}
-    with h5py.File(path, "w") as f:
-        g = f.create_group(table)
-        for c in df.columns:
-            v = df[c].to_numpy()
-            if v.dtype == object:
-                v = np.array([s.encode() for s in v], dtype="S16") if fixed_strings else \
-                    np.array(list(v), dtype=h5py.string_dtype())
-            else:
-                v = v.astype(widths.get(c, v.dtype))
-            kw = dict(chunks=(max(1, min(len(v), 1000)),), compression="gzip", shuffle=True) if compress and len(v) else {}
-            g.create_dataset(c, data=v, **kw)
-
-
-def write_compound(path, df, table="cases"):
-    fields = []
-    for c in df.columns:
-        fields.append((c, "S16") if df[c].dtype == object else (c, df[c].dtype.str))
-    arr = np.zeros(len(df), dtype=fields)
-    for c in df.columns:
-        arr[c] = [s.encode() for s in df[c]] if df[c].dtype == object else df[c].to_numpy()
-    with h5py.File(path, "w") as f:
-        f.create_dataset(table, data=arr)
-
-
-def read_output(path, table="aggregate"):
-    with h5py.File(path, "r") as f:
-        g = f[table]
-        cols = [c.decode() if isinstance(c, bytes) else c for c in g.attrs["columns"]]
-        data = {}
-        for c in cols:
-            d = g[c]
-            data[c] = d.asstr()[:] if h5py.check_string_dtype(d.dtype) else d[:]
-        return pd.DataFrame(data, columns=cols), {c: g[c].dtype for c in cols}
-
-
 class Aggregate(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -87,11 +45,11 @@ class Aggregate(unittest.TestCase):
         d = cls.dir.name
         rng = np.random.default_rng(7)
         parts = [cases(rng, n) for n in (3000, 0, 2000, 4500, 1200)]
-        write_columnar(f"{d}/cases-0.h5", parts[0])
-        write_columnar(f"{d}/cases-1.h5", parts[1])  # empty shard
-        write_columnar(f"{d}/cases-2.h5", parts[2], widths={"age_years": np.int16, "region_code": np.int64},
-                       compress=True, fixed_strings=True)
-        write_compound(f"{d}/cases-3.h5", parts[3])
+        write_columnar(f"{d}/cases-0.h5", parts[0], "cases")
+        write_columnar(f"{d}/cases-1.h5", parts[1], "cases")  # empty shard
+        write_columnar(f"{d}/cases-2.h5", parts[2], "cases", widths={"age_years": np.int16, "region_code": np.int64},
+                       compress=True, fixed_strings=True, chunk_rows=1000)
+        write_compound(f"{d}/cases-3.h5", parts[3], "cases")
         # pandas' table format with data columns: a compound dataset at /cases/table
         parts[4].to_hdf(f"{d}/cases-4.h5", key="cases", format="table", data_columns=True, index=False)
         cls.frame = pd.concat(parts, ignore_index=True)
@@ -118,7 +76,7 @@ class Aggregate(unittest.TestCase):
                   "--sum", "age_years,weight", "--mean", "weight,age_years", "--min", "age_years",
                   "--max", "weight", "--output", out, *extra, ranks=ranks)
         self.assertEqual(r.returncode, 0, r.stderr)
-        got, types = read_output(out)
+        got, types = read_output(out, "aggregate")
         want = self.expected(by)
         self.assertEqual(list(got.columns), by + ["count", "sum_age_years", "sum_weight", "mean_weight",
                                                   "mean_age_years", "min_age_years", "max_weight"])
@@ -151,7 +109,7 @@ class Aggregate(unittest.TestCase):
         os.makedirs(csv_dir, exist_ok=True)
         out = self.check(["disease"], 2, extra=("--csv", csv_dir))
         got = pd.read_csv(os.path.join(csv_dir, "aggregate.csv"))
-        h5, _ = read_output(out)
+        h5, _ = read_output(out, "aggregate")
         self.assertEqual(list(got["disease"]), list(h5["disease"]))
         self.assertEqual(list(got["count"]), list(h5["count"]))
 
@@ -206,7 +164,7 @@ class DenseArray(unittest.TestCase):
         r = pearl("run", "table.aggregate", "--input", f"table={glob}:/t", "--by", ",".join(by), "--output", out,
                   "--verbose", *extra, ranks=ranks)
         self.assertEqual(r.returncode, 0, r.stderr)
-        got, _ = read_output(out)
+        got, _ = read_output(out, "aggregate")
         return got, paths_taken(r.stderr)
 
     def test_sorted_keys_widen_and_restart_the_array(self):
@@ -268,15 +226,15 @@ class BadInput(unittest.TestCase):
         d = cls.dir.name
         rng = np.random.default_rng(3)
         df = cases(rng, 500)
-        write_columnar(f"{d}/good.h5", df)
+        write_columnar(f"{d}/good.h5", df, "cases")
         with open(f"{d}/good.h5", "rb") as src, open(f"{d}/truncated.h5", "wb") as dst:
             dst.write(src.read()[:3000])
         with open(f"{d}/text.h5", "w") as f:
             f.write("region_code,count\n440106,3\n")
-        write_columnar(f"{d}/floatcol.h5", df.assign(region_code=df.region_code.astype(np.float64)))
+        write_columnar(f"{d}/floatcol.h5", df.assign(region_code=df.region_code.astype(np.float64)), "cases")
         # region_code stored as int64 holding a value beyond the contract's uint32
-        write_columnar(f"{d}/lossy.h5", df.assign(region_code=np.full(len(df), 5_000_000_000, dtype=np.int64)))
-        write_columnar(f"{d}/nocol.h5", df.drop(columns=["disease"]))
+        write_columnar(f"{d}/lossy.h5", df.assign(region_code=np.full(len(df), 5_000_000_000, dtype=np.int64)), "cases")
+        write_columnar(f"{d}/nocol.h5", df.drop(columns=["disease"]), "cases")
         df.to_hdf(f"{d}/packed.h5", key="cases")  # pandas' default: block-packed, refused
         cls.d = d
 
@@ -319,8 +277,8 @@ class BadInput(unittest.TestCase):
         drops to the unprivileged user 'nobody' (setpriv, util-linux) when run as root."""
         with tempfile.TemporaryDirectory() as d:
             os.chmod(d, 0o777)  # nobody must list it and write the output there
-            write_columnar(f"{d}/a.h5", cases(np.random.default_rng(4), 100))
-            write_columnar(f"{d}/b.h5", cases(np.random.default_rng(5), 100))
+            write_columnar(f"{d}/a.h5", cases(np.random.default_rng(4), 100), "cases")
+            write_columnar(f"{d}/b.h5", cases(np.random.default_rng(5), 100), "cases")
             os.chmod(f"{d}/a.h5", 0o644)
             os.chmod(f"{d}/b.h5", 0o000)
             out = f"{d}/out.h5"
@@ -333,8 +291,8 @@ class BadInput(unittest.TestCase):
                 env["HOME"] = d
             for ranks in RANKS:
                 with self.subTest(ranks=ranks):
-                    cmd = [*as_user, MPIEXEC, "-n", str(ranks), *MPIEXEC_FLAGS, PEARL, "run", "table.aggregate",
-                           "--input", f"table={d}/*.h5:/cases", "--by", "region_code", "--output", out]
+                    cmd = [*as_user, *pearl_command("run", "table.aggregate", "--input", f"table={d}/*.h5:/cases",
+                                                    "--by", "region_code", "--output", out, ranks=ranks)]
                     r = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
                     self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
                     errors = [l for l in r.stderr.splitlines() if l.startswith("pearl: error")]
@@ -348,11 +306,11 @@ class KilledRun(unittest.TestCase):
     def test_sigkill_during_write_leaves_nothing_at_the_output_path(self):
         with tempfile.TemporaryDirectory() as d:
             rng = np.random.default_rng(5)
-            write_columnar(f"{d}/c.h5", cases(rng, 20000))
+            write_columnar(f"{d}/c.h5", cases(rng, 20000), "cases")
             out = f"{d}/result.h5"
             env = dict(os.environ, PEARL_TEST_HOLD_BEFORE_COMMIT="60")
-            cmd = [MPIEXEC, "-n", "2", *MPIEXEC_FLAGS, PEARL, "run", "table.aggregate", "--input",
-                   f"table={d}/c.h5:/cases", "--by", "case_id", "--output", out]
+            cmd = pearl_command("run", "table.aggregate", "--input", f"table={d}/c.h5:/cases", "--by", "case_id",
+                                "--output", out, ranks=2)
             p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
             deadline = time.time() + 60
             while time.time() < deadline and not any(n.startswith(".result.h5.tmp") for n in os.listdir(d)):

@@ -9,26 +9,22 @@ The reference implementation is itself checked against the published Fay & Feuer
 Table 1 figures (as reproduced by example(ageadjust.direct)).
 
 Run by CTest (job.health.incidence) with PEARL_BIN, MPIEXEC and MPIEXEC_FLAGS in the
-environment; alone: PEARL_BIN=build/bin/pearl /usr/bin/python3 THIS_FILE."""
+environment; alone: PYTHONPATH=tests/support PEARL_BIN=build/bin/pearl /usr/bin/python3 THIS_FILE."""
 import io
 import os
-import shlex
 import subprocess
 import tempfile
 import unittest
 import warnings
 
-import h5py
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pearl_testing import RANKS, pearl, read_output, write_columnar, write_compound
+
 warnings.simplefilter("ignore")
-PEARL = os.environ.get("PEARL_BIN", "build/bin/pearl")
-MPIEXEC = os.environ.get("MPIEXEC", "mpiexec")
-MPIEXEC_FLAGS = shlex.split(os.environ.get("MPIEXEC_FLAGS", ""))
 JOB = "health.incidence"
-RANKS = (1, 2, 3, 4)
 
 WHO = np.array([8860, 8690, 8600, 8470, 8220, 7930, 7610, 7150, 6590, 6040, 5370, 4550, 3720,
                 2960, 2210, 1520, 910, 635], dtype=float)
@@ -39,44 +35,6 @@ KEY_ORDER = ["region_code", "disease", "sex", "year"]
 BY_COLUMN = {"region": "region_code", "disease": "disease", "sex": "sex", "year": "year"}
 COUNTIES = [440103, 440104, 440106, 440111, 440303, 440305, 441900, 445102]
 DAY_2022 = 18993  # 2022-01-01
-
-
-def pearl(*args, ranks=1, timeout=120):
-    cmd = [MPIEXEC, "-n", str(ranks), *MPIEXEC_FLAGS, PEARL, *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-
-
-def write_columnar(path, df, table, widths=None, fixed_strings=False, compress=False):
-    widths = widths or {}
-    with h5py.File(path, "w") as f:
-        g = f.create_group(table)
-        for c in df.columns:
-            v = df[c].to_numpy()
-            if v.dtype == object:
-                v = np.array([s.encode() for s in v], dtype="S16") if fixed_strings else \
-                    np.array(list(v), dtype=h5py.string_dtype())
-            else:
-                v = v.astype(widths.get(c, v.dtype))
-            kw = dict(chunks=(max(1, min(len(v), 500)),), compression="gzip", shuffle=True) if compress and len(v) else {}
-            g.create_dataset(c, data=v, **kw)
-
-
-def write_compound(path, df, table, widths=None):
-    widths = widths or {}
-    fields = [(c, "S16") if df[c].dtype == object else (c, np.dtype(widths.get(c, df[c].dtype)).str) for c in df.columns]
-    arr = np.zeros(len(df), dtype=fields)
-    for c in df.columns:
-        arr[c] = [s.encode() for s in df[c]] if df[c].dtype == object else df[c].to_numpy()
-    with h5py.File(path, "w") as f:
-        f.create_dataset(table, data=arr)
-
-
-def read_output(path, table="incidence"):
-    with h5py.File(path, "r") as f:
-        g = f[table]
-        cols = [c.decode() if isinstance(c, bytes) else c for c in g.attrs["columns"]]
-        data = {c: (g[c].asstr()[:] if h5py.check_string_dtype(g[c].dtype) else g[c][:]) for c in cols}
-        return pd.DataFrame(data, columns=cols), {c: g[c].dtype for c in cols}
 
 
 def fay_feuer(d, n, std, per):
@@ -190,7 +148,7 @@ class Incidence(unittest.TestCase):
             os.remove(out)
         r = pearl("run", JOB, *(inputs or self.inputs), "--output", out, *extra, ranks=ranks)
         self.assertEqual(r.returncode, 0, r.stderr)
-        return read_output(out)
+        return read_output(out, "incidence")
 
     def compare(self, got, want):
         self.assertEqual(list(got.columns), list(want.columns))
@@ -352,7 +310,7 @@ class FayFeuerTable1(unittest.TestCase):
                               f"population={tmp.name}/pop.h5", "--output", out, "--by", "region",
                               "--region-level", "county", "--standard", standard, "--min-cell", "0", ranks=ranks)
                     self.assertEqual(p.returncode, 0, p.stderr)
-                    got, _ = read_output(out)
+                    got, _ = read_output(out, "incidence")
                     self.assertEqual(got["region_code"].tolist(), regions)
                     self.assertEqual(got["cases"].tolist(), [int(d.sum()) for d, _ in pairs])
                     self.assertEqual(got["population"].tolist(), [int(n.sum()) for _, n in pairs])

@@ -15,9 +15,9 @@ Also: --only-alarms, results identical at every rank count, bad options (exit 2,
 output), and the data generator's injected outbreaks found.
 
 All R results come from one Rscript call (R's start-up dominates on a busy machine).
-Run by CTest with PEARL_BIN, MPIEXEC and MPIEXEC_FLAGS; alone: PEARL_BIN=build/bin/pearl THIS_FILE."""
+Run by CTest with PEARL_BIN, MPIEXEC and MPIEXEC_FLAGS; alone:
+PYTHONPATH=tests/support PEARL_BIN=build/bin/pearl THIS_FILE."""
 import os
-import shlex
 import subprocess
 import tempfile
 import unittest
@@ -26,11 +26,9 @@ import h5py
 import numpy as np
 import pandas as pd
 
-PEARL = os.environ.get("PEARL_BIN", "build/bin/pearl")
-MPIEXEC = os.environ.get("MPIEXEC", "mpiexec")
-MPIEXEC_FLAGS = shlex.split(os.environ.get("MPIEXEC_FLAGS", ""))
+from pearl_testing import RANKS, pearl, read_output, write_columnar, write_compound
+
 JOB = "health.outbreak"
-RANKS = (1, 2, 3, 4)
 FIRST_DEFINED = {"C1": 0, "C2": 2, "C3": 4}  # + baseline: earsC's default range start (0-based)
 OUTPUT_TYPES = {"region_code": np.uint32, "disease": object, "sex": np.uint8, "day": np.int32, "method": object,
                 "observed": np.int64, "upperbound": np.float64, "alarm": np.uint8}
@@ -64,12 +62,6 @@ write.csv(data.frame(count = observed(agona)[, 1]), a[4], row.names = FALSE)
 """
 
 
-def pearl(*args, ranks=1, timeout=120, launcher=True):
-    """Runs pearl under MPIEXEC, or without a launcher (one rank, as the contract allows)."""
-    cmd = [MPIEXEC, "-n", str(ranks), *MPIEXEC_FLAGS, PEARL, *args] if launcher else [PEARL, *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-
-
 def fixture_cases(rng):
     """Case rows over 90 days: busy, moderate and sparse (county, disease) series with a spike."""
     counties = [440106, 440111, 440305, 441900]
@@ -92,41 +84,6 @@ def fixture_cases(rng):
     df["case_id"] = np.arange(n, dtype=np.uint64)
     df["age_years"] = rng.integers(0, 90, n).astype(np.uint8)
     return df.sample(frac=1, random_state=1).reset_index(drop=True)  # rows in no particular order
-
-
-def write_columnar(path, df, widths=None, fixed_strings=False):
-    widths = widths or {}
-    with h5py.File(path, "w") as f:
-        g = f.create_group("cases")
-        for c in df.columns:
-            v = df[c].to_numpy()
-            if v.dtype == object:
-                v = np.array([s.encode() for s in v], dtype="S16") if fixed_strings else \
-                    np.array(list(v), dtype=h5py.string_dtype())
-            else:
-                v = v.astype(widths.get(c, v.dtype))
-            g.create_dataset(c, data=v)
-
-
-def write_compound(path, df, widths):
-    fields = [(c, "S16") if df[c].dtype == object else (c, np.dtype(widths.get(c, df[c].dtype)).str) for c in df]
-    arr = np.zeros(len(df), dtype=fields)
-    for c in df.columns:
-        arr[c] = [s.encode() for s in df[c]] if df[c].dtype == object else df[c].to_numpy()
-    with h5py.File(path, "w") as f:
-        f.create_dataset("cases", data=arr)
-
-
-def read_alarms(path):
-    with h5py.File(path, "r") as f:
-        g = f["alarms"]
-        cols = [c.decode() if isinstance(c, bytes) else c for c in g.attrs["columns"]]
-        data, types = {}, {}
-        for c in cols:
-            d = g[c]
-            data[c] = d.asstr()[:] if h5py.check_string_dtype(d.dtype) else d[:]
-            types[c] = d.dtype
-        return pd.DataFrame(data, columns=cols), types
 
 
 class Scenario:
@@ -160,14 +117,14 @@ class Golden(unittest.TestCase):
         rng = np.random.default_rng(20240605)
         frame = fixture_cases(rng)
         parts = np.array_split(frame, 3)
-        write_columnar(f"{d}/cases-0.h5", parts[0])
-        write_columnar(f"{d}/cases-1.h5", parts[1], fixed_strings=True,
+        write_columnar(f"{d}/cases-0.h5", parts[0], "cases")
+        write_columnar(f"{d}/cases-1.h5", parts[1], "cases", fixed_strings=True,
                        widths={"region_code": np.int64, "sex": np.int16, "onset_day": np.int64,
                                "report_day": np.uint16})
-        write_compound(f"{d}/cases-2.h5", parts[2],
+        write_compound(f"{d}/cases-2.h5", parts[2], "cases",
                        widths={"region_code": np.uint64, "sex": np.int8, "onset_day": np.int16,
                                "report_day": np.uint32})
-        write_columnar(f"{d}/cases-3.h5", frame.iloc[:0])  # an empty shard
+        write_columnar(f"{d}/cases-3.h5", frame.iloc[:0], "cases")  # an empty shard
         cls.glob = f"{d}/cases-*.h5"
         cls.frame = frame
 
@@ -225,8 +182,8 @@ class Golden(unittest.TestCase):
         agona = pd.DataFrame({"region_code": np.full(len(days), 440106, np.uint32),
                               "disease": np.array(["A02.0"] * len(days), dtype=object), "onset_day": days,
                               "report_day": days, "sex": np.ones(len(days), np.uint8)})
-        write_columnar(f"{d}/agona-0.h5", agona.iloc[: len(agona) // 2], widths={"onset_day": np.int64})
-        write_compound(f"{d}/agona-1.h5", agona.iloc[len(agona) // 2:], widths={"region_code": np.int64})
+        write_columnar(f"{d}/agona-0.h5", agona.iloc[: len(agona) // 2], "cases", widths={"onset_day": np.int64})
+        write_compound(f"{d}/agona-1.h5", agona.iloc[len(agona) // 2:], "cases", widths={"region_code": np.int64})
         rows = [(440100, "A02.0", day0 + rec.t - 1, rec.method, rec.observed, rec.upperbound,
                  0 if pd.isna(rec.alarm) else int(rec.alarm)) for rec in r_out[r_out.id < 0].itertuples()]
         cls.agona_days = (day0, day0 + len(counts) - 1)
@@ -246,7 +203,7 @@ class Golden(unittest.TestCase):
         out = os.path.join(self.d, f"out-{name}-{ranks}.h5")  # not matched by the input globs
         r = pearl("run", JOB, "--input", f"cases={glob or self.glob}", "--output", out, *args, ranks=ranks)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        return read_alarms(out)
+        return read_output(out, "alarms")
 
     def compare(self, got, types, want):
         self.assertEqual(list(got.columns), list(want.columns))
@@ -306,7 +263,7 @@ class BadOptions(unittest.TestCase):
 
     def test_bad_options(self):
         with tempfile.TemporaryDirectory() as d:
-            write_columnar(f"{d}/c.h5", fixture_cases(np.random.default_rng(1)).iloc[:500])
+            write_columnar(f"{d}/c.h5", fixture_cases(np.random.default_rng(1)).iloc[:500], "cases")
             out = f"{d}/out.h5"
             bad = [
                 (["--methods", "C1,C4"], "--methods"),
@@ -330,8 +287,8 @@ class BadOptions(unittest.TestCase):
             runs = [(1, a, o) for a, o in bad] + [(3, ["--from", "99999"], "--from")]
             for ranks, args, option in runs:
                 with self.subTest(ranks=ranks, args=args):
-                    r = pearl("run", JOB, "--input", f"cases={d}/c.h5", "--output", out, *args, ranks=ranks,
-                              launcher=ranks > 1)
+                    r = pearl("run", JOB, "--input", f"cases={d}/c.h5", "--output", out, *args,
+                              ranks=ranks if ranks > 1 else None)
                     self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
                     errors = [l for l in r.stderr.splitlines() if l.startswith("pearl: error")]
                     self.assertEqual(len(errors), 1, r.stderr)
@@ -343,22 +300,22 @@ class EdgeCases(unittest.TestCase):
     def test_empty_input_and_short_series(self):
         with tempfile.TemporaryDirectory() as d:
             df = fixture_cases(np.random.default_rng(2))
-            write_columnar(f"{d}/empty.h5", df.iloc[:0])
-            r = pearl("run", JOB, "--input", f"cases={d}/empty.h5", "--output", f"{d}/e.h5", launcher=False)
+            write_columnar(f"{d}/empty.h5", df.iloc[:0], "cases")
+            r = pearl("run", JOB, "--input", f"cases={d}/empty.h5", "--output", f"{d}/e.h5", ranks=None)
             self.assertEqual(r.returncode, 0, r.stderr)
-            got, types = read_alarms(f"{d}/e.h5")
+            got, types = read_output(f"{d}/e.h5", "alarms")
             self.assertEqual(list(got.columns), ["region_code", "disease", "day", "method", "observed", "upperbound",
                                                  "alarm"])
             self.assertEqual(len(got), 0)
             # 5 days of data: too short for every method at baseline 7 (no rows, no error, as
             # earsC would refuse); at baseline 3 only C1 is defined, on the 4th and 5th day.
             short = df[df.onset_day < 19005]
-            write_columnar(f"{d}/short.h5", short)
+            write_columnar(f"{d}/short.h5", short, "cases")
             for baseline, days in (("7", []), ("3", [19003, 19004])):
                 r = pearl("run", JOB, "--input", f"cases={d}/short.h5", "--by", "sex", "--baseline", baseline,
-                          "--output", f"{d}/s{baseline}.h5", launcher=False)
+                          "--output", f"{d}/s{baseline}.h5", ranks=None)
                 self.assertEqual(r.returncode, 0, r.stderr)
-                got, _ = read_alarms(f"{d}/s{baseline}.h5")
+                got, _ = read_output(f"{d}/s{baseline}.h5", "alarms")
                 self.assertEqual(sorted(set(got.method)), ["C1"] if days else [])
                 self.assertEqual(got.day.tolist(), days * 2)  # sex 1, then sex 2
                 self.assertEqual(got.sex.tolist(), [1] * len(days) + [2] * len(days))
@@ -382,7 +339,7 @@ class GeneratedOutbreaks(unittest.TestCase):
                 r = pearl("run", JOB, "--input", f"cases={d}/cases-*.h5", "--region-level", level, *extra,
                           "--output", out, ranks=3)
                 self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-                alarms, _ = read_alarms(out)
+                alarms, _ = read_output(out, "alarms")
                 alarms = alarms[alarms.alarm == 1]
                 for o in truth.itertuples():
                     with self.subTest(level=level, region=getattr(o, code), disease=o.disease):

@@ -6,63 +6,26 @@ R's na.omit), an empty shard; chosen outcome and covariates; bad input; and, on 
 generator's checkups, recovery of the generator's true coefficients.
 
 Run by CTest (job.health.risk_model) with PEARL_BIN, MPIEXEC and MPIEXEC_FLAGS in the
-environment; alone: PEARL_BIN=build/bin/pearl /usr/bin/python3 THIS_FILE."""
+environment; alone: PYTHONPATH=tests/support PEARL_BIN=build/bin/pearl /usr/bin/python3 THIS_FILE."""
 import glob
 import io
 import os
-import shlex
 import subprocess
 import tempfile
 import unittest
 import warnings
 
-import h5py
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from pearl_testing import RANKS, pearl, read_output, write_columnar, write_compound
+
 warnings.simplefilter("ignore")
-PEARL = os.environ.get("PEARL_BIN", "build/bin/pearl")
-MPIEXEC = os.environ.get("MPIEXEC", "mpiexec")
-MPIEXEC_FLAGS = shlex.split(os.environ.get("MPIEXEC_FLAGS", ""))
 JOB = "health.risk_model"
-RANKS = (1, 2, 3, 4)
 COVARIATES = ["age_years", "bmi", "systolic_bp", "smoker"]
 # docs/data-generator.md: logit P(diabetes) = -9.0 + 0.045 age + 0.12 bmi + 0.015 sbp + 0.35 smoker
 TRUTH = {"(Intercept)": -9.0, "age_years": 0.045, "bmi": 0.12, "systolic_bp": 0.015, "smoker": 0.35}
-
-
-def pearl(*args, ranks=1, timeout=120):
-    cmd = [MPIEXEC, "-n", str(ranks), *MPIEXEC_FLAGS, PEARL, *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-
-
-def write_columnar(path, df, table="checkups", widths=None):
-    widths = widths or {}
-    with h5py.File(path, "w") as f:
-        g = f.create_group(table)
-        for c in df.columns:
-            g.create_dataset(c, data=df[c].to_numpy().astype(widths.get(c, df[c].dtype)))
-
-
-def write_compound(path, df, table="checkups", widths=None):
-    widths = widths or {}
-    arr = np.zeros(len(df), dtype=[(c, np.dtype(widths.get(c, df[c].dtype)).str) for c in df.columns])
-    for c in df.columns:
-        arr[c] = df[c].to_numpy()
-    with h5py.File(path, "w") as f:
-        f.create_dataset(table, data=arr)
-
-
-def read_output(path):
-    out = {}
-    with h5py.File(path, "r") as f:
-        for table in ("coefficients", "fit"):
-            g = f[table]
-            cols = [c.decode() if isinstance(c, bytes) else c for c in g.attrs["columns"]]
-            out[table] = pd.DataFrame({c: (g[c].asstr()[:] if h5py.check_string_dtype(g[c].dtype) else g[c][:])
-                                       for c in cols}, columns=cols)
-    return out["coefficients"], out["fit"]
 
 
 def r_glm(df, outcome, covariates):
@@ -108,11 +71,11 @@ class RiskModel(unittest.TestCase):
         # A few rows with a missing bmi (float NaN): R's na.omit drops them, so must the job.
         parts[0].loc[[5, 77, 4000], "bmi"] = np.nan
         parts[3].loc[[10, 11], "bmi"] = np.nan
-        write_columnar(f"{d}/ck-0.h5", parts[0])
-        write_columnar(f"{d}/ck-1.h5", parts[1])  # empty shard
-        write_columnar(f"{d}/ck-2.h5", parts[2], widths={"age_years": np.int16, "smoker": np.int8,
-                                                          "diabetes": np.int64, "bmi": np.float64})
-        write_compound(f"{d}/ck-3.h5", parts[3], widths={"systolic_bp": np.float64, "diabetes": np.int32})
+        write_columnar(f"{d}/ck-0.h5", parts[0], "checkups")
+        write_columnar(f"{d}/ck-1.h5", parts[1], "checkups")  # empty shard
+        write_columnar(f"{d}/ck-2.h5", parts[2], "checkups", widths={"age_years": np.int16, "smoker": np.int8,
+                                                                      "diabetes": np.int64, "bmi": np.float64})
+        write_compound(f"{d}/ck-3.h5", parts[3], "checkups", widths={"systolic_bp": np.float64, "diabetes": np.int32})
         parts[4].to_hdf(f"{d}/ck-4.h5", key="checkups", format="table", data_columns=True, index=False)
         cls.data = pd.concat(parts, ignore_index=True).astype({"bmi": np.float64, "systolic_bp": np.float64})
         cls.glob = f"{d}/ck-*.h5"
@@ -127,7 +90,9 @@ class RiskModel(unittest.TestCase):
             os.remove(out)
         r = pearl("run", JOB, "--input", f"checkups={source or self.glob}", "--output", out, *extra, ranks=ranks)
         self.assertEqual(r.returncode, 0, r.stderr)
-        return read_output(out)
+        coef, _ = read_output(out, "coefficients")
+        fit, _ = read_output(out, "fit")
+        return coef, fit
 
     def check_against_r(self, outcome, covariates, ranks, extra=()):
         want, wfit = r_glm(self.data, outcome, covariates)
@@ -166,7 +131,7 @@ class RiskModel(unittest.TestCase):
         bad = self.data.head(500).copy()
         bad.loc[100, "diabetes"] = 2
         path = os.path.join(self.tmp.name, "bad-outcome.h5")
-        write_columnar(path, bad)
+        write_columnar(path, bad, "checkups")
         out = os.path.join(self.tmp.name, "bad.h5")
         for ranks in (1, 2):
             r = pearl("run", JOB, "--input", f"checkups={path}", "--output", out, ranks=ranks)

@@ -1,0 +1,105 @@
+"""Helpers shared by pearl's golden tests (the Python scripts CTest runs as job.<name>, and
+the tests scripts/new-job generates from jobs/_skeleton): running the pearl program under
+the MPI launcher, writing input shards in both HDF5 layouts of the data contract, and
+reading shards and a job's output tables back. Job-specific helpers stay in their test.
+
+CTest puts this folder on PYTHONPATH (pearl_add_golden_test, cmake/PearlTesting.cmake) and
+sets PEARL_BIN (the program), MPIEXEC (the launcher) and MPIEXEC_FLAGS (more launcher
+flags, shell-quoted). To run a golden test alone, from the source tree:
+
+    PYTHONPATH=tests/support PEARL_BIN=build/bin/pearl /usr/bin/python3 jobs/<...>/test_<...>.py
+"""
+import glob
+import os
+import shlex
+import subprocess
+
+import h5py
+import numpy as np
+import pandas as pd
+
+PEARL = os.environ.get("PEARL_BIN", "build/bin/pearl")
+MPIEXEC = os.environ.get("MPIEXEC", "mpiexec")
+MPIEXEC_FLAGS = shlex.split(os.environ.get("MPIEXEC_FLAGS", ""))
+RANKS = (1, 2, 3, 4)
+
+
+def pearl_command(*args, ranks=1):
+    """The command line running pearl with `args` under MPIEXEC with `ranks` processes; with
+    ranks=None, the program alone (one rank without a launcher, as the contract allows)."""
+    if ranks is None:
+        return [PEARL, *args]
+    return [MPIEXEC, "-n", str(ranks), *MPIEXEC_FLAGS, PEARL, *args]
+
+
+def pearl(*args, ranks=1, timeout=120, env=None):
+    """Runs pearl_command(*args, ranks=ranks) and waits for it (at most `timeout` seconds),
+    in `env` (None: this process's environment). Returns the CompletedProcess, with stdout
+    and stderr as text."""
+    return subprocess.run(pearl_command(*args, ranks=ranks), capture_output=True, text=True, timeout=timeout,
+                          env=env)
+
+
+def write_columnar(path, df, table, widths=None, compress=False, fixed_strings=False, chunk_rows=500):
+    """A shard in the columnar layout: group /<table> with one dataset per column of df.
+
+    widths: {column: numpy type} stores those columns with another type than df's (other
+    integer or float widths). Strings (object columns) are stored variable-length, or with
+    fixed_strings as 16-byte fixed-length ones. compress: gzip with shuffle, in chunks of
+    chunk_rows rows (an empty column stays contiguous)."""
+    widths = widths or {}
+    with h5py.File(path, "w") as f:
+        g = f.create_group(table)
+        for c in df.columns:
+            v = df[c].to_numpy()
+            if v.dtype == object:
+                v = np.array([s.encode() for s in v], dtype="S16") if fixed_strings else \
+                    np.array(list(v), dtype=h5py.string_dtype())
+            else:
+                v = v.astype(widths.get(c, v.dtype))
+            kw = dict(chunks=(max(1, min(len(v), chunk_rows)),), compression="gzip", shuffle=True) \
+                if compress and len(v) else {}
+            g.create_dataset(c, data=v, **kw)
+
+
+def write_compound(path, df, table, widths=None, compress=False):
+    """A shard in the compound layout: dataset /<table> of records with one field per column
+    of df. widths as for write_columnar; strings are 16-byte fixed-length fields. compress:
+    gzip in h5py's automatic chunks (an empty dataset stays contiguous)."""
+    widths = widths or {}
+    fields = [(c, "S16") if df[c].dtype == object else (c, np.dtype(widths.get(c, df[c].dtype)).str)
+              for c in df.columns]
+    arr = np.zeros(len(df), dtype=fields)
+    for c in df.columns:
+        arr[c] = [s.encode() for s in df[c]] if df[c].dtype == object else df[c].to_numpy()
+    kw = dict(chunks=True, compression="gzip") if compress and len(df) else {}
+    with h5py.File(path, "w") as f:
+        f.create_dataset(table, data=arr, **kw)
+
+
+def read_shards(pattern, table):
+    """The table over all shards matching the glob `pattern`, in path order, rows and types as
+    stored, from either layout."""
+    frames = []
+    for path in sorted(glob.glob(pattern)):
+        with h5py.File(path, "r") as f:
+            obj = f[table]
+            if isinstance(obj, h5py.Group):
+                frames.append(pd.DataFrame({c: obj[c][:] for c in obj.keys()}))
+            else:
+                arr = obj[:]
+                frames.append(pd.DataFrame({c: arr[c] for c in arr.dtype.names}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_output(path, table):
+    """A table of a job's output file: (DataFrame with the columns in the table's order,
+    strings decoded to str; {column: stored numpy dtype})."""
+    with h5py.File(path, "r") as f:
+        g = f[table]
+        cols = [c.decode() if isinstance(c, bytes) else c for c in g.attrs["columns"]]
+        data = {}
+        for c in cols:
+            d = g[c]
+            data[c] = d.asstr()[:] if h5py.check_string_dtype(d.dtype) else d[:]
+        return pd.DataFrame(data, columns=cols), {c: g[c].dtype for c in cols}
