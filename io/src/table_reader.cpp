@@ -61,18 +61,6 @@ std::string pandas_hint(const TableInfo& info, const std::string& key) {
          "columns), or write one 1-D dataset per column";
 }
 
-/// Opens a dataset with HDF5's chunk cache off. A batch reads whole chunks once each,
-/// and an uncompressed chunk no larger than the cache (1 MiB by default) is otherwise
-/// read into the cache and copied out, one more pass over the data; with the cache off
-/// HDF5 reads it straight into the batch. Compressed chunks keep the cache, which holds
-/// a chunk decompressed across the reads of its parts.
-Handle open_without_chunk_cache(hid_t group, const std::string& name, const std::string& what) {
-  const Handle dapl = io::check(H5Pcreate(H5P_DATASET_ACCESS), what + ": cannot create access properties");
-  check_status(H5Pset_chunk_cache(dapl.id(), H5D_CHUNK_CACHE_NSLOTS_DEFAULT, 0, H5D_CHUNK_CACHE_W0_DEFAULT),
-               what + ": cannot set the chunk cache");
-  return io::check(H5Dopen2(group, name.c_str(), dapl.id()), what + ": cannot open", true);
-}
-
 /// A hyperslab of rows [begin, begin + count) of a 1-D dataset and the matching memory space.
 struct Selection {
   Handle file;
@@ -297,9 +285,6 @@ void TableReader::Impl::open_group(TableInfo& info, Handle group) {
     col.stored = detail::describe_type(type.id());
     col.dataset = path;
     col.storage = detail::storage_of(obj.id(), info.file.string() + ": " + path);
-    if (col.storage.chunk_rows > 0 && col.storage.filters.empty()) {
-      obj = open_without_chunk_cache(group.id(), name, info.file.string() + ": " + path);
-    }
     info.columns.push_back(std::move(col));
     datasets.push_back(std::move(obj));
     types.push_back(std::move(type));
