@@ -202,27 +202,10 @@ class Aggregate final : public Job {
       return r;
     };
 
-    const KeyLayout& layout = *layout_;
-    // Integer columns into a PackedKey: each value, sign bit flipped for signed types,
-    // shifted to where its big-endian bytes sit in the key — what KeyLayout::encode
-    // writes byte by byte, computed in one pass per column.
-    std::vector<int> shifts;  // empty: encode byte-wise through the layout
-    if constexpr (std::is_same_v<Key, PackedKey>) {
-      std::size_t offset = 0;
-      for (const auto& c : layout.columns()) {
-        if (!dtype_is_integer(c.type)) {
-          shifts.clear();
-          break;
-        }
-        const std::size_t width = dtype_width(c.type);
-        offset += width;
-        shifts.push_back(static_cast<int>(8 * (sizeof(PackedKey) - offset)));
-      }
-    }
     const auto counts = std::make_shared<MapCounts>();
     const std::size_t array_bytes =
         dense_array_ ? dense_bytes(ctx.engine().options().memory, ctx.engine().options().threads) : 0;
-    AggregateMap<Key, M, decltype(fold)> map(plan, layout, shifts, fold, array_bytes, counts);
+    AggregateMap<Key, M, decltype(fold)> map(plan, *layout_, fold, array_bytes, counts);
     const auto by_hash = ctx.engine().reduce_by_key<Key, Value>(input, map, fold);
     ctx.engine().progress("table.aggregate: " + std::to_string(counts->rows) + " rows, " +
                           std::to_string(counts->rows - counts->by_row) + " through the dense array (" +

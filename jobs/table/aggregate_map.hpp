@@ -75,18 +75,44 @@ struct KeyBytes<PackedKey> {
   }
 };
 
-/// ORs rows [first, first + n) of an integer column into packed keys at bit `shift`
-/// (sign bit flipped if signed).
-inline void pack_column(const ColumnData& data, std::size_t first, std::size_t n, int shift, PackedKey* keys) {
+/// Where one integer --by column lands in a PackedKey: its value's bytes as
+/// KeyLayout::encode writes them (big-endian, sign bit flipped for signed types), read
+/// as bits of the big-endian integer. Both the row-by-row path and the dense array's
+/// flush build keys through it.
+struct KeyPacker {
+  std::uint64_t mask;  // the column's width
+  std::uint64_t flip;  // its sign bit, for signed types
+  int shift;           // where its bytes sit in the key
+
+  /// For the integer columns of `columns` when all of them are integers that fit 8
+  /// bytes together, in order; otherwise empty (keys are then encoded byte by byte).
+  static std::vector<KeyPacker> for_columns(const std::vector<ColumnSpec>& columns) {
+    std::vector<KeyPacker> packers;
+    std::size_t offset = 0;
+    for (const auto& c : columns) {
+      if (!dtype_is_integer(c.type)) return {};
+      const std::size_t bits = 8 * dtype_width(c.type);
+      offset += dtype_width(c.type);
+      if (offset > sizeof(PackedKey)) return {};
+      packers.push_back({bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1,
+                         dtype_is_signed(c.type) ? std::uint64_t{1} << (bits - 1) : 0,
+                         static_cast<int>(8 * (sizeof(PackedKey) - offset))});
+    }
+    return packers;
+  }
+
+  /// The key bits of value v (any integer type, converted as two's complement).
+  [[nodiscard]] std::uint64_t operator()(std::uint64_t v) const noexcept { return ((v & mask) ^ flip) << shift; }
+};
+
+/// ORs rows [first, first + n) of an integer column into packed keys.
+inline void pack_column(const ColumnData& data, std::size_t first, std::size_t n, const KeyPacker& packer,
+                        PackedKey* keys) {
   std::visit(
       [&](const auto& values) {
         using T = typename std::decay_t<decltype(values)>::value_type;
         if constexpr (std::is_integral_v<T>) {
-          using U = std::make_unsigned_t<T>;
-          constexpr U flip = std::is_signed_v<T> ? static_cast<U>(U{1} << (8 * sizeof(T) - 1)) : U{0};
-          for (std::size_t i = 0; i < n; ++i) {
-            keys[i] |= static_cast<PackedKey>(static_cast<U>(static_cast<U>(values[first + i]) ^ flip)) << shift;
-          }
+          for (std::size_t i = 0; i < n; ++i) keys[i] |= packer(static_cast<std::uint64_t>(values[first + i]));
         } else {
           throw Error("table.aggregate: a packed key column is not an integer column");
         }
@@ -144,20 +170,13 @@ class AggregateMap {
  public:
   using Value = Slots<M>;
 
-  AggregateMap(const std::vector<SlotPlan>& plan, const KeyLayout& layout, std::vector<int> shifts, FoldFn fold,
-               std::size_t dense_bytes, std::shared_ptr<MapCounts> counts)
-      : plan_(plan), layout_(&layout), key_columns_(layout.columns().size()), shifts_(std::move(shifts)),
-        fold_(fold), counts_(std::move(counts)) {
+  /// `dense_bytes` 0: no dense array.
+  AggregateMap(const std::vector<SlotPlan>& plan, const KeyLayout& layout, FoldFn fold, std::size_t dense_bytes,
+               std::shared_ptr<MapCounts> counts)
+      : plan_(plan), layout_(&layout), key_columns_(layout.columns().size()), fold_(fold), counts_(std::move(counts)) {
     if constexpr (std::is_same_v<Key, PackedKey>) {
-      if (!shifts_.empty() && dense_bytes > 0) {
-        dense_.emplace(key_columns_, dense_bytes);
-        for (std::size_t c = 0; c < key_columns_; ++c) {
-          const DType t = layout.columns()[c].type;
-          const std::size_t bits = 8 * dtype_width(t);
-          packers_.push_back({bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1,
-                              dtype_is_signed(t) ? std::uint64_t{1} << (bits - 1) : 0, shifts_[c]});
-        }
-      }
+      packers_ = KeyPacker::for_columns(layout.columns());
+      if (!packers_.empty() && dense_bytes > 0) dense_.emplace(key_columns_, dense_bytes);
     }
   }
   // Copied once per map thread before any batch: the scratch and array start empty.
@@ -207,17 +226,9 @@ class AggregateMap {
   }
 
  private:
-  /// How a value of key column c lands in the packed key: KeyLayout's bytes (sign bit
-  /// flipped for signed types) as bits of a big-endian integer.
-  struct Packer {
-    std::uint64_t mask, flip;
-    int shift;
-  };
+  /// pack(c, v) for the dense array: the key bits of value v of key column c.
   auto packer() const {
-    return [this](std::size_t c, std::int64_t v) {
-      const Packer& p = packers_[c];
-      return ((static_cast<std::uint64_t>(v) & p.mask) ^ p.flip) << p.shift;
-    };
+    return [this](std::size_t c, std::int64_t v) { return packers_[c](static_cast<std::uint64_t>(v)); };
   }
 
   [[nodiscard]] bool count_only() const noexcept { return plan_.size() == 1; }
@@ -234,8 +245,8 @@ class AggregateMap {
     keys_.assign(n, Key{});  // zero-filled: unused key bytes compare equal
     bool packed = false;
     if constexpr (std::is_same_v<Key, PackedKey>) {
-      if (!shifts_.empty()) {
-        for (std::size_t c = 0; c < key_columns_; ++c) pack_column(batch.data(c), first, n, shifts_[c], keys_.data());
+      if (!packers_.empty()) {
+        for (std::size_t c = 0; c < key_columns_; ++c) pack_column(batch.data(c), first, n, packers_[c], keys_.data());
         packed = true;
       }
     }
@@ -263,11 +274,10 @@ class AggregateMap {
   std::vector<SlotPlan> plan_;
   const KeyLayout* layout_;
   std::size_t key_columns_;
-  std::vector<int> shifts_;  // packed integer keys: each column's bit position; empty: encode bytes
   FoldFn fold_;
   std::shared_ptr<MapCounts> counts_;
+  std::vector<KeyPacker> packers_;  // PackedKey of integer columns; empty: encode bytes
   std::optional<DenseGroups<Value>> dense_;
-  std::vector<Packer> packers_;
   std::vector<Key> keys_;
   std::vector<Value> values_;
 };

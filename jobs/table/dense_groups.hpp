@@ -115,7 +115,8 @@ class DenseGroups {
       // Past the cap together: hand on what the array holds, start again here.
       if (cells_of(seen_) > max_cells_) return false;
       flush(emit, pack);
-      layout_.clear();
+      layout_.clear();  // a new array, around this block alone
+      cells_.clear();
       ++restarts_;
       wider = seen_;
     }
