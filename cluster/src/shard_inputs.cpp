@@ -158,6 +158,7 @@ TableInput ShardInputs::open(const std::string& table, const std::vector<ColumnS
   struct Reader final : TableReaderBase {
     explicit Reader(io::TableSource s) : source(std::move(s)) {}
     std::optional<TableBatch> next() override { return source.next(); }
+    void recycle(TableBatch&& batch) override { source.recycle(std::move(batch)); }
     io::TableSource source;
   };
   return TableInput(std::make_unique<Reader>(io::TableSource(cat, columns, comm_, rows)), cat.total_rows());

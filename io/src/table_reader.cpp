@@ -182,6 +182,13 @@ struct TableReader::Impl {
   Handle compound;              // compound layout: the dataset
   std::vector<Handle> datasets;  // columnar layout: one per column, parallel to info.columns
   std::vector<Handle> types;     // file type per column (compound: the member's type)
+  std::vector<std::byte> scratch;  // staging for converted and compound reads, kept across batches
+
+  /// scratch as at least `bytes` bytes (grown, never shrunk: no allocation per batch).
+  std::byte* staging(std::size_t bytes) {
+    if (scratch.size() < bytes) scratch.resize(bytes);
+    return scratch.data();
+  }
 
   void open(TableInfo& info);
   void open_group(TableInfo& info, Handle group);
@@ -378,22 +385,47 @@ std::uint64_t TableReader::chunk_rows(const std::vector<ColumnSpec>& projection)
 
 std::vector<ColumnData> TableReader::read(const std::vector<ColumnSpec>& projection, std::uint64_t begin,
                                           std::uint64_t end) {
+  std::vector<ColumnData> out;
+  read_into(projection, begin, end, out);
+  return out;
+}
+
+void TableReader::read_into(const std::vector<ColumnSpec>& projection, std::uint64_t begin, std::uint64_t end,
+                            std::vector<ColumnData>& out) {
   if (begin > end || end > info_.rows) {
     throw Error(info_.where() + ": rows " + std::to_string(begin) + ".." + std::to_string(end) +
                 " are outside the table's " + std::to_string(info_.rows) + " rows");
   }
   const std::vector<Plan> plans = impl_->plan(info_, projection);
-  std::vector<ColumnData> out;
-  out.reserve(plans.size());
-  for (const auto& p : plans) out.push_back(make_column(p.spec->type));
+  const bool reusable = out.size() == plans.size() && std::equal(plans.begin(), plans.end(), out.begin(),
+                                                                 [](const Plan& p, const ColumnData& c) {
+                                                                   return c.index() == make_column(p.spec->type).index();
+                                                                 });
+  if (!reusable) {
+    out.clear();
+    out.reserve(plans.size());
+    for (const auto& p : plans) out.push_back(make_column(p.spec->type));
+  }
+  // Numeric columns keep their size until the reads below resize them to n: a batch of
+  // the same size as the last is overwritten in place, without zeroing or new pages.
   const std::uint64_t n = end - begin;
-  if (n == 0) return out;
+  for (auto& column : out) {
+    std::visit(
+        [n](auto& v) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::vector<std::string>>) {
+            v.clear();
+          } else if (n == 0) {
+            v.clear();
+          }
+        },
+        column);
+  }
+  if (n == 0) return;
   if (info_.layout == Layout::compound) {
     impl_->read_compound(info_, plans, begin, n, out);
   } else {
     for (std::size_t i = 0; i < plans.size(); ++i) impl_->read_columnar(info_, plans[i], begin, n, out[i]);
   }
-  return out;
 }
 
 void TableReader::Impl::read_columnar(const TableInfo& info, const Plan& p, std::uint64_t begin, std::uint64_t n,
@@ -441,12 +473,14 @@ void TableReader::Impl::read_columnar(const TableInfo& info, const Plan& p, std:
     }
     with_stored(col.stored, [&]<class S>(std::type_identity<S>) {
       const ColumnContext ctx{where, col.name, p.spec->type};
-      std::vector<S> buf(std::min(n, kBlockRows));
-      for (std::uint64_t off = 0; off < n; off += buf.size()) {
-        const std::uint64_t m = std::min<std::uint64_t>(buf.size(), n - off);
+      const std::uint64_t block = std::min(n, kBlockRows);
+      // operator new's alignment suits every numeric S
+      S* buf = reinterpret_cast<S*>(staging(block * sizeof(S)));
+      for (std::uint64_t off = 0; off < n; off += block) {
+        const std::uint64_t m = std::min(block, n - off);
         const Selection sel = select_rows(dset, begin + off, m, what);
-        read_rows(dset, native<S>(), sel, buf.data(), what, begin + off, m);
-        convert_checked<T, S>(reinterpret_cast<const std::byte*>(buf.data()), sizeof(S), m, values.data() + off,
+        read_rows(dset, native<S>(), sel, buf, what, begin + off, m);
+        convert_checked<T, S>(reinterpret_cast<const std::byte*>(buf), sizeof(S), m, values.data() + off,
                               begin + off, ctx);
       }
     });
@@ -509,17 +543,17 @@ void TableReader::Impl::read_compound(const TableInfo& info, const std::vector<P
   }
 
   const std::uint64_t block = std::min<std::uint64_t>(n, std::max<std::size_t>(1, kCompoundBlockBytes / record));
-  std::vector<std::byte> buf(block * record);
+  std::byte* const buf = staging(block * record);
   const hid_t dset = compound.id();
   for (std::uint64_t off = 0; off < n; off += block) {
     const std::uint64_t m = std::min(block, n - off);
     const Selection sel = select_rows(dset, begin + off, m, where);
-    read_rows(dset, mem_type.id(), sel, buf.data(), where, begin + off, m);
-    const detail::VlenGuard guard(mem_type.id(), sel.mem.id(), has_vlen ? buf.data() : nullptr);
+    read_rows(dset, mem_type.id(), sel, buf, where, begin + off, m);
+    const detail::VlenGuard guard(mem_type.id(), sel.mem.id(), has_vlen ? buf : nullptr);
     for (std::size_t j = 0; j < plans.size(); ++j) {
       const Plan& p = plans[j];
       const ColumnInfo& col = info.columns[p.column];
-      const std::byte* base = buf.data() + members[j].offset;
+      const std::byte* base = buf + members[j].offset;
       if (p.spec->type == DType::str) {
         auto& values = std::get<std::vector<std::string>>(out[j]);
         for (std::uint64_t i = 0; i < m; ++i) {

@@ -76,7 +76,12 @@ std::optional<TableBatch> TableSource::next() {
     }
     // Boundaries at multiples of step_ in the shard's own rows: chunk boundaries.
     const std::uint64_t end = std::min(p.end, (pos_ / step_ + 1) * step_);
-    std::vector<ColumnData> data = reader_->read(projection_, pos_, end);
+    std::vector<ColumnData> data;
+    if (!spare_.empty()) {
+      data = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    reader_->read_into(projection_, pos_, end, data);
     const std::uint64_t first = catalogue_.shards()[p.shard].first_row + pos_;
     pos_ = end;
     if (pos_ >= p.end && piece_ + 1 >= pieces_.size()) reader_.reset();  // done: close the last shard now
@@ -84,6 +89,8 @@ std::optional<TableBatch> TableSource::next() {
   }
   return std::nullopt;
 }
+
+void TableSource::recycle(TableBatch&& batch) { spare_.push_back(std::move(batch).take_data()); }
 
 std::uint64_t TableSource::rows_for_budget(const std::vector<ColumnSpec>& projection, std::size_t bytes) noexcept {
   std::size_t per_row = 0;

@@ -151,6 +151,46 @@ TEST(Engine, MapsWithAFinishStepGetACopyPerThreadAndAreFinishedOnce) {
   }
 }
 
+// A RangeSource that wants its batches back (as table readers do), and counts them.
+struct RecyclingRanges {
+  using Batch = RowRange;
+  RangeSource source;
+  std::uint64_t handed_out = 0, returned = 0, rows_returned = 0;
+  std::optional<Batch> next() {
+    auto b = source.next();
+    handed_out += b ? 1 : 0;
+    return b;
+  }
+  void recycle(RowRange&& b) {
+    ++returned;
+    rows_returned += b.size();
+  }
+};
+static_assert(RecyclingSource<RecyclingRanges>);
+static_assert(!RecyclingSource<RangeSource>);
+
+TEST(Engine, RecyclingSourcesGetEveryBatchBackOnceMapped) {
+  const std::uint64_t rows = 50'000;
+  const auto expected = reference_sums(rows, [](std::uint64_t i) { return key_of(i, 300); });
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE("threads: " + std::to_string(threads));
+    on_every_layout([&](Communicator& comm) {
+      Engine engine(comm, options(threads));
+      RecyclingRanges src{RangeSource(comm, rows, 1000)};
+      const auto result = engine.reduce_by_key<std::int64_t, std::int64_t>(
+          src,
+          [&](RowRange r, auto& emit) {
+            for (auto i = r.begin; i < r.end; ++i) emit(key_of(i, 300), value_of(i));
+          },
+          std::plus<>{});
+      EXPECT_EQ(result.gather(comm), expected) << "rank " << comm.rank() << " of " << comm.size();
+      EXPECT_GT(src.handed_out, 0U);
+      EXPECT_EQ(src.returned, src.handed_out);
+      EXPECT_EQ(src.rows_returned, src.source.share().size());
+    });
+  }
+}
+
 // Values of every key, sorted, through group_by_key; compared as (key, count, sum of
 // value × position) so the test also checks the value order.
 TEST(Engine, GroupByKeyDeliversSortedValues) {

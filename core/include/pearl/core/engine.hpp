@@ -247,6 +247,9 @@ class Engine {
           for (auto& f : failures) {
             if (f) std::rethrow_exception(std::exchange(f, nullptr));
           }
+          if constexpr (RecyclingSource<Source>) {
+            for (auto& b : wave) source.recycle(std::move(b));  // the next wave is read into them
+          }
           if constexpr (finishing) {
             // This rank's last wave: the maps hand on what they kept (the loop ends here,
             // so this runs once).

@@ -15,6 +15,7 @@
 #include <concepts>
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 #include "pearl/core/communicator.hpp"
 
@@ -25,6 +26,11 @@ concept BatchSource = requires(S& s) {
   typename S::Batch;
   { s.next() } -> std::same_as<std::optional<typename S::Batch>>;
 };
+
+/// A source that takes its batches back once they are mapped, to reuse their memory
+/// (table readers do: their next batch is read into the last one's column vectors).
+template <class S>
+concept RecyclingSource = BatchSource<S> && requires(S& s, typename S::Batch&& b) { s.recycle(std::move(b)); };
 
 /// Rows [begin, end) of a global row space.
 struct RowRange {

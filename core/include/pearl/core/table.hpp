@@ -94,6 +94,14 @@ class TableBatch {
   [[nodiscard]] const ColumnData& data(std::size_t i) const { return data_.at(i); }
   [[nodiscard]] std::size_t index_of(std::string_view name) const;
 
+  /// Moves the column vectors out (the batch is left empty), so that a source can read
+  /// its next batch into their memory.
+  [[nodiscard]] std::vector<ColumnData> take_data() && noexcept {
+    rows_ = 0;
+    specs_.clear();
+    return std::move(data_);
+  }
+
  private:
   std::string table_;
   std::uint64_t first_row_ = 0;

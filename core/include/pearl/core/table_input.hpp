@@ -28,6 +28,8 @@ class TableReaderBase {
   TableReaderBase& operator=(const TableReaderBase&) = delete;
   virtual ~TableReaderBase() = default;
   virtual std::optional<TableBatch> next() = 0;
+  /// Takes a mapped batch back; a reader may read a later batch into its memory.
+  virtual void recycle(TableBatch&& /*batch*/) {}
 };
 
 /// A batch source (see source.hpp) over one input table: one virtual call per batch,
@@ -38,6 +40,8 @@ class TableInput {
   TableInput(std::unique_ptr<TableReaderBase> reader, std::uint64_t total_rows)
       : reader_(std::move(reader)), total_rows_(total_rows) {}
   std::optional<TableBatch> next() { return reader_->next(); }
+  /// The engine hands each batch back once it is mapped (RecyclingSource).
+  void recycle(TableBatch&& batch) { reader_->recycle(std::move(batch)); }
   /// Rows of the table over all shards and ranks.
   [[nodiscard]] std::uint64_t total_rows() const noexcept { return total_rows_; }
 

@@ -68,6 +68,11 @@ class TableReader {
   /// Compound tables are read once for all requested members (and only those).
   [[nodiscard]] std::vector<ColumnData> read(const std::vector<ColumnSpec>& projection, std::uint64_t begin,
                                              std::uint64_t end);
+  /// The same into `out`, reusing its vectors when they hold the projection's types (a
+  /// recycled batch's columns): numeric columns of the same length are overwritten in
+  /// place, without an allocation or zero-filling.
+  void read_into(const std::vector<ColumnSpec>& projection, std::uint64_t begin, std::uint64_t end,
+                 std::vector<ColumnData>& out);
 
  private:
   struct Impl;

@@ -55,6 +55,9 @@ class TableSource {
 
   /// The next batch (first_row = global row number of its first row), or nothing at the end.
   std::optional<TableBatch> next();
+  /// Takes back a batch the caller is done with: a later batch is read into its column
+  /// vectors (no allocation, no zero-filling; at most as many kept as were out at once).
+  void recycle(TableBatch&& batch);
 
   [[nodiscard]] const std::vector<Piece>& pieces() const noexcept { return pieces_; }
   /// Rows this source delivers in all.
@@ -74,6 +77,7 @@ class TableSource {
   std::uint64_t step_ = 0;    // batch size for the open shard, chunk-aligned
   std::size_t open_shard_ = 0;
   std::unique_ptr<TableReader> reader_;
+  std::vector<std::vector<ColumnData>> spare_;  // recycled batches' columns
 };
 
 }  // namespace pearl::io
