@@ -209,6 +209,16 @@ def driver(rows):
     step("(b) hand-written loop")
     warm(plain)
     r["loop"] = parse(sh([io_bin, "loop", plain, "/t", "--repeat", str(repeat)]))
+    step("core check: the hand loop pinned to each cpu")
+    # A run on several ranks is as fast as its slowest core. On this VM one vCPU ran
+    # memory-bound code ~1.5x slower than the other for stretches of minutes (pearl on
+    # 50M rows pinned to each: 0.29-0.32 s against 0.19 s; equal again later), which
+    # caps 2 ranks / 1 rank at ~1.35 whatever pearl does; this says which case a run saw.
+    r["cores"] = {}
+    for cpu in sorted(os.sched_getaffinity(0)):
+        warm(plain)
+        r["cores"][cpu] = float(parse(sh(["taskset", "-c", str(cpu), io_bin, "loop", plain, "/t", "--repeat",
+                                          str(repeat)]))["loop_s"])
     step("(b) pearl 1 rank")
     r["p1"] = run_pearl(pearl, mpirun, 1, plain, out, repeat, env)
     step("(b) pearl 2 ranks")
@@ -279,6 +289,9 @@ def driver(rows):
     for name, ratio, need, job_ratio in targets:
         extra = "" if job_ratio is None else f"{job_ratio:7.2f} {'PASS' if job_ratio >= need else 'MISS'}"
         print(f"{name:62s} {ratio:7.2f} {need:6.1f}  {'PASS' if ratio >= need else 'MISS'}  {extra:>12s}")
+    cores = r["cores"]
+    print("\ncore check, hand loop pinned to each cpu: " + ", ".join(f"cpu{c} {t:.3f} s" for c, t in cores.items()) +
+          f"; slowest / fastest {max(cores.values()) / min(cores.values()):.2f}")
     print("\nwithout the dense array (--dense-array=false), for reference:")
     for name, ratio in (("pearl 1 rank / hand loop", f(r["loop"], "loop_s") / j("p1h")),
                         ("pearl 2 ranks / pearl 1 rank", j("p1h") / j("p2h"))):

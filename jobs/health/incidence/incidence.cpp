@@ -2,14 +2,17 @@
 // gamma intervals and small-cell suppression (contract: shared/contracts/jobs.md;
 // docs/jobs/health.incidence.md).
 //
-// How: cases are counted per (region, disease, sex, year, age group) by the engine —
-// components left out of --by are held at zero — and population per (raw region, year,
-// sex, age group). Both results have one entry per stratum, not per row (a few
-// thousand to a few hundred thousand), so they are gathered on every rank, where each
-// output row's 18 age groups are contiguous in key order. Every rank then computes the
-// same rows and writes its contiguous slice of them: rank parts concatenate in key order
-// and the numbers cannot depend on the rank count. Every rank also checks the same
-// strata, so a bad stratum is reported identically everywhere.
+// How: cases are counted per stratum — (region, disease, sex, year, age group),
+// components left out of --by held at zero — and the strata, far fewer than the cases,
+// are then re-keyed by output row with the row's 18 age-group counts as one value, so a
+// row is never split between ranks. The rows are sorted globally: each rank holds a
+// contiguous key range, computes those rows and writes them, and the rank parts
+// concatenate in key order. Nothing per case stratum is gathered, so the job scales
+// with the number of rows as the engine does. Population has one entry per (raw
+// region, year, sex, age group) — no disease, a few thousand to a few hundred thousand
+// — and is gathered on every rank, which needs it for whichever rows it holds. A bad
+// stratum is found by the rank that holds it; the ranks agree on failure, and the
+// lowest failing rank, which holds the first bad row in key order, reports it.
 #include <algorithm>
 #include <array>
 #include <boost/math/distributions/gamma.hpp>
@@ -22,6 +25,7 @@
 #include <tuple>
 #include <vector>
 
+#include "pearl/core/agreement.hpp"
 #include "pearl/core/calendar.hpp"
 #include "pearl/core/collectives.hpp"
 #include "pearl/core/job.hpp"
@@ -44,10 +48,13 @@ constexpr std::array<double, kAgeGroups> kWho2000 = {8860, 8690, 8600, 8470, 822
 constexpr std::array<double, kAgeGroups> kSegi = {12000, 10000, 9000, 9000, 8000, 8000, 6000, 6000, 6000,
                                                   6000,  5000,  4000, 4000, 3000, 2000, 1000, 500,  500};
 
-/// (region_code, disease, sex, year, age group); components not in --by are zero. Tuple
-/// order is the output's key order, with the age group last so that one output row's age
-/// groups are adjacent.
+/// (region_code, disease, sex, year, age group): a stratum; components not in --by are zero.
 using CaseKey = std::tuple<std::uint32_t, Disease, std::uint8_t, std::uint16_t, std::uint8_t>;
+/// (region_code, disease, sex, year): one output row; components not in --by are zero.
+/// Tuple order is the output's key order.
+using RowKey = std::tuple<std::uint32_t, Disease, std::uint8_t, std::uint16_t>;
+/// A row's cases per age group.
+using AgeCounts = std::array<std::int64_t, kAgeGroups>;
 /// (region_code as stored, year, sex, age group).
 using PopKey = std::tuple<std::uint32_t, std::uint16_t, std::uint8_t, std::uint8_t>;
 
@@ -101,7 +108,7 @@ class Incidence final : public Job {
 
     const auto population = count_population(ctx);
     const auto cases = count_cases(ctx);
-    write_rows(ctx, cases, population);
+    write_rows(ctx, ctx.engine().sort_globally(cases), population);
   }
 
  private:
@@ -131,8 +138,8 @@ class Incidence final : public Job {
     return result.gather(ctx.comm());
   }
 
-  /// Case counts per (key, age group), on every rank.
-  std::vector<std::pair<CaseKey, std::int64_t>> count_cases(JobContext& ctx) {
+  /// Case counts per output row and age group, distributed over the ranks.
+  KeyedResult<RowKey, AgeCounts> count_cases(JobContext& ctx) {
     std::vector<ColumnSpec> columns = {{"age_years", DType::u8}, {"onset_day", DType::i32}};
     if (by_region_) columns.push_back({"region_code", DType::u32});
     if (by_sex_) columns.push_back({"sex", DType::u8});
@@ -177,8 +184,23 @@ class Incidence final : public Job {
              std::int64_t{1});
       }
     };
-    const auto result = ctx.engine().reduce_by_key<CaseKey, std::int64_t>(input, map, std::plus<>{});
-    return result.gather(ctx.comm());
+    const auto strata = ctx.engine().reduce_by_key<CaseKey, std::int64_t>(input, map, std::plus<>{});
+    // One pair per stratum, not per case: re-keyed by output row, 18 counts per value.
+    ResultBatches<CaseKey, std::int64_t> counted(strata);
+    const auto by_row = [](const std::vector<std::pair<CaseKey, std::int64_t>>& batch, auto& emit) {
+      for (const auto& [k, n] : batch) {
+        const auto& [region, disease, sex, year, group] = k;
+        AgeCounts d{};
+        d[group] = n;
+        emit(RowKey{region, disease, sex, year}, d);
+      }
+    };
+    const auto add = [](const AgeCounts& a, const AgeCounts& b) {
+      AgeCounts sum;
+      for (std::size_t g = 0; g < kAgeGroups; ++g) sum[g] = a[g] + b[g];
+      return sum;
+    };
+    return ctx.engine().reduce_by_key<RowKey, AgeCounts>(counted, by_row, add);
   }
 
   /// Population per (region at --region-level, year, sex, age group), with the components
@@ -206,9 +228,9 @@ class Incidence final : public Job {
     return out;
   }
 
-  [[noreturn]] void missing_population(const CaseKey& key, std::int64_t cases, bool absent,
+  [[noreturn]] void missing_population(const RowKey& key, std::size_t group, std::int64_t cases, bool absent,
                                        const std::string& where) const {
-    const auto& [region, disease, sex, year, group] = key;
+    const auto& [region, disease, sex, year] = key;
     std::string stratum = "region " + (by_region_ ? std::to_string(region) : std::string("(all)")) + ", year " +
                           (by_year_ ? std::to_string(year) : std::string("(all)")) + ", sex " +
                           (by_sex_ ? std::to_string(sex) : std::string("(all)")) + ", age group " +
@@ -233,52 +255,40 @@ class Incidence final : public Job {
   }
 
   struct Row {
-    CaseKey key;  // age group 0
+    RowKey key;
     std::int64_t cases = 0, population = 0;
     double crude = 0, asr = 0, lower = 0, upper = 0;
   };
 
-  void write_rows(JobContext& ctx, const std::vector<std::pair<CaseKey, std::int64_t>>& cases,
+  /// Computes and writes this rank's rows (`cases`: a contiguous key range, ascending).
+  void write_rows(JobContext& ctx, const KeyedResult<RowKey, AgeCounts>& cases,
                   const std::vector<std::pair<PopKey, std::int64_t>>& population_rows) {
     const std::string where = ctx.input_location("population");
-    const auto population = population_by_key(population_rows, where);
-    const auto same_row = [](const CaseKey& a, const CaseKey& b) {
-      return std::get<0>(a) == std::get<0>(b) && std::get<1>(a) == std::get<1>(b) && std::get<2>(a) == std::get<2>(b) &&
-             std::get<3>(a) == std::get<3>(b);
-    };
     std::vector<Row> rows;
-    for (std::size_t i = 0; i < cases.size();) {
-      std::size_t end = i;
-      while (end < cases.size() && same_row(cases[i].first, cases[end].first)) ++end;
-      const auto& [region, disease, sex, year, unused] = cases[i].first;
-      std::array<std::int64_t, kAgeGroups> d{}, n{};
-      for (std::size_t j = i; j < end; ++j) d[std::get<4>(cases[j].first)] = cases[j].second;
-      for (std::size_t g = 0; g < kAgeGroups; ++g) {
-        const auto it = population.find(PopKey{region, year, sex, static_cast<std::uint8_t>(g)});
-        n[g] = it == population.end() ? -1 : it->second;  // -1: absent
-      }
-      for (std::size_t g = 0; g < kAgeGroups; ++g) {
-        if (d[g] > 0 && n[g] <= 0) {
-          CaseKey at = cases[i].first;
-          std::get<4>(at) = static_cast<std::uint8_t>(g);
-          missing_population(at, d[g], n[g] < 0, where);
+    // Local work that may find bad input, before the collective write: every rank
+    // learns of a failure together (agreed), the lowest failing rank's message wins.
+    agreed(ctx.comm(), [&] {
+      const auto population = population_by_key(population_rows, where);
+      cases.for_each([&](const RowKey& key, const AgeCounts& d) {
+        const auto& [region, disease, sex, year] = key;
+        AgeCounts n{};
+        for (std::size_t g = 0; g < kAgeGroups; ++g) {
+          const auto it = population.find(PopKey{region, year, sex, static_cast<std::uint8_t>(g)});
+          n[g] = it == population.end() ? -1 : it->second;  // -1: absent
         }
-      }
-      rows.push_back(compute(cases[i].first, d, n));
-      i = end;
-    }
-    // Every rank holds every row: rank r writes rows [N r / R, N (r+1) / R).
-    const auto ranks = static_cast<std::size_t>(ctx.engine().ranks());
-    const auto rank = static_cast<std::size_t>(ctx.engine().rank());
-    const std::size_t first = rows.size() * rank / ranks, last = rows.size() * (rank + 1) / ranks;
-    ctx.write(output(rows, first, last));
+        for (std::size_t g = 0; g < kAgeGroups; ++g) {
+          if (d[g] > 0 && n[g] <= 0) missing_population(key, g, d[g], n[g] < 0, where);
+        }
+        rows.push_back(compute(key, d, n));
+      });
+    });
+    ctx.write(output(rows));
   }
 
   /// One output row from its age groups' cases d and populations n (−1 = absent; every
   /// group with cases has n > 0 here). Groups without cases and without population add
   /// nothing (their rate is taken as 0 rather than 0/0).
-  Row compute(const CaseKey& key, const std::array<std::int64_t, kAgeGroups>& d,
-              const std::array<std::int64_t, kAgeGroups>& n) const {
+  Row compute(const RowKey& key, const AgeCounts& d, const AgeCounts& n) const {
     Row r{key};
     double y = 0, v = 0, wm = 0;
     for (std::size_t g = 0; g < kAgeGroups; ++g) {
@@ -300,7 +310,7 @@ class Incidence final : public Job {
     return r;
   }
 
-  OutputTable output(const std::vector<Row>& rows, std::size_t first, std::size_t last) const {
+  OutputTable output(const std::vector<Row>& rows) const {
     std::vector<ColumnSpec> specs;
     if (by_region_) specs.push_back({"region_code", DType::u32});
     if (by_disease_) specs.push_back({"disease", DType::str});
@@ -311,9 +321,8 @@ class Incidence final : public Job {
     for (const char* c : {"crude_rate", "asr", "asr_lower", "asr_upper"}) specs.push_back({c, DType::f64});
     specs.push_back({"suppressed", DType::u8});
     OutputTable out("incidence", specs);
-    for (std::size_t i = first; i < last; ++i) {
-      const Row& r = rows[i];
-      const auto& [region, disease, sex, year, unused] = r.key;
+    for (const Row& r : rows) {
+      const auto& [region, disease, sex, year] = r.key;
       std::size_t c = 0;
       if (by_region_) out.column<std::uint32_t>(c++).push_back(region);
       if (by_disease_) out.column<std::string>(c++).push_back(disease.str());
