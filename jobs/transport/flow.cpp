@@ -115,6 +115,29 @@ class Flow final : public Job {
   void run(JobContext& ctx) override {
     check_options();
     Engine& engine = ctx.engine();
+    // Passes 1-2 run in their own function, so the cleaned pings and the cell groups
+    // (memory and scratch) are released before passes 3-4 take their share of the budget.
+    SpillingBuffer<FlowRow> rows = cell_slot_rows(ctx);
+
+    // 3-4. Unique keys, already on their owner: a local reduce, then the range partition.
+    const auto keyed = engine.reduce_by_key<FlowKey, FlowStats>(
+        rows,
+        [](const std::vector<FlowRow>& batch, auto& emit) {
+          for (const FlowRow& r : batch) emit(r.key, r.stats);
+        },
+        [](const FlowStats& a, const FlowStats&) { return a; });
+    const auto sorted = engine.sort_globally(keyed);
+    OutputTable flow = ctx.output_table("flow");
+    sorted.for_each([&](const FlowKey& k, const FlowStats& s) {
+      flow.append(k.col, k.row, k.slot, s.pings, s.vehicles, s.mean, s.tti, static_cast<std::uint8_t>(s.level));
+    });
+    ctx.write(std::move(flow));
+  }
+
+ private:
+  /// Passes 1-2: the clean pings, grouped by cell, as one row per (cell, slot).
+  SpillingBuffer<FlowRow> cell_slot_rows(JobContext& ctx) const {
+    Engine& engine = ctx.engine();
     const double lon1 = bounds_[0], lat1 = bounds_[1], lon2 = bounds_[2], lat2 = bounds_[3];
     // TransBigData area_to_params, written as the contract does (the golden test's
     // reference evaluates the same expressions, so cell edges agree bit for bit).
@@ -180,23 +203,9 @@ class Flow final : public Job {
         rows.push(FlowRow{FlowKey{cell.col, cell.row, slot}, s});
       }
     });
-
-    // 3-4. Unique keys, already on their owner: a local reduce, then the range partition.
-    const auto keyed = engine.reduce_by_key<FlowKey, FlowStats>(
-        rows,
-        [](const std::vector<FlowRow>& batch, auto& emit) {
-          for (const FlowRow& r : batch) emit(r.key, r.stats);
-        },
-        [](const FlowStats& a, const FlowStats&) { return a; });
-    const auto sorted = engine.sort_globally(keyed);
-    OutputTable flow = ctx.output_table("flow");
-    sorted.for_each([&](const FlowKey& k, const FlowStats& s) {
-      flow.append(k.col, k.row, k.slot, s.pings, s.vehicles, s.mean, s.tti, static_cast<std::uint8_t>(s.level));
-    });
-    ctx.write(std::move(flow));
+    return rows;
   }
 
- private:
   void check_options() {
     const std::string job = name();
     if (!(cell_meters_ > 0) || !std::isfinite(cell_meters_)) {

@@ -107,88 +107,13 @@ class Od final : public Job {
                        std::to_string(max_trip_minutes_));
     }
     Engine& engine = ctx.engine();
-    const std::string where = ctx.input_location("taps");
     Quality q;
 
-    // 1. Metro taps per card, sorted.
-    TableInput taps = ctx.input("taps");
-    const auto by_card = engine.group_by_key<std::uint64_t, Tap>(
-        taps,
-        [&q, &where](const TableBatch& b, auto& emit) {
-          const auto card = b.column<std::uint64_t>("card_id");
-          const auto time = b.column<std::int64_t>("tap_time");
-          const auto station = b.column<std::uint32_t>("station_id");
-          const auto type = b.column<std::uint8_t>("tap_type");
-          std::int64_t bus = 0;
-          for (std::size_t i = 0; i < b.rows(); ++i) {
-            if (type[i] == kBus) {
-              ++bus;
-              continue;
-            }
-            if (type[i] != kEntry && type[i] != kExit) {
-              throw InputError(where + ": column 'tap_type' is " + std::to_string(type[i]) + " at row " +
-                               std::to_string(b.first_row() + i) + "; expected 1 (entry), 2 (exit) or 3 (bus)");
-            }
-            Tap t;
-            t.time = time[i];
-            t.row = b.first_row() + i;
-            t.station = station[i];
-            t.type = type[i];
-            emit(card[i], t);
-          }
-          q.taps += static_cast<std::int64_t>(b.rows());
-          q.bus_taps += bus;
-        },
-        GroupOptions{.sort_values = true});
-
-    // Pairing, card by card, on the rank owning the card. Trips are buffered within an
-    // eighth of the budget (the grouped taps may still hold the tables' share).
-    const double max_seconds = max_trip_minutes_ * 60.0;
-    SpillingBuffer<Trip> trips(engine.options().scratch, "od-trips", engine.options().memory.tables() / 4);
-    by_card.for_each_group([&](std::uint64_t, std::span<const Tap> card) {
-      const std::size_t n = card.size();
-      for (std::size_t i = 0; i < n;) {
-        const Tap& a = card[i];
-        if (a.type == kExit) {  // not consumed by an entry directly before it
-          ++q.orphan_exits;
-          ++i;
-          continue;
-        }
-        if (i + 1 == n || card[i + 1].type != kExit) {
-          ++q.orphan_entries;
-          ++i;
-          continue;
-        }
-        const Tap& b = card[i + 1];
-        const std::int64_t dt = b.time - a.time;
-        // Contract order: same station first (whatever Δt), then the time window.
-        if (a.station == b.station) {
-          ++q.same_station;
-        } else if (dt <= 0 || static_cast<double>(dt) > max_seconds) {
-          ++q.too_long;
-        } else {
-          ++q.trips;
-          const auto hour = static_cast<std::uint32_t>(floor_mod(a.time + 28800, 86400) / 3600);
-          trips.push(Trip{OdKey{a.station, b.station, hour}, static_cast<double>(dt) / 60.0});
-        }
-        i += 2;
-      }
-    });
-
-    // 2. Every travel time of an OD-hour together, ascending: exact quantiles.
-    const auto by_od = engine.group_by_key<OdKey, double>(
-        trips,
-        [](const std::vector<Trip>& batch, auto& emit) {
-          for (const Trip& t : batch) emit(t.key, t.minutes);
-        },
-        GroupOptions{.sort_values = true});
-    SpillingBuffer<OdRow> rows(engine.options().scratch, "od-rows", engine.options().memory.tables() / 4);
-    by_od.for_each_group([&](const OdKey& key, std::span<const double> minutes) {
-      double sum = 0;
-      for (const double m : minutes) sum += m;
-      const auto n = static_cast<std::int64_t>(minutes.size());
-      rows.push(OdRow{key, OdStats{n, sum / static_cast<double>(n), quantile7(minutes, 0.5), quantile7(minutes, 0.9)}});
-    });
+    // Each pass runs in its own function, so its grouped result (memory and scratch) is
+    // released before the next pass takes its share of the budget: at most one grouped
+    // result and the buffers between passes are held at once.
+    SpillingBuffer<Trip> trips = pair_taps(ctx, q);
+    SpillingBuffer<OdRow> rows = summarise(engine, trips);  // reading the trips to the end frees them
 
     // 3. Keys are unique and already on their hash owner: this reduce only turns the rows
     // into a KeyedResult (no traffic) for sort_globally's range partition.
@@ -222,6 +147,94 @@ class Od final : public Job {
   }
 
  private:
+  /// 1. Metro taps per card, sorted (group_by_key), paired into trips on the card's rank.
+  SpillingBuffer<Trip> pair_taps(JobContext& ctx, Quality& q) const {
+    Engine& engine = ctx.engine();
+    const std::string where = ctx.input_location("taps");
+    TableInput taps = ctx.input("taps");
+    const auto by_card = engine.group_by_key<std::uint64_t, Tap>(
+        taps,
+        [&q, &where](const TableBatch& b, auto& emit) {
+          const auto card = b.column<std::uint64_t>("card_id");
+          const auto time = b.column<std::int64_t>("tap_time");
+          const auto station = b.column<std::uint32_t>("station_id");
+          const auto type = b.column<std::uint8_t>("tap_type");
+          std::int64_t bus = 0;
+          for (std::size_t i = 0; i < b.rows(); ++i) {
+            if (type[i] == kBus) {
+              ++bus;
+              continue;
+            }
+            if (type[i] != kEntry && type[i] != kExit) {
+              throw InputError(where + ": column 'tap_type' is " + std::to_string(type[i]) + " at row " +
+                               std::to_string(b.first_row() + i) + "; expected 1 (entry), 2 (exit) or 3 (bus)");
+            }
+            Tap t;
+            t.time = time[i];
+            t.row = b.first_row() + i;
+            t.station = station[i];
+            t.type = type[i];
+            emit(card[i], t);
+          }
+          q.taps += static_cast<std::int64_t>(b.rows());
+          q.bus_taps += bus;
+        },
+        GroupOptions{.sort_values = true});
+
+    // Pairing, card by card, on the rank owning the card. Trips are buffered within an
+    // eighth of the budget, beside the grouped taps' share.
+    const double max_seconds = max_trip_minutes_ * 60.0;
+    SpillingBuffer<Trip> trips(engine.options().scratch, "od-trips", engine.options().memory.tables() / 4);
+    by_card.for_each_group([&](std::uint64_t, std::span<const Tap> card) {
+      const std::size_t n = card.size();
+      for (std::size_t i = 0; i < n;) {
+        const Tap& a = card[i];
+        if (a.type == kExit) {  // not consumed by an entry directly before it
+          ++q.orphan_exits;
+          ++i;
+          continue;
+        }
+        if (i + 1 == n || card[i + 1].type != kExit) {
+          ++q.orphan_entries;
+          ++i;
+          continue;
+        }
+        const Tap& b = card[i + 1];
+        const std::int64_t dt = b.time - a.time;
+        // Contract order: same station first (whatever Δt), then the time window.
+        if (a.station == b.station) {
+          ++q.same_station;
+        } else if (dt <= 0 || static_cast<double>(dt) > max_seconds) {
+          ++q.too_long;
+        } else {
+          ++q.trips;
+          const auto hour = static_cast<std::uint32_t>(floor_mod(a.time + 28800, 86400) / 3600);
+          trips.push(Trip{OdKey{a.station, b.station, hour}, static_cast<double>(dt) / 60.0});
+        }
+        i += 2;
+      }
+    });
+    return trips;
+  }
+
+  /// 2. Every travel time of an OD-hour together, ascending: exact quantiles, one row each.
+  static SpillingBuffer<OdRow> summarise(Engine& engine, SpillingBuffer<Trip>& trips) {
+    SpillingBuffer<OdRow> rows(engine.options().scratch, "od-rows", engine.options().memory.tables() / 4);
+    const auto by_od = engine.group_by_key<OdKey, double>(
+        trips,
+        [](const std::vector<Trip>& batch, auto& emit) {
+          for (const Trip& t : batch) emit(t.key, t.minutes);
+        },
+        GroupOptions{.sort_values = true});
+    by_od.for_each_group([&](const OdKey& key, std::span<const double> minutes) {
+      double sum = 0;
+      for (const double m : minutes) sum += m;
+      const auto n = static_cast<std::int64_t>(minutes.size());
+      rows.push(OdRow{key, OdStats{n, sum / static_cast<double>(n), quantile7(minutes, 0.5), quantile7(minutes, 0.9)}});
+    });
+    return rows;
+  }
+
   double max_trip_minutes_ = 240;
 };
 
