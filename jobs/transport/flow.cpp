@@ -118,23 +118,30 @@ class Flow final : public Job {
     // Passes 1-2 run in their own function, so the cleaned pings and the cell groups
     // (memory and scratch) are released before passes 3-4 take their share of the budget.
     SpillingBuffer<FlowRow> rows = cell_slot_rows(ctx);
+    // Likewise the unsorted rows go once sorted, and the sorted ones once in the table.
+    ctx.write(flow_table(ctx, sorted_rows(engine, rows)));
+  }
 
-    // 3-4. Unique keys, already on their owner: a local reduce, then the range partition.
+ private:
+  /// 3-4. Unique keys, already on their owner: a local reduce, then the range partition.
+  static KeyedResult<FlowKey, FlowStats> sorted_rows(Engine& engine, SpillingBuffer<FlowRow>& rows) {
     const auto keyed = engine.reduce_by_key<FlowKey, FlowStats>(
         rows,
         [](const std::vector<FlowRow>& batch, auto& emit) {
           for (const FlowRow& r : batch) emit(r.key, r.stats);
         },
         [](const FlowStats& a, const FlowStats&) { return a; });
-    const auto sorted = engine.sort_globally(keyed);
+    return engine.sort_globally(keyed);
+  }
+
+  static OutputTable flow_table(JobContext& ctx, KeyedResult<FlowKey, FlowStats> sorted) {
     OutputTable flow = ctx.output_table("flow");
     sorted.for_each([&](const FlowKey& k, const FlowStats& s) {
       flow.append(k.col, k.row, k.slot, s.pings, s.vehicles, s.mean, s.tti, static_cast<std::uint8_t>(s.level));
     });
-    ctx.write(std::move(flow));
+    return flow;
   }
 
- private:
   /// Passes 1-2: the clean pings, grouped by cell, as one row per (cell, slot).
   SpillingBuffer<FlowRow> cell_slot_rows(JobContext& ctx) const {
     Engine& engine = ctx.engine();

@@ -115,19 +115,7 @@ class Od final : public Job {
     SpillingBuffer<Trip> trips = pair_taps(ctx, q);
     SpillingBuffer<OdRow> rows = summarise(engine, trips);  // reading the trips to the end frees them
 
-    // 3. Keys are unique and already on their hash owner: this reduce only turns the rows
-    // into a KeyedResult (no traffic) for sort_globally's range partition.
-    const auto keyed = engine.reduce_by_key<OdKey, OdStats>(
-        rows,
-        [](const std::vector<OdRow>& batch, auto& emit) {
-          for (const OdRow& r : batch) emit(r.key, r.stats);
-        },
-        [](const OdStats& a, const OdStats&) { return a; });
-    const auto sorted = engine.sort_globally(keyed);
-    OutputTable od = ctx.output_table("od");
-    sorted.for_each([&](const OdKey& k, const OdStats& s) {
-      od.append(k.origin, k.destination, static_cast<std::uint8_t>(k.hour), s.trips, s.mean, s.p50, s.p90);
-    });
+    OutputTable od = od_table(ctx, sorted_rows(engine, rows));  // each step frees the last
 
     Communicator& comm = ctx.comm();
     const std::int64_t total[7] = {
@@ -215,6 +203,26 @@ class Od final : public Job {
       }
     });
     return trips;
+  }
+
+  /// 3. Keys are unique and already on their hash owner: this reduce only turns the rows
+  /// into a KeyedResult (no traffic) for sort_globally's range partition.
+  static KeyedResult<OdKey, OdStats> sorted_rows(Engine& engine, SpillingBuffer<OdRow>& rows) {
+    const auto keyed = engine.reduce_by_key<OdKey, OdStats>(
+        rows,
+        [](const std::vector<OdRow>& batch, auto& emit) {
+          for (const OdRow& r : batch) emit(r.key, r.stats);
+        },
+        [](const OdStats& a, const OdStats&) { return a; });
+    return engine.sort_globally(keyed);
+  }
+
+  static OutputTable od_table(JobContext& ctx, KeyedResult<OdKey, OdStats> sorted) {
+    OutputTable od = ctx.output_table("od");
+    sorted.for_each([&](const OdKey& k, const OdStats& s) {
+      od.append(k.origin, k.destination, static_cast<std::uint8_t>(k.hour), s.trips, s.mean, s.p50, s.p90);
+    });
+    return od;
   }
 
   /// 2. Every travel time of an OD-hour together, ascending: exact quantiles, one row each.
