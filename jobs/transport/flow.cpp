@@ -119,21 +119,10 @@ class Flow final : public Job {
     // (memory and scratch) are released before passes 3-4 take their share of the budget.
     SpillingBuffer<FlowRow> rows = cell_slot_rows(ctx);
     // Likewise the unsorted rows go once sorted, and the sorted ones once in the table.
-    ctx.write(flow_table(ctx, sorted_rows(engine, rows)));
+    ctx.write(flow_table(ctx, sort_unique_rows<FlowKey, FlowStats>(engine, rows)));
   }
 
  private:
-  /// 3-4. Unique keys, already on their owner: a local reduce, then the range partition.
-  static KeyedResult<FlowKey, FlowStats> sorted_rows(Engine& engine, SpillingBuffer<FlowRow>& rows) {
-    const auto keyed = engine.reduce_by_key<FlowKey, FlowStats>(
-        rows,
-        [](const std::vector<FlowRow>& batch, auto& emit) {
-          for (const FlowRow& r : batch) emit(r.key, r.stats);
-        },
-        [](const FlowStats& a, const FlowStats&) { return a; });
-    return engine.sort_globally(keyed);
-  }
-
   static OutputTable flow_table(JobContext& ctx, KeyedResult<FlowKey, FlowStats> sorted) {
     OutputTable flow = ctx.output_table("flow");
     sorted.for_each([&](const FlowKey& k, const FlowStats& s) {

@@ -115,7 +115,7 @@ class Od final : public Job {
     SpillingBuffer<Trip> trips = pair_taps(ctx, q);
     SpillingBuffer<OdRow> rows = summarise(engine, trips);  // reading the trips to the end frees them
 
-    OutputTable od = od_table(ctx, sorted_rows(engine, rows));  // each step frees the last
+    OutputTable od = od_table(ctx, sort_unique_rows<OdKey, OdStats>(engine, rows));  // each step frees the last
 
     Communicator& comm = ctx.comm();
     const std::int64_t total[7] = {
@@ -203,18 +203,6 @@ class Od final : public Job {
       }
     });
     return trips;
-  }
-
-  /// 3. Keys are unique and already on their hash owner: this reduce only turns the rows
-  /// into a KeyedResult (no traffic) for sort_globally's range partition.
-  static KeyedResult<OdKey, OdStats> sorted_rows(Engine& engine, SpillingBuffer<OdRow>& rows) {
-    const auto keyed = engine.reduce_by_key<OdKey, OdStats>(
-        rows,
-        [](const std::vector<OdRow>& batch, auto& emit) {
-          for (const OdRow& r : batch) emit(r.key, r.stats);
-        },
-        [](const OdStats& a, const OdStats&) { return a; });
-    return engine.sort_globally(keyed);
   }
 
   static OutputTable od_table(JobContext& ctx, KeyedResult<OdKey, OdStats> sorted) {
