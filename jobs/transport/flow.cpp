@@ -123,6 +123,7 @@ class Flow final : public Job {
   }
 
  private:
+  /// The output table; `sorted`, taken by value, is released once copied into it.
   static OutputTable flow_table(JobContext& ctx, KeyedResult<FlowKey, FlowStats> sorted) {
     OutputTable flow = ctx.output_table("flow");
     sorted.for_each([&](const FlowKey& k, const FlowStats& s) {

@@ -205,6 +205,7 @@ class Od final : public Job {
     return trips;
   }
 
+  /// The output table; `sorted`, taken by value, is released once copied into it.
   static OutputTable od_table(JobContext& ctx, KeyedResult<OdKey, OdStats> sorted) {
     OutputTable od = ctx.output_table("od");
     sorted.for_each([&](const OdKey& k, const OdStats& s) {
