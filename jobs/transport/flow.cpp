@@ -118,8 +118,11 @@ class Flow final : public Job {
     // Passes 1-2 run in their own function, so the cleaned pings and the cell groups
     // (memory and scratch) are released before passes 3-4 take their share of the budget.
     SpillingBuffer<FlowRow> rows = cell_slot_rows(ctx);
-    // Likewise the unsorted rows go once sorted, and the sorted ones once in the table.
-    ctx.write(flow_table(ctx, sort_unique_rows<FlowKey, FlowStats>(engine, rows)));
+    // Likewise the unsorted rows go once sorted, and the sorted ones once in the table:
+    // at the end of this statement, before the write (a by-value argument lives until the
+    // end of the full-expression that passes it).
+    OutputTable flow = flow_table(ctx, sort_unique_rows<FlowKey, FlowStats>(engine, rows));
+    ctx.write(std::move(flow));
   }
 
  private:
