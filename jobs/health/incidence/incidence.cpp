@@ -107,8 +107,9 @@ class Incidence final : public Job {
     for (double& w : weights_) w /= total;
 
     const auto population = count_population(ctx);
-    const auto cases = count_cases(ctx);
-    write_rows(ctx, ctx.engine().sort_globally(cases), population);
+    // The unsorted rows are a temporary, released at the end of this statement, once sorted.
+    const auto rows = ctx.engine().sort_globally(count_cases(ctx));
+    write_rows(ctx, rows, population);
   }
 
  private:
@@ -265,8 +266,10 @@ class Incidence final : public Job {
                   const std::vector<std::pair<PopKey, std::int64_t>>& population_rows) {
     const std::string where = ctx.input_location("population");
     std::vector<Row> rows;
-    // Local work that may find bad input, before the collective write: every rank
-    // learns of a failure together (agreed), the lowest failing rank's message wins.
+    // Local work that may find bad input on one rank only, so the ranks agree on failure
+    // here (the lowest failing rank's message wins). A throw outside an agreement on one
+    // rank hangs the run: that rank meets the others' agreement after run() with the one
+    // in its error handler, and they then make one more (seen at 3 ranks).
     agreed(ctx.comm(), [&] {
       const auto population = population_by_key(population_rows, where);
       cases.for_each([&](const RowKey& key, const AgeCounts& d) {
