@@ -347,9 +347,13 @@ int run_cli(const std::vector<std::string>& args, Communicator& comm, std::ostre
   } catch (...) {
     failure = std::current_exception();
   }
-  // A failing rank joins the agreement the others make before their next collective
-  // (or at the end of the job), so every rank leaves with the same error and code.
+  // A rank whose failure was not agreed yet (it threw outside any agreement) joins the
+  // agreement the others make before their next collective, or at the end of the job,
+  // so every rank leaves with the same error and code. A failure that was agreed where
+  // it happened is known to every rank already: agreeing again would wait for ranks
+  // that are leaving (each side would make a different number of agreements).
   try {
+    if (failure && comm.failure_agreed()) std::rethrow_exception(failure);
     agree_on_failure(comm, failure);
     return code;
   } catch (const RemoteError& e) {

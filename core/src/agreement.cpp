@@ -41,6 +41,7 @@ void agree_on_failure(Communicator& comm, const std::exception_ptr& local_failur
   comm.allreduce(std::span<std::int64_t>(slots), ReduceOp::max);
   std::copy(slots.begin() + 1, slots.end(), max_values.begin());
   if (slots[0] == 0) return;
+  comm.mark_failure_agreed();
 
   const int root = static_cast<int>(comm.size() - slots[0]);
   std::vector<std::byte> payload;

@@ -39,13 +39,17 @@ class DemoSum final : public Job {
         ("seed", po::value(&seed_)->default_value(1), "random seed")
         ("show", po::value(&show_)->default_value(10), "how many keys to print")
         ("fail-on-rank", po::value(&fail_rank_)->default_value(-1),
-         "testing aid: make this rank throw during the map, to check failure handling");
+         "testing aid: make this rank throw, to check failure handling")
+        ("fail-in", po::value(&fail_in_)->default_value("map"),
+         "testing aid: where --fail-on-rank throws: 'map' (inside the engine) or 'run' (in the "
+         "job's own code after the map, outside any agreement)");
   }
 
   void run(JobContext& ctx) override {
     if (keys_ == 0) throw InputError("demo.sum: --keys must be at least 1");
+    if (fail_in_ != "map" && fail_in_ != "run") throw InputError("demo.sum: --fail-in must be 'map' or 'run'");
     RangeSource rows(ctx.comm(), rows_);
-    const bool fail_here = ctx.comm().rank() == fail_rank_;
+    const bool fail_here = ctx.comm().rank() == fail_rank_ && fail_in_ == "map";
     const auto result = ctx.engine().reduce_by_key<std::int64_t, Stats>(
         rows,
         [&](RowRange r, auto& emit) {
@@ -57,6 +61,9 @@ class DemoSum final : public Job {
           }
         },
         combine);
+    if (ctx.comm().rank() == fail_rank_ && fail_in_ == "run") {
+      throw Error("demo.sum: failure injected by --fail-on-rank on this rank, after the map");
+    }
 
     std::int64_t local_keys = 0, local_sum = 0;
     result.for_each([&](std::int64_t, const Stats& s) {
@@ -87,6 +94,7 @@ class DemoSum final : public Job {
   std::uint64_t seed_ = 0;
   int show_ = 10;
   int fail_rank_ = -1;
+  std::string fail_in_;
 };
 
 }  // namespace

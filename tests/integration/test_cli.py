@@ -107,6 +107,21 @@ class Distributed(unittest.TestCase):
                 self.assertEqual(len(errors), 1, r.stderr)
                 self.assertIn(f"rank {ranks - 1}: demo.sum: failure injected", errors[0])
 
+    def test_a_rank_that_throws_outside_any_agreement_ends_the_job_with_one_message(self):
+        # The failing rank agrees once, in its error handler; the others learn of it at
+        # their next collective. Neither side may agree on it a second time (that hung).
+        for ranks in (1, 2, 3, 4):
+            for failing in sorted({0, ranks - 1}):
+                with self.subTest(ranks=ranks, failing=failing):
+                    r = pearl("run", "demo.sum", "--rows", "200000", "--fail-on-rank", str(failing),
+                              "--fail-in", "run", ranks=ranks, timeout=60)
+                    self.assertEqual(r.returncode, 1, r.stderr)
+                    errors = [l for l in r.stderr.splitlines() if l.startswith("pearl: error")]
+                    self.assertEqual(len(errors), 1, r.stderr)
+                    where = f"rank {failing}: " if failing != 0 else ""
+                    self.assertIn(f"pearl: error: {where}demo.sum: failure injected", errors[0])
+                    self.assertIn("after the map", errors[0])
+
     def test_spill_under_a_fifth_of_the_data_keeps_results_and_memory_bound(self):
         # 2M events with ~all-distinct keys: 40-byte pairs, 80 MB shuffled in total.
         rows, budget_mib = 2_000_000, 16  # a fifth of the data is 16 MB

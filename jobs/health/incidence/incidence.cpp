@@ -266,10 +266,9 @@ class Incidence final : public Job {
                   const std::vector<std::pair<PopKey, std::int64_t>>& population_rows) {
     const std::string where = ctx.input_location("population");
     std::vector<Row> rows;
-    // Local work that may find bad input on one rank only, so the ranks agree on failure
-    // here (the lowest failing rank's message wins). A throw outside an agreement on one
-    // rank hangs the run: that rank meets the others' agreement after run() with the one
-    // in its error handler, and they then make one more (seen at 3 ranks).
+    // Local work that may find bad input on one rank only. The ranks agree on failure
+    // right here, so every rank's checks are in the one agreement and the lowest failing
+    // rank, which holds the first bad row in key order, is the one reported.
     agreed(ctx.comm(), [&] {
       const auto population = population_by_key(population_rows, where);
       cases.for_each([&](const RowKey& key, const AgeCounts& d) {

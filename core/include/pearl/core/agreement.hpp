@@ -5,6 +5,9 @@
 // `agree_on_failure`, and a rank that failed calls it once from its error handler.
 // The call matches the others' next agreement, so all ranks learn of the failure
 // together and throw; the lowest failing rank's message is the one reported.
+// The error handler (run_cli) agrees only on a failure that was not agreed yet
+// (`Communicator::failure_agreed`): a rank that threw outside any agreement joins the
+// others' next one there, and a failure every rank already knows is not agreed twice.
 //
 //   std::exception_ptr failure;
 //   try { local_work(); } catch (...) { failure = std::current_exception(); }

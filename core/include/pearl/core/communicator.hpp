@@ -53,6 +53,15 @@ class Communicator {
   /// (simulated ranks). Only io's parallel-I/O units use it, to hand MPI-IO the group;
   /// job code never needs it.
   [[nodiscard]] virtual const void* mpi_comm() const noexcept { return nullptr; }
+
+  /// True once `agree_on_failure` has thrown on this rank: every rank has learnt of a
+  /// failure in the same agreement. An error handler must then not agree on it again,
+  /// or it would wait for ranks that are already leaving (pearl/core/agreement.hpp).
+  [[nodiscard]] bool failure_agreed() const noexcept { return failure_agreed_; }
+  void mark_failure_agreed() noexcept { failure_agreed_ = true; }
+
+ private:
+  bool failure_agreed_ = false;
 };
 
 }  // namespace pearl
