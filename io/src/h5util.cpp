@@ -93,6 +93,15 @@ StorageInfo storage_of(hid_t dataset, const std::string& what) {
   return info;
 }
 
+Handle open_for_reading(hid_t loc, const std::string& name, const StorageInfo& storage, const std::string& what) {
+  const Handle dapl = check(H5Pcreate(H5P_DATASET_ACCESS), what + ": cannot create dataset access properties");
+  if (storage.chunk_rows > 0 && storage.filters.empty()) {
+    check_status(H5Pset_chunk_cache(dapl.id(), 0, 0, H5D_CHUNK_CACHE_W0_DEFAULT),
+                 what + ": cannot set the chunk cache");
+  }
+  return check(H5Dopen2(loc, name.c_str(), dapl.id()), what + ": cannot open", true);
+}
+
 std::vector<std::string> list_links(hid_t group, const std::string& what) {
   std::vector<std::string> names;
   hsize_t idx = 0;

@@ -94,6 +94,14 @@ StoredType describe_type(hid_t type);
 /// Chunking and filters of a dataset.
 StorageInfo storage_of(hid_t dataset, const std::string& what);
 
+/// Opens dataset `name` under `loc` for reading. A chunked dataset without filters is
+/// opened with HDF5's chunk cache off: the reader asks for whole chunks (or blocks of
+/// 64 Ki rows), which HDF5 then reads straight into the caller's buffer instead of into
+/// the cache and out again (bench/io: one copy of every byte fewer, a read-and-count
+/// loop over 1 MiB chunks 0.19 -> 0.15 s). Filtered chunks keep the cache, so a block
+/// smaller than a chunk does not decompress it again.
+Handle open_for_reading(hid_t loc, const std::string& name, const StorageInfo& storage, const std::string& what);
+
 /// Names of the links in a group, in name order.
 std::vector<std::string> list_links(hid_t group, const std::string& what);
 

@@ -292,6 +292,10 @@ void TableReader::Impl::open_group(TableInfo& info, Handle group) {
     col.stored = detail::describe_type(type.id());
     col.dataset = path;
     col.storage = detail::storage_of(obj.id(), info.file.string() + ": " + path);
+    // Closed first: HDF5 shares one object among a dataset's open handles, and its
+    // chunk cache is the one the first open asked for.
+    obj = Handle();
+    obj = detail::open_for_reading(group.id(), name, col.storage, info.file.string() + ": " + path);
     info.columns.push_back(std::move(col));
     datasets.push_back(std::move(obj));
     types.push_back(std::move(type));
@@ -339,7 +343,8 @@ void TableReader::Impl::open_compound(TableInfo& info, Handle dataset, const std
     info.columns.push_back(std::move(col));
     types.push_back(std::move(mtype));
   }
-  compound = std::move(dataset);
+  dataset = Handle();  // closed first, as in open_group: the first open sets the chunk cache
+  compound = detail::open_for_reading(file->id(), object, storage, where);
 }
 
 std::vector<Plan> TableReader::Impl::plan(const TableInfo& info, const std::vector<ColumnSpec>& projection) const {

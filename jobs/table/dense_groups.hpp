@@ -9,8 +9,9 @@
 // when the map finishes (Engine::reduce_by_key's finish step), so the engine's tables
 // and the shuffle see one pair per group instead of one per row.
 //
-// The ranges are learnt from the data, a block of rows at a time (each key column's min
-// and max over the block, which also brings the block into L1 for the index pass):
+// Each block of rows is indexed with a bounds check in the same pass. The ranges are
+// learnt from the data, from each key column's min and max over a block that falls
+// outside the array:
 //  * a block inside the array's ranges is folded into it;
 //  * a block outside them widens the array, at least doubling the range it overflowed
 //    (so input sorted by key re-lays the array out O(log range) times), while the array
@@ -29,6 +30,7 @@
 #include <limits>
 #include <optional>
 #include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -59,12 +61,16 @@ class DenseGroups {
            const ByRow& by_row) {
     for (std::size_t first = 0; first < batch.rows(); first += kBlockRows) {
       const std::size_t n = std::min(kBlockRows, batch.rows() - first);
-      // The block's columns are read from memory here and stay in L1 for index().
-      if (!place(batch, first, n, emit, pack)) {
-        by_row(first, n);
-        continue;
+      // The common case, every row inside the array, is one pass over the key columns.
+      // A block with a row outside it is placed (its ranges, then a wider or a new
+      // array) and indexed again; the block is then in L1 from the first pass.
+      if (!index(batch, first, n)) {
+        if (!place(batch, first, n, emit, pack)) {
+          by_row(first, n);
+          continue;
+        }
+        index(batch, first, n);
       }
-      index(batch, first, n);
       accumulate(first, n, block_.data(), cells_.data());
     }
   }
@@ -225,28 +231,54 @@ class DenseGroups {
     layout_ = std::move(axes);
   }
 
-  /// block_[i] = the cell of row first + i, one key column after the other.
-  void index(const TableBatch& batch, std::size_t first, std::size_t n) {
+  /// block_[i] = the cell of row first + i, one key column after the other; false when
+  /// a row lies outside the array (block_ is then partly written and not used).
+  bool index(const TableBatch& batch, std::size_t first, std::size_t n) {
+    if (layout_.empty()) return false;
     std::fill_n(block_.begin(), n, 0);
     for (std::size_t c = 0; c < key_columns_; ++c) {
       const Axis a = layout_[c];
-      std::visit(
+      const bool inside = std::visit(
           [&](const auto& v) {
             using T = typename std::decay_t<decltype(v)>::value_type;
             if constexpr (std::is_integral_v<T>) {
-              const T* x = v.data() + first;
-              const auto stride = static_cast<std::uint32_t>(a.stride);
-              for (std::size_t i = 0; i < n; ++i) {
-                block_[i] += static_cast<std::uint32_t>(static_cast<std::int64_t>(x[i]) - a.lo) * stride;
-              }
+              return index_column(v.data() + first, n, a);
+            } else {
+              return false;
             }
           },
           batch.data(c));
+      if (!inside) return false;
     }
+    return true;
   }
 
-  /// Rows are placed a block at a time, so that the block's key columns, read once from
-  /// memory for their ranges, are still in L1 when the cells are computed.
+  /// Adds column x's part of the cells of n rows; false if a value lies outside axis a.
+  /// The bounds check compares values of T (the axis clamped to T's range), so that it
+  /// vectorises with the index computation, in 32-bit arithmetic: a row inside the axis
+  /// has x - lo in [0, width), and width < 2^32, so (x - lo) mod 2^32 is that offset.
+  template <class T>
+  bool index_column(const T* x, std::size_t n, const Axis& a) {
+    const std::int64_t hi = a.lo + static_cast<std::int64_t>(a.width - 1);
+    if (std::cmp_less(hi, std::numeric_limits<T>::min()) || std::cmp_greater(a.lo, std::numeric_limits<T>::max())) {
+      return n == 0;
+    }
+    const T lo_t = std::cmp_less(a.lo, std::numeric_limits<T>::min()) ? std::numeric_limits<T>::min()
+                                                                      : static_cast<T>(a.lo);
+    const T hi_t = std::cmp_greater(hi, std::numeric_limits<T>::max()) ? std::numeric_limits<T>::max()
+                                                                       : static_cast<T>(hi);
+    const auto lo32 = static_cast<std::uint32_t>(a.lo);
+    const auto stride = static_cast<std::uint32_t>(a.stride);
+    std::uint32_t outside = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      outside |= static_cast<std::uint32_t>(x[i] < lo_t) | static_cast<std::uint32_t>(x[i] > hi_t);
+      block_[i] += (static_cast<std::uint32_t>(x[i]) - lo32) * stride;
+    }
+    return outside == 0;
+  }
+
+  /// Rows are indexed and folded a block at a time, so that the block's cells stay in L1
+  /// between the two, and a block outside the array is read again from L1.
   static constexpr std::size_t kBlockRows = 4096;
 
   std::size_t key_columns_;

@@ -152,6 +152,10 @@ class DenseArray(unittest.TestCase):
             "c": rng.integers(-5, 6, m).astype(np.int32),
             "big": (np.uint64(2**63) + rng.integers(0, 10, m).astype(np.uint64)),
             "w": rng.normal(0, 1, m),
+            # int32 extremes: an array laid out near the top of int32, then rows near the
+            # bottom (the bounds check clamps the array's ranges to the column's type)
+            "edge": np.concatenate([rng.integers(2**31 - 600, 2**31, m // 2),
+                                    rng.integers(-2**31, -2**31 + 600, m - m // 2)]).astype(np.int32),
         })
         write_columnar(f"{d}/signed.h5", cls.signed, table="t")
 
@@ -208,6 +212,13 @@ class DenseArray(unittest.TestCase):
                 for c in ("a", "b", "c", "count"):
                     self.assertEqual(list(got[c]), list(want[c]), c)
                 np.testing.assert_allclose(got["sum_w"].to_numpy(), want["sum_w"].to_numpy(), rtol=1e-9)
+            # int32 values at both ends: never counted in a cell of the other end
+            with self.subTest(ranks=ranks, case="int32 extremes"):
+                got, (rows, dense, _, by_row) = self.run_job(glob, ["edge", "c"], ranks)
+                self.assertGreater(dense, rows // 2)
+                want = frame.groupby(["edge", "c"], sort=True).size().reset_index(name="count")
+                for c in ("edge", "c", "count"):
+                    self.assertEqual(list(got[c]), list(want[c]), c)
             # uint64 values past int64 cannot be placed in the array
             with self.subTest(ranks=ranks, case="uint64"):
                 got, (rows, dense, _, by_row) = self.run_job(glob, ["big"], ranks)
