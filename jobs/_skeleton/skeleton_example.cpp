@@ -7,6 +7,7 @@
 //   pearl run skeleton.example --input events='data/events-*.h5' --output totals.h5
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "pearl/core/job.hpp"
 
@@ -42,7 +43,7 @@ class SkeletonExample final : public Job {
     TableInput events = ctx.input("events");
     // Map every batch to (key, value) pairs; values of a key are folded with the lambda
     // (on this rank first, then across ranks). It must be associative and commutative.
-    const auto by_key = ctx.engine().reduce_by_key<std::int64_t, Totals>(
+    auto by_key = ctx.engine().reduce_by_key<std::int64_t, Totals>(
         events,
         [](const TableBatch& batch, auto& emit) {
           const auto key = batch.column<std::int64_t>("key");
@@ -51,7 +52,7 @@ class SkeletonExample final : public Job {
         },
         [](const Totals& a, const Totals& b) { return Totals{a.count + b.count, a.sum + b.sum}; });
     // Range-partition by key, so that the ranks' parts written in rank order are sorted.
-    const auto sorted = ctx.engine().sort_globally(by_key);
+    const auto sorted = ctx.engine().sort_globally(std::move(by_key));
     OutputTable totals = ctx.output_table("totals");
     sorted.for_each([&](std::int64_t key, const Totals& t) {
       if (t.count >= min_count_) totals.append(key, t.count, t.sum);

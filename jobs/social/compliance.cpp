@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "common.hpp"
@@ -126,7 +127,7 @@ class Compliance final : public Job {
         fold);
 
     ResultBatches<EntryKey, Money> distinct(entries);
-    const auto cells = ctx.engine().reduce_by_key<CellKey, Cell>(
+    auto cells = ctx.engine().reduce_by_key<CellKey, Cell>(
         distinct,
         [](const std::vector<std::pair<EntryKey, Money>>& batch, auto& emit) {
           for (const auto& [k, m] : batch) {
@@ -141,7 +142,7 @@ class Compliance final : public Job {
           }
         },
         [](const Cell& a, const Cell& b) { return Cell{a.persons + b.persons, a.employers + b.employers, fold(a.money, b.money)}; });
-    const auto sorted = ctx.engine().sort_globally(cells);
+    const auto sorted = ctx.engine().sort_globally(std::move(cells));
 
     std::vector<ColumnSpec> specs;
     for (const Dim d : dims) {

@@ -206,12 +206,12 @@ class Aggregate final : public Job {
     const std::size_t array_bytes =
         dense_array_ ? dense_bytes(ctx.engine().options().memory, ctx.engine().options().threads) : 0;
     AggregateMap<Key, M, decltype(fold)> map(plan, *layout_, fold, array_bytes, counts);
-    const auto by_hash = ctx.engine().reduce_by_key<Key, Value>(input, map, fold);
+    auto by_hash = ctx.engine().reduce_by_key<Key, Value>(input, map, fold);
     ctx.engine().progress("table.aggregate: " + std::to_string(counts->rows) + " rows, " +
                           std::to_string(counts->rows - counts->by_row) + " through the dense array (" +
                           std::to_string(counts->restarts) + " restarts), " + std::to_string(counts->by_row) +
                           " row by row (rank 0" + (map.dense() ? "" : dense_array_ ? "; keys not all integers of up to 8 bytes" : "; --dense-array=false") + ")");
-    const auto by_range = ctx.engine().sort_globally(by_hash);
+    const auto by_range = ctx.engine().sort_globally(std::move(by_hash));
     ctx.write(build_output<Key, M>(by_range));
   }
 

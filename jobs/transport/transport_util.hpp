@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "pearl/core/engine.hpp"
@@ -38,13 +39,13 @@ inline std::int64_t floor_mod(std::int64_t t, std::int64_t m) noexcept {
 /// sort_globally's range partition; the unsorted result is released on return.
 template <class K, class V, class Row>
 KeyedResult<K, V> sort_unique_rows(Engine& engine, SpillingBuffer<Row>& rows) {
-  const auto keyed = engine.reduce_by_key<K, V>(
+  auto keyed = engine.reduce_by_key<K, V>(
       rows,
       [](const std::vector<Row>& batch, auto& emit) {
         for (const Row& r : batch) emit(r.key, r.stats);
       },
       [](const V& a, const V&) { return a; });
-  return engine.sort_globally(keyed);
+  return engine.sort_globally(std::move(keyed));
 }
 
 }  // namespace pearl::jobs::transport

@@ -329,13 +329,15 @@ TEST(Engine, SortGloballyGivesEachRankAContiguousKeyRange) {
     const auto key = [keys](std::uint64_t i) { return key_of(i, keys); };
     const auto expected = reference_sums(rows, key);
     for (const std::size_t memory : {std::size_t{64} << 20, std::size_t{1} << 20}) {  // in memory and spilling
-      on_every_layout([&](Communicator& comm) {
+      // A result handed over (moved) is returned as it is at 1 rank; one kept is copied.
+      for (const bool handed_over : {false, true}) on_every_layout([&](Communicator& comm) {
         Engine engine(comm, options(1, memory));
         RangeSource src(comm, rows, 4096);
-        const auto by_hash = engine.reduce_by_key<std::int64_t, std::int64_t>(
+        auto by_hash = engine.reduce_by_key<std::int64_t, std::int64_t>(
             src, [&](RowRange r, auto& emit) { for (auto i = r.begin; i < r.end; ++i) emit(key(i), value_of(i)); },
             std::plus<>{});
-        const auto by_range = engine.sort_globally(by_hash);
+        const auto by_range =
+            handed_over ? engine.sort_globally(std::move(by_hash)) : engine.sort_globally(std::as_const(by_hash));
         const auto mine = by_range.local();
         // Concatenate in rank order: allgather the parts and append rank by rank.
         std::vector<std::byte> bytes(mine.size() * 16);
@@ -348,7 +350,7 @@ TEST(Engine, SortGloballyGivesEachRankAContiguousKeyRange) {
             concatenated.push_back(internal::read_pair<std::int64_t, std::int64_t>(part.data() + off));
           }
         }
-        EXPECT_EQ(concatenated, expected) << "keys " << keys << ", memory " << memory;
+        EXPECT_EQ(concatenated, expected) << "keys " << keys << ", memory " << memory << ", handed over " << handed_over;
       });
     }
   }

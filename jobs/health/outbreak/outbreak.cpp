@@ -17,6 +17,7 @@
 #include <span>
 #include <sstream>
 #include <tuple>
+#include <utility>
 
 #include "ears.hpp"
 #include "pearl/core/collectives.hpp"
@@ -232,14 +233,14 @@ class Outbreak final : public Job {
 
     // 3 and 4. rows into a keyed result, then range-partitioned for ordered writing.
     VectorSource<std::pair<RowKey, Row>> produced(rows);
-    const auto keyed = ctx.engine().reduce_by_key<RowKey, Row>(
+    auto keyed = ctx.engine().reduce_by_key<RowKey, Row>(
         produced,
         [](std::span<const std::pair<RowKey, Row>> batch, auto& emit) {
           for (const auto& [k, r] : batch) emit(k, r);
         },
         [](const Row& a, const Row&) { return a; });  // never called: each row's key is unique
     rows = {};
-    const auto sorted = ctx.engine().sort_globally(keyed);
+    const auto sorted = ctx.engine().sort_globally(std::move(keyed));
 
     std::vector<ColumnSpec> specs = key.output_columns();
     const std::size_t k_columns = specs.size();

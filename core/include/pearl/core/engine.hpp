@@ -138,6 +138,15 @@ class Engine {
     return KeyedResult<K, V>(finish(sinks, spiller, internal::pair_size<K, V>), [](const V& a, const V&) { return a; });
   }
 
+  /// The same for a result the caller hands over (a temporary, or std::move): at 1 rank
+  /// it is returned as it is, since a rank's result is sorted already (bench/io: the
+  /// pass through the engine was 13 ms of a 0.22 s run on 100,000 keys).
+  template <KeyRecord K, Record V>
+  KeyedResult<K, V> sort_globally(KeyedResult<K, V>&& local) {
+    if (ranks() == 1) return std::move(local);
+    return sort_globally(std::as_const(local));
+  }
+
   /// Writes a progress line on rank 0 when verbose, stamped with the seconds since the
   /// engine was made.
   void progress(const std::string& line) const;

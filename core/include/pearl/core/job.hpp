@@ -31,7 +31,7 @@
 //
 //     void run(pearl::JobContext& ctx) override {
 //       pearl::TableInput events = ctx.input("events");  // this rank's rows, declared columns only
-//       const auto by_key = ctx.engine().reduce_by_key<std::int64_t, Totals>(
+//       auto by_key = ctx.engine().reduce_by_key<std::int64_t, Totals>(
 //           events,
 //           [](const pearl::TableBatch& b, auto& emit) {   // a batch of rows, column by column
 //             const auto key = b.column<std::int64_t>("key");
@@ -39,7 +39,7 @@
 //             for (std::size_t i = 0; i < b.rows(); ++i) emit(key[i], Totals{1, value[i]});
 //           },
 //           [](const Totals& a, const Totals& b) { return Totals{a.count + b.count, a.sum + b.sum}; });
-//       const auto sorted = ctx.engine().sort_globally(by_key);  // rank r's keys before rank r+1's
+//       const auto sorted = ctx.engine().sort_globally(std::move(by_key));  // rank r's keys before rank r+1's
 //       pearl::OutputTable out = ctx.output_table("totals");
 //       sorted.for_each([&](std::int64_t key, const Totals& t) {
 //         if (t.count >= min_count_) out.append(key, t.count, t.sum);
