@@ -69,7 +69,9 @@ class DenseGroups {
           by_row(first, n);
           continue;
         }
-        index(batch, first, n);
+        // The array now covers the block's ranges; a miss here would fold rows into
+        // cells outside it.
+        if (!index(batch, first, n)) throw Error("table.aggregate: a block does not fit the array laid out for it");
       }
       accumulate(first, n, block_.data(), cells_.data());
     }
