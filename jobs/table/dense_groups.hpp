@@ -108,8 +108,9 @@ class DenseGroups {
     std::uint64_t stride;
   };
 
-  /// Lays the array out to cover rows [first, first + n), handing its groups on first
-  /// if it must start again; false if those rows alone are past the cap.
+  /// Lays the array out to cover rows [first, first + n), which index() found outside
+  /// it, handing its groups on first if it must start again; false if those rows alone
+  /// are past the cap.
   template <class Emit, class PackKey>
   bool place(const TableBatch& batch, std::size_t first, std::size_t n, Emit& emit, const PackKey& pack) {
     for (std::size_t c = 0; c < key_columns_; ++c) {
@@ -117,7 +118,6 @@ class DenseGroups {
       if (!r) return false;  // a value outside int64 (uint64 column)
       seen_[c] = *r;
     }
-    if (covers(seen_)) return true;
     auto wider = widened(seen_);
     if (!wider) {
       // Past the cap together: hand on what the array holds, start again here.
@@ -170,17 +170,6 @@ class DenseGroups {
       cells *= w;
     }
     return cells;
-  }
-
-  [[nodiscard]] bool covers(const std::vector<Range>& seen) const noexcept {
-    if (layout_.empty()) return false;
-    for (std::size_t c = 0; c < seen.size(); ++c) {
-      const Axis& a = layout_[c];
-      if (seen[c].lo < a.lo || static_cast<std::uint64_t>(seen[c].hi) - static_cast<std::uint64_t>(a.lo) >= a.width) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /// The current ranges joined with `seen`, each overflowed range at least doubled, or
