@@ -12,13 +12,17 @@
 // engine, range-partitioned so rank parts concatenate in key order, and decoded into
 // the output table on each rank. The map (aggregate_map.hpp) first counts rows in a
 // dense array per thread when the --by columns are integers with small value ranges
-// (dense_groups.hpp) and hands the engine one pair per group at the end.
+// (dense_groups.hpp); when every row of every rank went into such arrays and together
+// they are dense, the ranks fold them in one exchange whose blocks are already in key
+// order (dense_reduce.hpp), and the engine's shuffle and sort are skipped; otherwise
+// their groups join the engine's pairs.
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
 
 #include "aggregate_map.hpp"
+#include "dense_reduce.hpp"
 #include "group_key.hpp"
 #include "pearl/core/collectives.hpp"
 #include "pearl/core/job.hpp"
@@ -203,27 +207,58 @@ class Aggregate final : public Job {
     };
 
     const auto counts = std::make_shared<MapCounts>();
+    const auto kept = std::make_shared<KeptArrays<Value>>();
     const std::size_t array_bytes =
         dense_array_ ? dense_bytes(ctx.engine().options().memory, ctx.engine().options().threads) : 0;
-    AggregateMap<Key, M, decltype(fold)> map(plan, *layout_, fold, array_bytes, counts);
+    AggregateMap<Key, M, decltype(fold)> map(plan, *layout_, fold, array_bytes, counts, kept);
     auto by_hash = ctx.engine().reduce_by_key<Key, Value>(input, map, fold);
     ctx.engine().progress("table.aggregate: " + std::to_string(counts->rows) + " rows, " +
                           std::to_string(counts->rows - counts->by_row) + " through the dense array (" +
                           std::to_string(counts->restarts) + " restarts), " + std::to_string(counts->by_row) +
                           " row by row (rank 0" + (map.dense() ? "" : dense_array_ ? "; keys not all integers of up to 8 bytes" : "; --dense-array=false") + ")");
+    if constexpr (std::is_same_v<Key, PackedKey>) {
+      if (map.dense()) {
+        DenseReduce<Value> dense(ctx.comm(), std::move(kept->arrays), by_hash.local_size() > 0, sizeof(Key),
+                                 map.empty_array(), fold);
+        ctx.engine().progress(std::string("table.aggregate: groups ") +
+                              (dense.exchanged() ? "of the dense arrays reduced in one exchange"
+                                                 : "through the engine's shuffle and global sort"));
+        if (dense.exchanged()) {
+          // This rank's part of the sorted result, without the engine (dense_reduce.hpp).
+          ctx.write(build_output<Key, M>([&](const auto& f) {
+            const auto pack = map.packer();
+            dense.for_each_group([&](const std::int64_t* values, const Value& v) {
+              PackedKey key = 0;
+              for (std::size_t c = 0; c < key_columns(); ++c) key |= pack(c, values[c]);
+              f(key, v);
+            });
+          }));
+          return;
+        }
+        if (dense.any_groups()) {
+          // The arrays' groups join the pairs the engine holds, in one more reduce.
+          PairsThenResult<Key, Value> handoff(dense.template pairs<Key>(map.packer()), std::move(by_hash));
+          by_hash = ctx.engine().reduce_by_key<Key, Value>(handoff, forward_pairs, fold);
+        }
+      }
+    }
     const auto by_range = ctx.engine().sort_globally(std::move(by_hash));
-    ctx.write(build_output<Key, M>(by_range));
+    ctx.write(build_output<Key, M>([&](const auto& f) { by_range.for_each(f); }));
   }
 
-  template <class Key, std::size_t M>
-  OutputTable build_output(const KeyedResult<Key, Slots<M>>& result) const {
+  [[nodiscard]] std::size_t key_columns() const { return layout_->columns().size(); }
+
+  /// The output table from for_each_group(f), which calls f(key, slots) for this rank's
+  /// groups in key order.
+  template <class Key, std::size_t M, class ForEachGroup>
+  OutputTable build_output(const ForEachGroup& for_each_group) const {
     std::vector<ColumnSpec> specs = layout_->columns();
     specs.push_back({"count", DType::i64});
     for (const auto& o : outputs_) specs.push_back({o.name, o.type});
     OutputTable out("aggregate", specs);
     const std::size_t key_columns = layout_->columns().size();
     std::array<unsigned char, KeyBytes<Key>::size> buf{};
-    result.for_each([&](const Key& key, const Slots<M>& v) {
+    for_each_group([&](const Key& key, const Slots<M>& v) {
       const unsigned char* bytes = KeyBytes<Key>::bytes(key, buf);
       for (std::size_t c = 0; c < key_columns; ++c) layout_->decode(c, bytes, out.data(c));
       const auto count = static_cast<std::int64_t>(v[0]);

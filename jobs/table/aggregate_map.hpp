@@ -4,8 +4,9 @@
 // integer (PackedKey), else their order-preserving bytes (group_key.hpp). The
 // aggregates become fixed 8-byte slots (count, integer sum, float sum, count of non-NaN
 // values, min, max) that one fold combines. With integer keys the map first counts
-// rows in a dense array (dense_groups.hpp) and emits one pair per group when it
-// finishes; otherwise, or for rows too wide for the array, it emits one pair per row.
+// rows in a dense array (dense_groups.hpp) and, when it finishes, leaves the array to
+// the job (dense_reduce.hpp); otherwise, or for rows too wide for the array, it emits
+// one pair per row.
 #pragma once
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -162,9 +164,18 @@ struct MapCounts {
   std::atomic<std::uint64_t> restarts{0};  // dense arrays handed on early and laid out anew
 };
 
+/// Where the map threads leave their dense arrays when they finish (DenseReduce then
+/// decides how their groups reach the output).
+template <class Value>
+struct KeptArrays {
+  std::mutex mutex;
+  std::vector<DenseGroups<Value>> arrays;
+};
+
 /// The map of table.aggregate: encodes each row's --by values into a Key and its
 /// aggregates into slots; with packed integer keys it first tries the dense array.
-/// The engine gives every map thread its own copy and calls finish at the end.
+/// The engine gives every map thread its own copy and calls finish at the end, which
+/// leaves the thread's array in `kept`.
 template <class Key, std::size_t M, class FoldFn>
 class AggregateMap {
  public:
@@ -172,11 +183,13 @@ class AggregateMap {
 
   /// `dense_bytes` 0: no dense array.
   AggregateMap(const std::vector<SlotPlan>& plan, const KeyLayout& layout, FoldFn fold, std::size_t dense_bytes,
-               std::shared_ptr<MapCounts> counts)
-      : plan_(plan), layout_(&layout), key_columns_(layout.columns().size()), fold_(fold), counts_(std::move(counts)) {
+               std::shared_ptr<MapCounts> counts, std::shared_ptr<KeptArrays<Value>> kept)
+      : plan_(plan), layout_(&layout), key_columns_(layout.columns().size()), fold_(fold), counts_(std::move(counts)),
+        kept_(std::move(kept)) {
     if constexpr (std::is_same_v<Key, PackedKey>) {
       packers_ = KeyPacker::for_columns(layout.columns());
       if (!packers_.empty() && dense_bytes > 0) dense_.emplace(key_columns_, dense_bytes);
+      if (dense_) dense_bytes_ = dense_bytes;
     }
   }
   // Copied once per map thread before any batch: the scratch and array start empty.
@@ -213,24 +226,27 @@ class AggregateMap {
   }
 
   /// Whether the dense array is used at all (integer keys of up to 8 bytes).
-  [[nodiscard]] bool dense() const noexcept { return dense_.has_value(); }
+  [[nodiscard]] bool dense() const noexcept { return dense_bytes_ > 0; }
 
   template <class Emit>
-  void finish(Emit& emit) {
-    if constexpr (std::is_same_v<Key, PackedKey>) {
-      if (dense_) {
-        dense_->flush(emit, packer());
-        counts_->restarts += dense_->restarts();
-      }
+  void finish(Emit&) {
+    if (dense_) {
+      counts_->restarts += dense_->restarts();
+      const std::lock_guard lock(kept_->mutex);
+      kept_->arrays.push_back(std::move(*dense_));
+      dense_.reset();
     }
   }
 
- private:
   /// pack(c, v) for the dense array: the key bits of value v of key column c.
   auto packer() const {
     return [this](std::size_t c, std::int64_t v) { return packers_[c](static_cast<std::uint64_t>(v)); };
   }
 
+  /// An empty array with this map's settings.
+  [[nodiscard]] DenseGroups<Value> empty_array() const { return DenseGroups<Value>(key_columns_, dense_bytes_); }
+
+ private:
   [[nodiscard]] bool count_only() const noexcept { return plan_.size() == 1; }
 
   void fill_values(const TableBatch& batch) {
@@ -276,6 +292,8 @@ class AggregateMap {
   std::size_t key_columns_;
   FoldFn fold_;
   std::shared_ptr<MapCounts> counts_;
+  std::shared_ptr<KeptArrays<Value>> kept_;
+  std::size_t dense_bytes_ = 0;
   std::vector<KeyPacker> packers_;  // PackedKey of integer columns; empty: encode bytes
   std::optional<DenseGroups<Value>> dense_;
   std::vector<Key> keys_;

@@ -5,9 +5,10 @@
 // place in a flat array, (v1 - lo1) * stride1 + (v2 - lo2) * stride2 + ..., and
 // counting a row is one index computation and one add: no hashing, probing or key
 // comparison (ClickHouse's and DuckDB's "perfect hash" aggregation). table.aggregate
-// keeps such an array per map thread across batches and hands its groups to the engine
-// when the map finishes (Engine::reduce_by_key's finish step), so the engine's tables
-// and the shuffle see one pair per group instead of one per row.
+// keeps such an array per map thread across batches; when the map finishes
+// (Engine::reduce_by_key's finish step) the arrays are folded across ranks in one
+// exchange, or their groups handed to the engine, one pair per group instead of one per
+// row (dense_reduce.hpp).
 //
 // Each block of rows is indexed with a bounds check in the same pass. The ranges are
 // learnt from the data, from each key column's min and max over a block that falls
@@ -80,20 +81,91 @@ class DenseGroups {
   /// Hands every group to emit(packed key, value), in key order, and empties the array.
   template <class Emit, class PackKey>
   void flush(Emit& emit, const PackKey& pack) {
-    const std::size_t k = key_columns_;
-    for (std::size_t cell = 0; cell < cells_.size(); ++cell) {
-      if (cells_[cell][0] == 0) continue;
-      std::size_t rest = cell;
+    for_each_group(0, cells_.size(), [&](const std::int64_t* values, const Value& v) {
       std::uint64_t key = 0;
-      for (std::size_t c = k; c-- > 0;) {
+      for (std::size_t c = 0; c < key_columns_; ++c) key |= pack(c, values[c]);
+      emit(key, v);
+    });
+    std::fill(cells_.begin(), cells_.end(), Value{});
+  }
+
+  /// Calls f(key values, one per key column, value) for every group among the cells
+  /// [first, first + n), in key order: the array's own, or a block of another array
+  /// laid out as this one (`cells`, which defaults to this array's).
+  template <class F>
+  void for_each_group(std::size_t first, std::size_t n, F&& f, const Value* cells = nullptr) const {
+    if (cells == nullptr) cells = cells_.data() + first;
+    std::vector<std::int64_t> values(key_columns_);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (cells[i][0] == 0) continue;
+      std::size_t rest = first + i;
+      for (std::size_t c = key_columns_; c-- > 0;) {
         const std::uint64_t width = layout_[c].width;
-        key |= pack(c, layout_[c].lo + static_cast<std::int64_t>(rest % width));
+        values[c] = layout_[c].lo + static_cast<std::int64_t>(rest % width);
         rest /= width;
       }
-      emit(key, cells_[cell]);
-      cells_[cell] = Value{};
+      f(values.data(), cells[i]);
     }
   }
+
+  /// The key ranges the array covers, one per key column; empty before the first block.
+  using Ranges = std::vector<std::pair<std::int64_t, std::int64_t>>;
+  [[nodiscard]] Ranges ranges() const {
+    Ranges r;
+    for (const auto& a : layout_) r.emplace_back(a.lo, a.lo + static_cast<std::int64_t>(a.width - 1));
+    return r;
+  }
+
+  /// Cells for these ranges, or 0 if past the array's cap.
+  [[nodiscard]] std::size_t cells_for(const Ranges& ranges) const {
+    std::vector<Range> r;
+    for (const auto& [lo, hi] : ranges) r.push_back({lo, hi});
+    const std::size_t cells = cells_of(r);
+    return cells > max_cells_ ? 0 : cells;
+  }
+
+  /// Lays the array out over `ranges` (which cover its own and fit the cap), keeping
+  /// its groups; an array that has seen no rows gets those ranges, empty.
+  void cover(const Ranges& ranges) {
+    std::vector<Range> r;
+    for (const auto& [lo, hi] : ranges) r.push_back({lo, hi});
+    if (cells_of(r) > max_cells_) throw Error("table.aggregate: the key ranges given do not fit the dense array");
+    relayout(r);
+  }
+
+  /// Folds every group of `other` into this array, whose ranges cover other's.
+  template <class Fold>
+  void fold_in(const DenseGroups& other, const Fold& fold) {
+    other.for_each_group(0, other.cells_.size(), [&](const std::int64_t* values, const Value& v) {
+      std::uint64_t cell = 0;
+      for (std::size_t c = 0; c < key_columns_; ++c) {
+        cell += static_cast<std::uint64_t>(values[c] - layout_[c].lo) * layout_[c].stride;
+      }
+      Value& into = cells_[cell];
+      into = into[0] == 0 ? v : fold(into, v);
+    });
+  }
+
+  /// The cells in key order (slot 0 == 0: empty).
+  [[nodiscard]] std::vector<Value>& cells() noexcept { return cells_; }
+
+  /// How many groups the array holds, and the key ranges they span (tighter than the
+  /// array's own, which widening leaves with room to spare; empty when it holds none).
+  [[nodiscard]] std::pair<std::size_t, Ranges> extent() const {
+    std::size_t groups = 0;
+    Ranges r(key_columns_, {std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min()});
+    for_each_group(0, cells_.size(), [&](const std::int64_t* values, const Value&) {
+      ++groups;
+      for (std::size_t c = 0; c < key_columns_; ++c) {
+        r[c].first = std::min(r[c].first, values[c]);
+        r[c].second = std::max(r[c].second, values[c]);
+      }
+    });
+    if (groups == 0) r.clear();
+    return {groups, r};
+  }
+
+  [[nodiscard]] std::size_t key_columns() const noexcept { return key_columns_; }
 
   /// How many times the array was handed on early and laid out anew.
   [[nodiscard]] std::uint64_t restarts() const noexcept { return restarts_; }

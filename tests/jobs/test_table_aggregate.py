@@ -114,6 +114,16 @@ class Aggregate(unittest.TestCase):
         self.assertEqual(list(got["count"]), list(h5["count"]))
 
 
+def groups_path(stderr):
+    """How rank 0 says the dense arrays' groups reached the output: "exchange" (one
+    reduce-scatter of the arrays, jobs/table/dense_reduce.hpp) or "engine"."""
+    import re
+    m = re.search(r"table\.aggregate: groups (of the dense arrays reduced in one exchange|through the engine)", stderr)
+    if m is None:
+        raise AssertionError("no table.aggregate groups line in:\n" + stderr)
+    return "exchange" if "exchange" in m.group(1) else "engine"
+
+
 def paths_taken(stderr):
     """Rank 0's (rows, through the dense array, restarts, row by row) from --verbose."""
     import re
@@ -159,17 +169,78 @@ class DenseArray(unittest.TestCase):
         })
         write_columnar(f"{d}/signed.h5", cls.signed, table="t")
 
+        # Compact keys whose ranges move through the input: each rank's (and each map
+        # thread's) array covers another part of the union, and 2 % of rows anywhere in it,
+        # so most cells are held by some ranks only and some by several.
+        k = 40_000
+        idx = np.arange(k)
+        w = rng.normal(0, 1, k)
+        w[rng.random(k) < 0.05] = np.nan
+        cls.moving = pd.DataFrame({
+            "a": np.where(rng.random(k) < 0.02, rng.integers(-20, 20, k), idx // 1000 - 20).astype(np.int16),
+            "b": rng.integers(0, 10, k).astype(np.uint8),
+            "v": rng.integers(-1000, 1000, k).astype(np.int32), "w": w,
+            # min of positive and max of negative values: a cell folded with an empty
+            # one (all slots 0) would come out as 0
+            "u": rng.uniform(1, 2, k)})
+        cls.moving["nu"] = -cls.moving["u"]
+        for i in range(4):
+            write_columnar(f"{d}/moving-{i}.h5", cls.moving.iloc[i * 10_000:(i + 1) * 10_000], table="t")
+
     @classmethod
     def tearDownClass(cls):
         cls.dir.cleanup()
 
-    def run_job(self, glob, by, ranks, extra=()):
+    def run_job(self, glob, by, ranks, extra=(), stderr=None):
+        """Runs with --verbose; appends its stderr to the list `stderr` if given."""
         out = os.path.join(self.dir.name, f"out-{'-'.join(by)}-{ranks}-{abs(hash(extra))}.h5")
         r = pearl("run", "table.aggregate", "--input", f"table={glob}:/t", "--by", ",".join(by), "--output", out,
                   "--verbose", *extra, ranks=ranks)
         self.assertEqual(r.returncode, 0, r.stderr)
         got, _ = read_output(out, "aggregate")
+        if stderr is not None:
+            stderr.append(r.stderr)
         return got, paths_taken(r.stderr)
+
+    def test_dense_arrays_of_all_ranks_are_reduced_in_one_exchange(self):
+        frame = self.moving
+        g = frame.groupby(["a", "b"], sort=True)
+        want = pd.DataFrame({"count": g.size(), "sum_v": g["v"].sum().astype(np.int64), "sum_w": g["w"].sum(),
+                             "mean_w": g["w"].mean(), "min_u": g["u"].min(), "max_nu": g["nu"].max()}).reset_index()
+        aggregates = ("--sum", "v,w", "--mean", "w", "--min", "u", "--max", "nu")
+        for ranks in RANKS:
+            for threads in ("1", "2"):
+                with self.subTest(ranks=ranks, threads=threads):
+                    logs = []
+                    got, (rows, dense, _, by_row) = self.run_job(
+                        f"{self.dir.name}/moving-*.h5", ["a", "b"], ranks, (*aggregates, "--threads", threads), logs)
+                    self.assertEqual((dense, by_row), (rows, 0))
+                    self.assertEqual(groups_path(logs[0]), "exchange")
+                    for c in ("a", "b", "count", "sum_v"):
+                        self.assertEqual(list(got[c]), list(want[c]), c)
+                    for c in ("sum_w", "mean_w", "min_u", "max_nu"):
+                        np.testing.assert_allclose(got[c].to_numpy(), want[c].to_numpy(), rtol=1e-12, err_msg=c)
+
+    def test_sparse_or_spilled_arrays_go_through_the_engine(self):
+        # Two keys 1,000 apart fill 2 cells of 1,001: moving the array would not pay.
+        sparse = pd.DataFrame({"key": np.tile(np.array([0, 1000], dtype=np.int32), 5000)})
+        write_columnar(f"{self.dir.name}/sparse.h5", sparse, table="t")
+        for ranks in RANKS:
+            with self.subTest(ranks=ranks, case="sparse"):
+                logs = []
+                got, _ = self.run_job(f"{self.dir.name}/sparse.h5", ["key"], ranks, (), logs)
+                self.assertEqual(groups_path(logs[0]), "engine")
+                self.assertEqual((list(got["key"]), list(got["count"])), ([0, 1000], [5000, 5000]))
+            # an array that restarted (64-byte cells, a 1,024-cell array) handed groups to
+            # the engine early: all go that way
+            with self.subTest(ranks=ranks, case="restarts"):
+                logs = []
+                got, (_, _, restarted, _) = self.run_job(f"{self.dir.name}/sorted-*.h5", ["key"], ranks,
+                                                          ("--sum", "v", "--memory", "1MiB"), logs)
+                self.assertGreater(restarted, 0)
+                self.assertEqual(groups_path(logs[0]), "engine")
+                want = self.sorted.groupby("key", sort=True).size()
+                self.assertEqual(list(got["count"]), list(want))
 
     def test_sorted_keys_widen_and_restart_the_array(self):
         frame = self.sorted
