@@ -34,8 +34,11 @@ grep -q 'JobRegistry8instance' <<< "$undefined" || { echo "FAIL: the plugin does
 
 "$pearl" --plugin "$lib" jobs | grep -E '^  example\.histogram .*\[plugin ' \
   || { echo "FAIL: example.histogram not listed with --plugin"; exit 1; }
-PEARL_PLUGIN_PATH=$tmp/plugins "$pearl" jobs | grep -q 'example\.histogram' \
-  || { echo "FAIL: example.histogram not listed with PEARL_PLUGIN_PATH"; exit 1; }
+# Captured first: `pearl jobs | grep -q` under pipefail fails whenever grep exits at its
+# match before pearl has written the rest (SIGPIPE), a flaky failure seen in CI.
+listed=$(PEARL_PLUGIN_PATH=$tmp/plugins "$pearl" jobs)
+grep -q 'example\.histogram' <<< "$listed" \
+  || { echo "FAIL: example.histogram not listed with PEARL_PLUGIN_PATH"; echo "$listed"; exit 1; }
 "$pearl" --plugin "$lib" describe example.histogram > "$tmp/describe.txt"
 for text in 'values (required)' 'float64' '--bins arg (=10)' 'table histogram' 'count'; do
   grep -qF -- "$text" "$tmp/describe.txt" || { echo "FAIL: describe lacks '$text'"; cat "$tmp/describe.txt"; exit 1; }
