@@ -151,7 +151,7 @@ void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communi
   agree_on_failure(comm, nullptr);
   comm.allreduce(std::span<std::int64_t>(&peak, 1), ReduceOp::max);
   char took[32];
-  std::snprintf(took, sizeof took, "%.2f", seconds);
+  std::snprintf(took, sizeof took, "%.3f", seconds);
   engine.progress(std::string("done in ") + took + " s; peak RSS (max over ranks) " +
                   format_bytes(static_cast<std::size_t>(peak)) + " = " + std::to_string(peak) + " bytes");
 }

@@ -21,7 +21,7 @@ void Engine::progress(const std::string& line) const {
   if (!options_.verbose || comm_.rank() != 0) return;
   // Seconds since the engine started: a run's stages can be read off its log.
   const double at = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-  std::fprintf(stderr, "pearl: [%7.2f s] %s\n", at, line.c_str());
+  std::fprintf(stderr, "pearl: [%8.3f s] %s\n", at, line.c_str());
 }
 
 }  // namespace pearl
