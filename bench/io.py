@@ -152,27 +152,70 @@ def fresh_cache(path):
     warm(path)
 
 
-def run_pearl(pearl, mpirun, ranks, data, out, repeat, env, extra=()):
-    cmd = [pearl, "run", "table.aggregate", "--input", f"table={data}:/t", "--by", "k1,k2",
-           "--output", out, "--threads", "1", "--verbose", *extra]
-    if ranks > 1 or os.environ.get("PEARL_1RANK_MPIRUN"):
-        cmd = mpirun + ["-np", str(ranks)] + cmd
-    best, job, rss = float("inf"), float("inf"), 0
+def run_pearl(pearl, mpirun, runs, out, repeat, env):
+    """Each of `runs` ((ranks, data, extra options), ...) `repeat` times, interleaved: run
+    1 of each, then run 2 of each... This VM's speed drifts by up to 30 % over minutes, so
+    the runs that a ratio compares are taken side by side, not minutes apart. Returns, per
+    run: best wall time, best 'done in', peak RSS, groups and checksum of its output."""
+    cmds = []
+    for ranks, data, extra in runs:
+        cmd = [pearl, "run", "table.aggregate", "--input", f"table={data}:/t", "--by", "k1,k2",
+               "--output", out, "--threads", "1", "--verbose", *extra]
+        if ranks > 1 or os.environ.get("PEARL_1RANK_MPIRUN"):
+            cmd = mpirun + ["-np", str(ranks)] + cmd
+        cmds.append(cmd)
+    res = [{"time_s": float("inf"), "job_s": float("inf"), "peak_rss": 0, "cmd": " ".join(c)} for c in cmds]
     for _ in range(repeat):
-        if os.path.exists(out):
-            os.remove(out)
+        for (ranks, data, extra), cmd, r in zip(runs, cmds, res):
+            if os.path.exists(out):
+                os.remove(out)
+            warm(data)
+            t0 = time.perf_counter()
+            text = sh(cmd, env)
+            r["time_s"] = min(r["time_s"], time.perf_counter() - t0)
+            m = re.search(r"done in ([0-9.]+) s; peak RSS \(max over ranks\) .* = (\d+) bytes", text)
+            if not m:
+                sys.exit(f"io.py: no 'done in ... peak RSS' line from {' '.join(cmd)}:\n{text}")
+            r["job_s"] = min(r["job_s"], float(m.group(1)))
+            r["peak_rss"] = max(r["peak_rss"], int(m.group(2)))
+            r["groups"], r["checksum"] = pearl_output_check(out)
+    return res
+
+
+def run_pearl_pair(pearl, data, directory, repeat, env):
+    """The machine's own ceiling for (b) 2 ranks / 1 rank, now: 1-rank runs over the whole
+    table pinned to cpu 0 alone, then two at once, one pinned to each cpu. Two processes
+    that share nothing but the machine run at most as fast as this, so 2 ranks sharing the
+    work can gain at most 2 x alone / together over 1 rank (a VM whose two vCPUs slow each
+    other down caps the ratio below 2 whatever the program does). In-process times
+    ('done in'), best of `repeat`; together: the slower of the pair."""
+    cpus = sorted(os.sched_getaffinity(0))[:2]
+    if len(cpus) < 2:
+        return None
+    outs = [os.path.join(directory, f"pair{c}.h5") for c in cpus]
+    cmd = lambda c, out: ["taskset", "-c", str(c), pearl, "run", "table.aggregate", "--input", f"table={data}:/t",
+                          "--by", "k1,k2", "--output", out, "--threads", "1", "--verbose"]
+    done = lambda text: float(re.search(r"done in ([0-9.]+) s", text).group(1))
+
+    def once(which):
+        for out in outs:
+            if os.path.exists(out):
+                os.remove(out)
         warm(data)
-        t0 = time.perf_counter()
-        text = sh(cmd, env)
-        best = min(best, time.perf_counter() - t0)
-        m = re.search(r"done in ([0-9.]+) s; peak RSS \(max over ranks\) .* = (\d+) bytes", text)
-        if not m:
-            sys.exit(f"io.py: no 'done in ... peak RSS' line from {' '.join(cmd)}:\n{text}")
-        job = min(job, float(m.group(1)))
-        rss = max(rss, int(m.group(2)))
-    groups, checksum = pearl_output_check(out)
-    return {"time_s": best, "job_s": job, "peak_rss": rss, "groups": groups, "checksum": checksum,
-            "cmd": " ".join(cmd)}
+        procs = [subprocess.Popen(cmd(c, out), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+                 for c, out in zip(cpus, outs) if c in which]
+        texts = [p.communicate()[0] for p in procs]
+        if any(p.returncode != 0 for p in procs):
+            sys.exit("io.py: a pinned 1-rank pearl run failed:\n" + "\n".join(texts))
+        return max(done(t) for t in texts)
+
+    alone, together = float("inf"), float("inf")
+    for _ in range(repeat):  # interleaved, as in run_pearl
+        alone = min(alone, once(cpus[:1]))
+        together = min(together, once(cpus))
+    for out in outs:
+        os.remove(out)
+    return {"alone_s": alone, "together_s": together, "ceiling": 2 * alone / together}
 
 
 def driver(rows):
@@ -219,13 +262,13 @@ def driver(rows):
         warm(plain)
         r["cores"][cpu] = float(parse(sh(["taskset", "-c", str(cpu), io_bin, "loop", plain, "/t", "--repeat",
                                           str(repeat)]))["loop_s"])
-    step("(b) pearl 1 rank")
-    r["p1"] = run_pearl(pearl, mpirun, 1, plain, out, repeat, env)
-    step("(b) pearl 2 ranks")
-    r["p2"] = run_pearl(pearl, mpirun, 2, plain, out, repeat, env)
+    step("(b) pearl 1 rank and 2 ranks, interleaved")
+    r["p1"], r["p2"] = run_pearl(pearl, mpirun, [(1, plain, ()), (2, plain, ())], out, repeat, env)
+    step("the machine's ceiling for 2 ranks / 1 rank: two pinned 1-rank runs at once")
+    r["pair"] = run_pearl_pair(pearl, plain, directory, repeat, env)
     step("pearl without the dense array (every row through the hash tables), 1 and 2 ranks")
-    r["p1h"] = run_pearl(pearl, mpirun, 1, plain, out, repeat, env, ("--dense-array=false",))
-    r["p2h"] = run_pearl(pearl, mpirun, 2, plain, out, repeat, env, ("--dense-array=false",))
+    hashed = ("--dense-array=false",)
+    r["p1h"], r["p2h"] = run_pearl(pearl, mpirun, [(1, plain, hashed), (2, plain, hashed)], out, repeat, env)
     step("(c) pandas")
     warm(plain)
     r["pandas"] = parse(sh([sys.executable, __file__, "pandas", plain, str(repeat)]))
@@ -235,10 +278,8 @@ def driver(rows):
     step("(d) hand-written loop, gzip")
     warm(gzip)
     r["loopz"] = parse(sh([io_bin, "loop", gzip, "/t", "--repeat", str(repeat)]))
-    step("(d) pearl 1 rank, gzip")
-    r["p1z"] = run_pearl(pearl, mpirun, 1, gzip, out, repeat, env)
-    step("(d) pearl 2 ranks, gzip")
-    r["p2z"] = run_pearl(pearl, mpirun, 2, gzip, out, repeat, env)
+    step("(d) pearl 1 rank and 2 ranks, gzip, interleaved")
+    r["p1z"], r["p2z"] = run_pearl(pearl, mpirun, [(1, gzip, ()), (2, gzip, ())], out, repeat, env)
 
     # ---- table
     f = lambda d, k: float(d[k])
@@ -292,6 +333,12 @@ def driver(rows):
     cores = r["cores"]
     print("\ncore check, hand loop pinned to each cpu: " + ", ".join(f"cpu{c} {t:.3f} s" for c, t in cores.items()) +
           f"; slowest / fastest {max(cores.values()) / min(cores.values()):.2f}")
+    pair = r["pair"]
+    if pair:
+        print(f"\nthe machine's ceiling for (b) 2 ranks / 1 rank, now: a 1-rank run pinned to a cpu is done in "
+              f"{pair['alone_s']:.3f} s alone,\n{pair['together_s']:.3f} s with another on the other cpu: "
+              f"2 x alone / together = {pair['ceiling']:.2f}; pearl's 2 ranks / 1 rank {j('p1') / j('p2'):.2f} "
+              f"(done in)")
     print("\nwithout the dense array (--dense-array=false), for reference:")
     for name, ratio in (("pearl 1 rank / hand loop", f(r["loop"], "loop_s") / j("p1h")),
                         ("pearl 2 ranks / pearl 1 rank", j("p1h") / j("p2h"))):

@@ -7,6 +7,8 @@
 #       H5Dread + hash-map loop (bench/io loop)
 #   (c) pearl at 2 ranks vs pandas and a 2-thread Dask dataframe (bench/io.py)
 #   (d) the same on a shuffle+gzip copy: pearl at 2 ranks vs the hand-written loop
+#   and, to read (b) by: two 1-rank runs pinned to one cpu each, at once, against one
+#   alone (the most two processes can gain on this machine now, whatever they run),
 # and prints times, throughputs, peak RSS and each ratio against its target.
 #
 # Environment: BENCH_DIR (input cache, default /tmp/pearl-bench-io), REPEAT (default 3),
