@@ -37,6 +37,15 @@ std::vector<std::pair<std::int64_t, std::int64_t>> reference_sums(std::uint64_t 
   return {m.begin(), m.end()};
 }
 
+// Collective: sums of value_of(i) by key(i) over this rank's share of rows [0, rows).
+template <class KeyFn>
+KeyedResult<std::int64_t, std::int64_t> sum_rows(Engine& engine, Communicator& comm, std::uint64_t rows, KeyFn key) {
+  RangeSource src(comm, rows, 4096);
+  return engine.reduce_by_key<std::int64_t, std::int64_t>(
+      src, [&](RowRange r, auto& emit) { for (auto i = r.begin; i < r.end; ++i) emit(key(i), value_of(i)); },
+      std::plus<>{});
+}
+
 template <class KeyFn>
 void expect_sums(std::uint64_t rows, KeyFn key, std::size_t memory = std::size_t{64} << 20) {
   const auto expected = reference_sums(rows, key);
@@ -44,10 +53,7 @@ void expect_sums(std::uint64_t rows, KeyFn key, std::size_t memory = std::size_t
     SCOPED_TRACE("threads: " + std::to_string(threads));
     on_every_layout([&](Communicator& comm) {
       Engine engine(comm, options(threads, memory));
-      RangeSource src(comm, rows, 4096);
-      const auto result = engine.reduce_by_key<std::int64_t, std::int64_t>(
-          src, [&](RowRange r, auto& emit) { for (auto i = r.begin; i < r.end; ++i) emit(key(i), value_of(i)); },
-          std::plus<>{});
+      const auto result = sum_rows(engine, comm, rows, key);
       const auto all = result.gather(comm);
       EXPECT_EQ(all, expected) << "rank " << comm.rank() << " of " << comm.size();
     });
@@ -247,12 +253,9 @@ TEST(Engine, SpillsPastTheBudgetAndCleansScratch) {
   for (int threads : {1, 2}) {
     on_every_layout([&](Communicator& comm) {
       Engine engine(comm, options(threads, std::size_t{1} << 20, scratch.path));
-      RangeSource src(comm, rows, 4096);
       std::vector<std::pair<std::int64_t, std::int64_t>> all;
       {
-        const auto result = engine.reduce_by_key<std::int64_t, std::int64_t>(
-            src, [&](RowRange r, auto& emit) { for (auto i = r.begin; i < r.end; ++i) emit(key(i), value_of(i)); },
-            std::plus<>{});
+        const auto result = sum_rows(engine, comm, rows, key);
         const std::int64_t spilled = allreduce_sum(comm, static_cast<std::int64_t>(result.spilled_runs()));
         EXPECT_GT(spilled, 0) << "the budget should have forced a spill";
         if (comm.size() > 1) {
@@ -263,6 +266,42 @@ TEST(Engine, SpillsPastTheBudgetAndCleansScratch) {
       EXPECT_EQ(all, expected);
     });
     EXPECT_TRUE(scratch.empty()) << "scratch left behind in " << scratch.path;
+  }
+}
+
+TEST(Engine, KeysThatHardlyRepeatSkipTheCombineTables) {
+  // All-distinct keys: a combine table that reached its full size folded nothing, so the
+  // pairs for other ranks then go to the outbox as they come; 1,000 keys keep combining.
+  // Budget 4 MiB: combine tables of ~2,000-4,000 entries, and owned tables that spill.
+  const std::uint64_t rows = 200'000;
+  ScratchParent scratch;
+  for (const bool distinct : {true, false}) {
+    const auto key = [distinct](std::uint64_t i) {
+      return distinct ? static_cast<std::int64_t>(mix64(i)) : key_of(i, 1000);
+    };
+    const auto expected = reference_sums(rows, key);
+    for (int threads : {1, 2}) {
+      SCOPED_TRACE(std::string(distinct ? "distinct keys" : "1,000 keys") + ", threads: " + std::to_string(threads));
+      on_every_layout([&](Communicator& comm) {
+        Engine engine(comm, options(threads, std::size_t{4} << 20, scratch.path));
+        std::vector<std::pair<std::int64_t, std::int64_t>> all;
+        {
+          const auto result = sum_rows(engine, comm, rows, key);
+          const std::int64_t uncombined =
+              allreduce_sum(comm, static_cast<std::int64_t>(engine.last_stats().uncombined_pairs));
+          const auto p = static_cast<std::int64_t>(comm.size());
+          const auto for_others = static_cast<std::int64_t>(rows) * (p - 1) / p;
+          if (distinct && p > 1) {
+            EXPECT_GT(uncombined, for_others * 3 / 4) << "most pairs for other ranks should skip combining";
+          } else {
+            EXPECT_EQ(uncombined, 0) << "keys that repeat (or a single rank) keep combining";
+          }
+          all = result.gather(comm);
+        }
+        EXPECT_EQ(all, expected) << "rank " << comm.rank() << " of " << comm.size();
+      });
+      EXPECT_TRUE(scratch.empty()) << "scratch left behind in " << scratch.path;
+    }
   }
 }
 

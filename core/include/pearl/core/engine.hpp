@@ -59,6 +59,7 @@ struct EngineStats {
   std::uint64_t rounds = 0;
   std::uint64_t bytes_sent = 0;
   std::uint64_t spilled_runs = 0;
+  std::uint64_t uncombined_pairs = 0;  // reduce_by_key: sent without pre-aggregation (keys that hardly repeat)
 };
 
 /// A map function object with a `finish(emit)` member: see Engine::reduce_by_key.
@@ -97,6 +98,7 @@ class Engine {
     for (int t = 0; t < threads(); ++t) sinks.emplace_back(rank(), ranks(), table_limit, combine_entries<K, V>(), max_combine_entries<K, V>(), op,
                          spiller);
     drive(source, map, sinks, internal::pair_size<K, V>);
+    for (const auto& s : sinks) stats_.uncombined_pairs += s.uncombined_pairs();
     return KeyedResult<K, V>(finish(sinks, spiller, internal::pair_size<K, V>), op);
   }
 
@@ -340,7 +342,9 @@ class Engine {
     });
     progress("shuffle done: " + std::to_string(stats_.batches) + " batches, " + std::to_string(stats_.exchanges) +
              " exchanges in " + std::to_string(stats_.rounds) + " rounds, " + format_bytes(stats_.bytes_sent) +
-             " sent, " + std::to_string(stats_.spilled_runs) + " runs spilled (rank 0)");
+             " sent, " + std::to_string(stats_.spilled_runs) + " runs spilled" +
+             (stats_.uncombined_pairs > 0 ? ", " + std::to_string(stats_.uncombined_pairs) + " pairs sent uncombined" : "") +
+             " (rank 0)");
     return std::move(*runs);
   }
 

@@ -7,6 +7,12 @@
 // one cheap table pass. A table that would outgrow its share of the budget is sorted
 // and spilled to scratch first.
 //
+// A combine table that reaches its full size and folded almost nothing (keys that hardly
+// repeat within its window: identifiers, 10M keys over few ranks) is dropped: that
+// destination's pairs are then written to the outbox as they come, through a buffer of
+// the table's size, and the owner folds them. Every pair had cost an insert into a table
+// past the caches (a miss) for nothing.
+//
 // The hot path is one upsert into the destination's *lane*: lane `rank` holds the owned
 // table, every other lane a combine table. Choosing the lane is an index, not a branch,
 // so keys spread at random over ranks cost no misprediction. Only a full combine table
@@ -42,8 +48,8 @@ class ReduceSink {
         spiller_(spiller), outbox_(ranks) {
     lanes_.reserve(static_cast<std::size_t>(ranks_));
     for (int d = 0; d < ranks_; ++d) {
-      if (d == rank_) lanes_.push_back(Lane{HashTable<K, V>(), never, false});
-      else lanes_.push_back(Lane{HashTable<K, V>(combine_entries * 2), combine_entries, false});
+      if (d == rank_) lanes_.push_back(Lane{HashTable<K, V>(), never, false, 0, {}, 0});
+      else lanes_.push_back(Lane{HashTable<K, V>(combine_entries * 2), combine_entries, false, 0, {}, 0});
     }
     // The owned table leaves the hot path (for the ring and the spill check) from the
     // first capacity that is past the caches or whose doubling could break the limit;
@@ -69,7 +75,8 @@ class ReduceSink {
     const auto d = static_cast<std::size_t>(ranks_ == 1 ? rank_ : partition_of(h, ranks_));
     Lane& lane = lanes_[d];
     if (lane.slow) [[unlikely]] {
-      add_owned(key, value, h);
+      if (d == static_cast<std::size_t>(rank_)) add_owned(key, value, h);
+      else add_uncombined(d, key, value);
       return;
     }
     lane.table.upsert(key, value, h, op_);
@@ -121,9 +128,11 @@ class ReduceSink {
   Outbox& outbox() noexcept { return outbox_; }
   [[nodiscard]] std::size_t table_bytes() const noexcept {
     std::size_t n = 0;
-    for (const auto& lane : lanes_) n += lane.table.bytes();
+    for (const auto& lane : lanes_) n += lane.table.bytes() + lane.uncombined.capacity();
     return n;
   }
+  /// Pairs written to the outbox without combining (see the file comment).
+  [[nodiscard]] std::uint64_t uncombined_pairs() const noexcept { return uncombined_pairs_; }
 
  private:
   // Pairs in flight between their prefetch and their insert. 16 covers the latency of
@@ -136,8 +145,10 @@ class ReduceSink {
   struct Lane {
     HashTable<K, V> table;
     std::size_t full_at;  // size that ends the hot path: flush (combine) or go slow (owned)
-    bool slow;            // owned lane only: inserts take add_owned
+    bool slow;            // owned lane: inserts take add_owned; others: no combining
     std::size_t inserts = 0;  // combine lanes: pairs folded in since the last flush
+    std::vector<std::byte> uncombined;  // lanes without combining: serialised pairs
+    std::size_t used = 0;               // bytes of `uncombined` in use
   };
   struct Pending {
     K key;
@@ -170,7 +181,32 @@ class ReduceSink {
       lane.full_at *= 2;
       return;
     }
+    const std::size_t held = lane.table.size(), inserts = lane.inserts;
     flush(static_cast<int>(d));
+    // At full size, fewer than 1 pair in 8 folded into a key already there: stop combining.
+    if (8 * (inserts - held) < inserts) stop_combining(d, held);
+  }
+
+  /// Frees lane d's combine table; from now on its pairs go out as they come, through a
+  /// buffer of the table's size (the table's memory, not more).
+  void stop_combining(std::size_t d, std::size_t entries) {
+    Lane& lane = lanes_[d];
+    lane.table = HashTable<K, V>(16);
+    lane.uncombined.resize(std::max<std::size_t>(1, entries) * pair_size<K, V>);
+    lane.used = 0;
+    lane.slow = true;
+    lane.full_at = never;
+  }
+
+  [[gnu::noinline]] void add_uncombined(std::size_t d, const K& key, const V& value) {
+    Lane& lane = lanes_[d];
+    write_pair(lane.uncombined.data() + lane.used, key, value);
+    lane.used += pair_size<K, V>;
+    ++uncombined_pairs_;
+    if (lane.used == lane.uncombined.size()) {
+      append_to_outbox(static_cast<int>(d), {lane.uncombined.data(), lane.used});
+      lane.used = 0;
+    }
   }
 
   /// The owned table's slow path: spill checks, and the prefetch ring once it is large.
@@ -210,12 +246,29 @@ class ReduceSink {
   }
 
   void flush(int dest) {
-    lanes_[static_cast<std::size_t>(dest)].inserts = 0;
-    auto& t = lanes_[static_cast<std::size_t>(dest)].table;
+    Lane& lane = lanes_[static_cast<std::size_t>(dest)];
+    lane.inserts = 0;
+    if (lane.used > 0) {
+      append_to_outbox(dest, {lane.uncombined.data(), lane.used});
+      lane.used = 0;
+    }
+    auto& t = lane.table;
     if (t.empty()) return;
     constexpr std::size_t rec = pair_size<K, V>;
+    // Serialise through a small buffer: appending it copies without zero-filling first.
+    staging_.resize(t.size() * rec);
+    std::size_t off = 0;
+    t.for_each([&](const K& k, const V& v) {
+      write_pair(staging_.data() + off, k, v);
+      off += rec;
+    });
+    append_to_outbox(dest, staging_);
+    t.clear();
+  }
+
+  void append_to_outbox(int dest, std::span<const std::byte> bytes) {
     auto& out = outbox_.to(dest);
-    const std::size_t need = out.size() + t.size() * rec;
+    const std::size_t need = out.size() + bytes.size();
     if (out.capacity() < need) {
       // Grow geometrically; a large outbox gets huge pages before its first touch.
       std::vector<std::byte> bigger;
@@ -224,15 +277,7 @@ class ReduceSink {
       bigger.insert(bigger.end(), out.begin(), out.end());
       out.swap(bigger);
     }
-    // Serialise through a small buffer: appending it copies without zero-filling first.
-    staging_.resize(t.size() * rec);
-    std::size_t off = 0;
-    t.for_each([&](const K& k, const V& v) {
-      write_pair(staging_.data() + off, k, v);
-      off += rec;
-    });
-    out.insert(out.end(), staging_.begin(), staging_.end());
-    t.clear();
+    out.insert(out.end(), bytes.begin(), bytes.end());
   }
 
   int rank_;
@@ -249,6 +294,7 @@ class ReduceSink {
   std::size_t pending_ = 0;  // pairs in the ring
   Outbox outbox_;
   std::vector<std::byte> staging_;  // one combine table, serialised
+  std::uint64_t uncombined_pairs_ = 0;
 };
 
 }  // namespace pearl::internal
