@@ -159,6 +159,8 @@ class Aggregate final : public Job {
   template <class Key>
   void dispatch_value(JobContext& ctx, std::size_t slots) {
     if (slots <= 1) return run_typed<Key, 1>(ctx);
+    if (slots <= 2) return run_typed<Key, 2>(ctx);  // count and one sum, min or max: the common case
+    if (slots <= 4) return run_typed<Key, 4>(ctx);
     if (slots <= 8) return run_typed<Key, 8>(ctx);
     if (slots <= 32) return run_typed<Key, 32>(ctx);
     throw InputError("table.aggregate: too many aggregates (" + std::to_string(slots - 1) + "); at most 31");

@@ -99,6 +99,35 @@ class Aggregate(unittest.TestCase):
                 with self.subTest(ranks=ranks, by=by):
                     self.check(by, ranks)
 
+    def test_every_slot_width_gives_the_pandas_table(self):
+        # The job keeps each group's aggregates in 1, 2, 4, 8 or 32 slots, whichever is the
+        # smallest that fits: each width is its own code path.
+        by = ["region_code", "disease"]
+        g = self.frame.groupby(by, sort=True)
+        cases = [
+            ((), {}),  # count: 1 slot
+            (("--sum", "age_years"), {"sum_age_years": g["age_years"].sum()}),  # 2
+            (("--sum", "age_years", "--min", "weight", "--max", "weight"),  # 4
+             {"sum_age_years": g["age_years"].sum(), "min_weight": g["weight"].min(), "max_weight": g["weight"].max()}),
+            (("--sum", "age_years", "--mean", "weight", "--max", "weight"),  # 5: 8 slots
+             {"sum_age_years": g["age_years"].sum(), "mean_weight": g["weight"].mean(),
+              "max_weight": g["weight"].max()}),
+        ]
+        for ranks in RANKS:
+            for k, (aggregates, columns) in enumerate(cases):
+                with self.subTest(ranks=ranks, aggregates=aggregates):
+                    out = os.path.join(self.dir.name, f"slots-{k}-{ranks}.h5")
+                    r = pearl("run", "table.aggregate", "--input", f"table={self.glob}:/cases", "--by", ",".join(by),
+                              *aggregates, "--output", out, ranks=ranks)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    got, _ = read_output(out, "aggregate")
+                    want = pd.DataFrame({"count": g.size(), **columns}).reset_index()
+                    self.assertEqual(list(got.columns), list(want.columns))
+                    for c in by + ["count"] + [c for c in columns if c.startswith("sum_")]:
+                        self.assertEqual(list(got[c]), list(want[c]), c)
+                    for c in [c for c in columns if not c.startswith("sum_")]:
+                        np.testing.assert_allclose(got[c].to_numpy(), want[c].to_numpy(), rtol=1e-12, err_msg=c)
+
     def test_spilling_and_threads_give_the_same_table(self):
         for ranks in (1, 3):
             with self.subTest(ranks=ranks):
