@@ -81,11 +81,7 @@ class Anomalies final : public Job {
     }
 
     const auto by_claim = ctx.engine().reduce_by_key<FlagKey, FlagRow>(
-        sink.flags(),
-        [](const std::vector<FlagSink::Entry>& batch, auto& emit) {
-          for (const auto& [k, v] : batch) emit(k, v);
-        },
-        pick);
+        sink.flags(), forward_pairs, pick);
     const auto sorted = ctx.engine().sort_globally(by_claim);
     OutputTable flags = ctx.output_table("flags");
     sorted.for_each([&](const FlagKey& k, const FlagRow& r) {

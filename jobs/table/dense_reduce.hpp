@@ -148,7 +148,8 @@ class DenseReduce {
 };
 
 /// A batch source for the fallback: the arrays' groups, then the pairs the engine already
-/// holds (rows that went past the arrays), so that one more reduce folds them together.
+/// holds (rows that went past the arrays), so that one more reduce (map: forward_pairs)
+/// folds them together.
 template <class Key, class Value>
 class PairsThenResult {
  public:
@@ -166,11 +167,6 @@ class PairsThenResult {
   Batch groups_;
   KeyedResult<Key, Value> result_;
   ResultBatches<Key, Value> rest_;
-};
-
-/// The map of that reduce: every pair as it is.
-inline constexpr auto forward_pairs = [](const auto& batch, auto& emit) {
-  for (const auto& [key, value] : batch) emit(key, value);
 };
 
 }  // namespace pearl::jobs::table_aggregate

@@ -132,9 +132,7 @@ class Engine {
     std::vector<Sink> sinks;
     sinks.emplace_back(rank(), ranks(), options_.memory.tables(), false, spiller, by_range);
     ResultBatches<K, V> source(local, batch_pairs<K, V>());
-    const auto forward = [](const std::vector<std::pair<K, V>>& batch, auto& emit) {
-      for (const auto& [k, v] : batch) emit(k, v);
-    };
+    auto forward = forward_pairs;
     drive(source, forward, sinks, internal::pair_size<K, V>);
     // Keys are unique, so no folding is needed; the op is never called.
     return KeyedResult<K, V>(finish(sinks, spiller, internal::pair_size<K, V>), [](const V& a, const V&) { return a; });

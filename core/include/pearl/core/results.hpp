@@ -238,6 +238,12 @@ class KeyedResult {
   Op op_;
 };
 
+/// A map for batches that already hold (key, value) pairs: emits each as it is. For a
+/// second pass over a ResultBatches, or over any source of ready pairs.
+inline constexpr auto forward_pairs = [](const auto& batch, auto& emit) {
+  for (const auto& [key, value] : batch) emit(key, value);
+};
+
 /// A batch source (see source.hpp) over this rank's pairs of a KeyedResult, in key order,
 /// pulled through its Cursor: a second pass (reduce_by_key, group_by_key) reads a first
 /// pass's result without materialising it, spilled runs included.
