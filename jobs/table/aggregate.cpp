@@ -229,11 +229,8 @@ class Aggregate final : public Job {
           // This rank's part of the sorted result, without the engine (dense_reduce.hpp).
           ctx.write(build_output<Key, M>([&](const auto& f) {
             const auto pack = map.packer();
-            dense.for_each_group([&](const std::int64_t* values, const Value& v) {
-              PackedKey key = 0;
-              for (std::size_t c = 0; c < key_columns(); ++c) key |= pack(c, values[c]);
-              f(key, v);
-            });
+            dense.for_each_group(
+                [&](const std::int64_t* values, const Value& v) { f(dense.packed_key(values, pack), v); });
           }));
           return;
         }
@@ -247,8 +244,6 @@ class Aggregate final : public Job {
     const auto by_range = ctx.engine().sort_globally(std::move(by_hash));
     ctx.write(build_output<Key, M>([&](const auto& f) { by_range.for_each(f); }));
   }
-
-  [[nodiscard]] std::size_t key_columns() const { return layout_->columns().size(); }
 
   /// The output table from for_each_group(f), which calls f(key, slots) for this rank's
   /// groups in key order.

@@ -81,12 +81,18 @@ class DenseGroups {
   /// Hands every group to emit(packed key, value), in key order, and empties the array.
   template <class Emit, class PackKey>
   void flush(Emit& emit, const PackKey& pack) {
-    for_each_group(0, cells_.size(), [&](const std::int64_t* values, const Value& v) {
-      std::uint64_t key = 0;
-      for (std::size_t c = 0; c < key_columns_; ++c) key |= pack(c, values[c]);
-      emit(key, v);
-    });
+    for_each_group(0, cells_.size(),
+                   [&](const std::int64_t* values, const Value& v) { emit(packed_key(values, pack), v); });
     std::fill(cells_.begin(), cells_.end(), Value{});
+  }
+
+  /// The packed key of a group's key values (pack(c, v): the key bits of value v of key
+  /// column c).
+  template <class PackKey>
+  [[nodiscard]] std::uint64_t packed_key(const std::int64_t* values, const PackKey& pack) const {
+    std::uint64_t key = 0;
+    for (std::size_t c = 0; c < key_columns_; ++c) key |= pack(c, values[c]);
+    return key;
   }
 
   /// Calls f(key values, one per key column, value) for every group among the cells
@@ -118,17 +124,14 @@ class DenseGroups {
 
   /// Cells for these ranges, or 0 if past the array's cap.
   [[nodiscard]] std::size_t cells_for(const Ranges& ranges) const {
-    std::vector<Range> r;
-    for (const auto& [lo, hi] : ranges) r.push_back({lo, hi});
-    const std::size_t cells = cells_of(r);
+    const std::size_t cells = cells_of(as_ranges(ranges));
     return cells > max_cells_ ? 0 : cells;
   }
 
   /// Lays the array out over `ranges` (which cover its own and fit the cap), keeping
   /// its groups; an array that has seen no rows gets those ranges, empty.
   void cover(const Ranges& ranges) {
-    std::vector<Range> r;
-    for (const auto& [lo, hi] : ranges) r.push_back({lo, hi});
+    const std::vector<Range> r = as_ranges(ranges);
     if (cells_of(r) > max_cells_) throw Error("table.aggregate: the key ranges given do not fit the dense array");
     relayout(r);
   }
@@ -234,6 +237,12 @@ class DenseGroups {
   }
 
   /// Cells for these ranges, or more than max_cells_ if past it (no overflow).
+  static std::vector<Range> as_ranges(const Ranges& ranges) {
+    std::vector<Range> r;
+    for (const auto& [lo, hi] : ranges) r.push_back({lo, hi});
+    return r;
+  }
+
   [[nodiscard]] std::size_t cells_of(const std::vector<Range>& ranges) const noexcept {
     std::uint64_t cells = 1;
     for (const auto& r : ranges) {

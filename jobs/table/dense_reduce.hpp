@@ -127,6 +127,12 @@ class DenseReduce {
     union_.for_each_group(first_, block_.size(), f, block_.data());
   }
 
+  /// The packed key of key values given by for_each_group (see DenseGroups::packed_key).
+  template <class PackKey>
+  [[nodiscard]] std::uint64_t packed_key(const std::int64_t* values, const PackKey& pack) const {
+    return union_.packed_key(values, pack);
+  }
+
   /// Every group of this rank's arrays, for the engine: (packed key, value), where
   /// pack(c, v) gives the key bits of value v of key column c.
   template <class Key, class PackKey>
