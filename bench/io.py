@@ -152,6 +152,12 @@ def fresh_cache(path):
     warm(path)
 
 
+def aggregate_cmd(pearl, data, out, extra=()):
+    """The pearl command every run here times: table.aggregate --by k1,k2, 1 thread."""
+    return [pearl, "run", "table.aggregate", "--input", f"table={data}:/t", "--by", "k1,k2",
+            "--output", out, "--threads", "1", "--verbose", *extra]
+
+
 def run_pearl(pearl, mpirun, runs, out, repeat, env):
     """Each of `runs` ((ranks, data, extra options), ...) `repeat` times, interleaved: run
     1 of each, then run 2 of each... This VM's speed drifts by up to 30 % over minutes, so
@@ -159,8 +165,7 @@ def run_pearl(pearl, mpirun, runs, out, repeat, env):
     run: best wall time, best 'done in', peak RSS, groups and checksum of its output."""
     cmds = []
     for ranks, data, extra in runs:
-        cmd = [pearl, "run", "table.aggregate", "--input", f"table={data}:/t", "--by", "k1,k2",
-               "--output", out, "--threads", "1", "--verbose", *extra]
+        cmd = aggregate_cmd(pearl, data, out, extra)
         if ranks > 1 or os.environ.get("PEARL_1RANK_MPIRUN"):
             cmd = mpirun + ["-np", str(ranks)] + cmd
         cmds.append(cmd)
@@ -193,8 +198,7 @@ def run_pearl_pair(pearl, data, directory, repeat, env):
     if len(cpus) < 2:
         return None
     outs = [os.path.join(directory, f"pair{c}.h5") for c in cpus]
-    cmd = lambda c, out: ["taskset", "-c", str(c), pearl, "run", "table.aggregate", "--input", f"table={data}:/t",
-                          "--by", "k1,k2", "--output", out, "--threads", "1", "--verbose"]
+    cmd = lambda c, out: ["taskset", "-c", str(c), *aggregate_cmd(pearl, data, out)]
     done = lambda text: float(re.search(r"done in ([0-9.]+) s", text).group(1))
 
     def once(which):
