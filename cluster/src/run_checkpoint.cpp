@@ -50,13 +50,13 @@ std::shared_ptr<Checkpoint> open_checkpoint(Communicator& comm, const RunSetting
     identity.emplace_back("input " + f.table + " " + f.path,
                           std::to_string(f.bytes) + " bytes, mtime " + std::to_string(f.mtime));
   }
-  // Rank 0 reads the earlier manifest and prepares the directory; all learn the text.
+  // Rank 0 reads the earlier manifest; all learn the text. The directory itself is made
+  // by the first save, so a run that fails before one leaves nothing beside its output.
   std::string manifest;
   agreed(comm, [&] {
     if (comm.rank() != 0) return;
     manifest = Checkpoint::read_manifest(dir);
     if (!cs.resume) std::filesystem::remove_all(dir);  // an earlier run's: this run starts over
-    std::filesystem::create_directories(dir);
   });
   manifest = broadcast_string(comm, manifest);
   auto cp = std::make_shared<Checkpoint>(dir, comm.rank(), *cs.every);
@@ -74,6 +74,11 @@ Error stopped(const StopRequested& stop, const Checkpoint* checkpoint, const Run
   message += settings.output.empty() ? "" : "; nothing was written to " + settings.output;
   if (checkpoint == nullptr) {
     return Error(message + "; no checkpoint to resume from (it needs --output and --checkpoint-every): run it again");
+  }
+  if (checkpoint->saved_operations() == 0) {
+    // Exit 75 all the same: running again (a requeue adds --resume) is what is wanted.
+    return Error(message + "; no operation had been saved to a checkpoint yet: run the same command again (with "
+                 "--resume it starts over)", ExitCode::resumable);
   }
   return Error(message + "; checkpoint in " + checkpoint->dir().string() + " (" +
                    std::to_string(checkpoint->saved_operations()) +

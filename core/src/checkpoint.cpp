@@ -104,6 +104,7 @@ std::string Checkpoint::manifest_text() const {
 void Checkpoint::commit(const SavedOperation& op) {
   written_[op.index] = op;
   if (rank_ != 0) return;
+  std::filesystem::create_directories(dir_);
   const std::filesystem::path temp = dir_ / "manifest.tmp";
   {
     std::ofstream out(temp, std::ios::trunc);

@@ -94,9 +94,7 @@ class Engine {
   template <KeyRecord K, Record V, BatchSource Source, class MapFn, class Op>
   KeyedResult<K, V> reduce_by_key(Source& source, MapFn&& map, Op op) {
     using Sink = internal::ReduceSink<K, V, Op>;
-    // A finishing map may keep state the job reads after the operation (table.aggregate's
-    // dense arrays): such an operation is run again on resume, never restored.
-    constexpr bool restorable = !FinishingMap<MapFn, Sink>;
+    const bool restorable = internal::restorable_map<Sink>(map);  // see checkpoint_ops.hpp
     const std::size_t index = next_operation_++;
     if (auto saved = restore<K, V>(index, "reduce_by_key", restorable)) return KeyedResult<K, V>(std::move(*saved), op);
     internal::Spiller<K, V> spiller(scratch_factory());
@@ -120,7 +118,7 @@ class Engine {
       if (group.sort_values) throw Error("group_by_key: sort_values needs a value type with operator<");
     }
     using Sink = internal::GroupSink<K, V>;
-    constexpr bool restorable = !FinishingMap<MapFn, Sink>;
+    const bool restorable = internal::restorable_map<Sink>(map);
     const std::size_t index = next_operation_++;
     if (auto saved = restore<K, V>(index, "group_by_key", restorable)) {
       return GroupedResult<K, V>(std::move(*saved), group.sort_values);

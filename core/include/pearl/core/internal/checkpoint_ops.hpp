@@ -9,12 +9,14 @@
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 #include "pearl/core/agreement.hpp"
 #include "pearl/core/checkpoint.hpp"
@@ -25,6 +27,21 @@
 #include "pearl/core/stop.hpp"
 
 namespace pearl::internal {
+
+/// Whether an operation mapping with `map` may be skipped on resume. A map with a
+/// `finish(emit)` member may keep state the job reads after the operation (table.aggregate
+/// leaves its dense arrays for its own exchange), so it is run again unless it says it
+/// keeps none: `bool keeps_state_after_finish() const`.
+template <class Sink, class MapFn>
+bool restorable_map(const MapFn& map) {
+  if constexpr (!requires(std::decay_t<MapFn>& m, Sink& emit) { m.finish(emit); }) {
+    return true;
+  } else if constexpr (requires { { map.keeps_state_after_finish() } -> std::convertible_to<bool>; }) {
+    return !map.keeps_state_after_finish();
+  } else {
+    return false;
+  }
+}
 
 /// Collective. Operation `index`'s saved result, when the checkpoint resumed from holds it
 /// and the operation may be skipped (`restorable`: its map leaves no state the job reads
