@@ -18,11 +18,11 @@ JOB = "health.outbreak"
 
 
 class CheckpointOnSignal(CheckpointTest):
-    def stop_and_resume(self, name, send):
+    def stop_and_resume(self, name, send, hold=60):
         """Starts JOB held after its first save, calls send(process, out), expects exit 75
         with a checkpoint, then resumes to the reference output."""
         out = self.out(name)
-        p = start_held([JOB, *JOBS[JOB](self.data)], out, RANKS)
+        p = start_held([JOB, *JOBS[JOB](self.data)], out, RANKS, hold=hold)
         wait_for_saved(p, out, 1)
         send(p, out)
         _, err = p.communicate(timeout=120)
@@ -50,7 +50,8 @@ class CheckpointOnSignal(CheckpointTest):
         self.stop_and_resume("term-ranks.h5", send)
 
     def test_sigterm_to_one_rank_stops_them_all(self):
-        self.stop_and_resume("term-one.h5", lambda p, out: os.kill(rank_pids(out)[-1], signal.SIGTERM))
+        # The other rank learns of it at the next agreement, after its own hold (10 s).
+        self.stop_and_resume("term-one.h5", lambda p, out: os.kill(rank_pids(out)[-1], signal.SIGTERM), hold=10)
 
 
 class SignalToTheLauncher(CheckpointTest):

@@ -387,8 +387,8 @@ class Engine {
   Communicator& comm_;
   EngineOptions options_;
   EngineStats stats_;
-  int waves_until_check_ = 1;
-  std::size_t next_operation_ = 0;  // collective operations so far: their checkpoint numbers  // the map phase's first meeting comes after one wave
+  int waves_until_check_ = 1;       // the map phase's first meeting comes after one wave
+  std::size_t next_operation_ = 0;  // collective operations so far: their checkpoint numbers
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
