@@ -92,8 +92,10 @@ def datasets(path):
 
     def visit(name, obj):
         if isinstance(obj, h5py.Dataset):
-            data = obj[()]
-            found[name] = (str(obj.dtype), np.asarray(data).tobytes())
+            data = np.asarray(obj[()])
+            # Variable-length strings come back as Python objects: their bytes, not pointers.
+            raw = b"\0".join(bytes(v) for v in data.ravel()) if data.dtype == object else data.tobytes()
+            found[name] = (str(obj.dtype), raw)
 
     with h5py.File(path, "r") as f:
         f.visititems(visit)
