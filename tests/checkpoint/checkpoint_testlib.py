@@ -68,7 +68,7 @@ def wait_for_saved(p, out, count, timeout=240):
 def kill_all(p):
     """SIGKILL to every process of the run: the launcher and all ranks."""
     os.killpg(p.pid, signal.SIGKILL)
-    p.wait(timeout=60)
+    p.communicate(timeout=60)
 
 
 def rank_pids(out):
