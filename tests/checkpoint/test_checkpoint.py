@@ -6,11 +6,13 @@ byte in every column, to an uninterrupted run; a checkpoint of another run is re
 import os
 import re
 import shutil
+import signal
 import tempfile
+import time
 import unittest
 
-from checkpoint_testlib import (JOBS, assert_same_output, generate, kill_all, saved_operations, start_held,
-                                wait_for_saved)
+from checkpoint_testlib import (JOBS, assert_same_output, generate, kill_all, rank_pids, saved_operations,
+                                start_held, wait_for_saved)
 from pearl_testing import pearl
 
 RANKS = 2
@@ -69,6 +71,25 @@ class ResumeAfterSigkill(CheckpointTest):
                 self.assertRegex(r.stderr, rf"resume: {len(saved)} operations restored from the checkpoint")
                 assert_same_output(self, out, self.reference[job])
                 self.assertFalse(os.path.exists(out + ".checkpoint"), "removed once the output is written")
+
+    def test_sigkill_of_one_rank_ends_the_run_and_resume_continues(self):
+        # The launcher ends the other ranks (they must not wait for the dead one): well
+        # before the 60 s the survivors are held for after their save.
+        job = "health.outbreak"
+        out = self.out("one-killed.h5")
+        p = start_held([job, *JOBS[job](self.data)], out, RANKS)
+        wait_for_saved(p, out, 1)
+        started = time.time()
+        os.kill(rank_pids(out)[-1], signal.SIGKILL)
+        p.communicate(timeout=120)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertLess(time.time() - started, 45, "the other ranks were not held up by the dead one")
+        self.assertEqual(rank_pids(out), [])
+        self.assertFalse(os.path.exists(out))
+        r = pearl("run", job, *JOBS[job](self.data), "--output", out, "--resume", ranks=RANKS, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("resume: operation 0 (reduce_by_key) restored", r.stderr)
+        assert_same_output(self, out, self.reference[job])
 
     def test_resume_without_a_checkpoint_starts_over_and_says_so(self):
         job = "health.incidence"
