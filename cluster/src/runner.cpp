@@ -10,6 +10,8 @@
 
 #include "pearl/cluster/shard_inputs.hpp"
 #include "pearl/core/agreement.hpp"
+#include "pearl/core/collectives.hpp"
+#include "pearl/core/stop.hpp"
 #include "pearl/core/error.hpp"
 #include "pearl/io/atomic_output.hpp"
 #include "pearl/io/output_writer.hpp"
@@ -30,13 +32,6 @@ std::string utc_now() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
-}
-
-std::string broadcast_string(Communicator& comm, const std::string& s) {
-  std::vector<std::byte> bytes(reinterpret_cast<const std::byte*>(s.data()),
-                               reinterpret_cast<const std::byte*>(s.data() + s.size()));
-  comm.broadcast(bytes, 0);
-  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
 /// Stage 1: what the job declared is on the command line; the output can be created.
@@ -82,7 +77,26 @@ void hold_for_tests() {
 
 }  // namespace
 
+namespace {
+void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm, std::ostream& out,
+                std::shared_ptr<Checkpoint>& checkpoint, std::optional<StopPoints>& stop_points);
+}  // namespace
+
 void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm, std::ostream& out) {
+  // Until the output is committed a signal stops the run at its next agreement; the
+  // checkpoint (if any) then says where to resume.
+  std::shared_ptr<Checkpoint> checkpoint;
+  std::optional<StopPoints> stop_points(std::in_place);
+  try {
+    run_stages(job, spec, settings, comm, out, checkpoint, stop_points);
+  } catch (const StopRequested& stop) {
+    throw stopped(stop, checkpoint.get(), settings);
+  }
+}
+
+namespace {
+void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm, std::ostream& out,
+                std::shared_ptr<Checkpoint>& checkpoint, std::optional<StopPoints>& stop_points) {
   Engine engine(comm, settings.engine);
   const std::string started = utc_now();
   const auto clock = std::chrono::steady_clock::now();
@@ -116,6 +130,11 @@ void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communi
     }
   }
 
+  // 2b. checkpoint: what this run is; with --resume, the earlier run's saved operations
+  checkpoint = open_checkpoint(comm, settings, job.name(), inputs ? inputs->files() : std::vector<io::InputFileInfo>{},
+                               engine);
+  engine.attach_checkpoint(checkpoint);
+
   // 3. run
   io::ShardFileWriter shards;
   JobContext ctx(engine, out, inputs.get(), &shards, &spec);
@@ -142,9 +161,19 @@ void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communi
       agreed(comm, [&] {
         if (output) output->commit();
       });
+      stop_points.reset();  // committed: a signal now changes nothing
       engine.progress("wrote " + settings.output);
     }
     if (!settings.csv_dir.empty()) io::write_csv(comm, settings.csv_dir, ctx.outputs());
+  }
+  stop_points.reset();
+  if (checkpoint) {
+    if (checkpoint->restored() > 0) {
+      engine.notice("resume: " + std::to_string(checkpoint->restored()) + " operations restored from the checkpoint (" +
+                    std::to_string(checkpoint->restored_batches()) + " input batches on rank 0, " +
+                    std::to_string(checkpoint->restored_pairs()) + " result pairs not computed again)");
+    }
+    agreed(comm, [&] { checkpoint->remove(); });  // the run succeeded: nothing to resume
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock).count();
   std::int64_t peak = static_cast<std::int64_t>(peak_rss_bytes());
@@ -155,5 +184,6 @@ void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communi
   engine.progress(std::string("done in ") + took + " s; peak RSS (max over ranks) " +
                   format_bytes(static_cast<std::size_t>(peak)) + " = " + std::to_string(peak) + " bytes");
 }
+}  // namespace
 
 }  // namespace pearl::cluster

@@ -6,6 +6,10 @@
 //   4. write   every rank's output parts into a temporary file beside the target
 //   5. commit  rename onto the target once every rank agreed it succeeded; CSV copies
 //
+// From 1 to 5 a signal (signals.hpp) stops the run at its next agreement; after stage 2
+// the run has a checkpoint beside its output (run_checkpoint.hpp) that the engine saves
+// operation results into, removed once the output is committed.
+//
 // Each stage ends with the ranks agreeing on failure, and its state is small (settings,
 // catalogues, output parts), so resuming at a stage boundary is a natural extension.
 #pragma once
@@ -15,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "pearl/cluster/run_checkpoint.hpp"
 #include "pearl/core/communicator.hpp"
 #include "pearl/core/engine.hpp"
 #include "pearl/core/job.hpp"
@@ -27,6 +32,7 @@ struct RunSettings {
   std::string output;               // --output FILE.h5
   std::string csv_dir;              // --csv DIR
   std::vector<std::pair<std::string, std::string>> parameters;  // the job's options, for the output's attributes
+  CheckpointSettings checkpoints;   // --resume, --checkpoint-every (run_checkpoint.hpp)
 };
 
 /// Collective. Runs `job` (already declared into `spec` and parsed) with `settings`.
