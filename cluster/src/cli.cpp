@@ -33,6 +33,7 @@ const char* const usage_text =
     "  describe JOB      a job's inputs (columns and types), options with defaults, outputs\n"
     "  inspect FILE...   tables in HDF5 shards: layout, columns, types, rows, storage\n"
     "  run JOB [opts]    run a job (under mpirun/srun on any number of ranks, or alone)\n"
+    "  pipeline CMD FILE check, run, status of a pipeline of jobs ('pearl pipeline --help')\n"
     "                    'pearl run JOB --help' lists the job's options\n"
     "\n"
     "plugins: --plugin LIB.so (repeatable, anywhere on the line) and every *.so in the\n"
@@ -254,20 +255,12 @@ std::vector<std::string> take_plugin_args(std::vector<std::string>& args) {
   return plugins;
 }
 
-/// `pearl run JOB ...` on every rank. Parsing is deterministic, so all ranks agree on
-/// usage errors without talking; failures after that are agreed on by the engine.
-int run_job(const std::vector<std::string>& args, Communicator& comm, std::ostream& out) {
-  if (args.empty()) throw InputError("'pearl run' needs a job name ('pearl jobs' lists them)");
-  const auto& entry = find_job(args.front());
-  auto job = entry.make();
-  JobSpec spec(entry.name);
-  job->declare(spec);
-  GlobalOptions g;
-  po::options_description all;
+/// Parses `JOB [options]` as `pearl run` does (options, config file, notify), filling
+/// `g` and `vm`; throws the InputError `pearl run` would give.
+void parse_job_command(const std::vector<std::string>& args, const JobRegistry::Entry& entry, const JobSpec& spec,
+                       GlobalOptions& g, po::options_description& all, po::variables_map& vm) {
   all.add(spec.options()).add(global_options(g));
-
   const std::vector<std::string> tokens(args.begin() + 1, args.end());
-  po::variables_map vm;
   store_tokens(tokens, all, vm, "");
   if (vm.count("config") != 0) {
     const auto file = vm["config"].as<std::string>();
@@ -278,6 +271,34 @@ int run_job(const std::vector<std::string>& args, Communicator& comm, std::ostre
   } catch (const po::error& e) {
     throw InputError(e.what());
   }
+}
+
+/// A job command parsed as `pearl run` parses it: the job, its spec, global options.
+struct ParsedRun {
+  explicit ParsedRun(const std::vector<std::string>& args)
+      : entry(find_job(args.front())), job(entry.make()), spec(entry.name) {
+    job->declare(spec);
+    parse_job_command(args, entry, spec, g, all, vm);
+  }
+  const JobRegistry::Entry& entry;
+  std::unique_ptr<Job> job;
+  JobSpec spec;
+  GlobalOptions g;
+  po::options_description all;
+  po::variables_map vm;
+};
+
+/// `pearl run JOB ...` on every rank. Parsing is deterministic, so all ranks agree on
+/// usage errors without talking; failures after that are agreed on by the engine.
+int run_job(const std::vector<std::string>& args, Communicator& comm, std::ostream& out) {
+  if (args.empty()) throw InputError("'pearl run' needs a job name ('pearl jobs' lists them)");
+  ParsedRun parsed(args);
+  const auto& entry = parsed.entry;
+  auto& job = parsed.job;
+  const auto& spec = parsed.spec;
+  const auto& g = parsed.g;
+  const auto& all = parsed.all;
+  const auto& vm = parsed.vm;
   if (g.help) {
     out << "pearl run " << entry.name << ": " << entry.summary << "\n\n" << all
         << "  --plugin LIB.so        load jobs from a plugin library first (repeatable;\n"
@@ -321,6 +342,7 @@ int dispatch(std::vector<std::string> args, Communicator& comm, std::ostream& ou
     return 0;
   }
   if (args[0] == "run") return run_job({args.begin() + 1, args.end()}, comm, out);
+  if (args[0] == "pipeline") return pipeline_command({args.begin() + 1, args.end()}, comm, out);
   if (args[0] == "inspect") {
     if (args.size() < 2) throw InputError("'pearl inspect' needs one or more HDF5 files");
     io::init_hdf5();
@@ -330,12 +352,18 @@ int dispatch(std::vector<std::string> args, Communicator& comm, std::ostream& ou
     return 0;
   }
   std::string message = "unknown command '" + args[0] + "'";
-  const std::string guess = closest_match(args[0], {"jobs", "describe", "run", "inspect", "--help", "--version"});
+  const std::string guess = closest_match(args[0], {"jobs", "describe", "run", "inspect", "pipeline", "--help", "--version"});
   if (!guess.empty()) message += "; did you mean '" + guess + "'?";
   throw InputError(message + " ('pearl --help' lists the commands)");
 }
 
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> job_command_parameters(const std::vector<std::string>& args) {
+  if (args.empty()) throw InputError("no job named ('pearl jobs' lists them)");
+  const ParsedRun parsed(args);
+  return job_parameters(parsed.spec.options(), parsed.vm);
+}
 
 int run_cli(const std::vector<std::string>& args, Communicator& comm, std::ostream& out, std::ostream& err) {
   std::ostringstream discard;

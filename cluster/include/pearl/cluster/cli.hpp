@@ -10,6 +10,7 @@
 
 #include <iosfwd>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pearl/core/communicator.hpp"
@@ -18,6 +19,14 @@ namespace pearl::cluster {
 
 /// Runs the command line `args` (without the program name). Returns the exit code.
 int run_cli(const std::vector<std::string>& args, Communicator& comm, std::ostream& out, std::ostream& err);
+
+/// The parameters `pearl run JOB args...` would record in its output (the job's options,
+/// given or default, in declared order), for `args` = {JOB, args...}. Throws the
+/// InputError `pearl run` would give for an unknown job or a bad option.
+std::vector<std::pair<std::string, std::string>> job_command_parameters(const std::vector<std::string>& args);
+
+/// `pearl pipeline check|run|status ... FILE` (cluster/src/pipeline_cli.cpp); rank 0 acts.
+int pipeline_command(const std::vector<std::string>& args, Communicator& comm, std::ostream& out);
 
 /// The closest of `candidates` to `word` if it is close enough to be a likely typo, else "".
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
