@@ -39,12 +39,14 @@ struct Profile {
   std::vector<std::string> control{"scontrol"};
   std::vector<std::string> accounting{"sacct"};
 
-  // How ranks start inside the allocation: "srun", "yhrun" or "mpirun" (+ its arguments).
-  std::string launcher = "srun";
+  // How ranks start inside the allocation: candidates ("yhrun srun", or "mpirun"), probed
+  // in order by the batch script itself on the compute node, and their arguments.
+  std::vector<std::string> launcher{"srun"};
   std::vector<std::string> launcher_args;
 
   // Defaults of a submission (the command line wins).
   std::string partition;           // empty: the cluster's default partition
+  bool partition_required = false; // the site refuses jobs without one (Tianhe-2: -p)
   std::string account;
   int cores_per_node = 0;          // 0: unknown; used for ntasks-per-node when not given
   bool exclusive = false;          // whole nodes (billed whole on Tianhe)
@@ -76,6 +78,10 @@ Profile load_profile(const std::string& name_or_path);
 
 /// Parses profile text over `base` (fields it sets override). `file` is for messages.
 Profile parse_profile(const std::string& text, const std::string& file, Profile base);
+
+/// Seconds in a Slurm time limit ("M", "M:S", "H:M:S", "D-H", "D-H:M", "D-H:M:S");
+/// -1 if `text` is none of these.
+long parse_slurm_time(const std::string& text);
 
 /// Every profile visible: name -> file, user profiles shadowing shipped ones.
 std::vector<std::pair<std::string, std::filesystem::path>> list_profiles();

@@ -94,8 +94,8 @@ class Scheduler {
   virtual void requeue(const std::string& id) = 0;
 };
 
-/// The scheduler the profile names (profile.scheduler: "slurm"). Throws InputError for
-/// an unknown kind, or for "none" (the `local` profile runs under mpirun, not submitted).
+/// The scheduler the profile names: "slurm", or "none" (the `local` profile: submit runs
+/// the script at once, under mpirun, and returns when it ended). InputError otherwise.
 std::unique_ptr<Scheduler> make_scheduler(const Profile& profile);
 
 /// The first of `candidates` found on PATH, as a full path; throws Error naming them all.
