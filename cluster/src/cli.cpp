@@ -11,6 +11,7 @@
 
 #include "pearl/cluster/plugin_loader.hpp"
 #include "pearl/cluster/runner.hpp"
+#include "pearl/cluster/submit_command.hpp"
 #include "pearl/core/agreement.hpp"
 #include "pearl/io/hdf5.hpp"
 #include "pearl/io/inspect.hpp"
@@ -33,8 +34,12 @@ const char* const usage_text =
     "  describe JOB      a job's inputs (columns and types), options with defaults, outputs\n"
     "  inspect FILE...   tables in HDF5 shards: layout, columns, types, rows, storage\n"
     "  run JOB [opts]    run a job (under mpirun/srun on any number of ranks, or alone)\n"
-    "  pipeline CMD FILE check, run, status of a pipeline of jobs ('pearl pipeline --help')\n"
+    "  pipeline CMD FILE check, run or status of a pipeline of jobs ('pearl pipeline --help')\n"
     "                    'pearl run JOB --help' lists the job's options\n"
+    "  submit [opts] JOB [job opts]\n"
+    "                    check the job as 'run' would, then queue it as a batch job\n"
+    "                    ('pearl submit --help'; docs/operations.md)\n"
+    "  profiles [NAME]   site profiles for submit, and where each comes from\n"
     "\n"
     "plugins: --plugin LIB.so (repeatable, anywhere on the line) and every *.so in the\n"
     "         colon-separated directories of PEARL_PLUGIN_PATH add out-of-tree jobs\n"
@@ -255,12 +260,23 @@ std::vector<std::string> take_plugin_args(std::vector<std::string>& args) {
   return plugins;
 }
 
-/// Parses `JOB [options]` as `pearl run` does (options, config file, notify), filling
-/// `g` and `vm`; throws the InputError `pearl run` would give.
-void parse_job_command(const std::vector<std::string>& args, const JobRegistry::Entry& entry, const JobSpec& spec,
-                       GlobalOptions& g, po::options_description& all, po::variables_map& vm) {
-  all.add(spec.options()).add(global_options(g));
+}  // namespace
+
+/// Parsing is deterministic, so every rank gets the same result (or the same usage error)
+/// without talking.
+RunCommand parse_run(const std::vector<std::string>& args) {
+  if (args.empty()) throw InputError("'pearl run' needs a job name ('pearl jobs' lists them)");
+  const auto& entry = find_job(args.front());
+  RunCommand cmd;
+  cmd.job = entry.make();
+  cmd.spec = std::make_unique<JobSpec>(entry.name);
+  cmd.job->declare(*cmd.spec);
+  GlobalOptions g;
+  po::options_description all;
+  all.add(cmd.spec->options()).add(global_options(g));
+
   const std::vector<std::string> tokens(args.begin() + 1, args.end());
+  po::variables_map vm;
   store_tokens(tokens, all, vm, "");
   if (vm.count("config") != 0) {
     const auto file = vm["config"].as<std::string>();
@@ -271,43 +287,17 @@ void parse_job_command(const std::vector<std::string>& args, const JobRegistry::
   } catch (const po::error& e) {
     throw InputError(e.what());
   }
-}
-
-/// A job command parsed as `pearl run` parses it: the job, its spec, global options.
-struct ParsedRun {
-  explicit ParsedRun(const std::vector<std::string>& args)
-      : entry(find_job(args.front())), job(entry.make()), spec(entry.name) {
-    job->declare(spec);
-    parse_job_command(args, entry, spec, g, all, vm);
-  }
-  const JobRegistry::Entry& entry;
-  std::unique_ptr<Job> job;
-  JobSpec spec;
-  GlobalOptions g;
-  po::options_description all;
-  po::variables_map vm;
-};
-
-/// `pearl run JOB ...` on every rank. Parsing is deterministic, so all ranks agree on
-/// usage errors without talking; failures after that are agreed on by the engine.
-int run_job(const std::vector<std::string>& args, Communicator& comm, std::ostream& out) {
-  if (args.empty()) throw InputError("'pearl run' needs a job name ('pearl jobs' lists them)");
-  ParsedRun parsed(args);
-  const auto& entry = parsed.entry;
-  auto& job = parsed.job;
-  const auto& spec = parsed.spec;
-  const auto& g = parsed.g;
-  const auto& all = parsed.all;
-  const auto& vm = parsed.vm;
   if (g.help) {
-    out << "pearl run " << entry.name << ": " << entry.summary << "\n\n" << all
-        << "  --plugin LIB.so        load jobs from a plugin library first (repeatable;\n"
-        << "                         also every *.so in the directories of $PEARL_PLUGIN_PATH)\n\n"
-        << "'pearl describe " << entry.name << "' shows its inputs, columns and outputs.\n";
-    return 0;
+    std::ostringstream help;
+    help << "pearl run " << entry.name << ": " << entry.summary << "\n\n" << all
+         << "  --plugin LIB.so        load jobs from a plugin library first (repeatable;\n"
+         << "                         also every *.so in the directories of $PEARL_PLUGIN_PATH)\n\n"
+         << "'pearl describe " << entry.name << "' shows its inputs, columns and outputs.\n";
+    cmd.help = help.str();
+    return cmd;
   }
 
-  RunSettings settings;
+  RunSettings& settings = cmd.settings;
   settings.engine.memory.total = parse_bytes(g.memory);
   settings.engine.threads = g.threads;
   settings.engine.scratch = g.scratch;
@@ -315,14 +305,28 @@ int run_job(const std::vector<std::string>& args, Communicator& comm, std::ostre
   settings.inputs = g.inputs;
   settings.output = g.output;
   settings.csv_dir = g.csv;
-  settings.parameters = job_parameters(spec.options(), vm);
-  io::init_hdf5(g.hdf5_locking);
-  cluster::run_job(*job, spec, settings, comm, out);
+  settings.parameters = job_parameters(cmd.spec->options(), vm);
+  cmd.hdf5_locking = g.hdf5_locking;
+  return cmd;
+}
+
+namespace {
+
+/// `pearl run JOB ...` on every rank: parse, then the runner's stages.
+int run_job(const std::vector<std::string>& args, Communicator& comm, std::ostream& out) {
+  RunCommand cmd = parse_run(args);
+  if (!cmd.help.empty()) {
+    out << cmd.help;
+    return 0;
+  }
+  io::init_hdf5(cmd.hdf5_locking);
+  cluster::run_job(*cmd.job, *cmd.spec, cmd.settings, comm, out);
   return 0;
 }
 
 int dispatch(std::vector<std::string> args, Communicator& comm, std::ostream& out) {
-  load_plugins(take_plugin_args(args), std::getenv("PEARL_PLUGIN_PATH"));
+  const std::vector<std::string> plugins = take_plugin_args(args);
+  load_plugins(plugins, std::getenv("PEARL_PLUGIN_PATH"));
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     out << usage_text;
     if (args.empty()) throw InputError("no command given");
@@ -342,6 +346,8 @@ int dispatch(std::vector<std::string> args, Communicator& comm, std::ostream& ou
     return 0;
   }
   if (args[0] == "run") return run_job({args.begin() + 1, args.end()}, comm, out);
+  if (args[0] == "submit") return submit_command({args.begin() + 1, args.end()}, plugins, comm, out);
+  if (args[0] == "profiles") return profiles_command({args.begin() + 1, args.end()}, out);
   if (args[0] == "pipeline") return pipeline_command({args.begin() + 1, args.end()}, comm, out);
   if (args[0] == "inspect") {
     if (args.size() < 2) throw InputError("'pearl inspect' needs one or more HDF5 files");
@@ -352,18 +358,12 @@ int dispatch(std::vector<std::string> args, Communicator& comm, std::ostream& ou
     return 0;
   }
   std::string message = "unknown command '" + args[0] + "'";
-  const std::string guess = closest_match(args[0], {"jobs", "describe", "run", "inspect", "pipeline", "--help", "--version"});
+  const std::string guess = closest_match(args[0], {"jobs", "describe", "run", "pipeline", "submit", "profiles", "inspect", "--help", "--version"});
   if (!guess.empty()) message += "; did you mean '" + guess + "'?";
   throw InputError(message + " ('pearl --help' lists the commands)");
 }
 
 }  // namespace
-
-std::vector<std::pair<std::string, std::string>> job_command_parameters(const std::vector<std::string>& args) {
-  if (args.empty()) throw InputError("no job named ('pearl jobs' lists them)");
-  const ParsedRun parsed(args);
-  return job_parameters(parsed.spec.options(), parsed.vm);
-}
 
 int run_cli(const std::vector<std::string>& args, Communicator& comm, std::ostream& out, std::ostream& err) {
   std::ostringstream discard;

@@ -1,8 +1,11 @@
 // `pearl pipeline check`: every task's job command validated as `pearl run` parses it.
+#include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include "pearl/cluster/cli.hpp"
 #include "pearl/cluster/pipeline.hpp"
+#include "pearl/cluster/runner.hpp"
 #include "pearl/core/error.hpp"
 #include "pearl/core/job.hpp"
 
@@ -30,15 +33,29 @@ void check_declared(const Step& s, const Task& t, Problems& out) {
   }
 }
 
+std::string scratch_output() {
+  return (std::filesystem::temp_directory_path() / "pearl-pipeline-check-output.h5").string();
+}
+
 }  // namespace
 
-void check_jobs(const Pipeline& p, Problems& out) {
+std::vector<std::pair<std::string, std::string>> task_parameters(const Step& step, const Task& task) {
+  return parse_run(task.run_args(step.job)).settings.parameters;
+}
+
+void check_jobs(const Pipeline& p, Problems& out, Communicator* comm) {
   for (const auto& s : p.steps) {
     if (s.job.empty()) continue;
     std::set<std::string> seen;
     for (const auto& t : s.tasks) {
       try {
-        (void)job_command_parameters(t.run_args(s.job));
+        auto run = parse_run(t.run_args(s.job));
+        if (comm != nullptr && std::none_of(t.inputs.begin(), t.inputs.end(), [&](const std::string& in) { return produced_by_a_step(p, in); })) {
+          // As `pearl submit` checks a job, but with the output in a directory that exists
+          // (the pipeline creates output directories before a step runs).
+          run.settings.output = run.settings.output.empty() ? "" : scratch_output();
+          check_job(*run.job, *run.spec, run.settings, *comm);
+        }
       } catch (const InputError& e) {
         const std::string message = e.what();
         const bool job_line = message.rfind("unknown job", 0) == 0;

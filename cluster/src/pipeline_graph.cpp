@@ -71,6 +71,16 @@ bool exists_on_disk(const std::string& glob) {
 
 }  // namespace
 
+bool produced_by_a_step(const Pipeline& p, const std::string& input) {
+  const std::string glob = input_glob(input);
+  for (const auto& s : p.steps) {
+    for (const auto& t : s.tasks) {
+      if (matches(glob, t.output)) return true;
+    }
+  }
+  return false;
+}
+
 void link(Pipeline& p) {
   for (auto& s : p.steps) {
     s.needs.clear();

@@ -191,6 +191,8 @@ Step make_step(const Section& sec, const Resources& base, int base_retries, std:
     Expander expand(vars, problems);
     values = fan_values(expand(trim(e.value.substr(colon + 1)), e.line, step.name), e.line, step.name, problems);
   }
+  // Fan-out: one more pass with the value "{task}", the job array's template.
+  if (!step.fan_name.empty()) values.push_back("{task}");
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (!step.fan_name.empty()) vars[step.fan_name] = values[i];
     Problems mine;
@@ -224,6 +226,10 @@ Step make_step(const Section& sec, const Resources& base, int base_retries, std:
     }
     if (i == 0) problems.insert(problems.end(), mine.begin(), mine.end());
     step.tasks.push_back(std::move(task));
+  }
+  if (!step.fan_name.empty()) {
+    step.array_task = std::move(step.tasks.back());
+    step.tasks.pop_back();
   }
   if (step.job.empty() && !step.name.empty()) problems.push_back({sec.line, step.name, "step has no 'job = ...'"});
   return step;

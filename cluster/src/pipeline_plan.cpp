@@ -91,7 +91,7 @@ std::string out_of_date(const Step& step, const Task& task) {
     return "output was made by pearl " + rec->version + ", this is " + std::string(PEARL_VERSION);
   }
   try {
-    const auto now = job_command_parameters(task.run_args(step.job));
+    const auto now = task_parameters(step, task);
     const auto then = parse_json(rec->parameters);
     for (const auto& [name, value] : now) {
       const auto was = then.get_optional<std::string>(pt::ptree::path_type(name, '\0'));

@@ -1,59 +1,32 @@
-// `pearl pipeline run`: the graph step by step on this machine (the local profile: no
-// scheduler, `mpiexec` for steps of more than one rank), skipping what is up to date,
-// retrying failures other than bad input, recording everything in a run directory.
+// `pearl pipeline run`: the graph step by step on this machine under the `local` profile
+// (no scheduler: each task's batch script runs at once, ranks started by mpirun),
+// skipping what is up to date, retrying failures other than bad input, recording
+// everything in a run directory.
 #include "pipeline_run.hpp"
 
-#include <cstdlib>
 #include <filesystem>
-#include <map>
 #include <ostream>
 #include <set>
 
 #include "pearl/cluster/cli.hpp"
 #include "pearl/cluster/pipeline_plan.hpp"
 #include "pearl/core/error.hpp"
-#include "pipeline_spawn.hpp"
-
-#ifndef PEARL_MPIEXEC
-#define PEARL_MPIEXEC "mpiexec"
-#endif
 
 namespace pearl::cluster::pipeline {
 
 namespace {
 
-/// True when `pearl run` of this build accepts `flag` for the task (a newer runner's
-/// --overwrite or --resume), so the pipeline passes it only where it exists.
+/// True when `pearl run` of this build accepts `flag` for the task (the --overwrite of a
+/// runner that refuses existing outputs), so the pipeline passes it only where it exists.
 bool runner_accepts(const Step& s, const Task& t, const std::string& flag) {
   auto args = t.run_args(s.job);
   args.push_back(flag);
   try {
-    (void)job_command_parameters(args);
+    (void)parse_run(args);
     return true;
   } catch (const InputError&) {
     return false;
   }
-}
-
-std::vector<std::string> launch_command(const Step& s, const Task& t, bool retry) {
-  std::vector<std::string> cmd;
-  const int ranks = std::max(1, s.resources.nodes) * std::max(1, s.resources.tasks);
-  if (ranks > 1) {
-    const char* launcher = std::getenv("PEARL_MPIEXEC");
-    cmd = {launcher != nullptr && *launcher != '\0' ? launcher : PEARL_MPIEXEC, "-n", std::to_string(ranks)};
-  }
-  cmd.push_back(self_exe());
-  cmd.push_back("run");
-  const auto args = t.run_args(s.job);
-  cmd.insert(cmd.end(), args.begin(), args.end());
-  // An out-of-date output is replaced: a runner that refuses existing outputs unless told
-  // must be told; a retry continues from its checkpoint where the runner can.
-  std::error_code ec;
-  if (!t.output.empty() && std::filesystem::exists(t.output, ec) && runner_accepts(s, t, "--overwrite")) {
-    cmd.push_back("--overwrite");
-  }
-  if (retry && runner_accepts(s, t, "--resume")) cmd.push_back("--resume");
-  return cmd;
 }
 
 std::string joined(const std::vector<std::string>& words) {
@@ -64,19 +37,45 @@ std::string joined(const std::vector<std::string>& words) {
 
 }  // namespace
 
+BatchRequest step_request(const Pipeline& p, const Step& step, const Task& task, const Profile& profile, const RunDir& run) {
+  BatchRequest r;
+  r.profile = profile;
+  r.nodes = std::max(1, step.resources.nodes);
+  r.ntasks_per_node = step.resources.tasks;
+  r.cpus_per_task = std::max(1, step.resources.cpus);
+  r.time = step.resources.time;
+  r.partition = step.resources.partition;
+  // "nightly-health.outbreak": squeue shows whose step it is.
+  r.job_name = p.name + "." + (task.value.empty() || task.value == "{task}" ? step.name : step.name + "-" + task.value);
+  r.log_dir = (std::filesystem::path(run.dir()) / "logs").string();
+  r.max_requeue = std::max(3, step.retries);
+  r.command = task.run_args(step.job);
+  r.workdir = std::filesystem::current_path().string();
+  if (!task.output.empty()) {
+    // Outputs go into directories the pipeline creates; an out-of-date one is replaced.
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(task.output).parent_path(), ec);
+    if (runner_accepts(step, task, "--overwrite")) r.command.push_back("--overwrite");
+  }
+  return r;
+}
+
 int run_local(const Pipeline& p, std::ostream& out) {
-  const RunDir run = RunDir::create(p, "local");
+  const Profile profile = load_profile("local");
+  const auto scheduler = make_scheduler(profile);
+  const RunDir run = RunDir::create(p, profile.name);
   out << "run directory " << run.dir() << '\n';
   std::set<std::string> failed;  // steps with a task that did not finish
   int code = 0;
-  for (const auto& d : plan(p)) {
+  const auto decisions = plan(p);
+  if (std::none_of(decisions.begin(), decisions.end(), [](const Decision& d) { return d.run; })) {
+    out << "every step is up to date: nothing to run\n";
+  }
+  for (const auto& d : decisions) {
     const Step& s = *d.step;
     const Task& t = *d.task;
     TaskRecord r;
-    r.step = s.name, r.value = t.value;
-    r.output = t.output;
-    r.log = run.log_path(s.name, t.value);
-    r.reason = d.reason;
+    r.step = s.name, r.value = t.value, r.output = t.output, r.reason = d.reason;
     const std::string label = task_label(s, t);
     std::string blocked;
     for (const auto& n : s.needs) {
@@ -98,17 +97,19 @@ int run_local(const Pipeline& p, std::ostream& out) {
       continue;
     }
     out << label << ": runs, " << d.reason << '\n' << std::flush;
-    r.job_id = "local";
     for (int attempt = 0; attempt <= s.retries; ++attempt) {
-      const auto cmd = launch_command(s, t, attempt > 0);
-      r.command = joined(cmd);
+      BatchRequest req = step_request(p, s, t, profile, run);
+      // A retry continues from the checkpoint of the attempt before, where there is one.
+      if (attempt > 0) req.environment.emplace_back("PEARL_RESUME", "1");
+      r.command = "pearl run " + joined(req.command);
       r.state = "running";
       r.started = utc_now();
       r.attempts = attempt + 1;
       run.save(r);
-      std::vector<std::string> env;
-      if (s.resources.cpus > 0) env.push_back("OMP_NUM_THREADS=" + std::to_string(s.resources.cpus));
-      r.exit_code = run_logged(cmd, env, r.log);
+      r.job_id = scheduler->submit(req);  // the local profile: returns when the job ended
+      const JobStatus st = scheduler->query(r.job_id);
+      r.log = scheduler->log_path(req, r.job_id);
+      r.exit_code = st.exit_code;
       r.finished = utc_now();
       if (r.exit_code == 0) break;
       out << label << ": attempt " << attempt + 1 << " failed with exit code " << r.exit_code;

@@ -5,9 +5,12 @@
 #include <fstream>
 #include <iomanip>
 #include <map>
+#include <memory>
 #include <ostream>
 
 #include "pearl/cluster/pipeline_plan.hpp"
+#include "pearl/cluster/profile.hpp"
+#include "pearl/cluster/scheduler.hpp"
 #include "pipeline_run.hpp"
 
 namespace pearl::cluster::pipeline {
@@ -27,12 +30,42 @@ std::string first_error(const std::string& log) {
   return last.empty() ? "(the log is empty or missing)" : last;
 }
 
+/// A record still pending or running when it was written: what the scheduler says now.
+/// A job it no longer knows keeps its recorded state (the outputs decide below).
+void ask_scheduler(TaskRecord& r, Scheduler* scheduler) {
+  if (scheduler == nullptr || r.job_id.empty() || (r.state != "pending" && r.state != "running")) return;
+  try {
+    const JobStatus st = scheduler->query(r.job_id);
+    if (st.state == JobState::pending) r.state = "pending";
+    if (st.state == JobState::running) r.state = "running";
+    if (st.state == JobState::completed) r.state = "done";
+    if (st.state == JobState::failed || st.state == JobState::timeout) r.state = "failed";
+    if (st.state == JobState::cancelled) r.state = "cancelled";
+    if (st.finished()) r.exit_code = st.exit_code;
+    // Afterok: Slurm leaves a dependant of a failed job pending for ever.
+    if (st.state == JobState::pending && st.state_text.find("DependencyNeverSatisfied") != std::string::npos) {
+      r.state = "never started";
+    }
+  } catch (const std::exception&) {
+  }
+}
+
 }  // namespace
 
 int print_status(const Pipeline* p, const std::string& run_dir, std::ostream& out) {
   std::map<std::string, TaskRecord> records;
   if (!run_dir.empty()) {
-    for (auto& r : RunDir(run_dir).load()) records[r.step + "@" + r.value] = std::move(r);
+    const RunDir run(run_dir);
+    std::unique_ptr<Scheduler> scheduler;
+    const std::string profile = run.info()["profile"];
+    try {
+      if (!profile.empty() && profile != "local") scheduler = make_scheduler(load_profile(profile));
+    } catch (const std::exception&) {
+    }
+    for (auto& r : run.load()) {
+      ask_scheduler(r, scheduler.get());
+      records[r.step + "@" + r.value] = std::move(r);
+    }
     out << "run " << run_dir << '\n';
   }
   std::vector<TaskRecord> rows;

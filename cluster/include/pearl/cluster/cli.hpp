@@ -9,23 +9,32 @@
 #pragma once
 
 #include <iosfwd>
+#include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
+#include "pearl/cluster/runner.hpp"
 #include "pearl/core/communicator.hpp"
+#include "pearl/core/job.hpp"
 
 namespace pearl::cluster {
 
 /// Runs the command line `args` (without the program name). Returns the exit code.
 int run_cli(const std::vector<std::string>& args, Communicator& comm, std::ostream& out, std::ostream& err);
 
-/// The parameters `pearl run JOB args...` would record in its output (the job's options,
-/// given or default, in declared order), for `args` = {JOB, args...}. Throws the
-/// InputError `pearl run` would give for an unknown job or a bad option.
-std::vector<std::pair<std::string, std::string>> job_command_parameters(const std::vector<std::string>& args);
+/// `pearl run JOB [options]` parsed (args without "run"): the job with its options bound,
+/// its declaration and the runner's settings. Shared by `pearl run` and `pearl submit`,
+/// so both refuse a command line with the same message. Local; throws InputError.
+struct RunCommand {
+  std::unique_ptr<Job> job;
+  std::unique_ptr<JobSpec> spec;
+  RunSettings settings;
+  bool hdf5_locking = true;
+  std::string help;  // non-empty when --help was given: the text to print, nothing to run
+};
+RunCommand parse_run(const std::vector<std::string>& args);
 
-/// `pearl pipeline check|run|status ... FILE` (cluster/src/pipeline_cli.cpp); rank 0 acts.
+/// `pearl pipeline check|run|status|submit ... FILE` (cluster/src/pipeline_cli.cpp); rank 0 acts.
 int pipeline_command(const std::vector<std::string>& args, Communicator& comm, std::ostream& out);
 
 /// The closest of `candidates` to `word` if it is close enough to be a likely typo, else "".

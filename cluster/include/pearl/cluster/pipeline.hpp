@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "pearl/core/communicator.hpp"
+
 namespace pearl::cluster::pipeline {
 
 /// One thing wrong with a pipeline file, where it is.
@@ -58,6 +60,7 @@ struct Step {
   int retries = 1;
   std::string fan_name;             ///< for_each variable ("" without fan-out)
   std::vector<Task> tasks;          ///< one, or one per fan-out value
+  Task array_task;                  ///< fan-out: the task with "{task}" for the value (job arrays)
   [[nodiscard]] int line_of(const std::string& key) const;
 };
 
@@ -87,8 +90,16 @@ Pipeline parse(const std::string& text, const std::string& file, const std::map<
 void link(Pipeline& p);
 
 /// Validates every task's job command as `pearl run` would parse it (job exists, options
-/// known and valid); problems go to `out`.
-void check_jobs(const Pipeline& p, Problems& out);
+/// known and valid) and, with `comm` and inputs already on disk, as `pearl submit` checks
+/// it (input globs match, columns present); problems go to `out`.
+void check_jobs(const Pipeline& p, Problems& out, Communicator* comm = nullptr);
+
+/// The parameters the task's output would record (its options, given or default).
+/// Throws the InputError `pearl run` would give.
+std::vector<std::pair<std::string, std::string>> task_parameters(const Step& step, const Task& task);
+
+/// True when the --input value `input` (NAME=GLOB[:/path]) matches some step's output.
+bool produced_by_a_step(const Pipeline& p, const std::string& input);
 
 /// "FILE:LINE: step NAME: message" lines, one per problem.
 std::string format(const Pipeline& p, const Problems& problems);
