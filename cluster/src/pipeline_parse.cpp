@@ -119,9 +119,9 @@ class Expander {
   Problems& problems_;
 };
 
-const std::set<std::string> resource_keys = {"nodes", "tasks", "cpus", "time", "partition", "retries"};
-const std::set<std::string> step_keys = {"job", "input", "output", "options", "after", "for_each", "nodes",
-                                         "tasks", "cpus", "time", "partition", "retries"};
+const std::set<std::string> resource_keys = {"nodes", "tasks", "cpus", "time", "partition", "retries", "array_limit"};
+const std::set<std::string> step_keys = {"job",   "input", "output", "options",   "after",   "for_each",   "nodes",
+                                         "tasks", "cpus",  "time",   "partition", "retries", "array_limit"};
 
 void set_resource(Resources& r, int& retries, const Entry& e, const std::string& step, Problems& problems) {
   if (e.key == "time" || e.key == "partition") {
@@ -148,6 +148,7 @@ void set_resource(Resources& r, int& retries, const Entry& e, const std::string&
   if (e.key == "nodes") r.nodes = v;
   if (e.key == "tasks") r.tasks = v;
   if (e.key == "cpus") r.cpus = v;
+  if (e.key == "array_limit") r.array_limit = v;
   if (e.key == "retries") retries = v;
 }
 
@@ -304,7 +305,7 @@ Pipeline parse(const std::string& text, const std::string& file, const std::map<
       for (const auto& e : sec.entries) {
         if (resource_keys.count(e.key) == 0) {
           p.problems.push_back({e.line, "", "unknown key '" + e.key + "' in [defaults] (nodes, tasks, cpus, time, "
-                                            "partition, retries)"});
+                                            "partition, retries, array_limit)"});
         } else {
           set_resource(base, base_retries, {e.line, e.key, expand(e.value, e.line, "")}, "", p.problems);
         }

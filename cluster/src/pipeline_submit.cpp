@@ -88,6 +88,8 @@ int submit_all(const Pipeline& p, const std::string& profile_name, bool dry_run,
     BatchRequest req = step_request(p, *s, array ? s->array_task : s->tasks.front(), profile, run);
     if (array) {
       for (const auto* d : it->second) req.array_values.push_back(d->task->value);
+      req.array = "0-" + std::to_string(req.array_values.size() - 1);
+      if (s->resources.array_limit > 0) req.array += "%" + std::to_string(s->resources.array_limit);
     }
     for (const auto& n : s->needs) {
       if (jobs.count(n) != 0) req.dependencies.push_back(jobs[n].id);

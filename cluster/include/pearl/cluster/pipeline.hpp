@@ -35,6 +35,7 @@ struct Resources {
   int nodes = 0;
   int tasks = 0;  ///< MPI ranks per node
   int cpus = 0;   ///< OpenMP threads per rank
+  int array_limit = 0;  ///< fan-out: at most this many array tasks at once (0: no limit)
   std::string time, partition;
 };
 
