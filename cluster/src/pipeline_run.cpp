@@ -99,8 +99,9 @@ int run_local(const Pipeline& p, std::ostream& out) {
     out << label << ": runs, " << d.reason << '\n' << std::flush;
     for (int attempt = 0; attempt <= s.retries; ++attempt) {
       BatchRequest req = step_request(p, s, t, profile, run);
-      // A retry continues from the checkpoint of the attempt before, where there is one.
-      if (attempt > 0) req.environment.emplace_back("PEARL_RESUME", "1");
+      // A retry continues from the checkpoint of the attempt before, where there is one
+      // (the batch script adds --resume; only for a runner that knows it).
+      if (attempt > 0 && runner_accepts(s, t, "--resume")) req.environment.emplace_back("PEARL_RESUME", "1");
       r.command = "pearl run " + joined(req.command);
       r.state = "running";
       r.started = utc_now();

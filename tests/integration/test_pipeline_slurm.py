@@ -64,7 +64,9 @@ data = {work}/data
 out = {work}/out-{name}
 [defaults]
 tasks = 1
-time = 00:05:00
+# longer than the profile's warning signal (300 s before the limit), or the job would be
+# told to checkpoint as it starts
+time = 00:15:00
 [step ingest]
 job = table.aggregate
 input = table=${{data}}/cases-*.h5:/cases
@@ -74,7 +76,6 @@ output = ${{out}}/daily.h5
 job = health.outbreak
 after = ingest
 for_each = level: county city province
-array_limit = {array_limit}
 input = cases=${{data}}/cases-*.h5
 options = --by region,disease --region-level ${{level}}
 output = ${{out}}/alarms-${{level}}.h5
@@ -87,12 +88,9 @@ output = ${{out}}/report.h5
 
 
 def write_pipeline(work, name, report_extra=""):
-    # array_limit: scripts/slurm-local's nodes share one host, where several mpirun starting
-    # at once have failed to start their daemons ("ORTE daemon has unexpectedly failed");
-    # one array task at a time is still one job array of 3 tasks.
     path = os.path.join(work, name + ".pipeline")
     with open(path, "w") as f:
-        f.write(PIPELINE.format(work=work, name=name, report_extra=report_extra, array_limit=1))
+        f.write(PIPELINE.format(work=work, name=name, report_extra=report_extra))
     return path
 
 
@@ -141,13 +139,14 @@ def main():
     check(not mine, f"resubmitting queued jobs: {mine}")
 
     # 3. a failing step (exit 2: a column that does not exist), its dependant never started
-    bad = write_pipeline(work, "bad", report_extra="--sum no_such_column")
+    bad = write_pipeline(work, "bad", report_extra="--max no_such_column")
     with open(bad, "a") as f:
         f.write("[step after_report]\njob = table.aggregate\ninput = table=${out}/report.h5:/aggregate\n"
                 "options = --by disease\noutput = ${out}/after.h5\n")
     r = pearl("pipeline", "submit", bad, "--profile", "slurm", "--wait")
-    check(r.returncode != 0, "a failing pipeline's submit --wait exits 0")
+    check(r.returncode == 1, f"a failing pipeline's submit --wait exits {r.returncode}: {r.stdout} {r.stderr}")
     run_dir = newest_run(os.path.join(work, "runs-bad"))
+    assert run_dir, "no run directory for the failing pipeline"
     recs = records(run_dir)
     check(recs.get("report", {}).get("state") == "failed", f"report: {recs.get('report')}")
     check(recs.get("after_report", {}).get("state") == "never started", f"after_report: {recs.get('after_report')}")
