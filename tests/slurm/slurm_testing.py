@@ -37,9 +37,11 @@ def slurm_env(extra=None):
     return env
 
 
-def queue():
-    """Job ids in the local cluster's queue (any state squeue shows)."""
-    r = subprocess.run(["squeue", "-h", "-o", "%i"], capture_output=True, text=True, env=slurm_env(), timeout=30)
+def queue(workdir=None):
+    """Job ids in the local cluster's queue (any state squeue shows); with `workdir`, only
+    the jobs submitted from there (a test's own, when others share the cluster)."""
+    r = subprocess.run(["squeue", "-h", "-o", "%i %Z"], capture_output=True, text=True, env=slurm_env(), timeout=30)
     if r.returncode != 0:
         raise AssertionError("squeue failed (is scripts/slurm-local up?): " + r.stderr)
-    return r.stdout.split()
+    jobs = [line.split(maxsplit=1) for line in r.stdout.splitlines() if line.strip()]
+    return [j[0] for j in jobs if workdir is None or (len(j) > 1 and j[1].startswith(workdir))]
