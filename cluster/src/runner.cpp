@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 
+#include "column_probe.hpp"
 #include "pearl/cluster/shard_inputs.hpp"
 #include "pearl/core/agreement.hpp"
 #include "pearl/core/error.hpp"
@@ -129,11 +130,12 @@ void hold_for_tests() {
 
 }  // namespace
 
-void check_job(const Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm) {
-  const Engine engine(comm, settings.engine);
+void check_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm) {
+  Engine engine(comm, settings.engine);
   std::optional<io::AtomicOutput> output;  // reserved and released: nothing is created
   check_stage(spec, settings, comm, job.name(), output);
-  inputs_stage(spec, settings, comm, engine);
+  const auto inputs = inputs_stage(spec, settings, comm, engine);
+  if (inputs) probe_columns(job, spec, *inputs, engine);  // columns chosen by the options
 }
 
 void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm, std::ostream& out) {

@@ -79,7 +79,7 @@ class SlurmScheduler final : public Scheduler {
 
   std::string render(const BatchRequest& r) const override {
     const BatchRequest rr = resolve(r);
-    return render_script(rr, sbatch_lines(rr), rr.profile.submit.front());
+    return render_script(rr, allocation(rr), rr.profile.submit.front());
   }
 
   std::string submit(const BatchRequest& r) override {
@@ -89,7 +89,7 @@ class SlurmScheduler final : public Scheduler {
     const std::string path = script_path(rr);
     {
       std::ofstream f(path);
-      f << render_script(rr, sbatch_lines(rr), fs::path(command).filename().string());
+      f << render_script(rr, allocation(rr), fs::path(command).filename().string());
       if (!f) throw Error("cannot write the batch script " + path);
     }
     const ProcessResult res = run_process({command, path});
@@ -142,6 +142,13 @@ class SlurmScheduler final : public Scheduler {
   void requeue(const std::string& id) override { checked({find_command(profile_.control), "requeue", id}); }
 
  private:
+  static std::vector<std::string> allocation(const BatchRequest& r) {
+    std::vector<std::string> lines{"# What Slurm allocates (#SBATCH lines: read by " + r.profile.submit.front() +
+                                   ", comments to bash):"};
+    for (auto& l : sbatch_lines(r)) lines.push_back(std::move(l));
+    return lines;
+  }
+
   static void checked(const std::vector<std::string>& argv) {
     const ProcessResult res = run_process(argv);
     if (res.status != 0) throw Error(fs::path(argv[0]).filename().string() + " " + argv[1] + ": " + trim(res.err));
@@ -228,8 +235,8 @@ class LocalScheduler final : public Scheduler {
 
  private:
   static std::vector<std::string> allocation(const BatchRequest& r) {
-    return {"#   (nothing: profile " + r.profile.name + " has no scheduler; the script runs at once with " +
-            std::to_string(r.nodes * r.ntasks_per_node) + " ranks)"};
+    return {"# Nothing is allocated: profile " + r.profile.name + " has no scheduler; the script runs at once with " +
+            std::to_string(r.nodes * r.ntasks_per_node) + " ranks."};
   }
   std::map<std::string, JobStatus> done_;
 };
