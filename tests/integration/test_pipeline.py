@@ -34,8 +34,22 @@ def check(cond, what):
         print("FAIL:", what)
 
 
+ENV = dict(os.environ)
+
+
+def use_the_builds_launcher(work):
+    """The local profile runs the first `mpirun` on PATH: make it the launcher of the MPI
+    pearl was built with (the MPICH build's tests run beside Open MPI's mpirun)."""
+    launcher = shutil.which(os.environ.get("MPIEXEC", "mpiexec"))
+    if launcher:
+        bin_dir = os.path.join(work, "launcher")
+        os.makedirs(bin_dir)
+        os.symlink(launcher, os.path.join(bin_dir, "mpirun"))
+        ENV["PATH"] = bin_dir + os.pathsep + os.environ["PATH"]
+
+
 def pearl(*args, timeout=600):
-    return subprocess.run([PEARL, *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([PEARL, *args], capture_output=True, text=True, timeout=timeout, env=ENV)
 
 
 def states(run_dir):
@@ -71,6 +85,7 @@ def same_output(a, b, what):
 def main():
     work = tempfile.mkdtemp(prefix="pearl-pipeline-")
     os.chdir(work)
+    use_the_builds_launcher(work)
     data, out = os.path.join(work, "data"), os.path.join(work, "out")
     r = pearl("run", "data.generate", "--domain", "health", "--rows", "4000", "--shards", "3", "--seed", "7",
               "--out-dir", data)
