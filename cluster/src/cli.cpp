@@ -11,6 +11,7 @@
 
 #include "pearl/cluster/plugin_loader.hpp"
 #include "pearl/cluster/runner.hpp"
+#include "pearl/cluster/submit_command.hpp"
 #include "pearl/core/agreement.hpp"
 #include "pearl/io/hdf5.hpp"
 #include "pearl/io/inspect.hpp"
@@ -33,7 +34,12 @@ const char* const usage_text =
     "  describe JOB      a job's inputs (columns and types), options with defaults, outputs\n"
     "  inspect FILE...   tables in HDF5 shards: layout, columns, types, rows, storage\n"
     "  run JOB [opts]    run a job (under mpirun/srun on any number of ranks, or alone)\n"
+    "  pipeline CMD FILE check, run or status of a pipeline of jobs ('pearl pipeline --help')\n"
     "                    'pearl run JOB --help' lists the job's options\n"
+    "  submit [opts] JOB [job opts]\n"
+    "                    check the job as 'run' would, then queue it as a batch job\n"
+    "                    ('pearl submit --help'; docs/operations.md)\n"
+    "  profiles [NAME]   site profiles for submit, and where each comes from\n"
     "\n"
     "plugins: --plugin LIB.so (repeatable, anywhere on the line) and every *.so in the\n"
     "         colon-separated directories of PEARL_PLUGIN_PATH add out-of-tree jobs\n"
@@ -261,17 +267,20 @@ std::vector<std::string> take_plugin_args(std::vector<std::string>& args) {
   return plugins;
 }
 
-/// `pearl run JOB ...` on every rank. Parsing is deterministic, so all ranks agree on
-/// usage errors without talking; failures after that are agreed on by the engine.
-int run_job(const std::vector<std::string>& args, Communicator& comm, std::ostream& out) {
+}  // namespace
+
+/// Parsing is deterministic, so every rank gets the same result (or the same usage error)
+/// without talking.
+RunCommand parse_run(const std::vector<std::string>& args) {
   if (args.empty()) throw InputError("'pearl run' needs a job name ('pearl jobs' lists them)");
   const auto& entry = find_job(args.front());
-  auto job = entry.make();
-  JobSpec spec(entry.name);
-  job->declare(spec);
+  RunCommand cmd;
+  cmd.job = entry.make();
+  cmd.spec = std::make_unique<JobSpec>(entry.name);
+  cmd.job->declare(*cmd.spec);
   GlobalOptions g;
   po::options_description all;
-  all.add(spec.options()).add(global_options(g));
+  all.add(cmd.spec->options()).add(global_options(g));
 
   const std::vector<std::string> tokens(args.begin() + 1, args.end());
   po::variables_map vm;
@@ -286,14 +295,16 @@ int run_job(const std::vector<std::string>& args, Communicator& comm, std::ostre
     throw InputError(e.what());
   }
   if (g.help) {
-    out << "pearl run " << entry.name << ": " << entry.summary << "\n\n" << all
-        << "  --plugin LIB.so        load jobs from a plugin library first (repeatable;\n"
-        << "                         also every *.so in the directories of $PEARL_PLUGIN_PATH)\n\n"
-        << "'pearl describe " << entry.name << "' shows its inputs, columns and outputs.\n";
-    return 0;
+    std::ostringstream help;
+    help << "pearl run " << entry.name << ": " << entry.summary << "\n\n" << all
+         << "  --plugin LIB.so        load jobs from a plugin library first (repeatable;\n"
+         << "                         also every *.so in the directories of $PEARL_PLUGIN_PATH)\n\n"
+         << "'pearl describe " << entry.name << "' shows its inputs, columns and outputs.\n";
+    cmd.help = help.str();
+    return cmd;
   }
 
-  RunSettings settings;
+  RunSettings& settings = cmd.settings;
   settings.engine.memory.total = parse_bytes(g.memory);
   settings.engine.threads = g.threads;
   settings.engine.scratch = g.scratch;
@@ -301,16 +312,30 @@ int run_job(const std::vector<std::string>& args, Communicator& comm, std::ostre
   settings.inputs = g.inputs;
   settings.output = g.output;
   settings.csv_dir = g.csv;
-  settings.parameters = job_parameters(spec.options(), vm);
+  settings.parameters = job_parameters(cmd.spec->options(), vm);
   settings.checkpoints.resume = g.resume;
   settings.checkpoints.every = parse_checkpoint_every(g.checkpoint_every);
-  io::init_hdf5(g.hdf5_locking);
-  cluster::run_job(*job, spec, settings, comm, out);
+  cmd.hdf5_locking = g.hdf5_locking;
+  return cmd;
+}
+
+namespace {
+
+/// `pearl run JOB ...` on every rank: parse, then the runner's stages.
+int run_job(const std::vector<std::string>& args, Communicator& comm, std::ostream& out) {
+  RunCommand cmd = parse_run(args);
+  if (!cmd.help.empty()) {
+    out << cmd.help;
+    return 0;
+  }
+  io::init_hdf5(cmd.hdf5_locking);
+  cluster::run_job(*cmd.job, *cmd.spec, cmd.settings, comm, out);
   return 0;
 }
 
 int dispatch(std::vector<std::string> args, Communicator& comm, std::ostream& out) {
-  load_plugins(take_plugin_args(args), std::getenv("PEARL_PLUGIN_PATH"));
+  const std::vector<std::string> plugins = take_plugin_args(args);
+  load_plugins(plugins, std::getenv("PEARL_PLUGIN_PATH"));
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     out << usage_text;
     if (args.empty()) throw InputError("no command given");
@@ -330,6 +355,9 @@ int dispatch(std::vector<std::string> args, Communicator& comm, std::ostream& ou
     return 0;
   }
   if (args[0] == "run") return run_job({args.begin() + 1, args.end()}, comm, out);
+  if (args[0] == "submit") return submit_command({args.begin() + 1, args.end()}, plugins, comm, out);
+  if (args[0] == "profiles") return profiles_command({args.begin() + 1, args.end()}, out);
+  if (args[0] == "pipeline") return pipeline_command({args.begin() + 1, args.end()}, comm, out);
   if (args[0] == "inspect") {
     if (args.size() < 2) throw InputError("'pearl inspect' needs one or more HDF5 files");
     io::init_hdf5();
@@ -339,7 +367,7 @@ int dispatch(std::vector<std::string> args, Communicator& comm, std::ostream& ou
     return 0;
   }
   std::string message = "unknown command '" + args[0] + "'";
-  const std::string guess = closest_match(args[0], {"jobs", "describe", "run", "inspect", "--help", "--version"});
+  const std::string guess = closest_match(args[0], {"jobs", "describe", "run", "pipeline", "submit", "profiles", "inspect", "--help", "--version"});
   if (!guess.empty()) message += "; did you mean '" + guess + "'?";
   throw InputError(message + " ('pearl --help' lists the commands)");
 }

@@ -5,10 +5,12 @@
 #include <string>
 
 #include "pearl/core/error.hpp"
+#include "process.hpp"
 
 namespace pearl::cluster {
 
 MpiSession::MpiSession(int& argc, char**& argv) {
+  remember_startup_environment();  // for the commands pearl submit starts (process.hpp)
   int provided = 0;
   if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
     throw Error("MPI_Init_thread failed");

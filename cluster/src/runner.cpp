@@ -1,5 +1,7 @@
 #include "pearl/cluster/runner.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -8,6 +10,7 @@
 #include <memory>
 #include <optional>
 
+#include "column_probe.hpp"
 #include "pearl/cluster/shard_inputs.hpp"
 #include "pearl/core/agreement.hpp"
 #include "pearl/core/collectives.hpp"
@@ -34,6 +37,13 @@ std::string utc_now() {
   return buf;
 }
 
+void require_writable(const std::string& option, const std::string& value, std::filesystem::path dir) {
+  if (dir.empty()) dir = ".";
+  if (std::filesystem::is_directory(dir) && access(dir.c_str(), W_OK) != 0) {
+    throw InputError(option + " " + value + ": directory " + dir.string() + " is not writable");
+  }
+}
+
 /// Stage 1: what the job declared is on the command line; the output can be created.
 void check(const JobSpec& spec, const RunSettings& settings, const std::string& job) {
   for (const auto& input : spec.inputs()) {
@@ -49,6 +59,44 @@ void check(const JobSpec& spec, const RunSettings& settings, const std::string& 
   if (!settings.csv_dir.empty() && !std::filesystem::is_directory(settings.csv_dir)) {
     throw InputError("--csv " + settings.csv_dir + ": no such directory");
   }
+  // Writable now, not after hours of work (`pearl submit` runs this before queueing too).
+  if (!settings.output.empty()) require_writable("--output", settings.output, std::filesystem::path(settings.output).parent_path());
+  if (!settings.csv_dir.empty()) require_writable("--csv", settings.csv_dir, settings.csv_dir);
+}
+
+/// Stage 1, collective: check() on every rank; rank 0 reserves the output path (an
+/// AtomicOutput names its temporary file and checks the directory; it creates nothing).
+/// Returns the temporary path, known to every rank ("" without --output).
+std::string check_stage(const JobSpec& spec, const RunSettings& settings, Communicator& comm, const std::string& job,
+                        std::optional<io::AtomicOutput>& output) {
+  std::string temp;
+  agreed(comm, [&] {
+    check(spec, settings, job);
+    if (comm.rank() == 0 && !settings.output.empty()) {
+      try {
+        output.emplace(settings.output);
+      } catch (const Error& e) {
+        throw InputError(std::string("--output: ") + e.what());
+      }
+      temp = output->temp_path().string();
+    }
+  });
+  return broadcast_string(comm, temp);
+}
+
+/// Stage 2, collective: catalogue every --input, then check the declared columns in every
+/// shard before any work: a missing column or one that does not convert is one input
+/// error now, not a failure halfway through. nullptr when the job has no --input.
+std::unique_ptr<ShardInputs> inputs_stage(const JobSpec& spec, const RunSettings& settings, Communicator& comm,
+                                          const Engine& engine) {
+  if (settings.inputs.empty()) return nullptr;
+  const std::size_t batch_bytes = settings.engine.memory.total / 8 / static_cast<std::size_t>(settings.engine.threads);
+  auto inputs = std::make_unique<ShardInputs>(comm, settings.inputs, batch_bytes);
+  engine.progress("inputs: " + std::to_string(inputs->files().size()) + " shards");
+  for (const auto& decl : spec.inputs()) {
+    if (!decl.columns.empty() && inputs->has(decl.name)) inputs->validate(decl.name, decl.columns);
+  }
+  return inputs;
 }
 
 /// After run: the tables the job wrote are the ones it declared, with the declared
@@ -77,6 +125,14 @@ void hold_for_tests() {
 
 }  // namespace
 
+void check_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm) {
+  Engine engine(comm, settings.engine);
+  std::optional<io::AtomicOutput> output;  // reserved and released: nothing is created
+  check_stage(spec, settings, comm, job.name(), output);
+  const auto inputs = inputs_stage(spec, settings, comm, engine);
+  if (inputs) probe_columns(job, spec, *inputs, engine);  // columns chosen by the options
+}
+
 namespace {
 void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm, std::ostream& out,
                 std::shared_ptr<Checkpoint>& checkpoint, std::optional<StopPoints>& stop_points);
@@ -103,32 +159,10 @@ void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Comm
 
   // 1. check: usage errors before any file is opened; rank 0 reserves the output path.
   std::optional<io::AtomicOutput> output;
-  std::string temp;
-  agreed(comm, [&] {
-    check(spec, settings, job.name());
-    if (comm.rank() == 0 && !settings.output.empty()) {
-      try {
-        output.emplace(settings.output);
-      } catch (const Error& e) {
-        throw InputError(std::string("--output: ") + e.what());
-      }
-      temp = output->temp_path().string();
-    }
-  });
-  temp = broadcast_string(comm, temp);
+  const std::string temp = check_stage(spec, settings, comm, job.name(), output);
 
   // 2. inputs
-  std::unique_ptr<ShardInputs> inputs;
-  if (!settings.inputs.empty()) {
-    const std::size_t batch_bytes = settings.engine.memory.total / 8 / static_cast<std::size_t>(settings.engine.threads);
-    inputs = std::make_unique<ShardInputs>(comm, settings.inputs, batch_bytes);
-    engine.progress("inputs: " + std::to_string(inputs->files().size()) + " shards");
-    // The declared columns, in every shard, before any work: a missing column or one
-    // that does not convert is one input error now, not a failure halfway through.
-    for (const auto& decl : spec.inputs()) {
-      if (!decl.columns.empty() && inputs->has(decl.name)) inputs->validate(decl.name, decl.columns);
-    }
-  }
+  const std::unique_ptr<ShardInputs> inputs = inputs_stage(spec, settings, comm, engine);
 
   // 2b. checkpoint: what this run is; with --resume, the earlier run's saved operations
   checkpoint = open_checkpoint(comm, settings, job.name(), inputs ? inputs->files() : std::vector<io::InputFileInfo>{},

@@ -12,6 +12,7 @@
 #include "h5util.hpp"
 #include "output_writer_detail.hpp"
 #include "pearl/core/agreement.hpp"
+#include "pearl/io/provenance.hpp"
 
 #ifndef PEARL_VERSION_STRING
 #define PEARL_VERSION_STRING "unknown"
@@ -454,8 +455,15 @@ void write_attributes(hid_t file, const std::vector<OutputTable>& parts, const P
   for (std::size_t i = 0; i < info.inputs.size(); ++i) {
     const auto& in = info.inputs[i];
     if (i > 0) inputs += ", ";
+    // Rank 0 alone writes attributes; it reads each input once more for its checksum
+    // (an input that has vanished since the job read it is recorded without one).
+    std::error_code gone;
+    const std::string checksum = !in.checksum.empty()                              ? in.checksum
+                                 : std::filesystem::is_regular_file(in.path, gone) ? file_checksum(in.path)
+                                                                                   : std::string();
     inputs += "{\"table\": " + json_quote(in.table) + ", \"path\": " + json_quote(in.path) +
-              ", \"bytes\": " + std::to_string(in.bytes) + ", \"mtime\": " + std::to_string(in.mtime) + "}";
+              ", \"bytes\": " + std::to_string(in.bytes) + ", \"mtime\": " + std::to_string(in.mtime) +
+              ", \"checksum\": " + json_quote(checksum) + "}";
   }
   inputs += "]";
   run_attributes(file, info, parameters, inputs, what + ": root group");

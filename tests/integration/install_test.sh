@@ -11,4 +11,7 @@ cmake -S "$here/consumer" -B "$tmp/consumer" -DCMAKE_PREFIX_PATH="$tmp/prefix" >
 cmake --build "$tmp/consumer" >/dev/null
 test -f "$tmp/consumer/libmyjob.so"
 "$tmp/prefix/bin/pearl" --version
+# The installed pearl finds its profiles and batch template in <prefix>/share/pearl.
+"$tmp/prefix/bin/pearl" profiles | grep -q "from $tmp/prefix/share/pearl/profiles/tianhe2"
+test -f "$tmp/prefix/share/pearl/batch.sh.in"
 echo "installed package works"

@@ -20,6 +20,7 @@
 #include "pearl/io/atomic_output.hpp"
 #include "pearl/io/hdf5.hpp"
 #include "pearl/io/output_writer.hpp"
+#include "pearl/io/provenance.hpp"
 #include "test_world.hpp"
 
 namespace fs = std::filesystem;
@@ -184,7 +185,8 @@ void write_expectation(const fs::path& h5, const fs::path& csv_dir, int size, co
   for (std::size_t i = 0; i < info.inputs.size(); ++i) {
     const auto& in = info.inputs[i];
     o << (i ? ", " : "") << "{\"table\": " << json_str(in.table) << ", \"path\": " << json_str(in.path)
-      << ", \"bytes\": " << in.bytes << ", \"mtime\": " << in.mtime << "}";
+      << ", \"bytes\": " << in.bytes << ", \"mtime\": " << in.mtime << ", \"checksum\": "
+      << json_str(fs::is_regular_file(in.path) ? pearl::io::file_checksum(in.path) : std::string()) << "}";
   }
   o << "], \"tables\": [";
   for (std::size_t t = 0; t < all[0].size(); ++t) {

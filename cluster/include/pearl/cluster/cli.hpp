@@ -9,15 +9,33 @@
 #pragma once
 
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "pearl/cluster/runner.hpp"
 #include "pearl/core/communicator.hpp"
+#include "pearl/core/job.hpp"
 
 namespace pearl::cluster {
 
 /// Runs the command line `args` (without the program name). Returns the exit code.
 int run_cli(const std::vector<std::string>& args, Communicator& comm, std::ostream& out, std::ostream& err);
+
+/// `pearl run JOB [options]` parsed (args without "run"): the job with its options bound,
+/// its declaration and the runner's settings. Shared by `pearl run` and `pearl submit`,
+/// so both refuse a command line with the same message. Local; throws InputError.
+struct RunCommand {
+  std::unique_ptr<Job> job;
+  std::unique_ptr<JobSpec> spec;
+  RunSettings settings;
+  bool hdf5_locking = true;
+  std::string help;  // non-empty when --help was given: the text to print, nothing to run
+};
+RunCommand parse_run(const std::vector<std::string>& args);
+
+/// `pearl pipeline check|run|status|submit ... FILE` (cluster/src/pipeline_cli.cpp); rank 0 acts.
+int pipeline_command(const std::vector<std::string>& args, Communicator& comm, std::ostream& out);
 
 /// The closest of `candidates` to `word` if it is close enough to be a likely typo, else "".
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);

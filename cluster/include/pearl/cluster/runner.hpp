@@ -35,6 +35,12 @@ struct RunSettings {
   CheckpointSettings checkpoints;   // --resume, --checkpoint-every (run_checkpoint.hpp)
 };
 
+/// Collective. Stages 1 and 2 (check, inputs), then the job's run over inputs with no
+/// rows, to check the columns its options choose: what `pearl submit` runs before
+/// queueing, so a job refused here is refused with the message `pearl run` would give.
+/// Throws InputError like run_job; writes nothing.
+void check_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm);
+
 /// Collective. Runs `job` (already declared into `spec` and parsed) with `settings`.
 void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm, std::ostream& out);
 

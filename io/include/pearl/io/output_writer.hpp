@@ -14,7 +14,9 @@
 //   job, pearl_version, started, finished                variable-length UTF-8 strings
 //   ranks                                                int64
 //   parameters   JSON object string {"name": "value", ...} in the job's declared order
-//   inputs       JSON array string [{"table": ..., "path": ..., "bytes": N, "mtime": N}, ...]
+//   inputs       JSON array string [{"table": ..., "path": ..., "bytes": N, "mtime": N,
+//                "checksum": "h64:..."}, ...] (checksum: io::file_checksum, pearl/io/provenance.hpp;
+//                what `pearl pipeline` compares to tell whether a result is up to date)
 //   (read them with json.loads(f.attrs["parameters"]) in Python)
 //
 // Column types are stored exactly: uint8 as H5T_STD_U8LE, ..., float64 as H5T_IEEE_F64LE,
@@ -47,10 +49,16 @@ namespace pearl::io {
 
 /// One input file a job read.
 struct InputFileInfo {
+  InputFileInfo() = default;
+  InputFileInfo(std::string table_, std::string path_, std::uint64_t bytes_, std::int64_t mtime_,
+                std::string checksum_ = {})
+      : table(std::move(table_)), path(std::move(path_)), bytes(bytes_), mtime(mtime_), checksum(std::move(checksum_)) {}
   std::string table;        ///< the input table it held
   std::string path;         ///< as given / resolved by the runner
   std::uint64_t bytes = 0;  ///< file size
   std::int64_t mtime = 0;   ///< modification time, seconds since the epoch
+  std::string checksum;     ///< io::file_checksum of its bytes; empty: write_tables computes it
+                            ///< ("" in the file when the input no longer exists)
 };
 
 /// What produced a result file: stored as attributes on the root and every table group.

@@ -1,0 +1,80 @@
+// Reading back a result file's run attributes, and file content checksums.
+#include "pearl/io/provenance.hpp"
+
+#include <hdf5.h>
+
+#include <cstdio>
+#include <fstream>
+#include <vector>
+
+#include "pearl/core/error.hpp"
+#include "pearl/core/record.hpp"
+#include "pearl/io/hdf5.hpp"
+
+namespace pearl::io {
+
+namespace {
+
+/// A variable- or fixed-length string attribute of `obj`, or "" when absent.
+std::string string_attribute(hid_t obj, const char* name, const std::string& what) {
+  if (H5Aexists(obj, name) <= 0) return {};
+  Handle attr = check(H5Aopen(obj, name, H5P_DEFAULT), what + ": open attribute " + name);
+  Handle type = check(H5Aget_type(attr.id()), what + ": type of attribute " + name);
+  if (H5Tget_class(type.id()) != H5T_STRING) return {};
+  if (H5Tis_variable_str(type.id()) > 0) {
+    Handle mem = check(H5Tcopy(H5T_C_S1), what + ": string type");
+    check_status(H5Tset_size(mem.id(), H5T_VARIABLE), what + ": string type");
+    check_status(H5Tset_cset(mem.id(), H5Tget_cset(type.id())), what + ": string type");
+    char* value = nullptr;
+    check_status(H5Aread(attr.id(), mem.id(), &value), what + ": read attribute " + name);
+    std::string out = value == nullptr ? "" : value;
+    H5free_memory(value);
+    return out;
+  }
+  std::vector<char> buf(H5Tget_size(type.id()) + 1, '\0');
+  check_status(H5Aread(attr.id(), type.id(), buf.data()), what + ": read attribute " + name);
+  return buf.data();
+}
+
+}  // namespace
+
+std::optional<Provenance> read_provenance(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) return std::nullopt;
+  const std::string what = file.string();
+  Handle h5;
+  H5E_BEGIN_TRY { h5 = Handle(H5Fopen(what.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT)); }
+  H5E_END_TRY;
+  if (!h5.valid()) return std::nullopt;
+  Provenance p;
+  p.job = string_attribute(h5.id(), "job", what);
+  if (p.job.empty()) return std::nullopt;
+  p.version = string_attribute(h5.id(), "pearl_version", what);
+  p.parameters = string_attribute(h5.id(), "parameters", what);
+  p.inputs = string_attribute(h5.id(), "inputs", what);
+  p.started = string_attribute(h5.id(), "started", what);
+  p.finished = string_attribute(h5.id(), "finished", what);
+  return p;
+}
+
+std::string file_checksum(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(file.string() + ": cannot read to compute its checksum");
+  std::vector<char> block(std::size_t{1} << 20);
+  std::uint64_t h = 0x243f6a8885a308d3ULL;
+  std::uint64_t total = 0;
+  while (in) {
+    in.read(block.data(), static_cast<std::streamsize>(block.size()));
+    const auto n = static_cast<std::size_t>(in.gcount());
+    if (n == 0) break;
+    h = mix64(h ^ hash_bytes(block.data(), n));
+    total += n;
+  }
+  if (in.bad()) throw Error(file.string() + ": read error while computing its checksum");
+  h = mix64(h ^ total);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return std::string("h64:") + hex;
+}
+
+}  // namespace pearl::io

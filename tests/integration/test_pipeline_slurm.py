@@ -1,0 +1,187 @@
+"""`pearl pipeline submit` and `schedule` on the local Slurm cluster (label slurm: run after
+`scripts/slurm-local up`; SLURM_CONF from the environment, else scripts/slurm-local's place):
+
+- submit --wait: every task done, every output equal to the same job run by hand, the
+  fan-out step one job array of 3 tasks with 3 outputs;
+- resubmitting the finished pipeline submits nothing and says so (the queue stays empty);
+- a failing step: its dependant is never started, `status` exits non-zero naming it and its log;
+- schedule --at a minute ahead: the pipeline runs, and the next day's schedule job is pending;
+  unschedule removes it.
+"""
+import datetime
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import h5py
+import pandas as pd
+
+from pearl_testing import PEARL, read_output
+
+SLURM_CONF = os.environ.get("SLURM_CONF", "/tmp/pearl-slurm-local/slurm.conf")
+ENV = dict(os.environ, SLURM_CONF=SLURM_CONF)
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, flush=True)
+
+
+def pearl(*args, timeout=600):
+    return subprocess.run([PEARL, *args], capture_output=True, text=True, timeout=timeout, env=ENV)
+
+
+def squeue(*fmt):
+    r = subprocess.run(["squeue", "-h", *fmt], capture_output=True, text=True, env=ENV, timeout=30)
+    assert r.returncode == 0, "squeue failed (is scripts/slurm-local up?): " + r.stderr
+    return r.stdout.strip()
+
+
+def records(run_dir):
+    out = {}
+    for path in glob.glob(os.path.join(run_dir, "tasks", "*.txt")):
+        rec = dict(line.split(" = ", 1) for line in open(path).read().splitlines() if " = " in line)
+        out[rec["step"] + (f"[{rec['value']}]" if rec.get("value") else "")] = rec
+    return out
+
+
+def newest_run(runs):
+    found = sorted(glob.glob(os.path.join(runs, "*", "run.txt")))
+    return os.path.dirname(found[-1]) if found else None
+
+
+PIPELINE = """[pipeline]
+name = {name}
+runs = {work}/runs-{name}
+[variables]
+data = {work}/data
+out = {work}/out-{name}
+[defaults]
+tasks = 1
+# longer than the profile's warning signal (300 s before the limit), or the job would be
+# told to checkpoint as it starts
+time = 00:15:00
+[step ingest]
+job = table.aggregate
+input = table=${{data}}/cases-*.h5:/cases
+options = --by region_code,disease,onset_day
+output = ${{out}}/daily.h5
+[step levels]
+job = health.outbreak
+after = ingest
+for_each = level: county city province
+input = cases=${{data}}/cases-*.h5
+options = --by region,disease --region-level ${{level}}
+output = ${{out}}/alarms-${{level}}.h5
+[step report]
+job = table.aggregate
+input = table=${{out}}/alarms-city.h5:/alarms
+options = --by disease --sum alarm {report_extra}
+output = ${{out}}/report.h5
+"""
+
+
+def write_pipeline(work, name, report_extra=""):
+    path = os.path.join(work, name + ".pipeline")
+    with open(path, "w") as f:
+        f.write(PIPELINE.format(work=work, name=name, report_extra=report_extra))
+    return path
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="pearl-pipeline-slurm-", dir=os.environ.get("PEARL_SLURM_WORK", "/tmp"))
+    os.chmod(work, 0o755)
+    os.chdir(work)
+    r = pearl("run", "data.generate", "--domain", "health", "--rows", "3000", "--shards", "3", "--seed", "3",
+              "--out-dir", os.path.join(work, "data"))
+    assert r.returncode == 0, r.stderr
+
+    # 1. submit --wait
+    good = write_pipeline(work, "good")
+    r = pearl("pipeline", "submit", good, "--profile", "slurm", "--wait")
+    check(r.returncode == 0, f"submit --wait exit {r.returncode}: {r.stdout} {r.stderr}")
+    recs = records(newest_run(os.path.join(work, "runs-good")))
+    check(len(recs) == 5 and all(v["state"] == "done" for v in recs.values()),
+          f"not every task done: { {k: v['state'] for k, v in recs.items()} }")
+    array_ids = {recs[f"levels[{lv}]"]["job_id"] for lv in ("county", "city", "province") if f"levels[{lv}]" in recs}
+    bases = {i.split("_")[0] for i in array_ids}
+    check(len(array_ids) == 3 and len(bases) == 1, f"the fan-out is not one job array of 3 tasks: {array_ids}")
+    outs = sorted(glob.glob(os.path.join(work, "out-good", "alarms-*.h5")))
+    check(len(outs) == 3, f"fan-out outputs: {outs}")
+    for label, rec in recs.items():
+        words = rec["command"].split(" ")[2:]  # after "pearl run"
+        target = words[words.index("--output") + 1]
+        mine = os.path.join(work, "hand-" + os.path.basename(target))
+        words[words.index("--output") + 1] = mine
+        h = pearl("run", *words)
+        check(h.returncode == 0, f"{label} by hand: {h.stderr}")
+        if h.returncode == 0:
+            with h5py.File(target, "r") as f:
+                names = [t.decode() if isinstance(t, bytes) else t for t in f.attrs["tables"]]
+            for t in names:
+                try:
+                    pd.testing.assert_frame_equal(read_output(target, t)[0], read_output(mine, t)[0])
+                except AssertionError as e:
+                    check(False, f"{label}: {t} differs from the job run by hand: {e}")
+
+    # 2. resubmit: nothing
+    before = newest_run(os.path.join(work, "runs-good"))
+    r = pearl("pipeline", "submit", good, "--profile", "slurm")
+    check(r.returncode == 0 and "nothing submitted" in r.stdout, f"resubmit: {r.stdout} {r.stderr}")
+    check(newest_run(os.path.join(work, "runs-good")) == before, "resubmitting made a new run")
+    mine = [n for n in squeue("-o", "%j").split() if n.startswith("good.")]  # other tests may share the cluster
+    check(not mine, f"resubmitting queued jobs: {mine}")
+
+    # 3. a failing step (exit 2: a column that does not exist), its dependant never started
+    bad = write_pipeline(work, "bad", report_extra="--max no_such_column")
+    with open(bad, "a") as f:
+        f.write("[step after_report]\njob = table.aggregate\ninput = table=${out}/report.h5:/aggregate\n"
+                "options = --by disease\noutput = ${out}/after.h5\n")
+    r = pearl("pipeline", "submit", bad, "--profile", "slurm", "--wait")
+    check(r.returncode == 1, f"a failing pipeline's submit --wait exits {r.returncode}: {r.stdout} {r.stderr}")
+    run_dir = newest_run(os.path.join(work, "runs-bad"))
+    assert run_dir, "no run directory for the failing pipeline"
+    recs = records(run_dir)
+    check(recs.get("report", {}).get("state") == "failed", f"report: {recs.get('report')}")
+    check(recs.get("after_report", {}).get("state") == "never started", f"after_report: {recs.get('after_report')}")
+    s = pearl("pipeline", "status", bad)
+    check(s.returncode != 0 and "report" in s.stdout and "no_such_column" in s.stdout and recs["report"]["log"] in s.stdout,
+          f"status after the failure:\n{s.stdout}")
+
+    # 4. schedule a minute ahead
+    sched = write_pipeline(work, "sched")
+    at = (datetime.datetime.now() + datetime.timedelta(minutes=1)).strftime("%H:%M")
+    r = pearl("pipeline", "schedule", sched, "--at", at, "--profile", "slurm")
+    check(r.returncode == 0, f"schedule: {r.stdout} {r.stderr}")
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        run = newest_run(os.path.join(work, "runs-sched"))
+        done = run and len(records(run)) == 5 and all(v["state"] in ("pending", "done") for v in records(run).values()) \
+            and "sched." not in squeue("-o", "%j")
+        if done and os.path.exists(os.path.join(work, "out-sched", "report.h5")):
+            break
+        time.sleep(5)
+    check(os.path.exists(os.path.join(work, "out-sched", "report.h5")), "the scheduled pipeline did not run")
+    pending = squeue("-o", "%j %T %S")
+    check("pearl-schedule-sched PENDING" in pending, f"no next-day schedule job pending: {pending!r}")
+    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    check(tomorrow in pending, f"the next schedule job does not begin tomorrow: {pending!r}")
+    r = pearl("pipeline", "unschedule", sched, "--profile", "slurm")
+    check(r.returncode == 0, f"unschedule: {r.stderr}")
+    time.sleep(2)
+    check("pearl-schedule-sched" not in squeue("-o", "%j"), "unschedule left the schedule job")
+
+    if failures:
+        print(f"{len(failures)} failures; work dir {work}")
+        sys.exit(1)
+    shutil.rmtree(work, ignore_errors=True)
+    print("ok")
+
+
+main()
