@@ -109,6 +109,7 @@ int submit_command(const std::vector<std::string>& args, const std::vector<std::
   if (comm.size() > 1) throw InputError("run 'pearl submit' on its own, not under mpirun or srun");
   r.profile = load_profile(s.profile);
   r.command.assign(args.begin() + static_cast<std::ptrdiff_t>(at), args.end());
+  if (r.command.empty()) throw InputError("'pearl submit' needs a job name ('pearl jobs' lists them; 'pearl submit --help')");
 
   // The whole job command, as `pearl run` would check it: same parser, same stages 1-2.
   RunCommand run = parse_run(r.command);

@@ -31,7 +31,8 @@ def assert_same_tables(test, got_path, want_path):
             if isinstance(want[name], h5py.Dataset):
                 a, b = got[name][()], want[name][()]
                 test.assertEqual(a.dtype, b.dtype, name)
-                test.assertTrue(np.array_equal(a, b), f"{name} differs")
+                nan = a.dtype.kind == "f"  # NaN (no baseline yet) equals NaN
+                test.assertTrue(np.array_equal(a, b, equal_nan=nan), f"{name} differs")
 
 
 class TimeLimit(unittest.TestCase):
