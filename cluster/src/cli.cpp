@@ -51,6 +51,7 @@ struct GlobalOptions {
   std::string config;
   bool verbose = false;
   bool help = false;
+  std::string on_bad_row = "fail";
 };
 
 po::options_description global_options(GlobalOptions& g) {
@@ -68,6 +69,9 @@ po::options_description global_options(GlobalOptions& g) {
       ("scratch", po::value(&g.scratch)->default_value(""), "directory for spill files (default $TMPDIR, else /tmp)")
       ("config", po::value(&g.config),
        "options file: global options at the top, job options in a [JOB] section; the command line wins")
+      ("on-bad-row", po::value(&g.on_bad_row)->default_value("fail"),
+       "a value outside its column's domain (age 0..120, sex, region code, UTF-8, ...): fail (exit 2 naming it) "
+       "or skip (drop the row, count it, list it in the output's 'rejects' table)")
       ("verbose,v", po::bool_switch(&g.verbose), "progress and timings on stderr")
       ("help,h", po::bool_switch(&g.help), "show this job's options");
   return d;
@@ -295,6 +299,7 @@ int run_job(const std::vector<std::string>& args, Communicator& comm, std::ostre
   settings.output = g.output;
   settings.csv_dir = g.csv;
   settings.parameters = job_parameters(spec.options(), vm);
+  settings.on_bad_row = io::parse_bad_row_policy(g.on_bad_row);
   io::init_hdf5(g.hdf5_locking);
   cluster::run_job(*job, spec, settings, comm, out);
   return 0;
@@ -357,7 +362,10 @@ int run_cli(const std::vector<std::string>& args, Communicator& comm, std::ostre
     agree_on_failure(comm, failure);
     return code;
   } catch (const RemoteError& e) {
-    if (comm.rank() == 0) err << "pearl: error: rank " << e.failed_rank() << ": " << e.what() << '\n';
+    // The rank is named once: a message that already starts with it keeps its own.
+    const std::string rank = "rank " + std::to_string(e.failed_rank()) + ": ";
+    const std::string_view message = e.what();
+    if (comm.rank() == 0) err << "pearl: error: " << (message.starts_with(rank) ? "" : rank) << message << '\n';
     return static_cast<int>(e.exit_code());
   } catch (const Error& e) {
     if (comm.rank() == 0) err << "pearl: error: " << e.what() << '\n';
