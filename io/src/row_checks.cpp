@@ -89,10 +89,7 @@ void RowChecks::apply(const std::string& where, const std::string& file, std::ui
     if (checks_[k].domain != nullptr) {
       find_outside(*checks_[k].domain, column, rows);
     } else {
-      const auto& v = std::get<std::vector<std::string>>(column);
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        if (!string_fault(v[i]).empty()) rows.push_back(i);
-      }
+      find_string_faults(std::get<std::vector<std::string>>(column), rows);
     }
     for (const std::size_t i : rows) bad.emplace_back(i, k);
   }
