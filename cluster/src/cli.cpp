@@ -60,6 +60,7 @@ struct GlobalOptions {
   bool help = false;
   bool resume = false;
   std::string checkpoint_every;
+  std::string on_bad_row = "fail";
 };
 
 po::options_description global_options(GlobalOptions& g) {
@@ -81,6 +82,9 @@ po::options_description global_options(GlobalOptions& g) {
        "continue from the checkpoint beside --output (OUT.checkpoint/); none there: start over and say so")
       ("checkpoint-every", po::value(&g.checkpoint_every)->default_value("5min"),
        "save finished operations to the checkpoint at most this often (0: at each one; off: never)")
+      ("on-bad-row", po::value(&g.on_bad_row)->default_value("fail"),
+       "a value outside its column's domain (age 0..120, sex, region code, UTF-8, ...): fail (exit 2 naming it) "
+       "or skip (drop the row, count it, list it in the output's 'rejects' table)")
       ("verbose,v", po::bool_switch(&g.verbose), "progress and timings on stderr")
       ("help,h", po::bool_switch(&g.help), "show this job's options");
   return d;
@@ -313,6 +317,7 @@ RunCommand parse_run(const std::vector<std::string>& args) {
   settings.output = g.output;
   settings.csv_dir = g.csv;
   settings.parameters = job_parameters(cmd.spec->options(), vm);
+  settings.on_bad_row = io::parse_bad_row_policy(g.on_bad_row);
   settings.checkpoints.resume = g.resume;
   settings.checkpoints.every = parse_checkpoint_every(g.checkpoint_every);
   cmd.hdf5_locking = g.hdf5_locking;
@@ -394,7 +399,10 @@ int run_cli(const std::vector<std::string>& args, Communicator& comm, std::ostre
     agree_on_failure(comm, failure);
     return code;
   } catch (const RemoteError& e) {
-    if (comm.rank() == 0) err << "pearl: error: rank " << e.failed_rank() << ": " << e.what() << '\n';
+    // The rank is named once: a message that already starts with it keeps its own.
+    const std::string rank = "rank " + std::to_string(e.failed_rank()) + ": ";
+    const std::string_view message = e.what();
+    if (comm.rank() == 0) err << "pearl: error: " << (message.starts_with(rank) ? "" : rank) << message << '\n';
     return static_cast<int>(e.exit_code());
   } catch (const Error& e) {
     if (comm.rank() == 0) err << "pearl: error: " << e.what() << '\n';

@@ -6,11 +6,13 @@
 #include <cstdlib>
 #include <thread>
 #include <ctime>
+#include <iostream>
 #include <filesystem>
 #include <memory>
 #include <optional>
 
 #include "column_probe.hpp"
+#include "pearl/cluster/bad_rows.hpp"
 #include "pearl/cluster/shard_inputs.hpp"
 #include "pearl/core/agreement.hpp"
 #include "pearl/core/collectives.hpp"
@@ -91,10 +93,13 @@ std::unique_ptr<ShardInputs> inputs_stage(const JobSpec& spec, const RunSettings
                                           const Engine& engine) {
   if (settings.inputs.empty()) return nullptr;
   const std::size_t batch_bytes = settings.engine.memory.total / 8 / static_cast<std::size_t>(settings.engine.threads);
-  auto inputs = std::make_unique<ShardInputs>(comm, settings.inputs, batch_bytes);
+  auto inputs = std::make_unique<ShardInputs>(comm, settings.inputs, batch_bytes, settings.on_bad_row);
   engine.progress("inputs: " + std::to_string(inputs->files().size()) + " shards");
   for (const auto& decl : spec.inputs()) {
-    if (!decl.columns.empty() && inputs->has(decl.name)) inputs->validate(decl.name, decl.columns);
+    if (!decl.columns.empty() && inputs->has(decl.name)) {
+      inputs->validate(decl.name, decl.columns);
+      inputs->check_always(decl.name, decl.columns);  // every pass over it drops the same bad rows
+    }
   }
   return inputs;
 }
@@ -121,6 +126,24 @@ void hold_for_tests() {
   if (const char* hold = std::getenv("PEARL_TEST_HOLD_BEFORE_COMMIT")) {
     std::this_thread::sleep_for(std::chrono::seconds(std::atoi(hold)));
   }
+}
+
+/// --on-bad-row skip, after the run: every rank's rejected rows logged on rank 0 and,
+/// when the job writes tables, added to them as the `rejects` table.
+BadRowReport set_aside(Communicator& comm, const ShardInputs& inputs, std::vector<OutputTable>& outputs) {
+  BadRowReport report;
+  agreed(comm, [&] {
+    for (const auto& t : outputs) {
+      if (t.name() == kRejectsTable) {
+        throw InputError(std::string("the job writes a table '") + kRejectsTable +
+                         "' itself, which --on-bad-row skip needs for the rows it sets aside; use --on-bad-row fail");
+      }
+    }
+  });
+  report = gather_bad_rows(comm, inputs.rejects());
+  log_bad_rows(report, comm.rank(), std::cerr);
+  if (!outputs.empty()) outputs.push_back(rejects_table(report, comm.rank()));
+  return report;
 }
 
 }  // namespace
@@ -178,6 +201,8 @@ void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Comm
   job.run(ctx);
   agree_on_failure(comm, nullptr);
   agreed(comm, [&] { check_outputs(spec, ctx.outputs(), job.name()); });
+  std::optional<BadRowReport> bad_rows;
+  if (inputs && settings.on_bad_row == io::BadRowPolicy::skip) bad_rows = set_aside(comm, *inputs, ctx.outputs());
 
   // 4. write (5. commit)
   if (spec.has_output() || !settings.csv_dir.empty()) {
@@ -189,6 +214,10 @@ void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Comm
     info.ranks = comm.size();
     info.started = started;
     info.finished = utc_now();
+    if (bad_rows) {
+      info.rejected_rows = bad_rows->rows;
+      info.rejected_by_reason = bad_rows->by_reason;
+    }
     if (!temp.empty()) {
       io::write_tables(comm, temp, ctx.outputs(), info);
       hold_for_tests();

@@ -6,6 +6,7 @@
 
 #include "pearl/core/agreement.hpp"
 #include "pearl/core/error.hpp"
+#include "pearl/io/column_domains.hpp"
 #include "pearl/io/contract.hpp"
 #include "pearl/io/table_reader.hpp"
 #include "pearl/io/table_source.hpp"
@@ -56,31 +57,55 @@ DType wider(DType a, DType b) {
   return w <= 1 ? DType::u8 : w <= 2 ? DType::u16 : w <= 4 ? DType::u32 : DType::u64;
 }
 
-std::vector<std::byte> encode_columns(const std::vector<ColumnSpec>& columns) {
+/// Marks an unsupported column in the encoding: its name, then its stored type's text.
+constexpr std::byte kUnsupported{0xFF};
+
+void put_text(std::vector<std::byte>& out, const std::string& text) {
+  for (char ch : text) out.push_back(static_cast<std::byte>(ch));
+  out.push_back(std::byte{0});
+}
+
+std::string take_text(const std::vector<std::byte>& bytes, std::size_t& i) {
+  std::string text;
+  while (bytes[i] != std::byte{0}) text += static_cast<char>(bytes[i++]);
+  ++i;
+  return text;
+}
+
+std::vector<std::byte> encode_columns(const std::vector<ColumnSpec>& columns,
+                                      const std::map<std::string, std::string>& unsupported) {
   std::vector<std::byte> out;
   for (const auto& c : columns) {
     out.push_back(static_cast<std::byte>(c.type));
-    for (char ch : c.name) out.push_back(static_cast<std::byte>(ch));
-    out.push_back(std::byte{0});
+    put_text(out, c.name);
+  }
+  for (const auto& [name, type] : unsupported) {
+    out.push_back(kUnsupported);
+    put_text(out, name);
+    put_text(out, type);
   }
   return out;
 }
 
-std::vector<ColumnSpec> decode_columns(const std::vector<std::byte>& bytes) {
+std::vector<ColumnSpec> decode_columns(const std::vector<std::byte>& bytes, std::map<std::string, std::string>& unsupported) {
   std::vector<ColumnSpec> out;
   for (std::size_t i = 0; i < bytes.size();) {
-    ColumnSpec c{"", static_cast<DType>(bytes[i++])};
-    while (bytes[i] != std::byte{0}) c.name += static_cast<char>(bytes[i++]);
-    ++i;
-    out.push_back(std::move(c));
+    const std::byte tag = bytes[i++];
+    std::string name = take_text(bytes, i);
+    if (tag == kUnsupported) {
+      unsupported[name] = take_text(bytes, i);
+    } else {
+      out.push_back({std::move(name), static_cast<DType>(tag)});
+    }
   }
   return out;
 }
 
 }  // namespace
 
-ShardInputs::ShardInputs(Communicator& comm, const std::vector<std::string>& specs, std::size_t batch_bytes)
-    : comm_(comm), batch_bytes_(batch_bytes) {
+ShardInputs::ShardInputs(Communicator& comm, const std::vector<std::string>& specs, std::size_t batch_bytes,
+                         io::BadRowPolicy on_bad_row)
+    : comm_(comm), batch_bytes_(batch_bytes), on_bad_row_(on_bad_row), rejects_(std::make_shared<io::RejectLog>()) {
   const auto bytes = computed_on_root(comm, [&] {
     std::vector<io::Catalogue> built;
     for (const auto& text : specs) {
@@ -115,12 +140,12 @@ std::vector<ColumnSpec> ShardInputs::columns(const std::string& table) const {
   if (const auto it = columns_cache_.find(table); it != columns_cache_.end()) return it->second;
   const io::Catalogue& cat = catalogue(table);
   const auto bytes = computed_on_root(comm_, [&] {
-    // The contract table: by input name, else by the last part of the in-file path.
-    const io::ContractTable* contract = io::find_contract_table(cat.name());
-    if (contract == nullptr) contract = io::find_contract_table(cat.path().substr(cat.path().rfind('/') + 1));
+    const io::ContractTable* contract = io::find_contract_table(cat.name(), cat.path());
     std::vector<ColumnSpec> merged;
+    std::map<std::string, std::string> unsupported;
     for (const auto& shard : cat.shards()) {
       const io::TableReader reader(shard.file, cat.path());
+      for (const auto& col : reader.info().unsupported) unsupported.emplace(col.name, col.stored.name());
       for (const auto& col : reader.info().columns) {
         DType t = natural_type(col.stored);
         if (contract != nullptr) {
@@ -133,9 +158,16 @@ std::vector<ColumnSpec> ShardInputs::columns(const std::string& table) const {
         else it->type = wider(it->type, t);
       }
     }
-    return encode_columns(merged);
+    return encode_columns(merged, unsupported);
   });
-  return columns_cache_[table] = decode_columns(bytes);
+  return columns_cache_[table] = decode_columns(bytes, unsupported_cache_[table]);
+}
+
+std::string ShardInputs::unsupported_type(const std::string& table, const std::string& column) const {
+  (void)columns(table);  // fills the cache on every rank alike
+  const auto& types = unsupported_cache_[table];
+  const auto it = types.find(column);
+  return it == types.end() ? std::string() : it->second;
 }
 
 void ShardInputs::validate(const std::string& table, const std::vector<ColumnSpec>& columns) {
@@ -150,8 +182,29 @@ void ShardInputs::validate(const std::string& table, const std::vector<ColumnSpe
   validated_.emplace_back(table, columns);
 }
 
-TableInput ShardInputs::open(const std::string& table, const std::vector<ColumnSpec>& columns) {
+void ShardInputs::check_always(const std::string& table, const std::vector<ColumnSpec>& columns) {
   const io::Catalogue& cat = catalogue(table);
+  const io::ContractTable* contract = io::find_contract_table(cat.name(), cat.path());
+  if (contract == nullptr) return;
+  auto& always = always_checked_[table];
+  for (const auto& c : columns) {
+    if (io::contract_domain(contract->name, c.name) != nullptr && std::find(always.begin(), always.end(), c) == always.end()) {
+      always.push_back(c);
+    }
+  }
+}
+
+TableInput ShardInputs::open(const std::string& table, const std::vector<ColumnSpec>& requested) {
+  const io::Catalogue& cat = catalogue(table);
+  // The requested columns, then those checked on every read that were not requested:
+  // a row is then set aside alike by every pass over the input, whatever it reads.
+  std::vector<ColumnSpec> columns = requested;
+  if (const auto it = always_checked_.find(table); it != always_checked_.end()) {
+    for (const auto& c : it->second) {
+      const auto same_name = [&](const ColumnSpec& r) { return r.name == c.name; };
+      if (std::none_of(columns.begin(), columns.end(), same_name)) columns.push_back(c);
+    }
+  }
   // Validate every shard against the projection before anyone reads a row.
   validate(table, columns);
   const std::uint64_t rows = io::TableSource::rows_for_budget(columns, batch_bytes_);
@@ -161,7 +214,11 @@ TableInput ShardInputs::open(const std::string& table, const std::vector<ColumnS
     void recycle(TableBatch&& batch) override { source.recycle(std::move(batch)); }
     io::TableSource source;
   };
-  return TableInput(std::make_unique<Reader>(io::TableSource(cat, columns, comm_, rows)), cat.total_rows());
+  io::TableSource source(cat, columns, comm_, rows);
+  const io::ContractTable* contract = io::find_contract_table(cat.name(), cat.path());
+  source.check_rows(io::RowChecks(table, contract != nullptr ? std::string_view(contract->name) : std::string_view(),
+                                  columns, on_bad_row_, rejects_));
+  return TableInput(std::make_unique<Reader>(std::move(source)), cat.total_rows());
 }
 
 std::vector<io::InputFileInfo> ShardInputs::files() const {

@@ -47,4 +47,10 @@ const ContractTable* find_contract_table(std::string_view name) {
   return nullptr;
 }
 
+const ContractTable* find_contract_table(std::string_view input, std::string_view path) {
+  if (const ContractTable* t = find_contract_table(input)) return t;
+  const auto slash = path.rfind('/');
+  return find_contract_table(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
 }  // namespace pearl::io

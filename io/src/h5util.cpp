@@ -21,6 +21,21 @@ std::string class_name(H5T_class_t c) {
   }
 }
 
+/// "compound {r float64, i float64}" (h5py's complex numbers): the members, so a reader
+/// of the message sees what the column holds. Nested members are described the same way.
+std::string describe_compound(hid_t type) {
+  std::string out = "compound {";
+  const int n = H5Tget_nmembers(type);
+  for (int m = 0; m < n; ++m) {
+    char* raw = H5Tget_member_name(type, static_cast<unsigned>(m));
+    const Handle mt(H5Tget_member_type(type, static_cast<unsigned>(m)));
+    out += (m > 0 ? ", " : "") + std::string(raw != nullptr ? raw : "?") + " " +
+           (mt.valid() ? describe_type(mt.id()).name() : std::string("?"));
+    if (raw != nullptr) H5free_memory(raw);
+  }
+  return out + "}";
+}
+
 herr_t collect_name(hid_t /*group*/, const char* name, const H5L_info_t* /*info*/, void* out) {
   static_cast<std::vector<std::string>*>(out)->emplace_back(name);
   return 0;
@@ -59,6 +74,7 @@ StoredType describe_type(hid_t type) {
       s.size = H5Tget_size(type);
       s.other = class_name(c);
       if (c == H5T_ENUM) s.other = "enum (e.g. NumPy bool)";
+      if (c == H5T_COMPOUND) s.other = describe_compound(type);
       break;
   }
   H5Eclear2(H5E_DEFAULT);
@@ -148,8 +164,9 @@ Handle string_memory_type(hid_t file_type, const StoredType& stored, const std::
 }
 
 std::string decode_fixed(const char* p, std::size_t size, StringPad pad) {
+  // Only trailing NULs are padding: a NUL with text after it is kept, so the row
+  // checks report it (row_checks.hpp) instead of the value being cut short silently.
   std::size_t n = size;
-  if (pad == StringPad::null_terminated) return std::string(p, strnlen(p, size));
   while (n > 0 && p[n - 1] == '\0') --n;
   if (pad == StringPad::space_padded) {
     while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\0')) --n;

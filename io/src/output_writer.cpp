@@ -13,6 +13,7 @@
 #include "output_writer_detail.hpp"
 #include "pearl/core/agreement.hpp"
 #include "pearl/io/provenance.hpp"
+#include "pearl/core/value_text.hpp"
 
 #ifndef PEARL_VERSION_STRING
 #define PEARL_VERSION_STRING "unknown"
@@ -33,44 +34,13 @@ std::vector<std::uint64_t> to_u64s(const std::vector<std::byte>& b) {
   return v;
 }
 
-/// Position of the first invalid UTF-8 sequence in s, or npos.
-std::size_t invalid_utf8_at(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const std::size_t n = s.size();
-  std::size_t i = 0;
-  while (i < n) {
-    const unsigned c = p[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    unsigned min = 0;
-    unsigned cp = 0;
-    if ((c & 0xE0U) == 0xC0U) {
-      len = 2, min = 0x80, cp = c & 0x1FU;
-    } else if ((c & 0xF0U) == 0xE0U) {
-      len = 3, min = 0x800, cp = c & 0x0FU;
-    } else if ((c & 0xF8U) == 0xF0U) {
-      len = 4, min = 0x10000, cp = c & 0x07U;
-    } else {
-      return i;
-    }
-    if (i + len > n) return i;
-    for (std::size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xC0U) != 0x80U) return i;
-      cp = (cp << 6U) | (p[i + k] & 0x3FU);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-    i += len;
-  }
-  return std::string_view::npos;
-}
-
 bool valid_name(const std::string& n) { return !n.empty() && n != "." && n.find('/') == std::string::npos; }
 
 void check_local(const std::vector<OutputTable>& parts, const std::string& what, int rank) {
-  const std::string at = what + ": rank " + std::to_string(rank) + ": ";
+  // The rank is named with the row (a job's own strings; input strings are checked when
+  // read, naming file and row): the runner's report adds "rank N:" before the message.
+  const std::string part = " of rank " + std::to_string(rank) + "'s part";
+  const std::string at = what + ": ";
   std::set<std::string> tables;
   for (const auto& t : parts) {
     if (!valid_name(t.name())) throw Error(at + "output table name '" + t.name() + "' is empty or holds '/'");
@@ -90,11 +60,12 @@ void check_local(const std::vector<OutputTable>& parts, const std::string& what,
       const auto& v = std::get<std::vector<std::string>>(t.data(c));
       for (std::size_t r = 0; r < v.size(); ++r) {
         if (v[r].find('\0') != std::string::npos) {
-          throw Error(col + "row " + std::to_string(r) + " of this rank holds a NUL byte (HDF5 strings cannot)");
+          throw Error(col + "row " + std::to_string(r) + part + " holds a NUL byte (HDF5 strings cannot): " +
+                      quote_value(v[r]));
         }
         if (const std::size_t bad = invalid_utf8_at(v[r]); bad != std::string_view::npos) {
-          throw Error(col + "row " + std::to_string(r) + " of this rank is not valid UTF-8 (byte " +
-                      std::to_string(bad) + ")");
+          throw Error(col + "row " + std::to_string(r) + part + " is not valid UTF-8 (byte " +
+                      std::to_string(bad) + "): " + quote_value(v[r]));
         }
       }
     }
@@ -171,6 +142,14 @@ void run_attributes(hid_t obj, const OutputInfo& info, const std::string& parame
   scalar_attribute(obj, "ranks", static_cast<std::int64_t>(info.ranks), H5T_STD_I64LE, H5T_NATIVE_INT64, what);
   string_attribute(obj, "started", info.started, what);
   string_attribute(obj, "finished", info.finished, what);
+  if (info.rejected_rows) {
+    scalar_attribute(obj, "rejected_rows", *info.rejected_rows, H5T_STD_I64LE, H5T_NATIVE_INT64, what);
+    std::string reasons = "{";
+    for (const auto& [reason, n] : info.rejected_by_reason) {
+      reasons += (reasons.size() > 1 ? ", " : "") + json_quote(reason) + ": " + std::to_string(n);
+    }
+    string_attribute(obj, "rejected_by_reason", reasons + "}", what);
+  }
 }
 
 // ---- gather rounds ------------------------------------------------------------------

@@ -277,7 +277,10 @@ void TableReader::Impl::open_group(TableInfo& info, Handle group) {
     const std::vector<hsize_t> dims = detail::dims_of(obj.id(), info.file.string() + ": " + path);
     if (dims.size() != 1) continue;  // scalars and matrices are not columns
     Handle type = io::check(H5Dget_type(obj.id()), info.file.string() + ": " + path + ": cannot read the type", true);
-    if (H5Tget_class(type.id()) == H5T_COMPOUND) continue;  // a table of its own, not a column
+    if (H5Tget_class(type.id()) == H5T_COMPOUND) {  // a table of its own, or complex numbers: not a column
+      info.unsupported.push_back({name, detail::describe_type(type.id()), path, {}});
+      continue;
+    }
     if (first) {
       info.rows = dims[0];
       first_name = name;
@@ -358,6 +361,12 @@ std::vector<Plan> TableReader::Impl::plan(const TableInfo& info, const std::vect
     }
     const ColumnInfo* col = info.find(spec.name);
     if (col == nullptr) {
+      for (const auto& u : info.unsupported) {
+        if (u.name == spec.name) {
+          throw InputError(where + ": column '" + spec.name + "' has an unsupported type (" + u.stored.name() +
+                           "); a column holds integers, floats or strings");
+        }
+      }
       std::string have;
       for (const auto& c : info.columns) have += (have.empty() ? "" : ", ") + c.name;
       throw InputError(where + ": no column '" + spec.name + "' (the table has: " + have + ")");

@@ -82,6 +82,7 @@ std::optional<TableBatch> TableSource::next() {
       spare_.pop_back();
     }
     reader_->read_into(projection_, pos_, end, data);
+    if (checks_) checks_->apply(reader_->info().where(), catalogue_.shards()[p.shard].file.string(), pos_, data);
     const std::uint64_t first = catalogue_.shards()[p.shard].first_row + pos_;
     pos_ = end;
     if (pos_ >= p.end && piece_ + 1 >= pieces_.size()) reader_.reset();  // done: close the last shard now

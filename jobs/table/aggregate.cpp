@@ -65,15 +65,8 @@ class Aggregate final : public Job {
  private:
   /// Resolves column names and types against the input, and lays out keys and slots.
   void plan(JobContext& ctx) {
-    const auto stored = ctx.input_columns("table");
     const auto type_of = [&](const std::string& column, const char* option) {
-      for (const auto& c : stored) {
-        if (c.name == column) return c.type;
-      }
-      std::string names;
-      for (const auto& c : stored) names += (names.empty() ? "" : ", ") + c.name;
-      throw InputError("table.aggregate: --" + std::string(option) + " column '" + column + "' is not in " +
-                       ctx.input_location("table") + " (it has: " + names + ")");
+      return ctx.input_column_type("table", column, "table.aggregate: --" + std::string(option));
     };
 
     std::vector<ColumnSpec> by;

@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "pearl/core/error.hpp"
 #include "pearl/core/table.hpp"
 #include "pearl/io/hdf5.hpp"
 
@@ -58,6 +59,22 @@ inline void expect_values(const ColumnData& data, const std::vector<std::string>
         }
       },
       data);
+}
+
+/// The InputError message `f` throws ("" and a test failure when it throws none).
+template <class F>
+std::string input_error(F&& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no InputError thrown";
+  return {};
+}
+
+inline void expect_contains(const std::string& text, const std::vector<std::string>& parts) {
+  for (const auto& p : parts) EXPECT_NE(text.find(p), std::string::npos) << "'" << p << "' not in: " << text;
 }
 
 }  // namespace pearl::io::testing

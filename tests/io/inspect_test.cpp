@@ -12,11 +12,8 @@
 namespace pearl::io {
 namespace {
 
+using testing::expect_contains;
 using testing::fixture;
-
-void expect_contains(const std::string& text, const std::vector<std::string>& parts) {
-  for (const auto& p : parts) EXPECT_NE(text.find(p), std::string::npos) << "'" << p << "' not in:\n" << text;
-}
 
 TEST(Contract, EveryTableOfTheContract) {
   EXPECT_EQ(contract_tables().size(), 11U);

@@ -251,6 +251,30 @@ def broken():
         f.write("region_code,cases\n440106,3\n")
 
 
+def bad_values():
+    """Values outside the contract's domains (row_checks), one table per layout, and the
+    string faults a reader must name: invalid UTF-8, a NUL inside a fixed-length string
+    (a NUL at the end is padding), a 1 MB value, a complex (compound) column."""
+    age = np.array([10, 200, 121, 50, 120], dtype=np.uint8)
+    sex = np.array([1, 7, 2, 0, 2], dtype=np.uint8)
+    region = np.array([440106, 440106, 110101, 441900, 445302], dtype=np.uint32)
+    with h5py.File(os.path.join(OUT, "bad_values.h5"), "w") as f:
+        g = f.create_group("cases")
+        g.create_dataset("age_years", data=age)
+        g.create_dataset("sex", data=sex)
+        g.create_dataset("region_code", data=region)
+        # row 1 holds an embedded NUL; row 3 "A90" is padded with NULs, which is normal
+        g.create_dataset("disease_fixed", data=np.array([b"J11", b"A9\0X", b"B08.4", b"A90\0\0", b"x"], dtype="S8"))
+        d = g.create_dataset("disease", shape=(5,), dtype=h5py.string_dtype("utf-8"))
+        for i, v in enumerate([b"J11", b"A90", b"B\xff\xfe", b"\xe7\x99\xbb", b"x" * (1 << 20) + b"\xc3"]):
+            d[i] = v  # bytes are stored as given, not checked by h5py
+        g.create_dataset("weight", data=np.array([1 + 2j] * 5, dtype=np.complex128))
+    write = np.zeros(5, dtype=[("age_years", "u1"), ("sex", "u1"), ("region_code", "<u4")])
+    write["age_years"], write["sex"], write["region_code"] = age, sex, region
+    with h5py.File(os.path.join(OUT, "bad_values_compound.h5"), "w") as f:
+        f.create_dataset("cases", data=write)
+
+
 def main():
     os.makedirs(OUT)
     columnar()
@@ -259,6 +283,7 @@ def main():
     pandas_files()
     shards()
     broken()
+    bad_values()
     old = "%s.old-%d" % (FINAL, os.getpid())
     if os.path.exists(FINAL):
         os.rename(FINAL, old)

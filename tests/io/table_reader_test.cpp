@@ -14,25 +14,11 @@
 namespace pearl::io {
 namespace {
 
+using testing::expect_contains;
 using testing::expect_values;
+using testing::input_error;
 using testing::expected;
 using testing::fixture;
-
-/// The InputError message `f` throws ("" and a test failure when it throws none).
-template <class F>
-std::string input_error(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError thrown";
-  return {};
-}
-
-void expect_contains(const std::string& text, const std::vector<std::string>& parts) {
-  for (const auto& p : parts) EXPECT_NE(text.find(p), std::string::npos) << "'" << p << "' not in: " << text;
-}
 
 void expect_table(TableReader& r, const std::string& fixture_name, const std::vector<ColumnSpec>& cols,
                   std::uint64_t begin, std::uint64_t end) {

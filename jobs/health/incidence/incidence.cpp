@@ -32,6 +32,7 @@
 #include "pearl/core/options.hpp"
 #include "pearl/core/region.hpp"
 #include "pearl/core/suppression.hpp"
+#include "pearl/core/value_text.hpp"
 
 namespace pearl::jobs {
 namespace {
@@ -173,7 +174,7 @@ class Incidence final : public Job {
         Disease code{};
         if (by_disease) {
           if (disease[i].size() > kDiseaseBytes) {
-            throw InputError(where + ": column 'disease' has '" + disease[i] + "' (row " +
+            throw InputError(where + ": column 'disease' has " + quote_value(disease[i]) + " (row " +
                              std::to_string(b.first_row() + i) + "), longer than " +
                              std::to_string(kDiseaseBytes) + " bytes");
           }

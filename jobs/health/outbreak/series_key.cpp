@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "pearl/core/value_text.hpp"
+
 namespace pearl::jobs {
 
 SeriesKey::SeriesKey(const std::vector<std::string>& by, RegionLevel level, std::size_t disease_width)
@@ -53,7 +55,7 @@ void SeriesKey::encode(const TableBatch& batch, unsigned char* keys, std::size_t
       case Part::disease: {
         const auto& v = std::get<std::vector<std::string>>(batch.data(c));
         for (std::size_t i = 0; i < rows; ++i, at += stride) {
-          if (v[i].size() > s.width) throw Error("health.outbreak: disease '" + v[i] + "' is longer than measured");
+          if (v[i].size() > s.width) throw Error("health.outbreak: disease " + quote_value(v[i]) + " is longer than measured");
           std::memcpy(at, v[i].data(), v[i].size());
         }
         break;

@@ -99,16 +99,8 @@ class RiskModel final : public Job {
     if (max_iter_ < 1) throw InputError("option --max-iter must be at least 1, got " + std::to_string(max_iter_));
     if (!(tol_ > 0) || !std::isfinite(tol_)) throw InputError("option --tol must be a positive number");
     terms_ = split_list(covariates_);
-    const auto stored = ctx.input_columns("checkups");
     const auto check = [&](const std::string& column, const char* option) {
-      const auto it = std::find_if(stored.begin(), stored.end(), [&](const ColumnSpec& c) { return c.name == column; });
-      if (it == stored.end()) {
-        std::string names;
-        for (const auto& c : stored) names += (names.empty() ? "" : ", ") + c.name;
-        throw InputError("health.risk_model: --" + std::string(option) + " column '" + column + "' is not in " +
-                         ctx.input_location("checkups") + " (it has: " + names + ")");
-      }
-      if (it->type == DType::str) {
+      if (ctx.input_column_type("checkups", column, "health.risk_model: --" + std::string(option)) == DType::str) {
         throw InputError("health.risk_model: --" + std::string(option) + " column '" + column + "' in " +
                          ctx.input_location("checkups") + " is a string column; it must be numeric");
       }

@@ -2,7 +2,8 @@
 //
 //   1. check   declared inputs and output are given; the output directory exists
 //   2. inputs  catalogue every --input (rank 0 opens the shards, all ranks learn them)
-//   3. run     the job's dataflow on the engine
+//   3. run     the job's dataflow on the engine; with --on-bad-row skip, the rows set
+//              aside while reading are gathered into a `rejects` table (bad_rows.hpp)
 //   4. write   every rank's output parts into a temporary file beside the target
 //   5. commit  rename onto the target once every rank agreed it succeeded; CSV copies
 //
@@ -23,6 +24,7 @@
 #include "pearl/core/communicator.hpp"
 #include "pearl/core/engine.hpp"
 #include "pearl/core/job.hpp"
+#include "pearl/io/row_checks.hpp"
 
 namespace pearl::cluster {
 
@@ -33,6 +35,7 @@ struct RunSettings {
   std::string csv_dir;              // --csv DIR
   std::vector<std::pair<std::string, std::string>> parameters;  // the job's options, for the output's attributes
   CheckpointSettings checkpoints;   // --resume, --checkpoint-every (run_checkpoint.hpp)
+  io::BadRowPolicy on_bad_row = io::BadRowPolicy::fail;         // --on-bad-row
 };
 
 /// Collective. Stages 1 and 2 (check, inputs), then the job's run over inputs with no

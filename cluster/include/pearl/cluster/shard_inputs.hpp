@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,18 +17,28 @@
 #include "pearl/core/table_input.hpp"
 #include "pearl/io/catalogue.hpp"
 #include "pearl/io/output_writer.hpp"
+#include "pearl/io/row_checks.hpp"
 
 namespace pearl::cluster {
 
 class ShardInputs final : public InputProvider {
  public:
-  /// Collective. `specs` are the `--input` arguments; `batch_bytes` bounds one batch.
-  ShardInputs(Communicator& comm, const std::vector<std::string>& specs, std::size_t batch_bytes);
+  /// Collective. `specs` are the `--input` arguments; `batch_bytes` bounds one batch;
+  /// `on_bad_row` what a value outside its domain does (io/row_checks.hpp).
+  ShardInputs(Communicator& comm, const std::vector<std::string>& specs, std::size_t batch_bytes,
+              io::BadRowPolicy on_bad_row = io::BadRowPolicy::fail);
 
   [[nodiscard]] bool has(const std::string& table) const override;
   [[nodiscard]] std::string where(const std::string& table) const override;
   [[nodiscard]] std::vector<ColumnSpec> columns(const std::string& table) const override;
-  TableInput open(const std::string& table, const std::vector<ColumnSpec>& columns) override;
+  [[nodiscard]] std::string unsupported_type(const std::string& table, const std::string& column) const override;
+  /// Reads the `requested` columns and those of check_always(table) (appended after
+  /// them), checking values with --on-bad-row's policy.
+  TableInput open(const std::string& table, const std::vector<ColumnSpec>& requested) override;
+  /// The columns of `table` (a job's declared ones) whose contract domains are checked on
+  /// every read of the table, also by a read that does not ask for them, so that every
+  /// pass over the input sets aside the same rows. Columns without a domain are ignored.
+  void check_always(const std::string& table, const std::vector<ColumnSpec>& columns);
   /// Collective: checks that every shard of `table` has `columns`, each convertible to
   /// its type without loss; throws InputError naming file, table and column otherwise.
   void validate(const std::string& table, const std::vector<ColumnSpec>& columns);
@@ -35,14 +46,20 @@ class ShardInputs final : public InputProvider {
   /// Every shard read, with size and modification time, for the output's attributes.
   [[nodiscard]] std::vector<io::InputFileInfo> files() const;
   [[nodiscard]] std::vector<std::string> names() const;
+  /// This rank's rows set aside by --on-bad-row skip so far.
+  [[nodiscard]] const io::RejectLog& rejects() const noexcept { return *rejects_; }
 
  private:
   [[nodiscard]] const io::Catalogue& catalogue(const std::string& table) const;
   Communicator& comm_;
   std::size_t batch_bytes_;
+  io::BadRowPolicy on_bad_row_;
+  std::shared_ptr<io::RejectLog> rejects_;
   std::vector<io::Catalogue> catalogues_;
   mutable std::map<std::string, std::vector<ColumnSpec>> columns_cache_;
+  mutable std::map<std::string, std::map<std::string, std::string>> unsupported_cache_;  // name → stored type
   std::vector<std::pair<std::string, std::vector<ColumnSpec>>> validated_;
+  std::map<std::string, std::vector<ColumnSpec>> always_checked_;
 };
 
 }  // namespace pearl::cluster

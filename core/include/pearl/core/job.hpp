@@ -201,6 +201,23 @@ class JobContext {
   [[nodiscard]] std::vector<ColumnSpec> input_columns(const std::string& table) const {
     return provider().columns(table);
   }
+  /// The type of `column` among input_columns(table). Otherwise throws InputError
+  /// starting with `who` ("table.aggregate: --sum"): the column has a type no job can
+  /// read (naming it), or it is not there (listing the columns that are).
+  [[nodiscard]] DType input_column_type(const std::string& table, const std::string& column,
+                                        const std::string& who) const {
+    const auto columns = input_columns(table);
+    std::string names;
+    for (const auto& c : columns) {
+      if (c.name == column) return c.type;
+      names += (names.empty() ? "" : ", ") + c.name;
+    }
+    const std::string where = input_location(table);
+    if (const std::string type = provider().unsupported_type(table, column); !type.empty()) {
+      throw InputError(who + " column '" + column + "' in " + where + " has an unsupported type (" + type + ")");
+    }
+    throw InputError(who + " column '" + column + "' is not in " + where + " (it has: " + names + ")");
+  }
   /// Collective: this rank's batches of an input table, with only `columns` read (in
   /// the types given). Use it when the columns depend on options.
   TableInput input(const std::string& table, const std::vector<ColumnSpec>& columns) {

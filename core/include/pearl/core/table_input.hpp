@@ -65,6 +65,11 @@ class InputProvider {
   /// The table's columns with the contract type each stored column converts to
   /// losslessly (its natural type: stored width and signedness, strings as str).
   [[nodiscard]] virtual std::vector<ColumnSpec> columns(const std::string& table) const = 0;
+  /// The stored type of `column` when the table has it but no contract type can hold it
+  /// ("compound {r float64, i float64}"), else empty. Collective, like `columns`.
+  [[nodiscard]] virtual std::string unsupported_type(const std::string& /*table*/, const std::string& /*column*/) const {
+    return {};
+  }
   /// Opens this rank's share of the table, reading only `columns` (converted to the types
   /// given). Collective. Throws InputError naming the file, table and column when a
   /// column is missing or does not convert.

@@ -34,4 +34,8 @@ const std::vector<ContractTable>& contract_tables();
 /// The contract table called `name`, or nullptr when the contract has none.
 const ContractTable* find_contract_table(std::string_view name);
 
+/// The contract table an `--input NAME=GLOB:/path` holds: by the input's name, else by
+/// the last part of the path in the file (`table=cases-*.h5:/cases` holds cases).
+const ContractTable* find_contract_table(std::string_view input, std::string_view path);
+
 }  // namespace pearl::io

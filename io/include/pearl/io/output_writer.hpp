@@ -18,6 +18,7 @@
 //                "checksum": "h64:..."}, ...] (checksum: io::file_checksum, pearl/io/provenance.hpp;
 //                what `pearl pipeline` compares to tell whether a result is up to date)
 //   (read them with json.loads(f.attrs["parameters"]) in Python)
+//   rejected_rows, rejected_by_reason   only with --on-bad-row skip (OutputInfo)
 //
 // Column types are stored exactly: uint8 as H5T_STD_U8LE, ..., float64 as H5T_IEEE_F64LE,
 // string as variable-length UTF-8 (H5T_C_S1, H5T_VARIABLE, H5T_CSET_UTF8).
@@ -38,6 +39,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -70,6 +72,11 @@ struct OutputInfo {
   std::vector<InputFileInfo> inputs;
   int ranks = 1;
   std::string started, finished;  ///< ISO-8601 UTC, e.g. "2024-03-01T08:00:00Z"
+  /// --on-bad-row skip: the input rows set aside (attribute `rejected_rows`, int64) and
+  /// the values per reason (`rejected_by_reason`, JSON object string {"reason": count}).
+  /// Both attributes are absent when rows were not checked with skip.
+  std::optional<std::int64_t> rejected_rows;
+  std::vector<std::pair<std::string, std::int64_t>> rejected_by_reason;
 };
 
 /// Storage choices. The defaults were measured (docs/performance-io-writer.md).

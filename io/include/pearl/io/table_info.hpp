@@ -66,6 +66,9 @@ struct TableInfo {
   Layout layout = Layout::columnar;
   std::uint64_t rows = 0;
   std::vector<ColumnInfo> columns;  // columnar: datasets in name order; compound: member order
+  /// Columnar: 1-D datasets of a type no column can have (compound, e.g. h5py's
+  /// complex numbers), kept so that asking for one says so instead of "no column".
+  std::vector<ColumnInfo> unsupported;
 
   /// The column called `name`, or nullptr.
   [[nodiscard]] const ColumnInfo* find(std::string_view name) const noexcept;

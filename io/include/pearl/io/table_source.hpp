@@ -28,6 +28,7 @@
 #include "pearl/core/source.hpp"
 #include "pearl/core/table.hpp"
 #include "pearl/io/catalogue.hpp"
+#include "pearl/io/row_checks.hpp"
 
 namespace pearl::io {
 
@@ -59,6 +60,10 @@ class TableSource {
   /// vectors (no allocation, no zero-filling; at most as many kept as were out at once).
   void recycle(TableBatch&& batch);
 
+  /// Checks every batch read from now on (--on-bad-row): a bad value fails the read,
+  /// or its row is dropped from the batch and logged (row_checks.hpp).
+  void check_rows(RowChecks checks) { checks_.emplace(std::move(checks)); }
+
   [[nodiscard]] const std::vector<Piece>& pieces() const noexcept { return pieces_; }
   /// Rows this source delivers in all.
   [[nodiscard]] std::uint64_t rows() const noexcept;
@@ -78,6 +83,7 @@ class TableSource {
   std::size_t open_shard_ = 0;
   std::unique_ptr<TableReader> reader_;
   std::vector<std::vector<ColumnData>> spare_;  // recycled batches' columns
+  std::optional<RowChecks> checks_;
 };
 
 }  // namespace pearl::io
