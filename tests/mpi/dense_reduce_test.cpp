@@ -18,22 +18,23 @@ using pearl::testing::on_every_layout;
 
 TEST(DenseReduce, UnionOfExtentsAndMaximaOverRanks) {
   on_every_layout([](Communicator& comm) {
-    const int r = comm.rank();
+    const std::int64_t r = comm.rank();
+    const std::int64_t size = comm.size();
     DenseExtent mine(2);
     // Every rank but the last sees something; the ranges move with the rank.
-    if (r != comm.size() - 1 || comm.size() == 1) {
+    if (r != size - 1 || size == 1) {
       mine.widen(0, 10 - r, 20 + r);
       mine.widen(1, -5 * r, 7);
       mine.widen(1, 3, 7 + r);
     }
     std::int64_t most[] = {r == 0 ? 1 : 0, 100 + r};
     const DenseExtent all = union_extent(comm, mine, most);
-    const int seen = comm.size() == 1 ? 0 : comm.size() - 2;  // the highest rank that saw something
+    const std::int64_t seen = size == 1 ? 0 : size - 2;  // the highest rank that saw something
     ASSERT_FALSE(all.empty());
     EXPECT_EQ(all.lo, (std::vector<std::int64_t>{10 - seen, -5 * seen}));
     EXPECT_EQ(all.hi, (std::vector<std::int64_t>{20 + seen, 7 + seen}));
     EXPECT_EQ(most[0], 1);
-    EXPECT_EQ(most[1], 100 + comm.size() - 1);
+    EXPECT_EQ(most[1], 100 + size - 1);
     PEARL_AGREE_ON_FAILURE(comm);
     std::int64_t none[] = {0};
     EXPECT_TRUE(union_extent(comm, DenseExtent(3), none).empty()) << "no rank saw anything";
