@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Fails when core/ or jobs/ include MPI or HDF5 headers, or io/ includes MPI outside its
 # parallel-I/O unit: the public job API must stay free of both (docs/architecture.md).
+# Also when jobs/ call the Communicator's raw collectives (allreduce, alltoallv, allgather,
+# broadcast, barrier): exchanges are engine operations with their own tests (the engine,
+# collectives.hpp, dense_reduce.hpp), which a job calls.
 set -u
 root=${1:?usage: check_layering.sh PROJECT_ROOT}
 status=0
 hits=$(grep -rnE '#\s*include\s*[<"](mpi|hdf5|H5[A-Za-z]*)(\.h|\.hpp)?[>"]' "$root/core" "$root/jobs" 2>/dev/null)
 if [ -n "$hits" ]; then
   echo "core/ and jobs/ must not include MPI or HDF5 headers:"; echo "$hits"; status=1
+fi
+hits=$(grep -rnE '(\.|->)\s*(allreduce|alltoallv|allgather|broadcast|barrier)\s*\(' "$root/jobs" 2>/dev/null)
+if [ -n "$hits" ]; then
+  echo "jobs/ must not call the Communicator's collectives; use the engine's operations:"; echo "$hits"; status=1
 fi
 if [ -d "$root/io" ]; then
   hits=$(grep -rnE '#\s*include\s*[<"]mpi\.h[>"]' "$root/io" | grep -v '/parallel_' )

@@ -96,7 +96,7 @@ ExchangeStats exchange(Communicator& comm, std::span<Outbox> outboxes, std::size
       }
       out = send;
     }
-    if (total >= internal::big_array_from && recv.capacity() < max_round) {
+    if (total >= internal::kBigArrayFrom && recv.capacity() < max_round) {
       std::vector<std::byte>().swap(recv);
       recv.reserve(max_round);
       internal::advise_huge_pages(recv.data(), max_round);

@@ -18,7 +18,7 @@ namespace pearl::io::detail {
 
 namespace {
 /// Bytes per rank per collective write: MPI-IO counts are ints, so stay well below 2 GiB.
-constexpr std::uint64_t max_write_bytes = std::uint64_t{1} << 30;
+constexpr std::uint64_t kMaxWriteBytes = std::uint64_t{1} << 30;
 }  // namespace
 
 void write_parallel_numeric(Communicator& comm, const std::filesystem::path& file,
@@ -53,7 +53,7 @@ void write_parallel_numeric(Communicator& comm, const std::filesystem::path& fil
       const DType type = part.specs()[c].type;
       if (type == DType::str || plan.total[t] == 0) continue;
       // Every rank makes the same number of collective calls: enough for the largest part.
-      const std::uint64_t per = max_write_bytes / element_size(type);
+      const std::uint64_t per = kMaxWriteBytes / element_size(type);
       std::uint64_t calls = 0;
       for (std::size_t r = 0; r < ranks; ++r) calls = std::max(calls, (plan.rows[t][r] + per - 1) / per);
       const std::string col = at + ": column '" + part.specs()[c].name + "'";

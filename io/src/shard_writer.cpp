@@ -18,7 +18,7 @@
 namespace pearl::io {
 namespace {
 
-constexpr hsize_t default_gzip_chunk = 65536;
+constexpr hsize_t kDefaultGzipChunk = 65536;
 
 /// detail::with_numeric, plus std::string for string columns.
 template <class F>
@@ -154,7 +154,7 @@ std::size_t member_size(const ColumnPlan& p) {
 Handle creation_properties(hsize_t rows, const ShardOptions& o, const std::string& what) {
   Handle dcpl = check(H5Pcreate(H5P_DATASET_CREATE), what + ": dataset creation properties");
   if (rows == 0 || (o.chunk_rows == 0 && o.gzip_level <= 0)) return dcpl;
-  hsize_t chunk = o.chunk_rows > 0 ? static_cast<hsize_t>(o.chunk_rows) : default_gzip_chunk;
+  hsize_t chunk = o.chunk_rows > 0 ? static_cast<hsize_t>(o.chunk_rows) : kDefaultGzipChunk;
   chunk = std::min(chunk, rows);
   check_status(H5Pset_chunk(dcpl.id(), 1, &chunk), what + ": chunking");
   if (o.gzip_level > 0) {

@@ -130,8 +130,7 @@ class Aggregate final : public Job {
           }
         }
       }
-      agree_on_failure(ctx.comm(), nullptr);
-      ctx.comm().allreduce(std::span<std::int64_t>(longest), ReduceOp::max);
+      for (auto& l : longest) l = allreduce_max(ctx.comm(), l);
       for (std::size_t c = 0, s = 0; c < by.size(); ++c) {
         if (by[c].type == DType::str) widths[c] = static_cast<std::size_t>(longest[s++]);
       }

@@ -8,7 +8,9 @@
 // ranks' key ranges, the ranks split that array into one block of cells per rank, and
 // each rank receives its block from every rank (one all-to-all, as a reduce-scatter does)
 // and folds them in rank order. Rank r's block precedes rank r+1's in key order: the
-// ranks' parts concatenate into the sorted table, as after Engine::sort_globally.
+// ranks' parts concatenate into the sorted table, as after Engine::sort_globally. The
+// exchange is the engine's (pearl/core/dense_reduce.hpp); this class decides whether it
+// pays and lays the arrays out for it.
 //
 // This pays when the union is dense (a cell moves 8 bytes per slot where a group moves
 // its key too, and twice), so it is taken only when the arrays' cells are at most twice
@@ -18,19 +20,15 @@
 // float sums the same from run to run at a given rank count.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
-#include <limits>
 #include <optional>
-#include <span>
 #include <utility>
 #include <vector>
 
 #include "dense_groups.hpp"
-#include "pearl/core/agreement.hpp"
 #include "pearl/core/communicator.hpp"
+#include "pearl/core/dense_reduce.hpp"
 #include "pearl/core/results.hpp"
 
 namespace pearl::jobs::table_aggregate {
@@ -46,74 +44,39 @@ class DenseReduce {
               DenseGroups<Value> empty, const Fold& fold)
       : arrays_(std::move(arrays)), union_(std::move(empty)) {
     const std::size_t k = union_.key_columns();
-    std::vector<std::int64_t> lo(k, std::numeric_limits<std::int64_t>::max());
-    // [any engine pairs, groups, hi per key column]: all reduced with max
-    std::vector<std::int64_t> most(2 + k, std::numeric_limits<std::int64_t>::min());
-    agreed(comm, [&] {
-      std::size_t groups = 0;
-      for (const auto& a : arrays_) {
-        const auto [held, r] = a.extent();
-        if (held == 0) continue;
-        groups += held;
-        for (std::size_t c = 0; c < k; ++c) {
-          lo[c] = std::min(lo[c], r[c].first);
-          most[2 + c] = std::max(most[2 + c], r[c].second);
-        }
-      }
-      most[0] = engine_pairs ? 1 : 0;
-      most[1] = static_cast<std::int64_t>(groups);
-    });
-    comm.allreduce(std::span<std::int64_t>(lo), ReduceOp::min);
-    comm.allreduce(std::span<std::int64_t>(most), ReduceOp::max);
+    DenseExtent extent(k);
+    std::size_t groups = 0;
+    for (const auto& a : arrays_) {
+      const auto [held, r] = a.extent();
+      if (held == 0) continue;
+      groups += held;
+      for (std::size_t c = 0; c < k; ++c) extent.widen(c, r[c].first, r[c].second);
+    }
+    // [any engine pairs, groups]: reduced with max, with the union of the key ranges
+    std::int64_t most[] = {engine_pairs ? 1 : 0, static_cast<std::int64_t>(groups)};
+    const DenseExtent all = union_extent(comm, std::move(extent), most);
     any_groups_ = most[1] > 0;
     if (most[0] != 0 || !any_groups_) return;
-    typename DenseGroups<Value>::Ranges ranges;
-    for (std::size_t c = 0; c < k; ++c) ranges.emplace_back(lo[c], most[2 + c]);
+    const typename DenseGroups<Value>::Ranges ranges = all.ranges();
     const std::size_t cells = union_.cells_for(ranges);
-    const auto groups = static_cast<std::size_t>(most[1]);
-    if (cells == 0 || cells * sizeof(Value) > 2 * groups * (key_bytes + sizeof(Value))) return;
+    if (cells == 0 || cells * sizeof(Value) > 2 * static_cast<std::size_t>(most[1]) * (key_bytes + sizeof(Value))) {
+      return;
+    }
 
     exchanged_ = true;
-    const auto p = static_cast<std::size_t>(comm.size());
-    const auto r = static_cast<std::size_t>(comm.rank());
-    first_ = cells * r / p;
-    const std::size_t mine = cells * (r + 1) / p - first_;
-    std::vector<std::byte> received;
-    std::vector<std::size_t> received_bytes;
-    agreed(comm, [&] {
-      // One array already laid out over the union (one map thread, the usual case) is
-      // used as it is; otherwise the arrays are folded into a new one.
-      if (arrays_.size() == 1 && arrays_.front().ranges() == ranges) {
-        union_ = std::move(arrays_.front());
-      } else {
-        union_.cover(ranges);
-        for (const auto& a : arrays_) union_.fold_in(a, fold);
-      }
-      arrays_.clear();
-    });
-    if (p == 1) {
-      block_.swap(union_.cells());
+    // One array already laid out over the union (one map thread, the usual case) is used
+    // as it is; otherwise the arrays are folded into a new one.
+    if (arrays_.size() == 1 && arrays_.front().ranges() == ranges) {
+      union_ = std::move(arrays_.front());
     } else {
-      std::vector<std::size_t> send_bytes(p);
-      for (std::size_t to = 0; to < p; ++to) send_bytes[to] = (cells * (to + 1) / p - cells * to / p) * sizeof(Value);
-      const auto& all = union_.cells();
-      comm.alltoallv(std::as_bytes(std::span<const Value>(all)), send_bytes, received, received_bytes);
+      union_.cover(ranges);
+      for (const auto& a : arrays_) union_.fold_in(a, fold);
     }
-    agreed(comm, [&] {
-      if (p == 1) return;
-      std::vector<Value>().swap(union_.cells());  // union_ keeps only the layout, to decode the block
-      block_.resize(mine);
-      const std::byte* from = received.data();
-      for (std::size_t src = 0; src < p; ++src, from += mine * sizeof(Value)) {
-        if (received_bytes[src] != mine * sizeof(Value)) throw Error("table.aggregate: a dense block of the wrong size");
-        for (std::size_t i = 0; i < mine; ++i) {
-          Value v;
-          std::memcpy(&v, from + i * sizeof(Value), sizeof(Value));
-          if (v[0] == 0) continue;
-          block_[i] = block_[i][0] == 0 ? v : fold(block_[i], v);
-        }
-      }
-    });
+    arrays_.clear();
+    // union_ keeps only the layout, to decode the block; an empty cell has count 0.
+    auto block = reduce_dense_cells(comm, std::move(union_.cells()), fold, [](const Value& v) { return v[0] == 0; });
+    first_ = block.first;
+    block_ = std::move(block.cells);
   }
 
   /// True: the groups were reduced here, and for_each_group gives this rank's part of the

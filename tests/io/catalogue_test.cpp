@@ -1,8 +1,10 @@
 // Input specs, shard catalogues, rank assignment and the table batch source over shards of
 // different lengths and layouts (columnar, compound, pandas, one empty).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "pearl/core/engine.hpp"
 #include "pearl/core/error.hpp"
 #include "pearl/io/catalogue.hpp"
+#include "pearl/io/shard_writer.hpp"
 #include "pearl/io/table_source.hpp"
 #include "test_world.hpp"
 
@@ -244,6 +247,53 @@ TEST(TableSource, FeedsTheEngine) {
 TEST(TableSource, BatchRowsFromAMemoryBudget) {
   EXPECT_EQ(TableSource::rows_for_budget({{"a", DType::u64}, {"b", DType::u32}}, 12 << 20), std::uint64_t{1} << 20);
   EXPECT_EQ(TableSource::rows_for_budget({{"a", DType::u8}}, 10), 1024U);
+}
+
+// What a map thread gets: the runner turns its share of --memory into batch_rows with
+// rows_for_budget (cluster/src/shard_inputs.cpp), and the source then reads batches of at
+// most that many rows, of a few MiB whatever the budget (so that a batch is still in cache
+// when the map reads it), on chunk boundaries when the data is chunked.
+TEST(TableSource, BatchesFromAMemoryBudgetAsTheRunnerAsks) {
+  const std::vector<ColumnSpec> cols{{"id", DType::u64}};
+  constexpr std::uint64_t kRows = 1'000'000;  // 8 MB: several cache-sized batches
+  constexpr std::uint64_t kChunk = 10'000;
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("pearl-batch-test-" + std::to_string(::getpid()) + "-" + std::to_string(pearl::testing::world().rank()));
+  std::filesystem::create_directories(dir);
+  OutputTable table("t", cols);
+  auto& ids = table.column<std::uint64_t>(0);
+  for (std::uint64_t i = 0; i < kRows; ++i) ids.push_back(i);
+  ShardFileWriter writer;
+  writer.write(dir / "contiguous.h5", {table}, {});
+  ShardOptions chunks;
+  chunks.chunk_rows = kChunk;
+  writer.write(dir / "chunked.h5", {table}, chunks);
+  for (const char* file : {"contiguous.h5", "chunked.h5"}) {
+    const bool chunked = std::string(file) == "chunked.h5";
+    const Catalogue cat = Catalogue::build(parse_input_spec(std::string("t=") + (dir / file).string()), cols);
+    for (const std::size_t budget : {std::size_t{128} << 20, std::size_t{64} << 10}) {
+      SCOPED_TRACE(std::string(file) + ", budget " + std::to_string(budget));
+      const std::uint64_t batch_rows = TableSource::rows_for_budget(cols, budget);
+      TableSource source(cat, cols, 0, 1, batch_rows);
+      std::uint64_t next_row = 0, batches = 0, largest = 0;
+      while (auto b = source.next()) {
+        EXPECT_EQ(b->first_row(), next_row);
+        EXPECT_EQ(b->column<std::uint64_t>("id")[0], next_row);
+        EXPECT_LE(b->rows(), batch_rows) << "a batch never exceeds the rows the budget allows";
+        if (chunked && b->rows() >= kChunk) {
+          EXPECT_EQ(b->first_row() % kChunk, 0U) << "batches start on chunk boundaries";
+        }
+        largest = std::max<std::uint64_t>(largest, b->rows());
+        next_row += b->rows();
+        ++batches;
+      }
+      EXPECT_EQ(next_row, kRows);
+      // A large budget still gives cache-sized batches (a few MiB), not one 8 MB batch.
+      EXPECT_LE(largest * sizeof(std::uint64_t), std::size_t{4} << 20);
+      EXPECT_GE(batches, kRows * sizeof(std::uint64_t) / (std::size_t{4} << 20));
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

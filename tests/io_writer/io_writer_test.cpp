@@ -240,6 +240,7 @@ void write_committed(Communicator& comm, const fs::path& target, const std::vect
 }
 
 void write_layout(Communicator& comm, const std::string& variant, const pearl::io::WriteOptions& options) {
+  PEARL_AGREE_ON_FAILURE(comm);  // an earlier layout failed: stop on every rank
   const fs::path dir = scratch() / (layout_name(comm) + "-" + variant);
   const fs::path csv = dir / "csv";
   if (comm.rank() == 0) fs::create_directories(csv);
@@ -255,6 +256,7 @@ void write_layout(Communicator& comm, const std::string& variant, const pearl::i
     EXPECT_TRUE(temp_files_in(csv).empty());
     write_expectation(h5, csv, comm.size(), info);
   }
+  PEARL_AGREE_ON_FAILURE(comm);
   comm.barrier();
 }
 
@@ -262,13 +264,9 @@ void run_checker() {
   auto& w = pearl::testing::world();
   w.barrier();
   if (w.rank() != 0) return;
-#if PEARL_TEST_PYTHON_OK
   const std::string cmd = std::string(PEARL_TEST_PYTHON) + " " + PEARL_IO_WRITER_CHECKER + " " + scratch().string();
   const int rc = std::system(cmd.c_str());
   EXPECT_EQ(rc, 0) << "check_output.py found differences (see its output above): " << cmd;
-#else
-  std::printf("skipping the h5py/pandas read-back: no Python with h5py and pandas\n");
-#endif
 }
 
 template <class F>
@@ -328,6 +326,7 @@ TEST(OutputWriter, RanksThatDisagreeOnTablesAllThrow) {
         << msg;
     // A missing table on one rank.
     if (comm.rank() == comm.size() - 1) parts.clear();
+    PEARL_AGREE_ON_FAILURE(comm);
     const std::string msg2 = error_of([&] { pearl::io::write_csv(comm, scratch(), parts); });
     EXPECT_NE(msg2.find("ranks disagree"), std::string::npos) << msg2;
     EXPECT_FALSE(fs::exists(scratch() / "t.csv"));
@@ -346,6 +345,7 @@ TEST(OutputWriter, BadPartsAndPathsFailOnEveryRank) {
       const std::string msg = error_of([&] { pearl::io::write_tables(comm, scratch() / "never.h5", parts, info); });
       EXPECT_NE(msg.find("column 'b': has 0 rows, column 'a' has 1"), std::string::npos) << msg;
     }
+    PEARL_AGREE_ON_FAILURE(comm);
     // Invalid UTF-8 and NUL bytes.
     {
       std::vector<OutputTable> parts;
@@ -354,21 +354,25 @@ TEST(OutputWriter, BadPartsAndPathsFailOnEveryRank) {
       if (comm.rank() == comm.size() - 1) parts.back().append(std::string("bad \xff byte"));
       std::string msg = error_of([&] { pearl::io::write_tables(comm, scratch() / "never.h5", parts, info); });
       EXPECT_NE(msg.find("is not valid UTF-8"), std::string::npos) << msg;
+      PEARL_AGREE_ON_FAILURE(comm);
       parts.back().column<std::string>(0).assign(1, std::string("nul \0 byte", 10));
       msg = error_of([&] { pearl::io::write_tables(comm, scratch() / "never.h5", parts, info); });
       EXPECT_NE(msg.find("NUL byte"), std::string::npos) << msg;
     }
     EXPECT_FALSE(fs::exists(scratch() / "never.h5"));
+    PEARL_AGREE_ON_FAILURE(comm);
     // A directory that does not exist: an error naming the path, on every rank.
     {
       const auto parts = make_parts(comm.rank(), comm.size());
       const fs::path missing = scratch() / "no-such-dir" / "out.h5";
       const std::string msg = error_of([&] { pearl::io::write_tables(comm, missing, parts, info); });
       EXPECT_NE(msg.find(missing.string() + ": cannot create HDF5 file"), std::string::npos) << msg;
+      PEARL_AGREE_ON_FAILURE(comm);
       const std::string msg2 = error_of([&] { pearl::io::write_csv(comm, scratch() / "no-such-dir", parts); });
       EXPECT_NE(msg2.find("no-such-dir"), std::string::npos) << msg2;
     }
     // Still in step afterwards: a good write works.
+    PEARL_AGREE_ON_FAILURE(comm);
     pearl::io::WriteOptions options;
     write_committed(comm, scratch() / (layout_name(comm) + "-after-errors.h5"), make_parts(comm.rank(), comm.size()),
                     info, options);

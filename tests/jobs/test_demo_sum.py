@@ -42,7 +42,11 @@ class DemoSum(unittest.TestCase):
                     lines = r.stdout.splitlines()
                     self.assertIn(f"{rows} events, {len(want)} keys, total amount {want['sum'].sum()}", lines[0])
                     table = [l.split() for l in lines[2:2 + show]]
-                    for row, (_, w) in zip(table, want.head(show).iterrows()):
+                    # zip stops at the shorter list: a short or empty table must fail, not pass.
+                    self.assertGreaterEqual(len(want), show)
+                    self.assertEqual(len(table), show, r.stdout)
+                    self.assertTrue(all(len(row) == 6 for row in table), r.stdout)
+                    for row, (_, w) in zip(table, want.head(show).iterrows(), strict=True):
                         self.assertEqual([int(row[0]), int(row[1]), int(row[2]), int(row[4]), int(row[5])],
                                          [w.key, w["count"], w["sum"], w["min"], w["max"]])
                         self.assertAlmostEqual(float(row[3]), w["sum"] / w["count"], places=2)

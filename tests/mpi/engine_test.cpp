@@ -1,5 +1,7 @@
 // Engine tests: reduce_by_key and group_by_key against a plain std::map reference, on
 // 1–4 simulated ranks in-process and on the MPI world under mpirun, with 1 and 2 threads.
+// A body checks results, then agrees on failure (PEARL_AGREE_ON_FAILURE) before its next
+// collective, so that one rank's failed assertion fails the run instead of hanging it.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -261,6 +263,7 @@ TEST(Engine, SpillsPastTheBudgetAndCleansScratch) {
         if (comm.size() > 1) {
           EXPECT_GT(engine.last_stats().rounds, 1U) << "the shuffle should have taken several rounds";
         }
+        PEARL_AGREE_ON_FAILURE(comm);
         all = result.gather(comm);
       }
       EXPECT_EQ(all, expected);
@@ -296,6 +299,7 @@ TEST(Engine, KeysThatHardlyRepeatSkipTheCombineTables) {
           } else {
             EXPECT_EQ(uncombined, 0) << "keys that repeat (or a single rank) keep combining";
           }
+          PEARL_AGREE_ON_FAILURE(comm);
           all = result.gather(comm);
         }
         EXPECT_EQ(all, expected) << "rank " << comm.rank() << " of " << comm.size();
@@ -329,6 +333,7 @@ TEST(Engine, GroupByKeySpillsAndCleansScratch) {
         mins.emplace_back(k, vs.front());
       });
     }
+    PEARL_AGREE_ON_FAILURE(comm);
     EXPECT_EQ(internal::gather_sorted(comm, mins), expected);
   });
   EXPECT_TRUE(scratch.empty());
@@ -403,9 +408,11 @@ TEST(Collectives, SumsMatricesAndBroadcastsTables) {
     EXPECT_EQ(m(1, 2), n * (n + 1) / 2);
     std::vector<std::pair<std::uint32_t, double>> table;
     if (comm.rank() == 0) table = {{440100, 1.5}, {440300, 2.5}};
+    PEARL_AGREE_ON_FAILURE(comm);
     const auto got = broadcast_table(comm, table, 0);
     ASSERT_EQ(got.size(), 2U);
     EXPECT_EQ(got[1].first, 440300U);
+    PEARL_AGREE_ON_FAILURE(comm);  // a rank whose ASSERT returned is not in the allreduce
     EXPECT_EQ(allreduce_max(comm, comm.rank()), comm.size() - 1);
   });
 }

@@ -7,6 +7,7 @@
 #include "pearl/cluster/local_communicator.hpp"
 #include "pearl/core/agreement.hpp"
 #include "pearl/core/error.hpp"
+#include "pearl/core/job.hpp"
 #include "test_world.hpp"
 
 namespace pearl::cluster {
@@ -79,13 +80,47 @@ Cli cli(std::vector<std::string> args) {
   return {code, out.str(), err.str()};
 }
 
+// A job known to this test program only, so that `pearl jobs` has something to list.
+class ListedJob final : public Job {
+ public:
+  [[nodiscard]] std::string name() const override { return "test.listed"; }
+  [[nodiscard]] std::string summary() const override { return "a job the CLI test expects in the list"; }
+  void declare(JobSpec& /*spec*/) override {}
+  void run(JobContext& /*ctx*/) override {}
+};
+PEARL_REGISTER_JOB(ListedJob);
+
 TEST(Cli, UsageVersionAndJobs) {
-  EXPECT_EQ(cli({"--version"}).code, 0);
-  EXPECT_NE(cli({"--version"}).out.find("pearl "), std::string::npos);
-  EXPECT_EQ(cli({"--help"}).code, 0);
-  EXPECT_EQ(cli({}).code, 2);
+  const auto version = cli({"--version"});
+  EXPECT_EQ(version.code, 0);
+  EXPECT_EQ(version.out, "pearl " + std::string(PEARL_EXPECTED_VERSION) + "\n");
+  EXPECT_EQ(version.err, "");
+
+  const auto help = cli({"--help"});
+  EXPECT_EQ(help.code, 0);
+  EXPECT_EQ(help.out.rfind("usage: pearl ", 0), 0U) << help.out;
+  for (const char* command : {"jobs", "describe JOB", "inspect FILE", "run JOB"}) {
+    EXPECT_NE(help.out.find(command), std::string::npos) << "--help does not list '" << command << "':\n" << help.out;
+  }
+  EXPECT_NE(help.out.find("exit codes: 0 success, 1 failure, 2 usage or input error"), std::string::npos) << help.out;
+
+  // No command: the usage text, and exit 2 with a message saying what is missing.
+  const auto none = cli({});
+  EXPECT_EQ(none.code, 2);
+  EXPECT_EQ(none.out, help.out);
+  EXPECT_NE(none.err.find("no command given"), std::string::npos) << none.err;
+
   const auto jobs = cli({"jobs"});
   EXPECT_EQ(jobs.code, 0);
+  // One line per job: its name, then (after padding to the longest name) its summary.
+  std::istringstream lines(jobs.out);
+  bool listed = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("  test.listed ", 0) != 0) continue;
+    listed = line.size() > 40 && line.substr(line.size() - 38) == "a job the CLI test expects in the list";
+  }
+  EXPECT_TRUE(listed) << "'pearl jobs' does not list test.listed with its summary:\n" << jobs.out;
+  EXPECT_EQ(jobs.err, "");
 }
 
 TEST(Cli, UnknownThingsAreRejectedWithASuggestion) {

@@ -33,23 +33,23 @@ namespace pearl {
 
 namespace internal {
 
-inline constexpr std::size_t big_array_from = std::size_t{4} << 20;  // bytes
-inline constexpr std::size_t huge_page_bytes = std::size_t{2} << 20;
+inline constexpr std::size_t kBigArrayFrom = std::size_t{4} << 20;  // bytes
+inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
 
 /// Asks for transparent huge pages on the whole 2 MiB pages inside [p, p + bytes), for
 /// memory not yet touched. A hint: a no-op for small ranges and where unsupported.
 inline void advise_huge_pages([[maybe_unused]] void* p, [[maybe_unused]] std::size_t bytes) noexcept {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-  if (bytes < big_array_from) return;
+  if (bytes < kBigArrayFrom) return;
   const auto at = reinterpret_cast<std::uintptr_t>(p);
-  const std::uintptr_t begin = (at + huge_page_bytes - 1) & ~(huge_page_bytes - 1);
-  const std::uintptr_t end = (at + bytes) & ~(huge_page_bytes - 1);
+  const std::uintptr_t begin = (at + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
+  const std::uintptr_t end = (at + bytes) & ~(kHugePageBytes - 1);
   if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 #endif
 }
 
 /// n default-initialised objects of T, zeroed first when `zeroed` (trivial T: all zero
-/// bytes). From `big_array_from` bytes on (Linux), mapped directly at a huge-page
+/// bytes). From `kBigArrayFrom` bytes on (Linux), mapped directly at a huge-page
 /// boundary with huge pages requested, and unmapped when released; else on the heap.
 template <class T>
 class BigArray {
@@ -57,18 +57,18 @@ class BigArray {
   BigArray() = default;
   BigArray(std::size_t n, bool zeroed) : n_(n) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (n * sizeof(T) >= big_array_from) {
+    if (n * sizeof(T) >= kBigArrayFrom) {
       static_assert(alignof(T) <= 4096);
       const std::size_t page = 4096;
       mapped_ = (n * sizeof(T) + page - 1) / page * page;
-      void* raw = ::mmap(nullptr, mapped_ + huge_page_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      void* raw = ::mmap(nullptr, mapped_ + kHugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (raw == MAP_FAILED) throw std::bad_alloc();
       // Keep the huge-page aligned part; give back the slack before and after it.
       const auto at = reinterpret_cast<std::uintptr_t>(raw);
-      const std::uintptr_t begin = (at + huge_page_bytes - 1) & ~(huge_page_bytes - 1);
+      const std::uintptr_t begin = (at + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
       if (begin > at) ::munmap(raw, begin - at);
       const std::uintptr_t tail = begin + mapped_;
-      if (at + mapped_ + huge_page_bytes > tail) ::munmap(reinterpret_cast<void*>(tail), at + mapped_ + huge_page_bytes - tail);
+      if (at + mapped_ + kHugePageBytes > tail) ::munmap(reinterpret_cast<void*>(tail), at + mapped_ + kHugePageBytes - tail);
       ::madvise(reinterpret_cast<void*>(begin), mapped_, MADV_HUGEPAGE);
       p_ = reinterpret_cast<T*>(begin);
       std::uninitialized_default_construct_n(p_, n_);  // fresh pages are zero already
