@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Fails when core/ or jobs/ include MPI or HDF5 headers, or io/ includes MPI outside its
-# parallel-I/O unit: the public job API must stay free of both (docs/architecture.md).
+# Fails when core/ or jobs/ include MPI or HDF5 headers, OpenSSL is included outside
+# jobs/privacy/, or io/ includes MPI outside its parallel-I/O unit: the public job API
+# must stay free of MPI and HDF5 (docs/architecture.md).
 set -u
 root=${1:?usage: check_layering.sh PROJECT_ROOT}
 status=0
 hits=$(grep -rnE '#\s*include\s*[<"](mpi|hdf5|H5[A-Za-z]*)(\.h|\.hpp)?[>"]' "$root/core" "$root/jobs" 2>/dev/null)
 if [ -n "$hits" ]; then
   echo "core/ and jobs/ must not include MPI or HDF5 headers:"; echo "$hits"; status=1
+fi
+# OpenSSL is the one library a job may use besides pearl::core, and only privacy's do
+# (jobs/privacy/CMakeLists.txt links OpenSSL::Crypto there alone).
+hits=$(grep -rnE '#\s*include\s*[<"]openssl/' "$root/core" "$root/io" "$root/cluster" "$root/jobs" 2>/dev/null | grep -v "^$root/jobs/privacy/")
+if [ -n "$hits" ]; then
+  echo "only jobs/privacy/ may include OpenSSL headers:"; echo "$hits"; status=1
 fi
 if [ -d "$root/io" ]; then
   hits=$(grep -rnE '#\s*include\s*[<"]mpi\.h[>"]' "$root/io" | grep -v '/parallel_' )
