@@ -115,9 +115,12 @@ class Golden(unittest.TestCase):
     def test_key_never_leaks_into_logs_output_or_scratch(self):
         scratch = os.path.join(self.tmp.name, "scratch")
         os.mkdir(scratch)
-        out, r = self.run_job(2, "leak.h5", "--columns", "person_id", "--verbose", "--scratch", scratch)
+        out, r = self.run_job(2, "leak.h5", "--columns", "person_id,card_id", "--verbose", "--scratch", scratch)
         for text in (r.stdout, r.stderr):
             self.assertNotIn(KEY.decode(), text)
+            for card in set(self.data["card_id"]):  # nor an identifier, in clear or pseudonymised
+                self.assertNotIn(card, text)
+                self.assertNotIn(pseudonym(card), text)
         with open(out, "rb") as f:
             raw = f.read()
         self.assertNotIn(KEY, raw)
