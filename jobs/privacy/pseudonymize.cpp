@@ -129,6 +129,8 @@ class Pseudonymize final : public Job {
       }
       input.recycle(std::move(*batch));
     }
+    ctx.engine().progress(name() + ": " + std::to_string(out.rows()) + " rows, " + std::to_string(ids.size()) +
+                          " identifier columns pseudonymised with " + privacy::algorithm_label(algorithm) + " (rank 0)");
     ctx.write(std::move(out));
   }
 
