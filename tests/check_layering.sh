@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Fails when core/ or jobs/ include MPI or HDF5 headers, or io/ includes MPI outside its
-# parallel-I/O unit: the public job API must stay free of both (docs/architecture.md).
-# Also when jobs/ call the Communicator's raw collectives (allreduce, alltoallv, allgather,
+# Fails when core/ or jobs/ include MPI or HDF5 headers, OpenSSL is included outside
+# jobs/privacy/, or io/ includes MPI outside its parallel-I/O unit: the public job API
+# must stay free of MPI and HDF5 (docs/architecture.md). Also when jobs/ call the Communicator's raw collectives (allreduce, alltoallv, allgather,
 # broadcast, barrier): exchanges are engine operations with their own tests (the engine,
 # collectives.hpp, dense_reduce.hpp), which a job calls.
 set -u
@@ -14,6 +14,12 @@ fi
 hits=$(grep -rnE '(\.|->)\s*(allreduce|alltoallv|allgather|broadcast|barrier)\s*\(' "$root/jobs" 2>/dev/null)
 if [ -n "$hits" ]; then
   echo "jobs/ must not call the Communicator's collectives; use the engine's operations:"; echo "$hits"; status=1
+fi
+# OpenSSL is the one library a job may use besides pearl::core, and only privacy's do
+# (jobs/privacy/CMakeLists.txt links OpenSSL::Crypto there alone).
+hits=$(grep -rnE '#\s*include\s*[<"]openssl/' "$root/core" "$root/io" "$root/cluster" "$root/jobs" 2>/dev/null | grep -v "^$root/jobs/privacy/")
+if [ -n "$hits" ]; then
+  echo "only jobs/privacy/ may include OpenSSL headers:"; echo "$hits"; status=1
 fi
 if [ -d "$root/io" ]; then
   hits=$(grep -rnE '#\s*include\s*[<"]mpi\.h[>"]' "$root/io" | grep -v '/parallel_' )

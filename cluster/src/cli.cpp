@@ -125,6 +125,9 @@ std::vector<std::string> config_tokens(const std::string& file, const std::strin
     } else if (key.find('.') != std::string::npos) {
       continue;  // another job's section
     }
+    // An empty key (" = 1") matches every option as a prefix: Boost throws "ambiguous"
+    // (found by tests/fuzz, config_file).
+    if (key.empty()) throw InputError("config file '" + file + "': an option without a name");
     const auto* known = all.find_nothrow(key, /*approx=*/false);
     if (known == nullptr) throw unknown_option_error(key, all, " in config file '" + file + "'");
     if (known->semantic()->max_tokens() == 0) {  // a switch: "verbose = true"

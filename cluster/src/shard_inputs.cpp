@@ -6,6 +6,7 @@
 
 #include "pearl/core/agreement.hpp"
 #include "pearl/core/error.hpp"
+#include "pearl/core/internal/fault_point.hpp"
 #include "pearl/io/column_domains.hpp"
 #include "pearl/io/contract.hpp"
 #include "pearl/io/table_reader.hpp"
@@ -209,16 +210,20 @@ TableInput ShardInputs::open(const std::string& table, const std::vector<ColumnS
   validate(table, columns);
   const std::uint64_t rows = io::TableSource::rows_for_budget(columns, batch_bytes_);
   struct Reader final : TableReaderBase {
-    explicit Reader(io::TableSource s) : source(std::move(s)) {}
-    std::optional<TableBatch> next() override { return source.next(); }
+    Reader(io::TableSource s, int r) : source(std::move(s)), rank(r) {}
+    std::optional<TableBatch> next() override {
+      internal::fault_point("map", rank);  // testing aid (tests/faults): batches are read as the map goes
+      return source.next();
+    }
     void recycle(TableBatch&& batch) override { source.recycle(std::move(batch)); }
     io::TableSource source;
+    int rank;
   };
   io::TableSource source(cat, columns, comm_, rows);
   const io::ContractTable* contract = io::find_contract_table(cat.name(), cat.path());
   source.check_rows(io::RowChecks(table, contract != nullptr ? std::string_view(contract->name) : std::string_view(),
                                   columns, on_bad_row_, rejects_));
-  return TableInput(std::make_unique<Reader>(std::move(source)), cat.total_rows());
+  return TableInput(std::make_unique<Reader>(std::move(source), comm_.rank()), cat.total_rows());
 }
 
 std::vector<io::InputFileInfo> ShardInputs::files() const {

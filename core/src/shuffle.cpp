@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "pearl/core/agreement.hpp"
+#include "pearl/core/internal/fault_point.hpp"
 #include "pearl/core/hash_table.hpp"  // BigArray's huge-page advice
 
 namespace pearl {
@@ -103,6 +104,7 @@ ExchangeStats exchange(Communicator& comm, std::span<Outbox> outboxes, std::size
     }
     comm.alltoallv(out, send_counts, recv, recv_counts);
     ++stats.rounds;
+    internal::fault_point("shuffle", comm.rank());  // testing aid (tests/faults)
     stats.bytes_sent += total;
     agreed(comm, [&] {
       if (!recv.empty()) deliver(recv);

@@ -2,6 +2,8 @@
 // The parallel-HDF5 phase lives in parallel_output_writer.cpp (the MPI unit).
 #include "pearl/io/output_writer.hpp"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <cstring>
 #include <optional>
@@ -14,6 +16,7 @@
 #include "pearl/core/agreement.hpp"
 #include "pearl/io/provenance.hpp"
 #include "pearl/core/value_text.hpp"
+#include "pearl/core/internal/fault_point.hpp"
 
 #ifndef PEARL_VERSION_STRING
 #define PEARL_VERSION_STRING "unknown"
@@ -594,6 +597,29 @@ void gather_and_write(Communicator& comm, Handle& file, const std::vector<Output
   }
 }
 
+/// Refuses a write that cannot fit: the numeric columns alone (a lower bound of the
+/// file's size) need more than the output's file system has free. A full disk found
+/// this way is one clear error before the file exists; found by a failing parallel
+/// write instead, it can leave the ranks deadlocked in HDF5 1.10's collective close
+/// (tests/faults, test_full_output_file_system). A disk filling during the write is
+/// still reported by the write itself.
+void check_free_space(const std::filesystem::path& file, const std::vector<OutputTable>& parts,
+                      const detail::Plan& plan) {
+  std::uint64_t need = 0;
+  for (std::size_t t = 0; t < parts.size(); ++t) {
+    for (const auto& spec : parts[t].specs()) need += plan.total[t] * detail::element_size(spec.type);
+  }
+  std::filesystem::path dir = file.parent_path();
+  if (dir.empty()) dir = ".";
+  struct statvfs fs {};
+  if (::statvfs(dir.c_str(), &fs) != 0) return;  // unknown: let the write tell
+  const std::uint64_t free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (need > free_bytes) {
+    throw Error(dir.string() + ": No space left on device for the output: its columns need at least " +
+                std::to_string(need) + " bytes, " + std::to_string(free_bytes) + " are free");
+  }
+}
+
 }  // namespace
 
 void write_tables(Communicator& comm, const std::filesystem::path& file, const std::vector<OutputTable>& parts,
@@ -602,6 +628,9 @@ void write_tables(Communicator& comm, const std::filesystem::path& file, const s
   const detail::Plan plan = detail::make_plan(comm, parts, what);
   const bool parallel = comm.mpi_comm() != nullptr && comm.size() > 1 && !options.force_gather;
   const bool root = comm.rank() == 0;
+  agreed(comm, [&] {
+    if (root) check_free_space(file, parts, plan);
+  });
 
   Handle h5;
   if (parallel) {
@@ -624,6 +653,7 @@ void write_tables(Communicator& comm, const std::filesystem::path& file, const s
     });
     gather_and_write(comm, h5, parts, plan, options, false, what);
   }
+  internal::fault_point("write", comm.rank());  // testing aid (tests/faults)
   agreed(comm, [&] { close_file(h5, what); });
 }
 
