@@ -2,16 +2,20 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <thread>
 #include <ctime>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <optional>
+#include <thread>
 
+#include "pearl/cluster/cli.hpp"
 #include "pearl/cluster/shard_inputs.hpp"
 #include "pearl/core/agreement.hpp"
 #include "pearl/core/error.hpp"
+#include "pearl/core/scratch.hpp"
 #include "pearl/io/atomic_output.hpp"
+#include "pearl/io/output_set.hpp"
 #include "pearl/io/output_writer.hpp"
 #include "pearl/io/shard_writer.hpp"
 
@@ -39,8 +43,24 @@ std::string broadcast_string(Communicator& comm, const std::string& s) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
+/// An --input whose NAME the job does not declare would be ignored (a misspelt optional
+/// input silently drops what it enables): a usage error, with the closest declared name.
+void check_input_names(const JobSpec& spec, const RunSettings& settings, const std::string& job) {
+  std::vector<std::string> declared;
+  for (const auto& input : spec.inputs()) declared.push_back(input.name);
+  for (const auto& text : settings.inputs) {
+    const std::string name = text.substr(0, text.find('='));
+    if (text.find('=') == std::string::npos || spec.find_input(name) != nullptr) continue;
+    std::string message = "--input " + text + ": " + job + " reads no input called '" + name + "'";
+    const std::string guess = closest_match(name, declared);
+    if (!guess.empty()) message += "; did you mean '" + guess + "'?";
+    throw InputError(message + " ('pearl describe " + job + "' lists its inputs)");
+  }
+}
+
 /// Stage 1: what the job declared is on the command line; the output can be created.
 void check(const JobSpec& spec, const RunSettings& settings, const std::string& job) {
+  check_input_names(spec, settings, job);
   for (const auto& input : spec.inputs()) {
     if (!input.required) continue;
     bool given = false;
@@ -54,6 +74,42 @@ void check(const JobSpec& spec, const RunSettings& settings, const std::string& 
   if (!settings.csv_dir.empty() && !std::filesystem::is_directory(settings.csv_dir)) {
     throw InputError("--csv " + settings.csv_dir + ": no such directory");
   }
+}
+
+/// Leftovers of runs that were killed before they could remove them, in the places this
+/// run uses: said on stderr, so that a disk that filled up is explained.
+void say_removed(const std::vector<std::filesystem::path>& removed, const std::string& what) {
+  for (const auto& p : removed) std::cerr << "pearl: removed " << what << ' ' << p.string() << " of a run that died\n";
+}
+
+/// Stage 1, every rank: its scratch directory exists and is writable (found now, not at
+/// the first spill); scratch of dead runs on this host is removed.
+void check_scratch(const RunSettings& settings) {
+  ScratchDir::check_parent(settings.engine.scratch);
+  std::vector<std::filesystem::path> removed;
+  for (const auto& l : ScratchDir::remove_leftovers(settings.engine.scratch)) removed.push_back(l.path);
+  say_removed(removed, "scratch directory");
+}
+
+/// Stage 2, rank 0: the outputs checked against the inputs and reserved; temporaries of
+/// dead runs in the output directories removed. Returns the HDF5 temporary ("" if none).
+std::string reserve_outputs(io::OutputSet& outputs, const JobSpec& spec, const RunSettings& settings) {
+  const auto dir_of = [](const std::filesystem::path& p) {
+    return p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
+  };
+  std::string temp;
+  if (!settings.output.empty()) {
+    say_removed(io::remove_dead_temporaries(dir_of(settings.output)), "temporary output");
+    temp = outputs.add(settings.output, "--output").string();
+  }
+  if (!settings.csv_dir.empty()) {
+    say_removed(io::remove_dead_temporaries(settings.csv_dir), "temporary output");
+    // Declared tables now; tables named by the options when they are written.
+    for (const auto& o : spec.outputs()) {
+      io::check_output_target(std::filesystem::path(settings.csv_dir) / (o.name + ".csv"), "--csv", outputs.policy());
+    }
+  }
+  return temp;
 }
 
 /// After run: the tables the job wrote are the ones it declared, with the declared
@@ -87,23 +143,13 @@ void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communi
   const std::string started = utc_now();
   const auto clock = std::chrono::steady_clock::now();
 
-  // 1. check: usage errors before any file is opened; rank 0 reserves the output path.
-  std::optional<io::AtomicOutput> output;
-  std::string temp;
+  // 1. check: usage errors before any file is opened.
   agreed(comm, [&] {
     check(spec, settings, job.name());
-    if (comm.rank() == 0 && !settings.output.empty()) {
-      try {
-        output.emplace(settings.output);
-      } catch (const Error& e) {
-        throw InputError(std::string("--output: ") + e.what());
-      }
-      temp = output->temp_path().string();
-    }
+    check_scratch(settings);
   });
-  temp = broadcast_string(comm, temp);
 
-  // 2. inputs
+  // 2. inputs, then the outputs checked against them and reserved by rank 0.
   std::unique_ptr<ShardInputs> inputs;
   if (!settings.inputs.empty()) {
     const std::size_t batch_bytes = settings.engine.memory.total / 8 / static_cast<std::size_t>(settings.engine.threads);
@@ -115,6 +161,16 @@ void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communi
       if (!decl.columns.empty() && inputs->has(decl.name)) inputs->validate(decl.name, decl.columns);
     }
   }
+  io::OutputPolicy policy{settings.overwrite, settings.output_mode, {}};
+  if (inputs) {
+    for (const auto& f : inputs->files()) policy.inputs.push_back(f.path);
+  }
+  io::OutputSet outputs(std::move(policy));
+  std::string temp;
+  agreed(comm, [&] {
+    if (comm.rank() == 0) temp = reserve_outputs(outputs, spec, settings);
+  });
+  temp = broadcast_string(comm, temp);
 
   // 3. run
   io::ShardFileWriter shards;
@@ -126,7 +182,7 @@ void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communi
   agree_on_failure(comm, nullptr);
   agreed(comm, [&] { check_outputs(spec, ctx.outputs(), job.name()); });
 
-  // 4. write (5. commit)
+  // 4. write: every artefact into its temporary
   if (spec.has_output() || !settings.csv_dir.empty()) {
     io::OutputInfo info;
     info.job = job.name();
@@ -136,16 +192,25 @@ void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communi
     info.ranks = comm.size();
     info.started = started;
     info.finished = utc_now();
-    if (!temp.empty()) {
-      io::write_tables(comm, temp, ctx.outputs(), info);
-      hold_for_tests();
+    if (!temp.empty()) io::write_tables(comm, temp, ctx.outputs(), info);
+    if (!settings.csv_dir.empty()) {
+      std::vector<std::filesystem::path> csv(ctx.outputs().size());
       agreed(comm, [&] {
-        if (output) output->commit();
+        if (comm.rank() != 0) return;
+        for (std::size_t t = 0; t < csv.size(); ++t) {
+          csv[t] = outputs.add(std::filesystem::path(settings.csv_dir) / (ctx.outputs()[t].name() + ".csv"), "--csv");
+        }
       });
-      engine.progress("wrote " + settings.output);
+      io::write_csv_files(comm, csv, ctx.outputs());
     }
-    if (!settings.csv_dir.empty()) io::write_csv(comm, settings.csv_dir, ctx.outputs());
   }
+
+  // 5. commit: all artefacts, once all are complete and every rank agreed.
+  hold_for_tests();
+  agreed(comm, [&] {
+    if (comm.rank() == 0) outputs.commit();
+  });
+  for (const auto& target : outputs.targets()) engine.progress("wrote " + target.string());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock).count();
   std::int64_t peak = static_cast<std::int64_t>(peak_rss_bytes());
   agree_on_failure(comm, nullptr);
