@@ -70,7 +70,7 @@ T parse_in_domain(const std::string& text, T min, T max, bool min_exclusive) {
     if (r.ec == std::errc() && !std::isfinite(value)) throw refuse("is not a finite number");
   }
   if (first == last || r.ec != std::errc() || r.ptr != last) throw refuse("is not a number");
-  if (value < min || value > max || (min_exclusive && value == min)) throw refuse("is outside the domain");
+  if (value < min || value > max || (min_exclusive && value == min)) throw refuse("is not allowed");
   return value;
 }
 

@@ -259,7 +259,7 @@ class IntegerOverflow(Fixture):
     def test_an_int64_sum_that_overflows_names_column_and_group(self):
         big = 2**62
         df = pd.DataFrame({"region": np.array([1, 2, 2, 2, 3], dtype=np.int64),
-                           "v": np.array([5, big, big, -1, 7], dtype=np.int64)})
+                           "v": np.array([5, big, big, 1, 7], dtype=np.int64)})  # region 2: 2^63 + 1
         for k, part in enumerate((df.iloc[:2], df.iloc[2:])):
             write_columnar(os.path.join(self.dir, f"big-{k}.h5"), part.reset_index(drop=True), "t")
         out = os.path.join(self.dir, "out.h5")
