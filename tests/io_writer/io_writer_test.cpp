@@ -441,7 +441,8 @@ TEST(OutputSet, CommitsEveryArtefactWithItsModeOrNone) {
   pearl::io::OutputSet set(policy);
   EXPECT_THROW(set.add(dir / "a.h5", "--output"), pearl::InputError);  // exists, no --overwrite
   EXPECT_THROW(set.add(dir / ".." / dir.filename() / "input.h5", "--output"), pearl::InputError);  // an input
-  EXPECT_THROW(set.add("/dev/null", "--output"), pearl::InputError);
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);  // not a regular file (not /dev/null: never touch it)
+  EXPECT_THROW(set.add(dir / "fifo", "--output"), pearl::InputError);
   policy.overwrite = true;
   pearl::io::OutputSet again(policy);
   EXPECT_THROW(again.add(input, "--output"), pearl::InputError);  // an input, even with --overwrite

@@ -437,12 +437,26 @@ class KilledRun(unittest.TestCase):
                 time.sleep(0.1)
             time.sleep(0.5)
             self.assertTrue(written(), "the write had started")
+            # kill -9 of rank 0 (the temporary's name carries its pid) and of the launcher.
+            stale = written()
+            self.assertEqual(len(stale), 1)
+            rank0 = int(stale[0].rsplit(":", 1)[1].split("-")[0])
+            os.kill(rank0, signal.SIGKILL)
             os.killpg(p.pid, signal.SIGKILL)
             p.wait(timeout=30)
             self.assertFalse(os.path.exists(out))
+
+            def gone(pid):  # no such process, or killed and not reaped (state Z)
+                try:
+                    with open(f"/proc/{pid}/stat") as f:
+                        return f.read().rsplit(")", 1)[1].split()[0] in "ZX"
+                except FileNotFoundError:
+                    return True
+            deadline = time.time() + 30
+            while time.time() < deadline and not gone(rank0):
+                time.sleep(0.1)
             # SIGKILL leaves the temporary; the next run into the same directory removes it.
-            stale = written()
-            self.assertEqual(len(stale), 1)
+            self.assertEqual(written(), stale)
             r = pearl("run", "table.aggregate", "--input", f"table={d}/c.h5:/cases", "--by", "case_id",
                       "--output", out, ranks=2)
             self.assertEqual(r.returncode, 0, r.stderr)
