@@ -288,6 +288,24 @@ class IntegerOverflow(Fixture):
         with h5py.File(out) as f:
             self.assertEqual(int(f["aggregate/sum_v"][0]), 2**63 - 1)
 
+    def test_a_population_that_overflows_names_the_stratum(self):
+        cases = pd.DataFrame({"case_id": np.array([1], dtype=np.uint64), "age_years": np.array([30], dtype=np.uint8),
+                              "sex": np.array([1], dtype=np.uint8), "region_code": np.array([440106], dtype=np.uint32),
+                              "disease": ["A00"], "onset_day": np.array([19000], dtype=np.int32),
+                              "report_day": np.array([19001], dtype=np.int32)})
+        pop = pd.DataFrame({"region_code": np.array([440106, 440106], dtype=np.uint32),
+                            "year": np.array([2022, 2022], dtype=np.uint16), "sex": np.array([1, 2], dtype=np.uint8),
+                            "age_group": np.array([6, 6], dtype=np.uint8),
+                            "population": np.array([2**62, 2**62], dtype=np.int64)})
+        write_columnar(os.path.join(self.dir, "cases.h5"), cases, "cases")
+        write_columnar(os.path.join(self.dir, "pop.h5"), pop, "population")
+        out = os.path.join(self.dir, "inc.h5")
+        r = pearl("run", "health.incidence", "--input", f"cases={self.dir}/cases.h5", "--input",
+                  f"population={self.dir}/pop.h5", "--output", out, ranks=None)
+        self.assert_refused(r, "pop.h5", "the population of region 440100, year 2022", "age group 6", "64-bit")
+        self.assertFalse(os.path.exists(out))
+
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
