@@ -1,7 +1,6 @@
 #include "pearl/cluster/cli.hpp"
 
 #include <boost/program_options.hpp>
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -9,7 +8,6 @@
 #include <iomanip>
 #include <ostream>
 #include <sstream>
-#include <system_error>
 #include <thread>
 
 #include "pearl/cluster/plugin_loader.hpp"
@@ -17,6 +15,7 @@
 #include "pearl/core/agreement.hpp"
 #include "pearl/io/hdf5.hpp"
 #include "pearl/io/inspect.hpp"
+#include "pearl/io/output_set.hpp"
 #include "pearl/core/error.hpp"
 #include "pearl/core/job.hpp"
 #include "pearl/core/memory.hpp"
@@ -63,16 +62,6 @@ struct GlobalOptions {
 int max_threads() {
   const unsigned hw = std::thread::hardware_concurrency();
   return 4 * static_cast<int>(hw == 0 ? 1 : hw);
-}
-
-/// --output-mode: an octal permission mode, at most 0777.
-unsigned parse_mode(const std::string& text) {
-  unsigned mode = 0;
-  const auto r = std::from_chars(text.data(), text.data() + text.size(), mode, 8);
-  if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size() || mode > 0777) {
-    throw InputError("option '--output-mode': '" + text + "' is not an octal permission mode (domain 0000..0777, e.g. 0640)");
-  }
-  return mode;
 }
 
 po::options_description global_options(GlobalOptions& g) {
@@ -322,7 +311,7 @@ int run_job(const std::vector<std::string>& args, Communicator& comm, std::ostre
   settings.inputs = g.inputs;
   settings.output = g.output;
   settings.overwrite = g.overwrite;
-  settings.output_mode = parse_mode(g.output_mode);
+  settings.output_mode = io::parse_output_mode(g.output_mode);
   settings.csv_dir = g.csv;
   settings.parameters = job_parameters(spec.options(), vm);
   io::init_hdf5(g.hdf5_locking);

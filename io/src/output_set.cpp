@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
+#include <cstdio>
 #include <cstring>
+#include <system_error>
 
 #include "pearl/core/error.hpp"
 
@@ -28,6 +31,15 @@ std::string octal(mode_t mode) {
 }
 
 }  // namespace
+
+unsigned parse_output_mode(const std::string& text) {
+  unsigned mode = 0;
+  const auto r = std::from_chars(text.data(), text.data() + text.size(), mode, 8);
+  if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size() || mode > 0777) {
+    throw InputError("option '--output-mode': '" + text + "' is not an octal permission mode (domain 0000..0777, e.g. 0640)");
+  }
+  return mode;
+}
 
 void check_output_target(const std::filesystem::path& target, const std::string& option, const OutputPolicy& policy) {
   const std::string named = option + " " + target.string();

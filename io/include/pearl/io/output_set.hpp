@@ -32,6 +32,10 @@ struct OutputPolicy {
   std::vector<std::string> inputs;   ///< the run's input files: never an output
 };
 
+/// --output-mode's text as a permission mode: octal, at most 0777 (e.g. "0640").
+/// Throws InputError naming the option and the domain otherwise.
+unsigned parse_output_mode(const std::string& text);
+
 /// Throws InputError naming `option`, `target` and the reason unless `target` may be
 /// written under `policy`: it must not be (by path, symbolic link or hard link: same
 /// device and inode) one of the inputs; if it exists it must be a regular file, not a
