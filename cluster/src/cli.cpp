@@ -8,6 +8,7 @@
 #include <iomanip>
 #include <ostream>
 #include <sstream>
+#include <thread>
 
 #include "pearl/cluster/plugin_loader.hpp"
 #include "pearl/cluster/runner.hpp"
@@ -15,6 +16,7 @@
 #include "pearl/core/agreement.hpp"
 #include "pearl/io/hdf5.hpp"
 #include "pearl/io/inspect.hpp"
+#include "pearl/io/output_set.hpp"
 #include "pearl/core/error.hpp"
 #include "pearl/core/job.hpp"
 #include "pearl/core/memory.hpp"
@@ -50,6 +52,8 @@ const char* const usage_text =
 struct GlobalOptions {
   std::vector<std::string> inputs;
   std::string output;
+  bool overwrite = false;
+  std::string output_mode;
   std::string csv;
   bool hdf5_locking = true;
   std::string memory;
@@ -63,18 +67,30 @@ struct GlobalOptions {
   std::string on_bad_row = "fail";
 };
 
+/// --threads' upper bound: 4 x the hardware threads (oversubscription beyond that only
+/// costs memory: each thread has its own buffers and, in some jobs, arrays).
+int max_threads() {
+  const unsigned hw = std::thread::hardware_concurrency();
+  return 4 * static_cast<int>(hw == 0 ? 1 : hw);
+}
+
 po::options_description global_options(GlobalOptions& g) {
   po::options_description d("Global options");
   d.add_options()
       ("input", po::value(&g.inputs)->composing(),
        "input table NAME=GLOB[:/path/in/file] (path default /NAME); repeat for several tables")
-      ("output", po::value(&g.output), "result file (HDF5), written atomically")
+      ("output", po::value(&g.output), "result file (HDF5), written atomically; never an input, never over an existing file")
+      ("overwrite", po::bool_switch(&g.overwrite),
+       "replace an existing --output (and --csv files): only regular files the user may write, never an input")
+      ("output-mode", po::value(&g.output_mode)->default_value("0640")->value_name("OCTAL"),
+       "permissions of the files written (--output, --csv), e.g. 0600; the umask does not apply")
       ("csv", po::value(&g.csv), "also write each output table as DIR/<table>.csv")
       ("hdf5-file-locking", po::value(&g.hdf5_locking)->default_value(true),
        "HDF5 file locking (false on parallel file systems without locks; HDF5_USE_FILE_LOCKING wins)")
       ("memory", po::value(&g.memory)->default_value("1GiB"),
        "memory budget per rank (e.g. 512MiB, 2GiB); data beyond it spills to --scratch")
-      ("threads", po::value(&g.threads)->default_value(1), "map threads per rank (OpenMP)")
+      ("threads", in_range(&g.threads, 1, max_threads())->default_value(1),
+       "map threads per rank (OpenMP); at most 4 x the hardware threads")
       ("scratch", po::value(&g.scratch)->default_value(""), "directory for spill files (default $TMPDIR, else /tmp)")
       ("config", po::value(&g.config),
        "options file: global options at the top, job options in a [JOB] section; the command line wins")
@@ -296,12 +312,8 @@ RunCommand parse_run(const std::vector<std::string>& args) {
     const auto file = vm["config"].as<std::string>();
     store_tokens(config_tokens(file, entry.name, all), all, vm, " in config file '" + file + "'");
   }
-  try {
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw InputError(e.what());
-  }
-  if (g.help) {
+  // --help wins over missing required options: notify (which checks them) comes after.
+  if (vm.count("help") != 0 && vm["help"].as<bool>()) {
     std::ostringstream help;
     help << "pearl run " << entry.name << ": " << entry.summary << "\n\n" << all
          << "  --plugin LIB.so        load jobs from a plugin library first (repeatable;\n"
@@ -309,6 +321,11 @@ RunCommand parse_run(const std::vector<std::string>& args) {
          << "'pearl describe " << entry.name << "' shows its inputs, columns and outputs.\n";
     cmd.help = help.str();
     return cmd;
+  }
+  try {
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw InputError(e.what());
   }
 
   RunSettings& settings = cmd.settings;
@@ -318,6 +335,8 @@ RunCommand parse_run(const std::vector<std::string>& args) {
   settings.engine.verbose = g.verbose;
   settings.inputs = g.inputs;
   settings.output = g.output;
+  settings.overwrite = g.overwrite;
+  settings.output_mode = io::parse_output_mode(g.output_mode);
   settings.csv_dir = g.csv;
   settings.parameters = job_parameters(cmd.spec->options(), vm);
   settings.on_bad_row = io::parse_bad_row_policy(g.on_bad_row);

@@ -4,21 +4,24 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <thread>
 #include <ctime>
-#include <iostream>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "column_probe.hpp"
 #include "pearl/cluster/bad_rows.hpp"
+#include "pearl/cluster/cli.hpp"
 #include "pearl/cluster/shard_inputs.hpp"
 #include "pearl/core/agreement.hpp"
 #include "pearl/core/collectives.hpp"
 #include "pearl/core/stop.hpp"
 #include "pearl/core/error.hpp"
+#include "pearl/core/scratch.hpp"
 #include "pearl/io/atomic_output.hpp"
+#include "pearl/io/output_set.hpp"
 #include "pearl/io/output_writer.hpp"
 #include "pearl/io/shard_writer.hpp"
 
@@ -46,8 +49,24 @@ void require_writable(const std::string& option, const std::string& value, std::
   }
 }
 
+/// An --input whose NAME the job does not declare would be ignored (a misspelt optional
+/// input silently drops what it enables): a usage error, with the closest declared name.
+void check_input_names(const JobSpec& spec, const RunSettings& settings, const std::string& job) {
+  std::vector<std::string> declared;
+  for (const auto& input : spec.inputs()) declared.push_back(input.name);
+  for (const auto& text : settings.inputs) {
+    const std::string name = text.substr(0, text.find('='));
+    if (text.find('=') == std::string::npos || spec.find_input(name) != nullptr) continue;
+    std::string message = "--input " + text + ": " + job + " reads no input called '" + name + "'";
+    const std::string guess = closest_match(name, declared);
+    if (!guess.empty()) message += "; did you mean '" + guess + "'?";
+    throw InputError(message + " ('pearl describe " + job + "' lists its inputs)");
+  }
+}
+
 /// Stage 1: what the job declared is on the command line; the output can be created.
 void check(const JobSpec& spec, const RunSettings& settings, const std::string& job) {
+  check_input_names(spec, settings, job);
   for (const auto& input : spec.inputs()) {
     if (!input.required) continue;
     bool given = false;
@@ -66,24 +85,17 @@ void check(const JobSpec& spec, const RunSettings& settings, const std::string& 
   if (!settings.csv_dir.empty()) require_writable("--csv", settings.csv_dir, settings.csv_dir);
 }
 
-/// Stage 1, collective: check() on every rank; rank 0 reserves the output path (an
-/// AtomicOutput names its temporary file and checks the directory; it creates nothing).
-/// Returns the temporary path, known to every rank ("" without --output).
-std::string check_stage(const JobSpec& spec, const RunSettings& settings, Communicator& comm, const std::string& job,
-                        std::optional<io::AtomicOutput>& output) {
-  std::string temp;
-  agreed(comm, [&] {
-    check(spec, settings, job);
-    if (comm.rank() == 0 && !settings.output.empty()) {
-      try {
-        output.emplace(settings.output);
-      } catch (const Error& e) {
-        throw InputError(std::string("--output: ") + e.what());
-      }
-      temp = output->temp_path().string();
-    }
-  });
-  return broadcast_string(comm, temp);
+/// Stage 1, collective: check() and check_scratch() on every rank, before any file is
+/// opened.
+void check_stage(const JobSpec& spec, const RunSettings& settings, Communicator& comm, const std::string& job);
+
+/// What an output may not be: the run's inputs, and (without --overwrite) an existing file.
+io::OutputPolicy output_policy(const RunSettings& settings, const ShardInputs* inputs) {
+  io::OutputPolicy policy{settings.overwrite, settings.output_mode, {}};
+  if (inputs != nullptr) {
+    for (const auto& f : inputs->files()) policy.inputs.push_back(f.path);
+  }
+  return policy;
 }
 
 /// Stage 2, collective: catalogue every --input, then check the declared columns in every
@@ -102,6 +114,49 @@ std::unique_ptr<ShardInputs> inputs_stage(const JobSpec& spec, const RunSettings
     }
   }
   return inputs;
+}
+
+/// Leftovers of runs that were killed before they could remove them, in the places this
+/// run uses: said on stderr, so that a disk that filled up is explained.
+void say_removed(const std::vector<std::filesystem::path>& removed, const std::string& what) {
+  for (const auto& p : removed) std::cerr << "pearl: removed " << what << ' ' << p.string() << " of a run that died\n";
+}
+
+/// Stage 1, every rank: its scratch directory exists and is writable (found now, not at
+/// the first spill); scratch of dead runs on this host is removed.
+void check_scratch(const RunSettings& settings) {
+  ScratchDir::check_parent(settings.engine.scratch);
+  std::vector<std::filesystem::path> removed;
+  for (const auto& l : ScratchDir::remove_leftovers(settings.engine.scratch)) removed.push_back(l.path);
+  say_removed(removed, "scratch directory");
+}
+
+void check_stage(const JobSpec& spec, const RunSettings& settings, Communicator& comm, const std::string& job) {
+  agreed(comm, [&] {
+    check(spec, settings, job);
+    check_scratch(settings);
+  });
+}
+
+/// Stage 2, rank 0: the outputs checked against the inputs and reserved; temporaries of
+/// dead runs in the output directories removed. Returns the HDF5 temporary ("" if none).
+std::string reserve_outputs(io::OutputSet& outputs, const JobSpec& spec, const RunSettings& settings) {
+  const auto dir_of = [](const std::filesystem::path& p) {
+    return p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
+  };
+  std::string temp;
+  if (!settings.output.empty()) {
+    say_removed(io::remove_dead_temporaries(dir_of(settings.output)), "temporary output");
+    temp = outputs.add(settings.output, "--output").string();
+  }
+  if (!settings.csv_dir.empty()) {
+    say_removed(io::remove_dead_temporaries(settings.csv_dir), "temporary output");
+    // Declared tables now; tables named by the options when they are written.
+    for (const auto& o : spec.outputs()) {
+      io::check_output_target(std::filesystem::path(settings.csv_dir) / (o.name + ".csv"), "--csv", outputs.policy());
+    }
+  }
+  return temp;
 }
 
 /// After run: the tables the job wrote are the ones it declared, with the declared
@@ -150,9 +205,13 @@ BadRowReport set_aside(Communicator& comm, const ShardInputs& inputs, std::vecto
 
 void check_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm) {
   Engine engine(comm, settings.engine);
-  std::optional<io::AtomicOutput> output;  // reserved and released: nothing is created
-  check_stage(spec, settings, comm, job.name(), output);
+  check_stage(spec, settings, comm, job.name());
   const auto inputs = inputs_stage(spec, settings, comm, engine);
+  agreed(comm, [&] {  // the output is checked against the inputs; nothing is created
+    if (comm.rank() == 0 && !settings.output.empty()) {
+      io::check_output_target(settings.output, "--output", output_policy(settings, inputs.get()));
+    }
+  });
   if (inputs) probe_columns(job, spec, *inputs, engine);  // columns chosen by the options
 }
 
@@ -180,12 +239,17 @@ void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Comm
   const std::string started = utc_now();
   const auto clock = std::chrono::steady_clock::now();
 
-  // 1. check: usage errors before any file is opened; rank 0 reserves the output path.
-  std::optional<io::AtomicOutput> output;
-  const std::string temp = check_stage(spec, settings, comm, job.name(), output);
+  // 1. check: usage errors before any file is opened.
+  check_stage(spec, settings, comm, job.name());
 
-  // 2. inputs
+  // 2. inputs, then the outputs checked against them and reserved by rank 0.
   const std::unique_ptr<ShardInputs> inputs = inputs_stage(spec, settings, comm, engine);
+  io::OutputSet outputs(output_policy(settings, inputs.get()));
+  std::string temp;
+  agreed(comm, [&] {
+    if (comm.rank() == 0) temp = reserve_outputs(outputs, spec, settings);
+  });
+  temp = broadcast_string(comm, temp);
 
   // 2b. checkpoint: what this run is; with --resume, the earlier run's saved operations
   checkpoint = open_checkpoint(comm, settings, job.name(), inputs ? inputs->files() : std::vector<io::InputFileInfo>{},
@@ -204,7 +268,7 @@ void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Comm
   std::optional<BadRowReport> bad_rows;
   if (inputs && settings.on_bad_row == io::BadRowPolicy::skip) bad_rows = set_aside(comm, *inputs, ctx.outputs());
 
-  // 4. write (5. commit)
+  // 4. write: every artefact into its temporary
   if (spec.has_output() || !settings.csv_dir.empty()) {
     io::OutputInfo info;
     info.job = job.name();
@@ -218,18 +282,26 @@ void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Comm
       info.rejected_rows = bad_rows->rows;
       info.rejected_by_reason = bad_rows->by_reason;
     }
-    if (!temp.empty()) {
-      io::write_tables(comm, temp, ctx.outputs(), info);
-      hold_for_tests();
+    if (!temp.empty()) io::write_tables(comm, temp, ctx.outputs(), info);
+    if (!settings.csv_dir.empty()) {
+      std::vector<std::filesystem::path> csv(ctx.outputs().size());
       agreed(comm, [&] {
-        if (output) output->commit();
+        if (comm.rank() != 0) return;
+        for (std::size_t t = 0; t < csv.size(); ++t) {
+          csv[t] = outputs.add(std::filesystem::path(settings.csv_dir) / (ctx.outputs()[t].name() + ".csv"), "--csv");
+        }
       });
-      stop_points.reset();  // committed: a signal now changes nothing
-      engine.progress("wrote " + settings.output);
+      io::write_csv_files(comm, csv, ctx.outputs());
     }
-    if (!settings.csv_dir.empty()) io::write_csv(comm, settings.csv_dir, ctx.outputs());
   }
-  stop_points.reset();
+
+  // 5. commit: all artefacts, once all are complete and every rank agreed.
+  hold_for_tests();
+  agreed(comm, [&] {
+    if (comm.rank() == 0) outputs.commit();
+  });
+  for (const auto& target : outputs.targets()) engine.progress("wrote " + target.string());
+  stop_points.reset();  // committed: a signal now changes nothing
   if (checkpoint) {
     if (checkpoint->restored() > 0) {
       engine.notice("resume: " + std::to_string(checkpoint->restored()) + " operations restored from the checkpoint (" +

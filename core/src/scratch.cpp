@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "pearl/core/error.hpp"
+#include "pearl/core/leftovers.hpp"
 
 namespace pearl {
 namespace fs = std::filesystem;
@@ -21,13 +22,40 @@ fs::path ScratchDir::default_parent() {
   return (tmp != nullptr && *tmp != '\0') ? fs::path(tmp) : fs::path("/tmp");
 }
 
+namespace {
+const char* const scratch_prefix = "pearl-";
+}  // namespace
+
+void ScratchDir::check_parent(const fs::path& parent) {
+  const fs::path base = parent.empty() ? default_parent() : parent;
+  std::error_code ec;
+  if (fs::exists(base, ec) && !fs::is_directory(base, ec)) {
+    throw InputError("scratch directory '" + base.string() + "' is not a directory (set --scratch or $TMPDIR)");
+  }
+  if (!fs::is_directory(base, ec)) {
+    throw InputError("scratch directory '" + base.string() + "' does not exist (set --scratch or $TMPDIR)");
+  }
+  // Writable for real (also for root, on a read-only file system): make and remove a probe.
+  std::string probe = (base / (std::string(scratch_prefix) + "probe@" + process_stamp() + "-XXXXXX")).string();
+  if (::mkdtemp(probe.data()) == nullptr) {
+    throw InputError("scratch directory '" + base.string() + "' is not writable: " + errno_text() + " (see --scratch)");
+  }
+  fs::remove(probe, ec);
+}
+
+std::vector<Leftover> ScratchDir::remove_leftovers(const fs::path& parent) {
+  return pearl::remove_leftovers(parent.empty() ? default_parent() : parent,
+                                 [](std::string_view prefix) { return prefix.starts_with(scratch_prefix); });
+}
+
 ScratchDir::ScratchDir(const fs::path& parent, const std::string& tag) {
   const fs::path base = parent.empty() ? default_parent() : parent;
   std::error_code ec;
   if (!fs::is_directory(base, ec)) {
     throw InputError("scratch directory '" + base.string() + "' does not exist (set --scratch or $TMPDIR)");
   }
-  std::string templ = (base / ("pearl-" + tag + "-XXXXXX")).string();
+  // pearl-<tag>@<host>:<pid>-XXXXXX: a later run removes it if this process dies (leftovers.hpp).
+  std::string templ = (base / (scratch_prefix + tag + "@" + process_stamp() + "-XXXXXX")).string();
   if (::mkdtemp(templ.data()) == nullptr) {  // mkdtemp creates it 0700
     throw InputError("cannot create a scratch directory in '" + base.string() + "': " + errno_text());
   }

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <random>
@@ -15,6 +16,7 @@
 #include <utility>
 
 #include "pearl/core/error.hpp"
+#include "pearl/core/leftovers.hpp"
 
 namespace pearl::io {
 
@@ -126,7 +128,34 @@ void forget_on_signal(const std::filesystem::path& path) noexcept {
   }
 }
 
-AtomicOutput::AtomicOutput(std::filesystem::path target) : target_(std::move(target)) {
+namespace {
+const char* const temp_marker = ".tmp";  // .<name>.tmp@<host>:<pid>-<random>
+
+/// rename(2) that refuses to replace an existing target when `replace` is false
+/// (renameat2 RENAME_NOREPLACE; where the file system lacks it, link(2), which never
+/// replaces, then unlink the temporary).
+int rename_into_place(const std::filesystem::path& from, const std::filesystem::path& to, bool replace) {
+  if (replace) return ::rename(from.c_str(), to.c_str());
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return 0;
+  if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) return -1;
+  if (::link(from.c_str(), to.c_str()) != 0) return -1;
+  ::unlink(from.c_str());
+  return 0;
+}
+}  // namespace
+
+std::vector<std::filesystem::path> remove_dead_temporaries(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> removed;
+  for (const auto& l : remove_leftovers(dir, [](std::string_view prefix) {
+         return prefix.size() > 5 && prefix.front() == '.' && prefix.ends_with(temp_marker);
+       })) {
+    removed.push_back(l.path);
+  }
+  return removed;
+}
+
+AtomicOutput::AtomicOutput(std::filesystem::path target, unsigned mode, bool replace)
+    : target_(std::move(target)), mode_(mode), replace_(replace) {
   if (target_.filename().empty()) throw Error(target_.string() + ": output path names no file");
   std::error_code ec;
   if (std::filesystem::is_directory(target_, ec)) throw Error(target_.string() + ": output path is a directory");
@@ -135,7 +164,7 @@ AtomicOutput::AtomicOutput(std::filesystem::path target) : target_(std::move(tar
     throw Error(target_.string() + ": output directory " + dir.string() + " does not exist");
   }
   std::string name(1, '.');  // built by appending: GCC 12 warns falsely on "." + string
-  name.append(target_.filename().string()).append(".tmp-").append(std::to_string(::getpid()));
+  name.append(target_.filename().string()).append(temp_marker).append(1, '@').append(process_stamp());
   name.append(1, '-').append(random_suffix());
   temp_ = dir / name;
   remove_on_signal(temp_);
@@ -145,6 +174,9 @@ AtomicOutput::AtomicOutput(std::filesystem::path target) : target_(std::move(tar
 AtomicOutput::AtomicOutput(AtomicOutput&& other) noexcept
     : target_(std::move(other.target_)),
       temp_(std::move(other.temp_)),
+      mode_(other.mode_),
+      replace_(other.replace_),
+      prepared_(other.prepared_),
       committed_(other.committed_),
       active_(std::exchange(other.active_, false)) {}
 
@@ -153,6 +185,9 @@ AtomicOutput& AtomicOutput::operator=(AtomicOutput&& other) noexcept {
     discard();
     target_ = std::move(other.target_);
     temp_ = std::move(other.temp_);
+    mode_ = other.mode_;
+    replace_ = other.replace_;
+    prepared_ = other.prepared_;
     committed_ = other.committed_;
     active_ = std::exchange(other.active_, false);
   }
@@ -161,24 +196,39 @@ AtomicOutput& AtomicOutput::operator=(AtomicOutput&& other) noexcept {
 
 AtomicOutput::~AtomicOutput() { discard(); }
 
-void AtomicOutput::commit() {
-  if (committed_) return;
+void AtomicOutput::create() {
+  const int fd = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) throw Error(sys_error(target_.string() + ": cannot create the temporary file " + temp_.string(), errno));
+  ::close(fd);
+}
+
+void AtomicOutput::prepare() {
+  if (prepared_) return;
   if (!active_) throw Error(target_.string() + ": commit of a discarded output");
-  struct stat st {};
-  if (::stat(temp_.c_str(), &st) != 0) {
-    const int err = errno;
-    discard();
-    throw Error(sys_error(target_.string() + ": nothing to commit (temporary file " + temp_.string() + ")", err));
-  }
   try {
+    struct stat st {};
+    if (::stat(temp_.c_str(), &st) != 0) {
+      throw Error(sys_error(target_.string() + ": nothing to commit (temporary file " + temp_.string() + ")", errno));
+    }
+    // The mode asked for, exactly (the umask does not apply), before anyone can see it.
+    if (::chmod(temp_.c_str(), static_cast<mode_t>(mode_)) != 0) {
+      throw Error(sys_error(target_.string() + ": cannot set the mode of " + temp_.string(), errno));
+    }
     fsync_path(temp_, false);
   } catch (...) {
     discard();
     throw;
   }
-  if (::rename(temp_.c_str(), target_.c_str()) != 0) {
+  prepared_ = true;
+}
+
+void AtomicOutput::commit() {
+  if (committed_) return;
+  prepare();
+  if (rename_into_place(temp_, target_, replace_) != 0) {
     const int err = errno;
     discard();
+    if (err == EEXIST) throw InputError(target_.string() + " appeared while pearl was writing it; not replaced (--overwrite replaces)");
     throw Error(sys_error("cannot rename " + temp_.string() + " to " + target_.string(), err));
   }
   committed_ = true;

@@ -70,21 +70,38 @@ void put(std::FILE* f, const std::string& text, const std::string& what) {
 
 void write_csv(Communicator& comm, const std::filesystem::path& dir, const std::vector<OutputTable>& parts,
                std::size_t gather_round_bytes) {
-  const std::string what = dir.string();
-  const detail::Plan plan = detail::make_plan(comm, parts, what);
-  const bool root = comm.rank() == 0;
   std::vector<std::optional<AtomicOutput>> outputs(parts.size());
+  std::vector<std::filesystem::path> files(parts.size());
+  agreed(comm, [&] {
+    if (comm.rank() != 0) return;
+    for (std::size_t t = 0; t < parts.size(); ++t) {
+      outputs[t].emplace(dir / (parts[t].name() + ".csv"));
+      files[t] = outputs[t]->temp_path();
+    }
+  });
+  write_csv_files(comm, files, parts, gather_round_bytes);
+  // Every table is complete on disk: now they replace their targets.
+  agreed(comm, [&] {
+    for (auto& o : outputs) {
+      if (o) o->commit();
+    }
+  });
+}
+
+void write_csv_files(Communicator& comm, const std::vector<std::filesystem::path>& files,
+                     const std::vector<OutputTable>& parts, std::size_t gather_round_bytes) {
+  const bool root = comm.rank() == 0;
+  const std::string what = root && !files.empty() ? files.front().parent_path().string() : "CSV output";
+  const detail::Plan plan = detail::make_plan(comm, parts, what);
 
   for (std::size_t t = 0; t < parts.size(); ++t) {
     const OutputTable& part = parts[t];
-    const std::filesystem::path target = dir / (part.name() + ".csv");
-    const std::string at = target.string();
+    const std::string at = root ? files.at(t).string() : part.name() + ".csv";
     FilePtr file;
     agreed(comm, [&] {
       if (!root) return;
-      outputs[t].emplace(target);
-      file.reset(std::fopen(outputs[t]->temp_path().c_str(), "wb"));
-      if (!file) throw Error(at + ": cannot create " + outputs[t]->temp_path().string() + ": " + std::strerror(errno));
+      file.reset(std::fopen(files[t].c_str(), "wb"));
+      if (!file) throw Error(at + ": cannot create: " + std::strerror(errno));
       std::string header;
       for (std::size_t c = 0; c < part.specs().size(); ++c) {
         if (c > 0) header += ',';
@@ -133,12 +150,6 @@ void write_csv(Communicator& comm, const std::filesystem::path& dir, const std::
       if (std::fclose(f) != 0) throw Error(at + ": close failed: " + std::strerror(errno));
     });
   }
-  // Every table is complete on disk: now they replace their targets.
-  agreed(comm, [&] {
-    for (auto& o : outputs) {
-      if (o) o->commit();
-    }
-  });
 }
 
 }  // namespace pearl::io

@@ -31,14 +31,13 @@ class SkeletonExample final : public Job {
                {{"key", DType::i64}, {"value", DType::f64}});
     // Options: bound to members, with defaults; also read from [skeleton.example] in --config.
     spec.options().add_options()
-        ("min-count", po::value(&min_count_)->default_value(1), "leave out keys with fewer rows");
+        ("min-count", at_least(&min_count_, std::int64_t{1})->default_value(1), "leave out keys with fewer rows");
     // Outputs: tables and columns, in order. `--output FILE.h5` becomes required.
     spec.output("totals", "one row per key, ascending by key",
                 {{"key", DType::i64}, {"count", DType::i64}, {"sum", DType::f64}});
   }
 
   void run(JobContext& ctx) override {
-    if (min_count_ < 1) throw InputError(name() + ": --min-count must be at least 1");
     // This rank's share of the rows, in batches, with the declared columns only.
     TableInput events = ctx.input("events");
     // Map every batch to (key, value) pairs; values of a key are folded with the lambda

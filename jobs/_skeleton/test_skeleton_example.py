@@ -46,6 +46,8 @@ class Golden(unittest.TestCase):
 
     def run_job(self, ranks, *extra):
         out = os.path.join(self.tmp.name, f"out-{ranks}.h5")
+        if os.path.exists(out):  # a rerun replaces it (pearl refuses without --overwrite)
+            os.remove(out)
         r = pearl("run", JOB, "--input", f"events={self.tmp.name}/events-*.h5", "--output", out, *extra, ranks=ranks)
         self.assertEqual(r.returncode, 0, r.stderr)
         got, _ = read_output(out, "totals")

@@ -36,16 +36,14 @@ class Generate final : public Job {
   void declare(JobSpec& spec) override {
     spec.options().add_options()
         ("domain", po::value(&params_.domain)->required(), "health, social or transport")
-        ("rows", po::value(&params_.rows)->default_value(100'000),
+        ("rows", at_least(&params_.rows, std::uint64_t{1})->default_value(100'000),
          "rows of the domain's main table (cases, claims, taps); other tables are scaled from it")
-        ("shards", po::value(&params_.shards)->default_value(4), "shards per big table")
-        ("seed", po::value(&params_.seed)->default_value(1), "random seed")
+        ("shards", in_range(&params_.shards, std::uint64_t{1}, std::uint64_t{1} << 20)->default_value(4), "shards per big table")
+        ("seed", at_least(&params_.seed, std::uint64_t{0})->default_value(1), "random seed")
         ("out-dir", po::value(&out_dir_)->required(), "directory for the shards (created if missing)");
   }
 
   void run(JobContext& ctx) override {
-    if (params_.shards == 0) throw InputError("data.generate: --shards must be at least 1");
-    if (params_.rows == 0) throw InputError("data.generate: --rows must be at least 1");
     Domain domain;
     if (params_.domain == "health") domain = health_domain(params_);
     else if (params_.domain == "social") domain = social_domain(params_);

@@ -34,11 +34,11 @@ class DemoSum final : public Job {
 
   void declare(JobSpec& spec) override {
     spec.options().add_options()
-        ("rows", po::value(&rows_)->default_value(10'000'000), "number of generated events")
-        ("keys", po::value(&keys_)->default_value(1000), "number of distinct keys")
-        ("seed", po::value(&seed_)->default_value(1), "random seed")
-        ("show", po::value(&show_)->default_value(10), "how many keys to print")
-        ("fail-on-rank", po::value(&fail_rank_)->default_value(-1),
+        ("rows", at_least(&rows_, std::uint64_t{0})->default_value(10'000'000), "number of generated events")
+        ("keys", at_least(&keys_, std::uint64_t{1})->default_value(1000), "number of distinct keys")
+        ("seed", at_least(&seed_, std::uint64_t{0})->default_value(1), "random seed")
+        ("show", at_least(&show_, 0)->default_value(10), "how many keys to print")
+        ("fail-on-rank", at_least(&fail_rank_, -1)->default_value(-1),
          "testing aid: make this rank throw, to check failure handling")
         ("fail-in", po::value(&fail_in_)->default_value("map"),
          "testing aid: where --fail-on-rank throws: 'map' (inside the engine) or 'run' (in the "
@@ -46,7 +46,6 @@ class DemoSum final : public Job {
   }
 
   void run(JobContext& ctx) override {
-    if (keys_ == 0) throw InputError("demo.sum: --keys must be at least 1");
     if (fail_in_ != "map" && fail_in_ != "run") throw InputError("demo.sum: --fail-in must be 'map' or 'run'");
     RangeSource rows(ctx.comm(), rows_);
     const bool fail_here = ctx.comm().rank() == fail_rank_ && fail_in_ == "map";

@@ -48,10 +48,10 @@ class Anomalies final : public Job {
                {{"person_id", DType::u64}, {"month", DType::i32}, {"insurance", DType::u8}, {"paid", DType::f64}},
                false);
     spec.options().add_options()
-        ("grace-days", po::value(&options_.grace_days)->default_value(31),
-         "paid_after_death: days after death before a claim is flagged (>= 0)")
-        ("outlier-z", po::value(&options_.outlier_z)->default_value(5.0),
-         "amount_outlier: flag claims with |robust z| above this (> 0)");
+        ("grace-days", at_least(&options_.grace_days, 0)->default_value(31),
+         "paid_after_death: days after death before a claim is flagged")
+        ("outlier-z", positive(&options_.outlier_z)->default_value(5.0),
+         "amount_outlier: flag claims with |robust z| above this");
     spec.output("flags", "one row per flagged claim and rule, sorted by claim_id, rule",
                 {{"claim_id", DType::u64}, {"rule", DType::str}, {"person_id", DType::u64},
                  {"region_code", DType::u32}, {"benefit", DType::u8}, {"claim_day", DType::i32},
@@ -61,12 +61,6 @@ class Anomalies final : public Job {
   }
 
   void run(JobContext& ctx) override {
-    if (options_.grace_days < 0) {
-      throw InputError("social.anomalies: --grace-days must be >= 0, not " + std::to_string(options_.grace_days));
-    }
-    if (!(options_.outlier_z > 0) || !std::isfinite(options_.outlier_z)) {
-      throw InputError("social.anomalies: --outlier-z must be a positive number");
-    }
 
     RuleContext rc(ctx, options_);
     const EngineOptions& engine = ctx.engine().options();

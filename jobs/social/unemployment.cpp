@@ -47,11 +47,11 @@ class Unemployment final : public Job {
                {{"region_code", DType::u32}, {"month", DType::i32}, {"employed", DType::i64}});
     region_level_.declare(spec);
     spec.options().add_options()
-        ("yellow", po::value(&yellow_)->default_value(3.5), "warning 1 when rate >= this (percent)")
-        ("orange", po::value(&orange_)->default_value(4.5), "warning 2 when rate >= this (percent)")
-        ("red", po::value(&red_)->default_value(5.5), "warning 3 when rate >= this (percent)")
-        ("from-month", po::value(&from_)->default_value(0), "first month (yyyymm); default: all of labour_force")
-        ("to-month", po::value(&to_)->default_value(0), "last month (yyyymm); default: all of labour_force");
+        ("yellow", in_range(&yellow_, 0.0, 100.0)->default_value(3.5), "warning 1 when rate >= this (percent)")
+        ("orange", in_range(&orange_, 0.0, 100.0)->default_value(4.5), "warning 2 when rate >= this (percent)")
+        ("red", in_range(&red_, 0.0, 100.0)->default_value(5.5), "warning 3 when rate >= this (percent)")
+        ("from-month", at_least(&from_, 0)->default_value(0), "first month (yyyymm); default: all of labour_force")
+        ("to-month", at_least(&to_, 0)->default_value(0), "last month (yyyymm); default: all of labour_force");
     spec.output("unemployment", "one row per (region, month) of labour_force within the range",
                 {{"region_code", DType::u32}, {"month", DType::i32}, {"registered", DType::i64},
                  {"new_registrations", DType::i64}, {"employed", DType::i64}, {"rate", DType::f64},

@@ -20,6 +20,9 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <sstream>
+#include <type_traits>
+#include <variant>
 
 #include "aggregate_map.hpp"
 #include "dense_reduce.hpp"
@@ -44,11 +47,11 @@ class Aggregate final : public Job {
     spec.input("table", "the table to aggregate (any table; give its path: --input table=GLOB:/path)");
     spec.writes_output();
     spec.options().add_options()
-        ("by", po::value(&by_)->required(), "grouping columns, comma-separated (integer or string columns)")
-        ("sum", po::value(&sum_)->default_value(""), "columns to sum")
-        ("mean", po::value(&mean_)->default_value(""), "columns to average")
-        ("min", po::value(&min_)->default_value(""), "columns to take the minimum of")
-        ("max", po::value(&max_)->default_value(""), "columns to take the maximum of")
+        ("by", name_list(&by_, "by")->required(), "grouping columns, comma-separated (integer or string columns)")
+        ("sum", name_list(&sum_, "sum")->default_value(""), "columns to sum")
+        ("mean", name_list(&mean_, "mean")->default_value(""), "columns to average")
+        ("min", name_list(&min_, "min")->default_value(""), "columns to take the minimum of")
+        ("max", name_list(&max_, "max")->default_value(""), "columns to take the maximum of")
         ("dense-array", po::value(&dense_array_)->default_value(true, "true"),
          "count integer keys with small value ranges in a dense array per map thread before the "
          "engine sees them (false: every row through the engine's hash tables; same results)");
@@ -174,16 +177,14 @@ class Aggregate final : public Job {
     const auto fold = [plan, all_add](const Value& a, const Value& b) {
       Value r = a;
       if (all_add) {
-        for (std::size_t s = 0; s < M; ++s) r[s] = a[s] + b[s];  // two's complement: int64 addition
+        for (std::size_t s = 0; s < M; ++s) r[s] = add_checked(a[s], b[s]);  // unused slots hold zeros
         return r;
       }
       for (std::size_t s = 0; s < plan.size(); ++s) {
         switch (plan[s].fold) {
           case Fold::count:
           case Fold::count_valid:
-          case Fold::sum_int:
-            r[s] = static_cast<std::uint64_t>(static_cast<std::int64_t>(a[s]) + static_cast<std::int64_t>(b[s]));
-            break;
+          case Fold::sum_int: r[s] = add_checked(a[s], b[s]); break;
           case Fold::sum_float: r[s] = bits_of(as_double(a[s]) + as_double(b[s])); break;
           case Fold::min_float: {
             const double x = as_double(a[s]), y = as_double(b[s]);
@@ -250,6 +251,7 @@ class Aggregate final : public Job {
     for_each_group([&](const Key& key, const Slots<M>& v) {
       const unsigned char* bytes = KeyBytes<Key>::bytes(key, buf);
       for (std::size_t c = 0; c < key_columns; ++c) layout_->decode(c, bytes, out.data(c));
+      check_overflow(v, out);
       const auto count = static_cast<std::int64_t>(v[0]);
       out.column<std::int64_t>(key_columns).push_back(count);
       for (std::size_t o = 0; o < outputs_.size(); ++o) {
@@ -269,6 +271,34 @@ class Aggregate final : public Job {
       }
     });
     return out;
+  }
+
+  /// An integer slot of the group just decoded into `out` (its last row's key columns)
+  /// that overflowed: an input error naming the column and the group.
+  template <std::size_t M>
+  void check_overflow(const Slots<M>& v, const OutputTable& out) const {
+    for (std::size_t s = 0; s < plan_.size(); ++s) {
+      const Fold f = plan_[s].fold;
+      if (v[s] != kOverflow || (f != Fold::count && f != Fold::sum_int && f != Fold::count_valid)) continue;
+      std::string group;
+      for (std::size_t c = 0; c < layout_->columns().size(); ++c) {
+        std::visit(
+            [&](const auto& column) {
+              std::ostringstream text;
+              if constexpr (std::is_same_v<std::decay_t<decltype(column.back())>, std::string>) {
+                text << '\'' << column.back() << '\'';
+              } else {
+                text << +column.back();
+              }
+              group += (group.empty() ? "" : ", ") + layout_->columns()[c].name + "=" + text.str();
+            },
+            out.data(c));
+      }
+      const std::string what = f == Fold::sum_int ? "the sum of column '" + values_[plan_[s].column].name + "'"
+                                                  : std::string("the row count");
+      throw InputError("table.aggregate: " + what + " in group (" + group +
+                       ") overflows a 64-bit integer (beyond ±9223372036854775807)");
+    }
   }
 
   struct OutputColumn {

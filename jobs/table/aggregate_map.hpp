@@ -41,6 +41,20 @@ inline std::uint64_t bits_of(double v) { return std::bit_cast<std::uint64_t>(v);
 template <std::size_t M>
 using Slots = std::array<std::uint64_t, M>;
 
+/// An integer slot (count, integer sum) whose sum left the int64 range holds this mark
+/// (the bits of INT64_MIN), and keeps it: a marked operand gives a marked result, so
+/// the output can name the group whose sum overflowed. Sums must lie within
+/// ±(2^63 - 1): reaching -2^63 exactly counts as overflow too.
+constexpr std::uint64_t kOverflow = std::uint64_t{1} << 63U;
+
+/// a + b in int64, or kOverflow if it overflows or either is kOverflow. Branch-free:
+/// it runs once per row and slot in the fold.
+inline std::uint64_t add_checked(std::uint64_t a, std::uint64_t b) noexcept {
+  std::int64_t r = 0;
+  const bool over = __builtin_add_overflow(static_cast<std::int64_t>(a), static_cast<std::int64_t>(b), &r);
+  return (over | (a == kOverflow) | (b == kOverflow)) ? kOverflow : static_cast<std::uint64_t>(r);
+}
+
 /// Bytes of per-thread key and value buffers the map keeps between batches.
 constexpr std::size_t kKeepScratch = std::size_t{64} << 20;
 

@@ -102,11 +102,11 @@ class Flow final : public Job {
                {{"vehicle_id", DType::u64}, {"time", DType::i64}, {"lon", DType::f64}, {"lat", DType::f64},
                 {"speed_kmh", DType::f64}});
     spec.options().add_options()
-        ("cell-meters", po::value(&cell_meters_)->default_value(500), "grid cell size in metres (TransBigData grid)")
-        ("slot-minutes", po::value(&slot_minutes_)->default_value(15), "time slot length in minutes")
+        ("cell-meters", positive(&cell_meters_)->default_value(500), "grid cell size in metres (TransBigData grid)")
+        ("slot-minutes", in_range(&slot_minutes_, std::int64_t{1}, std::int64_t{10080})->default_value(15), "time slot length in minutes")
         ("bounds", po::value(&bounds_text_)->default_value("113.6,22.4,114.8,22.9"),
          "lon1,lat1,lon2,lat2: pings outside (bounds inclusive) are dropped; the grid starts at lon1, lat1")
-        ("max-speed", po::value(&max_speed_)->default_value(120), "pings faster than this (km/h), or negative, are dropped");
+        ("max-speed", at_least(&max_speed_, 0.0)->default_value(120), "pings faster than this (km/h), or negative, are dropped");
     spec.output("flow", "one row per (col, row, slot_start) with at least one clean ping, ascending",
                 {{"col", DType::i32}, {"row", DType::i32}, {"slot_start", DType::i64}, {"pings", DType::i64},
                  {"vehicles", DType::i64}, {"mean_speed", DType::f64}, {"tti", DType::f64}, {"level", DType::u8}});
@@ -208,15 +208,6 @@ class Flow final : public Job {
 
   void check_options() {
     const std::string job = name();
-    if (!(cell_meters_ > 0) || !std::isfinite(cell_meters_)) {
-      throw InputError(job + ": --cell-meters must be a positive number of metres, not " + std::to_string(cell_meters_));
-    }
-    if (slot_minutes_ < 1 || slot_minutes_ > 7 * 24 * 60) {
-      throw InputError(job + ": --slot-minutes must be between 1 and 10080 (a week), not " + std::to_string(slot_minutes_));
-    }
-    if (!(max_speed_ >= 0) || !std::isfinite(max_speed_)) {
-      throw InputError(job + ": --max-speed must be a non-negative speed in km/h, not " + std::to_string(max_speed_));
-    }
     const std::string bad = job + ": --bounds '" + bounds_text_ + "' ";
     std::vector<double> v;
     std::stringstream s(bounds_text_);

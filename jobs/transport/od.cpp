@@ -89,7 +89,7 @@ class Od final : public Job {
                {{"card_id", DType::u64}, {"tap_time", DType::i64}, {"station_id", DType::u32},
                 {"tap_type", DType::u8}});
     spec.options().add_options()
-        ("max-trip-minutes", po::value(&max_trip_minutes_)->default_value(240),
+        ("max-trip-minutes", positive(&max_trip_minutes_)->default_value(240),
          "an entry-exit pair longer than this (or with exit time <= entry time) counts as too_long");
     spec.output("od", "trips per (origin, destination, local hour of entry), ascending",
                 {{"origin", DType::u32}, {"destination", DType::u32}, {"hour", DType::u8},
@@ -102,10 +102,6 @@ class Od final : public Job {
   }
 
   void run(JobContext& ctx) override {
-    if (!(max_trip_minutes_ > 0) || !std::isfinite(max_trip_minutes_)) {
-      throw InputError(name() + ": --max-trip-minutes must be a positive number of minutes, not " +
-                       std::to_string(max_trip_minutes_));
-    }
     Engine& engine = ctx.engine();
     Quality q;
 

@@ -133,6 +133,8 @@ class Golden(unittest.TestCase):
 
     def run_job(self, pattern, ranks, *extra, name="flow"):
         out = os.path.join(self.tmp.name, f"{name}-{ranks}.h5")
+        if os.path.exists(out):  # a rerun replaces it (pearl refuses without --overwrite)
+            os.remove(out)
         r = pearl("run", JOB, "--input", f"gps={pattern}", "--output", out, *extra, ranks=ranks)
         self.assertEqual(r.returncode, 0, r.stderr)
         got, types = read_output(out, "flow")
@@ -219,6 +221,8 @@ class BadInput(unittest.TestCase):
 
     def expect_error(self, file, extra, fragments, ranks):
         out = os.path.join(self.d, "out.h5")
+        if os.path.exists(out):  # a rerun replaces it (pearl refuses without --overwrite)
+            os.remove(out)
         r = pearl("run", JOB, "--input", f"gps={file}", "--output", out, *extra, ranks=ranks)
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
         errors = [l for l in r.stderr.splitlines() if l.startswith("pearl")]

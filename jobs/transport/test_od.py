@@ -163,6 +163,8 @@ class Golden(unittest.TestCase):
 
     def run_job(self, pattern, ranks, *extra, name="od"):
         out = os.path.join(self.tmp.name, f"{name}-{ranks}.h5")
+        if os.path.exists(out):  # a rerun replaces it (pearl refuses without --overwrite)
+            os.remove(out)
         r = pearl("run", JOB, "--input", f"taps={pattern}", "--output", out, *extra, ranks=ranks)
         self.assertEqual(r.returncode, 0, r.stderr)
         got = {}
@@ -241,6 +243,8 @@ class Golden(unittest.TestCase):
 
         def peak_rss(pattern):
             out = os.path.join(self.tmp.name, "od-rss.h5")
+            if os.path.exists(out):  # a rerun replaces it (pearl refuses without --overwrite)
+                os.remove(out)
             r = pearl("run", JOB, "--input", f"taps={pattern}", "--output", out, "--memory", "64MiB", "--verbose",
                       ranks=2)
             self.assertEqual(r.returncode, 0, r.stderr)
@@ -280,6 +284,8 @@ class BadInput(unittest.TestCase):
 
     def expect_error(self, file, extra, fragments, ranks):
         out = os.path.join(self.d, "out.h5")
+        if os.path.exists(out):  # a rerun replaces it (pearl refuses without --overwrite)
+            os.remove(out)
         r = pearl("run", JOB, "--input", f"taps={file}", "--output", out, *extra, ranks=ranks)
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
         errors = [l for l in r.stderr.splitlines() if l.startswith("pearl")]

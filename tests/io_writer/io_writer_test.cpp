@@ -1,6 +1,7 @@
 // The output writer on every layout (1–4 simulated ranks; under mpirun the MPI world,
 // i.e. the parallel-HDF5 path), read back by check_output.py with h5py and pandas.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -17,7 +18,9 @@
 
 #include "pearl/core/agreement.hpp"
 #include "pearl/core/error.hpp"
+#include "pearl/core/leftovers.hpp"
 #include "pearl/io/atomic_output.hpp"
+#include "pearl/io/output_set.hpp"
 #include "pearl/io/hdf5.hpp"
 #include "pearl/io/output_writer.hpp"
 #include "pearl/io/provenance.hpp"
@@ -217,7 +220,7 @@ void write_expectation(const fs::path& h5, const fs::path& csv_dir, int size, co
 std::vector<fs::path> temp_files_in(const fs::path& dir) {
   std::vector<fs::path> found;
   for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.path().filename().string().find(".tmp-") != std::string::npos) found.push_back(e.path());
+    if (e.path().filename().string().find(".tmp@") != std::string::npos) found.push_back(e.path());
   }
   return found;
 }
@@ -386,7 +389,9 @@ TEST(AtomicOutput, DiscardLeavesNothing) {
   {
     pearl::io::AtomicOutput out(target);
     EXPECT_EQ(out.temp_path().parent_path(), dir);
-    EXPECT_EQ(out.temp_path().filename().string().rfind(".result.h5.tmp-", 0), 0U) << out.temp_path();
+    // .<name>.tmp@<host>:<pid>-<random>: a later run can tell whether its owner is gone.
+    EXPECT_EQ(out.temp_path().filename().string().rfind(".result.h5.tmp@" + pearl::process_stamp() + "-", 0), 0U)
+        << out.temp_path();
     std::ofstream(out.temp_path()) << "half-written";
     EXPECT_TRUE(fs::exists(out.temp_path()));
   }  // destroyed uncommitted: discarded
@@ -408,6 +413,51 @@ TEST(AtomicOutput, DiscardLeavesNothing) {
   EXPECT_TRUE(fs::is_empty(dir));
   EXPECT_THROW(pearl::io::AtomicOutput(dir / "missing" / "x.h5"), pearl::Error);
   EXPECT_THROW(pearl::io::AtomicOutput{dir}, pearl::Error);
+}
+
+TEST(OutputSet, CommitsEveryArtefactWithItsModeOrNone) {
+  const fs::path dir = scratch() / ("output-set-" + std::to_string(pearl::testing::world().rank()));
+  fs::create_directories(dir);
+  const fs::path input = dir / "input.h5";
+  std::ofstream(input) << "input";
+  pearl::io::OutputPolicy policy{false, 0604, {input.string()}};
+  {  // an uncommitted set leaves nothing: not the first artefact, not the second
+    pearl::io::OutputSet set(policy);
+    std::ofstream(set.add(dir / "a.h5", "--output")) << "a";
+    std::ofstream(set.add(dir / "a.csv", "--csv")) << "b";
+  }
+  EXPECT_FALSE(fs::exists(dir / "a.h5"));
+  EXPECT_TRUE(temp_files_in(dir).empty());
+  {
+    pearl::io::OutputSet set(policy);
+    const auto h5 = set.add(dir / "a.h5", "--output");
+    struct stat st {};
+    ASSERT_EQ(::stat(h5.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0600U);  // private while being written
+    std::ofstream(h5) << "a";
+    std::ofstream(set.add(dir / "a.csv", "--csv")) << "b";
+    EXPECT_THROW(set.add(dir / "a.csv", "--csv"), pearl::InputError);  // twice in one run
+    set.commit();
+    for (const char* name : {"a.h5", "a.csv"}) {
+      ASSERT_EQ(::stat((dir / name).c_str(), &st), 0);
+      EXPECT_EQ(st.st_mode & 07777, 0604U) << name;
+    }
+  }
+  EXPECT_TRUE(temp_files_in(dir).empty());
+  pearl::io::OutputSet set(policy);
+  EXPECT_THROW(set.add(dir / "a.h5", "--output"), pearl::InputError);  // exists, no --overwrite
+  EXPECT_THROW(set.add(dir / ".." / dir.filename() / "input.h5", "--output"), pearl::InputError);  // an input
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);  // not a regular file (not /dev/null: never touch it)
+  EXPECT_THROW(set.add(dir / "fifo", "--output"), pearl::InputError);
+  policy.overwrite = true;
+  pearl::io::OutputSet again(policy);
+  EXPECT_THROW(again.add(input, "--output"), pearl::InputError);  // an input, even with --overwrite
+  std::ofstream(again.add(dir / "a.h5", "--output")) << "new";
+  again.commit();
+  std::ifstream in(dir / "a.h5");
+  std::string text;
+  std::getline(in, text);
+  EXPECT_EQ(text, "new");
 }
 
 TEST(AtomicOutput, CommitReplacesTargetAtomically) {

@@ -72,6 +72,8 @@ class Aggregate(unittest.TestCase):
 
     def check(self, by, ranks, extra=()):
         out = os.path.join(self.dir.name, f"agg-{'-'.join(by)}-{ranks}.h5")
+        if os.path.exists(out):  # a rerun replaces it (pearl refuses without --overwrite)
+            os.remove(out)
         r = pearl("run", "table.aggregate", "--input", f"table={self.glob}:/cases", "--by", ",".join(by),
                   "--sum", "age_years,weight", "--mean", "weight,age_years", "--min", "age_years",
                   "--max", "weight", "--output", out, *extra, ranks=ranks)
@@ -117,6 +119,8 @@ class Aggregate(unittest.TestCase):
             for k, (aggregates, columns) in enumerate(cases):
                 with self.subTest(ranks=ranks, aggregates=aggregates):
                     out = os.path.join(self.dir.name, f"slots-{k}-{ranks}.h5")
+                    if os.path.exists(out):  # a rerun replaces it (pearl refuses without --overwrite)
+                        os.remove(out)
                     r = pearl("run", "table.aggregate", "--input", f"table={self.glob}:/cases", "--by", ",".join(by),
                               *aggregates, "--output", out, ranks=ranks)
                     self.assertEqual(r.returncode, 0, r.stderr)
@@ -223,6 +227,8 @@ class DenseArray(unittest.TestCase):
     def run_job(self, glob, by, ranks, extra=(), stderr=None):
         """Runs with --verbose; appends its stderr to the list `stderr` if given."""
         out = os.path.join(self.dir.name, f"out-{'-'.join(by)}-{ranks}-{abs(hash(extra))}.h5")
+        if os.path.exists(out):  # a rerun replaces it (pearl refuses without --overwrite)
+            os.remove(out)
         r = pearl("run", "table.aggregate", "--input", f"table={glob}:/t", "--by", ",".join(by), "--output", out,
                   "--verbose", *extra, ranks=ranks)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -423,14 +429,39 @@ class KilledRun(unittest.TestCase):
             cmd = pearl_command("run", "table.aggregate", "--input", f"table={d}/c.h5:/cases", "--by", "case_id",
                                 "--output", out, ranks=2)
             p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+            # The temporary is reserved (empty) before the run and written after it.
+            def written():
+                return [n for n in os.listdir(d) if n.startswith(".result.h5.tmp") and os.path.getsize(f"{d}/{n}") > 0]
             deadline = time.time() + 60
-            while time.time() < deadline and not any(n.startswith(".result.h5.tmp") for n in os.listdir(d)):
+            while time.time() < deadline and not written():
                 time.sleep(0.1)
             time.sleep(0.5)
-            self.assertTrue(any(n.startswith(".result.h5.tmp") for n in os.listdir(d)), "the write had started")
+            self.assertTrue(written(), "the write had started")
+            # kill -9 of rank 0 (the temporary's name carries its pid) and of the launcher.
+            stale = written()
+            self.assertEqual(len(stale), 1)
+            rank0 = int(stale[0].rsplit(":", 1)[1].split("-")[0])
+            os.kill(rank0, signal.SIGKILL)
             os.killpg(p.pid, signal.SIGKILL)
             p.wait(timeout=30)
             self.assertFalse(os.path.exists(out))
+
+            def gone(pid):  # no such process, or killed and not reaped (state Z)
+                try:
+                    with open(f"/proc/{pid}/stat") as f:
+                        return f.read().rsplit(")", 1)[1].split()[0] in "ZX"
+                except FileNotFoundError:
+                    return True
+            deadline = time.time() + 30
+            while time.time() < deadline and not gone(rank0):
+                time.sleep(0.1)
+            # SIGKILL leaves the temporary; the next run into the same directory removes it.
+            self.assertEqual(written(), stale)
+            r = pearl("run", "table.aggregate", "--input", f"table={d}/c.h5:/cases", "--by", "case_id",
+                      "--output", out, ranks=2)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(f"removed temporary output {d}/{stale[0]} of a run that died", r.stderr)
+            self.assertEqual([n for n in os.listdir(d) if ".tmp" in n], [])
 
 
 if __name__ == "__main__":

@@ -1,12 +1,20 @@
 // Unit tests of core's building blocks: sizes, records, hash table, scratch runs.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <random>
 #include <tuple>
 
 #include "pearl/core/error.hpp"
 #include "pearl/core/hash_table.hpp"
+#include "pearl/core/leftovers.hpp"
+#include "pearl/core/options.hpp"
 #include "pearl/core/memory.hpp"
 #include "pearl/core/record.hpp"
 #include "pearl/core/scratch.hpp"
@@ -101,6 +109,113 @@ TEST(Scratch, RunsRoundTripAndTheDirectoryIsRemoved) {
 
 TEST(Scratch, MissingParentIsAnInputError) {
   EXPECT_THROW(ScratchDir("/nonexistent/pearl", "x"), InputError);
+}
+
+TEST(Scratch, IsPrivateAndStampedWithHostAndPid) {
+  ScratchDir dir(ScratchDir::default_parent(), "unit");
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700U);
+  const auto stamp = parse_stamp(dir.path().filename().string());
+  ASSERT_TRUE(stamp.has_value());
+  EXPECT_EQ(stamp->prefix, "pearl-unit");
+  EXPECT_EQ(stamp->pid, static_cast<long>(::getpid()));
+  EXPECT_FALSE(owner_is_gone(*stamp));  // this process
+}
+
+TEST(Scratch, ParentMustBeAWritableDirectory) {
+  EXPECT_THROW(ScratchDir::check_parent("/nonexistent/pearl"), InputError);
+  EXPECT_THROW(ScratchDir::check_parent("/proc/self"), InputError);  // exists, but no directory can be made there
+  EXPECT_NO_THROW(ScratchDir::check_parent(ScratchDir::default_parent()));
+}
+
+TEST(Leftovers, StampsParseFromTheRight) {
+  const auto s = parse_stamp(".a@b.h5.tmp@node-07.cluster:4242-0123abcd");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->prefix, ".a@b.h5.tmp");
+  EXPECT_EQ(s->host, "node-07.cluster");
+  EXPECT_EQ(s->pid, 4242);
+  EXPECT_FALSE(parse_stamp("pearl-rank0-Xy12Ab").has_value());  // an old-style name: not ours to judge
+  EXPECT_FALSE(parse_stamp("x@host:12x-a").has_value());
+  EXPECT_FALSE(parse_stamp("x@host:-a").has_value());
+}
+
+TEST(Leftovers, OnlyThoseOfDeadProcessesOnThisHostAreRemoved) {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ::waitpid(child, nullptr, 0);  // now a pid of no process
+  const std::string host = process_stamp().substr(0, process_stamp().rfind(':'));
+  ScratchDir dir(ScratchDir::default_parent(), "leftovers");
+  const auto make = [&](const std::string& name) {
+    std::ofstream(dir.path() / name) << "x";
+    return dir.path() / name;
+  };
+  const auto dead = make("pearl-x@" + host + ":" + std::to_string(child) + "-aaaaaa");
+  const auto alive = make("pearl-x@" + host + ":" + std::to_string(::getpid()) + "-bbbbbb");
+  const auto elsewhere = make("pearl-x@another-host:" + std::to_string(child) + "-cccccc");
+  const auto not_ours = make("other@" + host + ":" + std::to_string(child) + "-dddddd");
+  const auto removed = remove_leftovers(dir.path(), [](std::string_view p) { return p.starts_with("pearl-"); });
+  ASSERT_EQ(removed.size(), 1U);
+  EXPECT_EQ(removed[0].path, dead);
+  EXPECT_EQ(removed[0].owner.pid, static_cast<long>(child));
+  EXPECT_FALSE(std::filesystem::exists(dead));
+  for (const auto& p : {alive, elsewhere, not_ours}) EXPECT_TRUE(std::filesystem::exists(p)) << p;
+}
+
+TEST(OptionDomain, ParsesStrictlyAndNamesTheDomain) {
+  EXPECT_EQ(parse_in_domain<unsigned long>("42", 1, 100, false), 42U);
+  EXPECT_EQ(parse_in_domain<int>("+7", -1, 10, false), 7);
+  EXPECT_EQ(parse_in_domain<int>("-1", -1, 10, false), -1);
+  EXPECT_DOUBLE_EQ(parse_in_domain<double>("2.5e3", 0.0, 1e9, true), 2500.0);
+  const auto message = [](auto parse) {
+    try {
+      parse();
+    } catch (const po::error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message([] { parse_in_domain<unsigned long>("-5", 0, ~0UL, false); }).find("'-5' is negative (domain N>=0)"),
+            std::string::npos);
+  EXPECT_NE(message([] { parse_in_domain<int>("0", 1, 64, false); }).find("(domain 1..64)"), std::string::npos);
+  EXPECT_NE(message([] { parse_in_domain<int>("5x", 1, 64, false); }).find("is not a number"), std::string::npos);
+  EXPECT_NE(message([] { parse_in_domain<long>("99999999999999999999", 0, 10, false); }).find("out of range"),
+            std::string::npos);
+  EXPECT_NE(message([] { parse_in_domain<double>("0", 0.0, 1e300, true); }).find("not allowed (domain 0<X<=1e+300)"), std::string::npos);
+  EXPECT_NE(message([] { parse_in_domain<double>("inf", 0.0, 1e300, true); }).find("finite"), std::string::npos);
+  EXPECT_NE(message([] { parse_in_domain<double>("nan", 0.0, 1e300, true); }).find("finite"), std::string::npos);
+  EXPECT_EQ(domain_text<int>(1, 64, false), "1..64");
+  EXPECT_EQ(domain_text<unsigned long>(0, ~0UL, false), "N>=0");
+  EXPECT_EQ(domain_text<double>(0.0, std::numeric_limits<double>::max(), true), "X>0");
+}
+
+TEST(OptionDomain, CheckedWhenTheCommandLineIsParsedWithTheOptionsName) {
+  std::uint64_t rows = 0;
+  po::options_description d;
+  d.add_options()("rows", at_least(&rows, std::uint64_t{0})->default_value(10), "rows");
+  const auto parse = [&](std::vector<std::string> args) {
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(d).run(), vm);
+    po::notify(vm);
+  };
+  parse({"--rows", "12"});
+  EXPECT_EQ(rows, 12U);
+  try {
+    parse({"--rows", "-5"});
+    FAIL() << "-5 accepted for an unsigned option";
+  } catch (const po::error& e) {
+    EXPECT_EQ(std::string(e.what()), "option '--rows': '-5' is negative (domain N>=0)");
+  }
+  std::ostringstream help;
+  help << d;
+  EXPECT_NE(help.str().find("--rows N>=0 (=10)"), std::string::npos) << help.str();
+}
+
+TEST(OptionDomain, RepeatedNamesAreRefused) {
+  EXPECT_EQ(parse_names("sum", " a, b ").size(), 2U);
+  EXPECT_THROW(parse_names("sum", "a,b,a"), InputError);
+  EXPECT_THROW(parse_choices("by", "x,x", {"x", "y"}), InputError);
 }
 
 }  // namespace

@@ -82,7 +82,7 @@ class Incidence final : public Job {
         ("by", po::value(&by_)->default_value("region,disease,year"),
          "key columns, a subset of region,disease,sex,year (written in that order)")
         ("standard", po::value(&standard_)->default_value("who2000"), "standard population: who2000 or segi")
-        ("per", po::value(&per_)->default_value(100000.0), "rates per this many person-years");
+        ("per", positive(&per_)->default_value(100000.0), "rates per this many person-years");
     region_level_.declare(spec);
     small_cells_.declare(spec, "cases");
     spec.output("incidence", "one row per key with at least one case, ascending by key");
@@ -97,9 +97,6 @@ class Incidence final : public Job {
     by_year_ = has("year");
     level_ = region_level_.parse();
     small_cells_.check();
-    if (!(per_ > 0) || !std::isfinite(per_)) {
-      throw InputError("option --per must be a positive number, got " + std::to_string(per_));
-    }
     if (standard_ == "who2000") weights_ = kWho2000;
     else if (standard_ == "segi") weights_ = kSegi;
     else throw InputError("option --standard: '" + standard_ + "' is not one of: who2000, segi");
@@ -114,6 +111,18 @@ class Incidence final : public Job {
   }
 
  private:
+  /// Populations (each >= 0) add up to at most INT64_MAX: a sum beyond it stays there
+  /// (saturates), so the stratum is named below instead of wrapping to a wrong rate.
+  static std::int64_t add_population(std::int64_t a, std::int64_t b) noexcept {
+    std::int64_t r = 0;
+    return __builtin_add_overflow(a, b, &r) ? std::numeric_limits<std::int64_t>::max() : r;
+  }
+
+  [[noreturn]] static void population_overflow(const std::string& where, const std::string& stratum) {
+    throw InputError(where + ": the population of " + stratum +
+                     " adds up to more than a 64-bit integer holds (9223372036854775807)");
+  }
+
   /// Population per stratum as stored (region code unmapped), on every rank.
   std::vector<std::pair<PopKey, std::int64_t>> count_population(JobContext& ctx) {
     TableInput input = ctx.input("population");
@@ -136,7 +145,7 @@ class Incidence final : public Job {
         emit(PopKey{region[i], year[i], sex[i], group[i]}, people[i]);
       }
     };
-    const auto result = ctx.engine().reduce_by_key<PopKey, std::int64_t>(input, map, std::plus<>{});
+    const auto result = ctx.engine().reduce_by_key<PopKey, std::int64_t>(input, map, add_population);
     return result.gather(ctx.comm());
   }
 
@@ -224,8 +233,16 @@ class Incidence final : public Job {
     std::map<PopKey, std::int64_t> out;
     for (const auto& [k, v] : rows) {
       const auto& [region, year, sex, group] = k;
-      out[PopKey{by_region_ ? region_at(level_, region) : 0u, by_year_ ? year : std::uint16_t{0},
-                 by_sex_ ? sex : std::uint8_t{0}, group}] += v;
+      auto& sum = out[PopKey{by_region_ ? region_at(level_, region) : 0u, by_year_ ? year : std::uint16_t{0},
+                             by_sex_ ? sex : std::uint8_t{0}, group}];
+      sum = add_population(sum, v);
+    }
+    for (const auto& [k, v] : out) {
+      if (v != std::numeric_limits<std::int64_t>::max()) continue;
+      const auto& [region, year, sex, group] = k;
+      population_overflow(where, "region " + std::to_string(region) + ", year " + std::to_string(year) + ", sex " +
+                                     std::to_string(sex) + ", age group " + std::to_string(group) +
+                                     " (0 = summed over)");
     }
     return out;
   }
@@ -283,6 +300,10 @@ class Incidence final : public Job {
           if (d[g] > 0 && n[g] <= 0) missing_population(key, g, d[g], n[g] < 0, where);
         }
         rows.push_back(compute(key, d, n));
+        if (rows.back().population == std::numeric_limits<std::int64_t>::max()) {
+          population_overflow(where, "region " + std::to_string(region) + ", sex " + std::to_string(sex) + ", year " +
+                                         std::to_string(year) + " summed over its age groups (0 = summed over)");
+        }
       });
     });
     ctx.write(output(rows));
@@ -297,7 +318,7 @@ class Incidence final : public Job {
     for (std::size_t g = 0; g < kAgeGroups; ++g) {
       r.cases += d[g];
       if (n[g] <= 0) continue;
-      r.population += n[g];
+      r.population = add_population(r.population, n[g]);
       const double ng = static_cast<double>(n[g]), dg = static_cast<double>(d[g]);
       y += weights_[g] * (dg / ng);
       v += weights_[g] * weights_[g] * (dg / (ng * ng));

@@ -78,10 +78,10 @@ class Outbreak final : public Job {
         ("by", po::value(&by_)->default_value("region,disease"), "series key: region, disease, sex (comma-separated)")
         ("date", po::value(&date_)->default_value("onset_day"), "day column: onset_day or report_day")
         ("methods", po::value(&methods_)->default_value("C1,C2,C3"), "EARS methods: C1, C2, C3 (comma-separated)")
-        ("baseline", po::value(&baseline_)->default_value(7), "reference days per window (at least 3, as earsC)")
+        ("baseline", at_least(&baseline_, 3)->default_value(7), "reference days per window (at least 3, as earsC)")
         ("alpha", po::value(&alpha_)->default_value("", "0.001 for C1 and C2, 0.025 for C3"),
          "one-sided level: upperbound uses z(1 - alpha)")
-        ("min-sigma", po::value(&min_sigma_)->default_value(0.0), "lower bound on the reference sd")
+        ("min-sigma", at_least(&min_sigma_, 0.0)->default_value(0.0), "lower bound on the reference sd")
         ("from", po::value(&from_)->default_value("", "first day in the input"), "first day of the series")
         ("to", po::value(&to_)->default_value("", "last day in the input"), "last day of the series")
         ("only-alarms", po::bool_switch(&only_alarms_), "write only the rows with alarm = 1");
@@ -116,19 +116,11 @@ class Outbreak final : public Job {
       methods_list_.push_back(m == "C1" ? Method::C1 : m == "C2" ? Method::C2 : Method::C3);
     }
     std::sort(methods_list_.begin(), methods_list_.end());  // output order is C1 < C2 < C3
-    if (baseline_ < 3) {
-      throw InputError("option --baseline: " + std::to_string(baseline_) + " is below 3 (earsC's minimum baseline)");
-    }
     alpha_given_.reset();
     if (!alpha_.empty()) {
       const double a = parse_numbers("alpha", alpha_, 1).front();
       if (!(a > 0 && a < 1)) throw InputError("option --alpha: " + alpha_ + " is not strictly between 0 and 1");
       alpha_given_ = a;
-    }
-    if (!std::isfinite(min_sigma_) || min_sigma_ < 0) {
-      std::ostringstream v;
-      v << min_sigma_;
-      throw InputError("option --min-sigma: " + v.str() + " is not a number ≥ 0");
     }
     from_day_ = parse_day("from", from_);
     to_day_ = parse_day("to", to_);

@@ -201,6 +201,8 @@ class Golden(unittest.TestCase):
 
     def run_job(self, name, args, ranks, glob=None):
         out = os.path.join(self.d, f"out-{name}-{ranks}.h5")  # not matched by the input globs
+        if os.path.exists(out):  # a rerun replaces it (pearl refuses without --overwrite)
+            os.remove(out)
         r = pearl("run", JOB, "--input", f"cases={glob or self.glob}", "--output", out, *args, ranks=ranks)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         return read_output(out, "alarms")

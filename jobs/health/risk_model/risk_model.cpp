@@ -75,8 +75,8 @@ class RiskModel final : public Job {
         ("outcome", po::value(&outcome_)->default_value("diabetes"), "the 0/1 outcome column")
         ("covariates", po::value(&covariates_)->default_value("age_years,bmi,systolic_bp,smoker"),
          "numeric covariate columns, comma-separated (an intercept is always added)")
-        ("max-iter", po::value(&max_iter_)->default_value(25), "at most this many IRLS iterations")
-        ("tol", po::value(&tol_)->default_value(1e-8),
+        ("max-iter", at_least(&max_iter_, std::int64_t{1})->default_value(25), "at most this many IRLS iterations")
+        ("tol", positive(&tol_)->default_value(1e-8),
          "converged when |dev - dev_old| / (|dev| + 0.1) < tol (R's glm.control epsilon)");
     spec.output("coefficients", "one row per term: (Intercept), then the covariates in order",
                 {{"term", DType::str}, {"estimate", DType::f64}, {"std_error", DType::f64},
@@ -96,8 +96,6 @@ class RiskModel final : public Job {
 
  private:
   void check_options(JobContext& ctx) {
-    if (max_iter_ < 1) throw InputError("option --max-iter must be at least 1, got " + std::to_string(max_iter_));
-    if (!(tol_ > 0) || !std::isfinite(tol_)) throw InputError("option --tol must be a positive number");
     terms_ = split_list(covariates_);
     const auto check = [&](const std::string& column, const char* option) {
       if (ctx.input_column_type("checkups", column, "health.risk_model: --" + std::string(option)) == DType::str) {

@@ -1,11 +1,15 @@
 // pearl/cluster/runner.hpp — drives one job through explicit stages on every rank.
 //
-//   1. check   declared inputs and output are given; the output directory exists
-//   2. inputs  catalogue every --input (rank 0 opens the shards, all ranks learn them)
+//   1. check   declared inputs and output are given, no undeclared input; every rank's
+//              scratch is a writable directory (dead runs' leftovers there are removed)
+//   2. inputs  catalogue every --input (rank 0 opens the shards, all ranks learn them);
+//              outputs: never an input or a non-regular file, never an existing file
+//              without --overwrite; their private temporaries reserved (io::OutputSet)
 //   3. run     the job's dataflow on the engine; with --on-bad-row skip, the rows set
 //              aside while reading are gathered into a `rejects` table (bad_rows.hpp)
-//   4. write   every rank's output parts into a temporary file beside the target
-//   5. commit  rename onto the target once every rank agreed it succeeded; CSV copies
+//   4. write   every rank's output parts into the temporaries: HDF5, then CSV copies
+//   5. commit  every artefact renamed into place, only once all are complete and every
+//              rank agreed (add an artefact with OutputSet::add before this stage)
 //
 // From 1 to 5 a signal (signals.hpp) stops the run at its next agreement; after stage 2
 // the run has a checkpoint beside its output (run_checkpoint.hpp) that the engine saves
@@ -32,6 +36,8 @@ struct RunSettings {
   EngineOptions engine;
   std::vector<std::string> inputs;  // --input NAME=GLOB[:/path], repeated
   std::string output;               // --output FILE.h5
+  bool overwrite = false;           // --overwrite: an existing output may be replaced
+  unsigned output_mode = 0640;      // --output-mode: permissions of the files written
   std::string csv_dir;              // --csv DIR
   std::vector<std::pair<std::string, std::string>> parameters;  // the job's options, for the output's attributes
   CheckpointSettings checkpoints;   // --resume, --checkpoint-every (run_checkpoint.hpp)

@@ -24,7 +24,8 @@
 //       spec.input("events", "one row per event",
 //                  {{"key", pearl::DType::i64}, {"value", pearl::DType::f64}});
 //       spec.options().add_options()
-//           ("min-count", pearl::po::value(&min_count_)->default_value(1), "drop keys seen fewer times");
+//           ("min-count", pearl::at_least(&min_count_, std::int64_t{1})->default_value(1),
+//            "drop keys seen fewer times");
 //       spec.output("totals", "one row per key, ascending",
 //                   {{"key", pearl::DType::i64}, {"count", pearl::DType::i64}, {"sum", pearl::DType::f64}});
 //     }
@@ -73,6 +74,7 @@
 #include "pearl/core/communicator.hpp"
 #include "pearl/core/engine.hpp"
 #include "pearl/core/error.hpp"
+#include "pearl/core/options.hpp"
 #include "pearl/core/shard_output.hpp"
 #include "pearl/core/table.hpp"
 #include "pearl/core/table_input.hpp"
@@ -116,8 +118,10 @@ class JobSpec {
   explicit JobSpec(const std::string& job_name) : options_(job_name + " options") {}
 
   /// The job's own options. Add them with `options().add_options()(...)`, binding each
-  /// to a member with `po::value(&member)`; give defaults with `->default_value(...)` and
-  /// mark mandatory ones with `->required()`. They are parsed from the command line and
+  /// to a member with `po::value(&member)` — or, for a number, with its domain:
+  /// `pearl::at_least(&member, 1)`, `pearl::in_range(&member, 1, 60)`, `pearl::positive(&x)`
+  /// (pearl/core/options.hpp; checked at parse time, shown by --help); give defaults with
+  /// `->default_value(...)` and mark mandatory ones with `->required()`. They are parsed from the command line and
   /// from the `[JOB]` section of a `--config` file before `run` is called.
   po::options_description& options() noexcept { return options_; }
   /// The declared options (for `--help`, `pearl describe` and the output's attributes).

@@ -17,12 +17,22 @@
 #include <string>
 #include <vector>
 
+#include "pearl/core/leftovers.hpp"
+
 namespace pearl {
 
 class ScratchDir {
  public:
-  /// Creates a fresh, private (0700) directory under `parent` (default: $TMPDIR or /tmp).
+  /// Creates a fresh, private (0700) directory under `parent` (default: $TMPDIR or /tmp),
+  /// named `pearl-<tag>@<host>:<pid>-XXXXXX` so that a later run can remove it if this
+  /// process dies without doing so (remove_leftovers).
   explicit ScratchDir(const std::filesystem::path& parent, const std::string& tag);
+  /// Throws InputError unless `parent` (empty: the default) is a directory this process
+  /// can create directories in: a run checks its scratch before any work.
+  static void check_parent(const std::filesystem::path& parent);
+  /// Removes the scratch directories under `parent` (empty: the default) of runs on this
+  /// host whose process is gone (killed before they could clean up); returns them.
+  static std::vector<Leftover> remove_leftovers(const std::filesystem::path& parent);
   ScratchDir(const ScratchDir&) = delete;
   ScratchDir& operator=(const ScratchDir&) = delete;
   ~ScratchDir();  // removes the directory and its contents; never throws

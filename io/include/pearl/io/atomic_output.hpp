@@ -20,14 +20,19 @@
 #pragma once
 
 #include <filesystem>
+#include <vector>
 
 namespace pearl::io {
 
 class AtomicOutput {
  public:
-  /// Picks `<dir>/.<name>.tmp-<pid>-<random>` for target `<dir>/<name>`; creates nothing.
-  /// Throws pearl::Error if the target is a directory or its directory does not exist.
-  explicit AtomicOutput(std::filesystem::path target);
+  /// Picks `<dir>/.<name>.tmp@<host>:<pid>-<random>` for target `<dir>/<name>` (the
+  /// stamp lets a later run remove it if this process dies: remove_dead_temporaries);
+  /// creates nothing. The committed file gets permissions `mode` exactly. `replace`
+  /// false: commit never replaces an existing target (one that appeared meanwhile is an
+  /// InputError). Throws pearl::Error if the target is a directory or its directory
+  /// does not exist.
+  explicit AtomicOutput(std::filesystem::path target, unsigned mode = 0640, bool replace = true);
   AtomicOutput(const AtomicOutput&) = delete;
   AtomicOutput& operator=(const AtomicOutput&) = delete;
   AtomicOutput(AtomicOutput&& other) noexcept;
@@ -39,8 +44,17 @@ class AtomicOutput {
   [[nodiscard]] const std::filesystem::path& temp_path() const noexcept { return temp_; }
   [[nodiscard]] bool committed() const noexcept { return committed_; }
 
-  /// fsync(temp), rename(temp, target), fsync(directory). Throws pearl::Error naming the
-  /// paths and the system error; the temporary file is removed if the rename failed.
+  /// Creates the temporary file, empty and private (0600), so that nothing written to it
+  /// is readable by others before commit gives it its mode. Optional: writers that
+  /// create the file themselves keep its mode until commit.
+  void create();
+  /// The first half of commit: chmod(temp, mode), fsync(temp). Lets several outputs be
+  /// made ready before any of them is renamed (OutputSet). Idempotent; throws
+  /// pearl::Error (and removes the temporary) if the file is missing or cannot be synced.
+  void prepare();
+  /// prepare(), rename(temp, target), fsync(directory). Throws
+  /// pearl::Error naming the paths and the system error; the temporary file is removed
+  /// if the rename failed.
   void commit();
   /// Removes the temporary file if it exists. Never throws; idempotent.
   void discard() noexcept;
@@ -48,9 +62,16 @@ class AtomicOutput {
  private:
   std::filesystem::path target_;
   std::filesystem::path temp_;
+  unsigned mode_ = 0640;
+  bool replace_ = true;
+  bool prepared_ = false;  // mode set and synced: only the rename is left
   bool committed_ = false;
   bool active_ = false;  // owns temp_ (not moved from, not yet committed/discarded)
 };
+
+/// Removes the temporary outputs in `dir` (`.<name>.tmp@<host>:<pid>-...`) of runs on
+/// this host whose process is gone (killed before they could clean up); returns them.
+std::vector<std::filesystem::path> remove_dead_temporaries(const std::filesystem::path& dir);
 
 /// Registers `path` to be unlinked when the process dies of SIGINT or SIGTERM. In the
 /// `pearl` program the signal handlers belong to cluster/ (signals.hpp): the first

@@ -114,4 +114,10 @@ void write_tables(Communicator& comm, const std::filesystem::path& file, const s
 void write_csv(Communicator& comm, const std::filesystem::path& dir, const std::vector<OutputTable>& parts,
                std::size_t gather_round_bytes = std::size_t{8} << 20);
 
+/// Collective. The same CSV, table t written to `files[t]` on rank 0 (other ranks'
+/// `files` are ignored) and nothing renamed: for a caller that commits several
+/// artefacts together (OutputSet). The files are truncated if they exist.
+void write_csv_files(Communicator& comm, const std::vector<std::filesystem::path>& files,
+                     const std::vector<OutputTable>& parts, std::size_t gather_round_bytes = std::size_t{8} << 20);
+
 }  // namespace pearl::io
