@@ -207,10 +207,10 @@ void check_job(Job& job, const JobSpec& spec, const RunSettings& settings, Commu
   Engine engine(comm, settings.engine);
   check_stage(spec, settings, comm, job.name());
   const auto inputs = inputs_stage(spec, settings, comm, engine);
-  agreed(comm, [&] {  // the output is checked against the inputs; nothing is created
-    if (comm.rank() == 0 && !settings.output.empty()) {
-      io::check_output_target(settings.output, "--output", output_policy(settings, inputs.get()));
-    }
+  agreed(comm, [&] {  // the outputs reserved as run reserves them (same checks, same messages), then released
+    if (comm.rank() != 0) return;
+    io::OutputSet outputs(output_policy(settings, inputs.get()));
+    (void)reserve_outputs(outputs, spec, settings);
   });
   if (inputs) probe_columns(job, spec, *inputs, engine);  // columns chosen by the options
 }

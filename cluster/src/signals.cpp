@@ -13,6 +13,9 @@ namespace {
 extern "C" void on_stop_signal(int sig) {
   if (stop_points_open() && stop_requested() == 0) {
     request_stop(sig);
+    // A stopped run never commits, so its temporaries go now: Open MPI's mpirun SIGKILLs
+    // the ranks one second after forwarding SIGTERM, before they may reach a safe point.
+    io::remove_registered_temporaries();
     return;
   }
   io::remove_registered_temporaries();
