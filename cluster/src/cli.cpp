@@ -10,7 +10,9 @@
 #include <sstream>
 
 #include "pearl/cluster/plugin_loader.hpp"
+#include "pearl/cluster/report.hpp"
 #include "pearl/cluster/runner.hpp"
+#include "pearl/cluster/stats.hpp"
 #include "pearl/core/agreement.hpp"
 #include "pearl/io/hdf5.hpp"
 #include "pearl/io/inspect.hpp"
@@ -34,6 +36,9 @@ const char* const usage_text =
     "  inspect FILE...   tables in HDF5 shards: layout, columns, types, rows, storage\n"
     "  run JOB [opts]    run a job (under mpirun/srun on any number of ranks, or alone)\n"
     "                    'pearl run JOB --help' lists the job's options\n"
+    "  stats M.json [M2.json]  a run's metrics (OUT.metrics.json), or two runs compared;\n"
+    "                    --project RANKS M1.json M2.json...: time and memory at more ranks\n"
+    "  report OUT.h5 [-o PAGE.html]  one HTML page with the output's charts (and the run's)\n"
     "\n"
     "plugins: --plugin LIB.so (repeatable, anywhere on the line) and every *.so in the\n"
     "         colon-separated directories of PEARL_PLUGIN_PATH add out-of-tree jobs\n"
@@ -50,6 +55,9 @@ struct GlobalOptions {
   std::string scratch;
   std::string config;
   bool verbose = false;
+  bool quiet = false;
+  double progress_every = 30;
+  std::string metrics;
   bool help = false;
 };
 
@@ -68,7 +76,12 @@ po::options_description global_options(GlobalOptions& g) {
       ("scratch", po::value(&g.scratch)->default_value(""), "directory for spill files (default $TMPDIR, else /tmp)")
       ("config", po::value(&g.config),
        "options file: global options at the top, job options in a [JOB] section; the command line wins")
-      ("verbose,v", po::bool_switch(&g.verbose), "progress and timings on stderr")
+      ("verbose,v", po::bool_switch(&g.verbose), "progress and timings on stderr (progress from every rank)")
+      ("quiet,q", po::bool_switch(&g.quiet), "no progress lines (errors only)")
+      ("progress-every", po::value(&g.progress_every)->default_value(30),
+       "seconds between progress lines when stderr is not a terminal (0: none)")
+      ("metrics", po::value(&g.metrics),
+       "write the run's metrics (JSON) here; default OUT.metrics.json beside --output")
       ("help,h", po::bool_switch(&g.help), "show this job's options");
   return d;
 }
@@ -295,8 +308,21 @@ int run_job(const std::vector<std::string>& args, Communicator& comm, std::ostre
   settings.output = g.output;
   settings.csv_dir = g.csv;
   settings.parameters = job_parameters(spec.options(), vm);
+  settings.metrics = g.metrics;
+  settings.progress_every = g.progress_every;
+  settings.quiet = g.quiet;
   io::init_hdf5(g.hdf5_locking);
   cluster::run_job(*job, spec, settings, comm, out);
+  return 0;
+}
+
+/// A command only rank 0 carries out (reading files, printing); the others wait to learn
+/// whether it failed.
+template <class Work>
+int agreed_on_rank0(Communicator& comm, Work&& work) {
+  agreed(comm, [&] {
+    if (comm.rank() == 0) work();
+  });
   return 0;
 }
 
@@ -329,8 +355,13 @@ int dispatch(std::vector<std::string> args, Communicator& comm, std::ostream& ou
     });
     return 0;
   }
+  if (args[0] == "report") {
+    io::init_hdf5();
+    return agreed_on_rank0(comm, [&] { report_command({args.begin() + 1, args.end()}, out); });
+  }
+  if (args[0] == "stats") return agreed_on_rank0(comm, [&] { stats_command({args.begin() + 1, args.end()}, out); });
   std::string message = "unknown command '" + args[0] + "'";
-  const std::string guess = closest_match(args[0], {"jobs", "describe", "run", "inspect", "--help", "--version"});
+  const std::string guess = closest_match(args[0], {"jobs", "describe", "run", "inspect", "stats", "report", "--help", "--version"});
   if (!guess.empty()) message += "; did you mean '" + guess + "'?";
   throw InputError(message + " ('pearl --help' lists the commands)");
 }

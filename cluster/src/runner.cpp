@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 
+#include "pearl/cluster/progress.hpp"
+#include "pearl/cluster/run_metrics.hpp"
 #include "pearl/cluster/shard_inputs.hpp"
 #include "pearl/core/agreement.hpp"
 #include "pearl/core/error.hpp"
@@ -80,14 +82,92 @@ void hold_for_tests() {
   }
 }
 
+/// The error and exit status the CLI will report for `failure` (cli.cpp's run_cli).
+void describe_failure(const std::exception_ptr& failure, RunDescription& run) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const RemoteError& e) {
+    run.error = "rank " + std::to_string(e.failed_rank()) + ": " + e.what();
+    run.exit_status = static_cast<int>(e.exit_code());
+  } catch (const Error& e) {
+    run.error = e.what();
+    run.exit_status = static_cast<int>(e.exit_code());
+  } catch (const std::exception& e) {
+    run.error = e.what();
+    run.exit_status = static_cast<int>(ExitCode::failure);
+  }
+}
+
+/// Where this run's metrics go (empty: nowhere).
+std::filesystem::path metrics_target(const RunSettings& settings, bool failed) {
+  if (!settings.metrics.empty()) {
+    if (!failed) return settings.metrics;
+    return metrics_path(settings.metrics, true);
+  }
+  if (settings.output.empty()) return {};
+  return metrics_path(settings.output, failed);
+}
+
+/// Key figures over all ranks so far, for the output's `metrics` attribute: one allgather.
+std::string key_figures_now(Communicator& comm, const RunMetrics& metrics, const RunDescription& run) {
+  return key_figures(metrics.gather(comm, run)).dump();
+}
+
+void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm, std::ostream& out,
+                Engine& engine, RunMetrics& metrics, Progress& progress, RunDescription& run);
+
 }  // namespace
 
 void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm, std::ostream& out) {
   Engine engine(comm, settings.engine);
-  const std::string started = utc_now();
+  RunMetrics metrics(engine);
+  RunDescription run;
+  run.job = job.name();
+  run.version = PEARL_VERSION;
+  run.parameters = settings.parameters;
+  run.output = settings.output;
+  run.threads = settings.engine.threads;
+  run.memory = settings.engine.memory;
+  run.started = utc_now();
+  try {
+    Progress progress(metrics, {.every = settings.progress_every, .quiet = settings.quiet,
+                                .verbose = settings.engine.verbose, .rank = comm.rank()});
+    run_stages(job, spec, settings, comm, out, engine, metrics, progress, run);
+  } catch (const std::exception&) {
+    // Every rank learns of the failure first (unless it was agreed where it happened),
+    // then the metrics of the failed run are gathered like those of a good one.
+    std::exception_ptr failure = std::current_exception();
+    if (!comm.failure_agreed()) {
+      try {
+        agree_on_failure(comm, failure);
+      } catch (const std::exception&) {
+        failure = std::current_exception();
+      }
+    }
+    describe_failure(failure, run);
+    metrics.close();
+    run.finished = utc_now();
+    const auto target = metrics_target(settings, true);
+    const auto doc = metrics.gather(comm, run);
+    if (comm.rank() == 0 && !target.empty()) {
+      try {
+        write_metrics(doc, target);
+      } catch (const std::exception&) {
+        // the run's own error is the one to report
+      }
+    }
+    std::rethrow_exception(failure);
+  }
+}
+
+namespace {
+
+void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm, std::ostream& out,
+                Engine& engine, RunMetrics& metrics, Progress& progress, RunDescription& run) {
   const auto clock = std::chrono::steady_clock::now();
 
   // 1. check: usage errors before any file is opened; rank 0 reserves the output path.
+  metrics.stage("check");
   std::optional<io::AtomicOutput> output;
   std::string temp;
   agreed(comm, [&] {
@@ -104,10 +184,14 @@ void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communi
   temp = broadcast_string(comm, temp);
 
   // 2. inputs
+  metrics.stage("inputs");
   std::unique_ptr<ShardInputs> inputs;
   if (!settings.inputs.empty()) {
     const std::size_t batch_bytes = settings.engine.memory.total / 8 / static_cast<std::size_t>(settings.engine.threads);
     inputs = std::make_unique<ShardInputs>(comm, settings.inputs, batch_bytes);
+    metrics.watch_reads(&inputs->counters());
+    progress.watch_reads(&inputs->counters());
+    run.inputs = inputs->files();
     engine.progress("inputs: " + std::to_string(inputs->files().size()) + " shards");
     // The declared columns, in every shard, before any work: a missing column or one
     // that does not convert is one input error now, not a failure halfway through.
@@ -117,6 +201,7 @@ void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communi
   }
 
   // 3. run
+  metrics.stage("run");
   io::ShardFileWriter shards;
   JobContext ctx(engine, out, inputs.get(), &shards, &spec);
   engine.progress("running " + job.name() + " on " + std::to_string(comm.size()) + " ranks, " +
@@ -127,6 +212,7 @@ void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communi
   agreed(comm, [&] { check_outputs(spec, ctx.outputs(), job.name()); });
 
   // 4. write (5. commit)
+  metrics.stage("write");
   if (spec.has_output() || !settings.csv_dir.empty()) {
     io::OutputInfo info;
     info.job = job.name();
@@ -134,10 +220,12 @@ void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communi
     info.parameters = settings.parameters;
     if (inputs) info.inputs = inputs->files();
     info.ranks = comm.size();
-    info.started = started;
+    info.started = run.started;
     info.finished = utc_now();
     if (!temp.empty()) {
+      info.metrics = key_figures_now(comm, metrics, run);
       io::write_tables(comm, temp, ctx.outputs(), info);
+      metrics.stage("commit");
       hold_for_tests();
       agreed(comm, [&] {
         if (output) output->commit();
@@ -146,6 +234,8 @@ void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communi
     }
     if (!settings.csv_dir.empty()) io::write_csv(comm, settings.csv_dir, ctx.outputs());
   }
+  metrics.close();
+  run.finished = utc_now();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock).count();
   std::int64_t peak = static_cast<std::int64_t>(peak_rss_bytes());
   agree_on_failure(comm, nullptr);
@@ -154,6 +244,14 @@ void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communi
   std::snprintf(took, sizeof took, "%.3f", seconds);
   engine.progress(std::string("done in ") + took + " s; peak RSS (max over ranks) " +
                   format_bytes(static_cast<std::size_t>(peak)) + " = " + std::to_string(peak) + " bytes");
+  // The run's metrics: one gather, written by rank 0 after the output (committed just before).
+  const auto target = metrics_target(settings, false);
+  const auto doc = metrics.gather(comm, run);
+  agreed(comm, [&] {
+    if (comm.rank() == 0 && !target.empty()) write_metrics(doc, target);
+  });
 }
+
+}  // namespace
 
 }  // namespace pearl::cluster

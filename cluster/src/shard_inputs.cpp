@@ -25,9 +25,8 @@ std::vector<std::byte> computed_on_root(Communicator& comm, Compute&& compute) {
   return bytes;
 }
 
-/// The contract type a stored column is read as when a job asks for "its own" type:
-/// the contract's type for contract columns, else the narrowest type holding every
-/// shard's stored type.
+}  // namespace
+
 DType natural_type(const io::StoredType& s) {
   switch (s.cls) {
     case io::TypeClass::string: return DType::str;
@@ -42,6 +41,8 @@ DType natural_type(const io::StoredType& s) {
   }
   return DType::str;  // unreadable; the reader reports it when the column is opened
 }
+
+namespace {
 
 DType wider(DType a, DType b) {
   if (a == b) return a;
@@ -150,18 +151,48 @@ void ShardInputs::validate(const std::string& table, const std::vector<ColumnSpe
   validated_.emplace_back(table, columns);
 }
 
+namespace {
+/// A batch's size in memory: fixed-width columns by their type, strings by their characters.
+std::uint64_t batch_bytes(const TableBatch& batch) {
+  std::uint64_t bytes = 0;
+  for (std::size_t i = 0; i < batch.specs().size(); ++i) {
+    std::visit(
+        [&](const auto& v) {
+          using T = typename std::decay_t<decltype(v)>::value_type;
+          if constexpr (std::is_same_v<T, std::string>) {
+            for (std::size_t r = 0; r < batch.rows(); ++r) bytes += v[r].size();
+          } else {
+            bytes += batch.rows() * sizeof(T);
+          }
+        },
+        batch.data(i));
+  }
+  return bytes;
+}
+}  // namespace
+
 TableInput ShardInputs::open(const std::string& table, const std::vector<ColumnSpec>& columns) {
   const io::Catalogue& cat = catalogue(table);
   // Validate every shard against the projection before anyone reads a row.
   validate(table, columns);
   const std::uint64_t rows = io::TableSource::rows_for_budget(columns, batch_bytes_);
   struct Reader final : TableReaderBase {
-    explicit Reader(io::TableSource s) : source(std::move(s)) {}
-    std::optional<TableBatch> next() override { return source.next(); }
+    Reader(io::TableSource s, ReadCounters& c) : source(std::move(s)), counters(c) {}
+    std::optional<TableBatch> next() override {
+      auto batch = source.next();
+      if (batch) {
+        counters.rows += batch->rows();
+        counters.bytes += batch_bytes(*batch);
+      }
+      return batch;
+    }
     void recycle(TableBatch&& batch) override { source.recycle(std::move(batch)); }
     io::TableSource source;
+    ReadCounters& counters;
   };
-  return TableInput(std::make_unique<Reader>(io::TableSource(cat, columns, comm_, rows)), cat.total_rows());
+  for (const auto& piece : cat.pieces_for(comm_.rank(), comm_.size())) counters_.rows_expected += piece.rows();
+  counters_.rows_total += cat.total_rows();
+  return TableInput(std::make_unique<Reader>(io::TableSource(cat, columns, comm_, rows), counters_), cat.total_rows());
 }
 
 std::vector<io::InputFileInfo> ShardInputs::files() const {

@@ -104,6 +104,8 @@ ExchangeStats exchange(Communicator& comm, std::span<Outbox> outboxes, std::size
     comm.alltoallv(out, send_counts, recv, recv_counts);
     ++stats.rounds;
     stats.bytes_sent += total;
+    stats.bytes_received += recv.size();
+    stats.largest_round = std::max(stats.largest_round, recv.size());
     agreed(comm, [&] {
       if (!recv.empty()) deliver(recv);
     });

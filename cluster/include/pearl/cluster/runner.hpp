@@ -8,6 +8,8 @@
 //
 // Each stage ends with the ranks agreeing on failure, and its state is small (settings,
 // catalogues, output parts), so resuming at a stage boundary is a natural extension.
+// RunMetrics records the stage boundaries; the run's metrics are gathered once at the end
+// (after a failure too, once it is agreed) and written beside the output (run_metrics.hpp).
 #pragma once
 
 #include <iosfwd>
@@ -27,6 +29,9 @@ struct RunSettings {
   std::string output;               // --output FILE.h5
   std::string csv_dir;              // --csv DIR
   std::vector<std::pair<std::string, std::string>> parameters;  // the job's options, for the output's attributes
+  std::string metrics;              // --metrics FILE; empty: beside --output (none without one)
+  double progress_every = 30;       // --progress-every SECONDS (0: no plain lines)
+  bool quiet = false;               // --quiet
 };
 
 /// Collective. Runs `job` (already declared into `spec` and parsed) with `settings`.

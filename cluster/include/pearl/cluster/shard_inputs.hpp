@@ -6,7 +6,9 @@
 // column, unconvertible type) are InputErrors raised before any work, on every rank.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <utility>
@@ -16,8 +18,21 @@
 #include "pearl/core/table_input.hpp"
 #include "pearl/io/catalogue.hpp"
 #include "pearl/io/output_writer.hpp"
+#include "pearl/io/stored_type.hpp"
 
 namespace pearl::cluster {
+
+/// What this rank has read so far, for progress (read from another thread) and metrics.
+struct ReadCounters {
+  std::atomic<std::uint64_t> rows{0};           // rows delivered in batches
+  std::atomic<std::uint64_t> bytes{0};          // their bytes in memory (strings: their characters)
+  std::atomic<std::uint64_t> rows_expected{0};  // this rank's share of every table opened so far
+  std::atomic<std::uint64_t> rows_total{0};     // all ranks' rows of every table opened so far
+};
+
+/// The contract type a stored column is read as when a job asks for "its own" type:
+/// the contract's type for contract columns, else the narrowest type holding it.
+DType natural_type(const io::StoredType& s);
 
 class ShardInputs final : public InputProvider {
  public:
@@ -35,6 +50,7 @@ class ShardInputs final : public InputProvider {
   /// Every shard read, with size and modification time, for the output's attributes.
   [[nodiscard]] std::vector<io::InputFileInfo> files() const;
   [[nodiscard]] std::vector<std::string> names() const;
+  [[nodiscard]] const ReadCounters& counters() const noexcept { return counters_; }
 
  private:
   [[nodiscard]] const io::Catalogue& catalogue(const std::string& table) const;
@@ -43,6 +59,7 @@ class ShardInputs final : public InputProvider {
   std::vector<io::Catalogue> catalogues_;
   mutable std::map<std::string, std::vector<ColumnSpec>> columns_cache_;
   std::vector<std::pair<std::string, std::vector<ColumnSpec>>> validated_;
+  ReadCounters counters_;
 };
 
 }  // namespace pearl::cluster

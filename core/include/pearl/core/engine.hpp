@@ -52,14 +52,29 @@ struct EngineOptions {
   bool verbose = false;              // progress lines on rank 0
 };
 
-/// Counters of the last operation, for progress, tests and run metrics.
+/// Counters of one operation on this rank, for progress, tests and run metrics.
 struct EngineStats {
   std::uint64_t batches = 0;
   std::uint64_t exchanges = 0;
   std::uint64_t rounds = 0;
-  std::uint64_t bytes_sent = 0;
+  std::uint64_t bytes_sent = 0;        // to other ranks; over all ranks equal to bytes_received
+  std::uint64_t bytes_received = 0;
+  std::uint64_t pairs_emitted = 0;     // emit() calls of the map
+  std::uint64_t pairs_sent = 0;        // pairs sent after combining (bytes_sent / pair size)
   std::uint64_t spilled_runs = 0;
+  std::uint64_t spilled_bytes = 0;
+  std::uint64_t largest_outbox = 0;    // bytes staged for the shuffle at once (staging share)
+  std::uint64_t largest_round = 0;     // bytes received in one round (round share)
   std::uint64_t uncombined_pairs = 0;  // reduce_by_key: sent without pre-aggregation (keys that hardly repeat)
+};
+
+/// One finished operation of an engine, in the order they ran (Engine::history).
+struct OperationRecord {
+  std::string kind;        // "reduce_by_key", "group_by_key", "sort_globally"
+  double started = 0;      // seconds since the engine was made
+  double seconds = 0;      // wall time
+  double cpu_seconds = 0;  // CPU time of the process (all threads) meanwhile
+  EngineStats stats;
 };
 
 /// A map function object with a `finish(emit)` member: see Engine::reduce_by_key.
@@ -79,6 +94,8 @@ class Engine {
   [[nodiscard]] int ranks() const noexcept { return comm_.size(); }
   [[nodiscard]] const EngineOptions& options() const noexcept { return options_; }
   [[nodiscard]] const EngineStats& last_stats() const noexcept { return stats_; }
+  /// Every operation finished so far, with its counters and times (run metrics).
+  [[nodiscard]] const std::vector<OperationRecord>& history() const noexcept { return history_; }
 
   /// Collective. Maps every batch of `source` with `map(batch, emit)`, where emit(key,
   /// value) may be called any number of times, and folds the values of each key with
@@ -99,7 +116,7 @@ class Engine {
                          spiller);
     drive(source, map, sinks, internal::pair_size<K, V>);
     for (const auto& s : sinks) stats_.uncombined_pairs += s.uncombined_pairs();
-    return KeyedResult<K, V>(finish(sinks, spiller, internal::pair_size<K, V>), op);
+    return KeyedResult<K, V>(finish(sinks, spiller, internal::pair_size<K, V>, "reduce_by_key"), op);
   }
 
   /// Collective. Maps like reduce_by_key, then delivers all values of each key together
@@ -116,7 +133,7 @@ class Engine {
     sinks.reserve(static_cast<std::size_t>(threads()));
     for (int t = 0; t < threads(); ++t) sinks.emplace_back(rank(), ranks(), buffer_limit, group.sort_values, spiller);
     drive(source, map, sinks, internal::pair_size<K, V>);
-    return GroupedResult<K, V>(finish(sinks, spiller, internal::pair_size<K, V>), group.sort_values);
+    return GroupedResult<K, V>(finish(sinks, spiller, internal::pair_size<K, V>, "group_by_key"), group.sort_values);
   }
 
   /// Collective. The same pairs, redistributed so that each rank holds a contiguous key
@@ -135,7 +152,8 @@ class Engine {
     auto forward = forward_pairs;
     drive(source, forward, sinks, internal::pair_size<K, V>);
     // Keys are unique, so no folding is needed; the op is never called.
-    return KeyedResult<K, V>(finish(sinks, spiller, internal::pair_size<K, V>), [](const V& a, const V&) { return a; });
+    return KeyedResult<K, V>(finish(sinks, spiller, internal::pair_size<K, V>, "sort_globally"),
+                             [](const V& a, const V&) { return a; });
   }
 
   /// The same for a result the caller hands over (a temporary, or std::move): at 1 rank
@@ -179,6 +197,10 @@ class Engine {
     return splitters;
   }
   std::function<std::shared_ptr<ScratchDir>()> scratch_factory() const;
+  /// CPU time of the whole process (every thread), in seconds.
+  static double process_cpu_seconds() noexcept;
+  /// Appends the operation that just finished (stats_ and the times since drive began).
+  void record_operation(const char* kind);
 
   // Combine tables per destination stay cache-resident: at most 4096 entries, and
   // together within the staging share of the budget.
@@ -224,6 +246,8 @@ class Engine {
       else return map;
     };
     stats_ = {};
+    operation_started_ = std::chrono::steady_clock::now();
+    operation_cpu_started_ = process_cpu_seconds();
     bool more_here = true;
     std::vector<Batch> wave;
     std::vector<std::exception_ptr> failures(sinks.size());
@@ -268,6 +292,7 @@ class Engine {
           }
           stats_.batches += wave.size();
           const std::size_t after = pending_bytes(sinks);
+          stats_.largest_outbox = std::max<std::uint64_t>(stats_.largest_outbox, after);
           growth_here = std::max(growth_here, after > before ? after - before : 0);
           if (after > staging) break;  // over the limit: meet now
         } catch (...) {
@@ -324,16 +349,22 @@ class Engine {
     ++stats_.exchanges;
     stats_.rounds += ex.rounds;
     stats_.bytes_sent += ex.bytes_sent;
+    stats_.bytes_received += ex.bytes_received;
+    stats_.pairs_sent += ex.bytes_sent / record_size;
+    stats_.largest_round = std::max<std::uint64_t>(stats_.largest_round, ex.largest_round);
   }
 
   /// Folds the threads' state into thread 0's and returns it as sorted runs.
   template <class Sink, class K, class V>
-  internal::SortedRuns<K, V> finish(std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller, std::size_t record_size) {
+  internal::SortedRuns<K, V> finish(std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller, std::size_t record_size,
+                                    const char* kind) {
     std::optional<internal::SortedRuns<K, V>> runs;
+    for (const auto& s : sinks) stats_.pairs_emitted += s.emitted();
     agreed(comm_, [&] {
       for (std::size_t t = 1; t < sinks.size(); ++t) sinks.front().merge_from(sinks[t]);
       auto memory = sinks.front().take_sorted();
       stats_.spilled_runs = spiller.runs();
+      stats_.spilled_bytes = spiller.bytes();
       const std::size_t read_buffer =
           std::clamp<std::size_t>(options_.memory.tables() / (spiller.runs() + 1) / 4, record_size, 1 << 20);
       runs = spiller.finish(std::move(memory), read_buffer);
@@ -343,6 +374,7 @@ class Engine {
              " sent, " + std::to_string(stats_.spilled_runs) + " runs spilled" +
              (stats_.uncombined_pairs > 0 ? ", " + std::to_string(stats_.uncombined_pairs) + " pairs sent uncombined" : "") +
              " (rank 0)");
+    record_operation(kind);
     return std::move(*runs);
   }
 
@@ -350,6 +382,9 @@ class Engine {
   EngineOptions options_;
   EngineStats stats_;
   int waves_until_check_ = 1;  // the map phase's first meeting comes after one wave
+  std::vector<OperationRecord> history_;
+  std::chrono::steady_clock::time_point operation_started_;
+  double operation_cpu_started_ = 0;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

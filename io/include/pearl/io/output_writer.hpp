@@ -16,6 +16,8 @@
 //   parameters   JSON object string {"name": "value", ...} in the job's declared order
 //   inputs       JSON array string [{"table": ..., "path": ..., "bytes": N, "mtime": N}, ...]
 //   (read them with json.loads(f.attrs["parameters"]) in Python)
+//   metrics      (root only) JSON object string of the run's key figures: rows read,
+//                pairs, bytes shuffled, spills, peak RSS (the full record is OUT.metrics.json)
 //
 // Column types are stored exactly: uint8 as H5T_STD_U8LE, ..., float64 as H5T_IEEE_F64LE,
 // string as variable-length UTF-8 (H5T_C_S1, H5T_VARIABLE, H5T_CSET_UTF8).
@@ -62,6 +64,7 @@ struct OutputInfo {
   std::vector<InputFileInfo> inputs;
   int ranks = 1;
   std::string started, finished;  ///< ISO-8601 UTC, e.g. "2024-03-01T08:00:00Z"
+  std::string metrics;            ///< JSON object of the run's key figures (root only; empty: none)
 };
 
 /// Storage choices. The defaults were measured (docs/performance-io-writer.md).
