@@ -30,12 +30,12 @@ std::string progress_line(const std::string& stage, double seconds, std::uint64_
   std::snprintf(buf, sizeof buf, ": %.0f of %llu rows (%.0f%%)", rows_all, static_cast<unsigned long long>(total),
                 100 * fraction);
   line += buf;
+  if (fraction >= 1) return line + ", all read";
   if (reading_seconds > 0.05 && done > 0) {
     const double rate = rows_all / reading_seconds;
-    std::snprintf(buf, sizeof buf, ", %.3g rows/s", rate);
+    std::snprintf(buf, sizeof buf, ", %.0f rows/s", rate);
     line += buf;
-    if (fraction < 1) line += ", ~" + seconds_text((static_cast<double>(total) - rows_all) / rate) + " left";
-    else line += ", all read";
+    line += ", ~" + seconds_text((static_cast<double>(total) - rows_all) / rate) + " left";
   }
   return line;
 }

@@ -35,7 +35,9 @@ class RunMetricsTest(unittest.TestCase):
         rank_var = "${OMPI_COMM_WORLD_RANK:-$PMI_RANK}"
         inner = (f'exec /usr/bin/time -f %M -o {self.dir.name}/rss.{rank_var} "$@"')
         cmd = [MPIEXEC, "-n", "4", *MPIEXEC_FLAGS, "sh", "-c", inner, "sh", PEARL, "run", "table.aggregate",
-               "--input", f"t={self.glob}:/t", "--by", "id", "--sum", "v", "--memory", memory,
+               "--input", f"table={self.glob}:/t", "--by", "id", "--sum", "v", "--memory", memory,
+               # the engine's shuffle, not the dense arrays that fold small integer keys in the map
+               "--dense-array", "false",
                "--output", out, *extra]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
 
@@ -72,11 +74,14 @@ class RunMetricsTest(unittest.TestCase):
 
         # Peak RSS: what getrusage says inside the process, and what the OS told
         # /usr/bin/time when the process ended (it can only have grown since).
+        # The kernel batches RSS counter updates per thread (64 page events each), so two
+        # readings of the same high-water mark may differ by that much per thread.
+        slack = 1 << 20
         for rank in m["per_rank"]:
-            self.assertEqual(rank["peak_rss_bytes"], rank["max_rss_bytes_getrusage"])
+            self.assertLessEqual(abs(rank["peak_rss_bytes"] - rank["max_rss_bytes_getrusage"]), slack, rank)
             with open(f"{self.dir.name}/rss.{rank['rank']}") as f:
                 os_kib = int(f.read().split()[-1])
-            self.assertLessEqual(rank["peak_rss_bytes"], os_kib * 1024)
+            self.assertLessEqual(rank["peak_rss_bytes"], os_kib * 1024 + slack, rank)
             # the gather and the JSON writing after the measurement touch at most a few pages
             self.assertLess(os_kib * 1024 - rank["peak_rss_bytes"], 4 << 20, rank)
 
@@ -87,7 +92,7 @@ class RunMetricsTest(unittest.TestCase):
 
     def test_failed_run_leaves_failed_metrics(self):
         out = f"{self.dir.name}/bad.h5"
-        r = pearl("run", "table.aggregate", "--input", f"t={self.glob}:/t", "--by", "nosuchcolumn", "--sum", "v",
+        r = pearl("run", "table.aggregate", "--input", f"table={self.glob}:/t", "--by", "nosuchcolumn", "--sum", "v",
                   "--output", out, ranks=2)
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertFalse(os.path.exists(out))

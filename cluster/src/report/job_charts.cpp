@@ -33,12 +33,15 @@ std::vector<std::string> row_labels(const Frame& f, const std::vector<const Colu
   return out;
 }
 
-/// The columns before the first of `stop` (a job's key columns precede its figures).
-std::vector<const Column*> keys_before(const Frame& f, const std::set<std::string>& stop) {
+/// A result's key columns: text columns and the contract's key names (a job's figures are
+/// the other columns). Columns come in name order from the file, so position says nothing.
+std::vector<const Column*> key_columns(const Frame& f) {
+  static const std::set<std::string> names = {"region_code", "region", "city", "county", "disease", "year",
+                                              "sex", "age_group", "insurance", "industry", "benefit", "origin",
+                                              "destination"};
   std::vector<const Column*> keys;
   for (const auto& c : f.columns) {
-    if (stop.count(c.name) != 0) break;
-    keys.push_back(&c);
+    if ((c.text && c.name != "method") || names.count(c.name) != 0) keys.push_back(&c);
   }
   if (keys.empty() && !f.columns.empty()) keys.push_back(&f.columns.front());
   return keys;
@@ -68,7 +71,7 @@ std::string outbreak(const Frame& f) {
   const Column *day = f.find("day"), *obs = f.find("observed"), *ub = f.find("upperbound"), *alarm = f.find("alarm"),
                *method = f.find("method");
   if (day == nullptr || obs == nullptr || ub == nullptr || alarm == nullptr || f.read == 0) return {};
-  const auto keys = keys_before(f, {"day"});
+  const auto keys = key_columns(f);
   const auto labels = row_labels(f, keys);
   std::string html = ranked("EARS alarms per key (all methods)", labels, alarm->num, 20);
   // The curve of the key with the most alarms, with the first method's alarms marked.
@@ -99,7 +102,7 @@ std::string incidence(const Frame& f) {
   if (value == nullptr) value = f.find("incidence");
   if (value == nullptr) value = f.find("cases");
   if (value == nullptr || value->text) return {};
-  const auto keys = keys_before(f, {"cases", "population", "rate", "incidence"});
+  const auto keys = key_columns(f);
   return ranked("Incidence by " + keys.front()->name + " (" + value->name + "), ranked", row_labels(f, keys),
                 value->num, 30);
 }
@@ -122,7 +125,7 @@ std::string risk_model(const Frame& f) {
 std::string compliance(const Frame& f) {
   const Column *rate = f.find("collection_rate"), *arrears = f.find("arrears");
   if (rate == nullptr || arrears == nullptr) return {};
-  const auto labels = row_labels(f, keys_before(f, {"persons", "employers", "due"}));
+  const auto labels = row_labels(f, key_columns(f));
   return ranked("Collection rate by region", labels, rate->num, 30) +
          ranked("Arrears by region, largest first", labels, arrears->num, 30);
 }
@@ -222,7 +225,7 @@ std::string flow(const Frame& f) {
 
 }  // namespace
 
-std::string generic_table(const Frame& f) {
+std::string generic_table(const Frame& f, bool with_chart) {
   std::string html = "<table class=\"summary\"><tr><th>column</th><th>type</th><th>min</th><th>max</th><th>mean</th></tr>";
   for (const auto& c : f.columns) {
     html += "<tr><td>" + escape(c.name) + "</td><td>" + (c.text ? "text" : "number") + "</td>";
@@ -243,7 +246,7 @@ std::string generic_table(const Frame& f) {
   for (const auto& c : f.columns) {
     if (!c.text && &c != &f.columns.front()) value = &c;
   }
-  if (value != nullptr && f.read > 0) {
+  if (with_chart && value != nullptr && f.read > 0) {
     html += ranked(value->name + " by " + f.columns.front().name + " (largest 25)", row_labels(f, {&f.columns.front()}),
                    value->num, 25);
   }

@@ -97,7 +97,8 @@ std::string render_report(const std::filesystem::path& output) {
     const report::Frame f = report::read_frame(output, name, kChartRows);
     html << "<h2>Table " << escape(name) << "</h2><p class=\"meta\">" << f.rows << " rows"
          << (f.read < f.rows ? " (charts from the first " + std::to_string(f.read) + ")" : "") << "</p>";
-    html << report::job_charts(job, f) << report::generic_table(f) << first_rows(f);
+    const std::string charts = report::job_charts(job, f);
+    html << charts << report::generic_table(f, /*with_chart=*/charts.empty()) << first_rows(f);
   }
   const auto metrics = metrics_path(output, false);
   if (std::filesystem::exists(metrics)) html << run_section(read_metrics(metrics.string()));
