@@ -33,7 +33,7 @@ JOBS = {
     "transport.flow": ([("gps", "transport", "gps")], [], ["Congestion (mean travel time index) by hour",
                                                            "Travel time index summed by grid cell"]),
     "table.aggregate": ([("table", "health", "cases:/cases")], ["--by", "region_code", "--sum", "age_years"],
-                        ["age_years_sum by region_code"]),
+                        ["sum_age_years by region_code"]),
 }
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -77,12 +77,13 @@ class ReportTest(unittest.TestCase):
             assert r.returncode == 0, r.stderr
 
     def render(self, page, name):
-        profile = tempfile.TemporaryDirectory()
-        common = [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile.name}"]
-        dom = subprocess.run([*common, "--dump-dom", f"file://{page}"], capture_output=True, text=True, timeout=120)
-        self.assertEqual(dom.returncode, 0, dom.stderr[-2000:])
-        subprocess.run([*common, f"--screenshot={SHOTS}/{name}.png", "--window-size=1200,2400",
-                        f"file://{page}"], capture_output=True, text=True, timeout=120)
+        with tempfile.TemporaryDirectory() as profile:  # a fresh profile each time
+            common = [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
+            dom = subprocess.run([*common, "--dump-dom", f"file://{page}"], capture_output=True, text=True,
+                                 timeout=120)
+            self.assertEqual(dom.returncode, 0, dom.stderr[-2000:])
+            subprocess.run([*common, f"--screenshot={SHOTS}/{name}.png", "--window-size=1200,2400",
+                            f"file://{page}"], capture_output=True, text=True, timeout=120)
         console = [l for l in dom.stderr.splitlines() if "CONSOLE" in l or "Uncaught" in l]
         return dom.stdout, console
 

@@ -209,6 +209,7 @@ std::string flow(const Frame& f) {
   if (col == nullptr || row == nullptr || slot == nullptr || tti == nullptr) return {};
   std::vector<double> sum(24, 0.0), n(24, 0.0);
   for (std::size_t i = 0; i < f.read; ++i) {
+    if (!std::isfinite(tti->num[i])) continue;  // a slot without a free-flow reference
     const auto h = static_cast<std::size_t>(std::fmod(std::floor(slot->num[i] / 3600), 24) + 24) % 24;
     sum[h] += tti->num[i];
     n[h] += 1;
@@ -241,14 +242,16 @@ std::string generic_table(const Frame& f, bool with_chart) {
     html += buf;
   }
   html += "</table>";
-  // The last numeric column by the first column, largest first: a generic view of a result.
+  // The last numeric figure by the key columns, largest first: a generic view of a result.
+  const auto keys = key_columns(f);
   const Column* value = nullptr;
   for (const auto& c : f.columns) {
-    if (!c.text && &c != &f.columns.front()) value = &c;
+    if (!c.text && std::find(keys.begin(), keys.end(), &c) == keys.end()) value = &c;
   }
   if (with_chart && value != nullptr && f.read > 0) {
-    html += ranked(value->name + " by " + f.columns.front().name + " (largest 25)", row_labels(f, {&f.columns.front()}),
-                   value->num, 25);
+    std::string by;
+    for (const Column* k : keys) by += (by.empty() ? "" : ", ") + k->name;
+    html += ranked(value->name + " by " + by + " (largest 25)", row_labels(f, keys), value->num, 25);
   }
   return html;
 }

@@ -102,7 +102,9 @@ std::string line_chart(const std::string& title, const std::vector<double>& x, c
   const auto px = [&](double v) { return left + (v - xlo) / (xhi - xlo) * (width - left - right); };
   const auto py = [&](double v) { return top + (1 - (v - ylo) / (yhi - ylo)) * (height - top - bottom); };
   std::size_t marks = 0;
-  for (const auto& s : series) marks += s.y.size();
+  for (const auto& s : series) {
+    for (std::size_t i = 0; i < s.y.size() && i < x.size(); ++i) marks += std::isfinite(s.y[i]) && std::isfinite(x[i]) ? 1 : 0;
+  }
   std::string out = open_svg(width, height, title, marks);
   out += "<line class=\"axis\" x1=\"" + num(left) + "\" y1=\"" + num(py(ylo)) + "\" x2=\"" + num(width - right) +
          "\" y2=\"" + num(py(ylo)) + "\"/>";
@@ -112,11 +114,14 @@ std::string line_chart(const std::string& title, const std::vector<double>& x, c
   for (std::size_t k = 0; k < series.size(); ++k) {
     const auto& s = series[k];
     const char* colour = palette[k % std::size(palette)];
-    std::string points;
-    for (std::size_t i = 0; i < s.y.size() && i < x.size(); ++i) points += num(px(x[i])) + "," + num(py(s.y[i])) + " ";
+    std::string points;  // missing values (NaN) are left out of the line and the marks
+    for (std::size_t i = 0; i < s.y.size() && i < x.size(); ++i) {
+      if (std::isfinite(s.y[i]) && std::isfinite(x[i])) points += num(px(x[i])) + "," + num(py(s.y[i])) + " ";
+    }
     out += std::string("<polyline fill=\"none\" stroke=\"") + colour + "\" stroke-width=\"1.5\"" +
            (s.dashed ? " stroke-dasharray=\"4 3\"" : "") + " points=\"" + points + "\"/>";
     for (std::size_t i = 0; i < s.y.size() && i < x.size(); ++i) {
+      if (!std::isfinite(s.y[i]) || !std::isfinite(x[i])) continue;
       out += std::string("<circle class=\"mark\" r=\"1.5\" cx=\"") + num(px(x[i])) + "\" cy=\"" + num(py(s.y[i])) +
              "\" fill=\"" + colour + "\"/>";
     }
@@ -124,7 +129,7 @@ std::string line_chart(const std::string& title, const std::vector<double>& x, c
            colour + "\">" + escape(s.name) + "</text>";
   }
   for (std::size_t i = 0; i < marked.size() && !series.empty() && i < x.size(); ++i) {
-    if (marked[i]) {
+    if (marked[i] && std::isfinite(series[0].y[i])) {
       out += "<circle class=\"alarm\" r=\"4\" cx=\"" + num(px(x[i])) + "\" cy=\"" + num(py(series[0].y[i])) +
              "\" fill=\"none\" stroke=\"#d62728\" stroke-width=\"2\"/>";
     }
