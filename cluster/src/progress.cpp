@@ -21,7 +21,7 @@ std::string seconds_text(double s) {
 std::string progress_line(const std::string& stage, double seconds, std::uint64_t done, std::uint64_t expected,
                           std::uint64_t total, double reading_seconds) {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%s %.1f s", stage.empty() ? "finishing" : stage.c_str(), seconds);
+  std::snprintf(buf, sizeof buf, "%.1f s, stage %s", seconds, stage.empty() ? "finishing" : stage.c_str());
   std::string line = buf;
   if (expected == 0) return line;
   // This rank's share done stands for every rank's: the shares are balanced by rows.

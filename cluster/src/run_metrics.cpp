@@ -84,7 +84,7 @@ json summarise(const std::vector<json>& per_rank) {
     for (const auto& [key, value] : r.items()) {
       if (!value.is_number()) continue;
       const bool peak = key.find("largest") != std::string::npos || key.find("peak") != std::string::npos ||
-                        key == "started";
+                        key == "started" || key == "operations";  // the same on every rank
       if (!total.contains(key)) total[key] = value;
       else if (peak) total[key] = std::max(total[key].get<double>(), value.get<double>());
       else total[key] = total[key].get<double>() + value.get<double>();

@@ -86,7 +86,7 @@ void compare(const json& a, const json& b, std::ostream& out) {
         << bytes(total(t, "peak_rss_bytes")) << '\n';
   }
   const ScalingPoint pa = scaling_point(a), pb = scaling_point(b);
-  out << pad("run", 9) << pad(fixed(pa.seconds) + " s", 11) << pad(fixed(pb.seconds) + " s", 11)
+  out << pad("total", 9) << pad(fixed(pa.seconds) + " s", 11) << pad(fixed(pb.seconds) + " s", 11)
       << pad(pa.seconds > 1e-3 ? fixed(pb.seconds / pa.seconds, 2) : "-", 7) << pad(bytes(pa.shuffle_bytes), 11)
       << pad(bytes(pb.shuffle_bytes), 11) << pad(bytes(pa.peak_rss), 12) << bytes(pb.peak_rss) << '\n';
 }

@@ -41,7 +41,7 @@ class ProgressTest(unittest.TestCase):
         self.assertGreaterEqual(len(lines), HOLD - 1, r.stderr)
         self.assertLessEqual(len(lines), wall + 1, r.stderr)
         self.assertTrue(any("50000 of 50000 rows (100%)" in l for l in lines), lines)
-        self.assertTrue(any(l.startswith("pearl: progress: commit ") for l in lines), lines)
+        self.assertTrue(any(l.startswith("pearl: progress: ") and ", stage commit" in l for l in lines), lines)
 
     def test_quiet_prints_nothing(self):
         r = pearl(*self.args("quiet", "--progress-every", "1", "--quiet"), ranks=2, env=self.env)

@@ -29,7 +29,7 @@ struct ProgressOptions {
   int rank = 0;
 };
 
-/// The line itself, e.g. "run 12.0 s: 1200000 of 4000000 rows (30%), 100000 rows/s, ~28 s left".
+/// The line itself, e.g. "12.0 s, stage run: 1200000 of 4000000 rows (30%), 100000 rows/s, ~28 s left".
 /// `done` and `expected` are this rank's rows; `total` all ranks'.
 std::string progress_line(const std::string& stage, double seconds, std::uint64_t done, std::uint64_t expected,
                           std::uint64_t total, double reading_seconds);
