@@ -43,7 +43,8 @@ const char* const usage_text =
     "plugins: --plugin LIB.so (repeatable, anywhere on the line) and every *.so in the\n"
     "         colon-separated directories of PEARL_PLUGIN_PATH add out-of-tree jobs\n"
     "\n"
-    "exit codes: 0 success, 1 failure, 2 usage or input error\n";
+    "exit codes: 0 success, 1 failure, 2 usage or input error,\n"
+    "            75 stopped by a signal after saving a checkpoint (run again with --resume)\n";
 
 struct GlobalOptions {
   std::vector<std::string> inputs;
@@ -59,6 +60,8 @@ struct GlobalOptions {
   double progress_every = 30;
   std::string metrics;
   bool help = false;
+  bool resume = false;
+  std::string checkpoint_every;
 };
 
 po::options_description global_options(GlobalOptions& g) {
@@ -76,6 +79,10 @@ po::options_description global_options(GlobalOptions& g) {
       ("scratch", po::value(&g.scratch)->default_value(""), "directory for spill files (default $TMPDIR, else /tmp)")
       ("config", po::value(&g.config),
        "options file: global options at the top, job options in a [JOB] section; the command line wins")
+      ("resume", po::bool_switch(&g.resume),
+       "continue from the checkpoint beside --output (OUT.checkpoint/); none there: start over and say so")
+      ("checkpoint-every", po::value(&g.checkpoint_every)->default_value("5min"),
+       "save finished operations to the checkpoint at most this often (0: at each one; off: never)")
       ("verbose,v", po::bool_switch(&g.verbose), "progress and timings on stderr (progress from every rank)")
       ("quiet,q", po::bool_switch(&g.quiet), "no progress lines (errors only)")
       ("progress-every", po::value(&g.progress_every)->default_value(30),
@@ -311,6 +318,8 @@ int run_job(const std::vector<std::string>& args, Communicator& comm, std::ostre
   settings.metrics = g.metrics;
   settings.progress_every = g.progress_every;
   settings.quiet = g.quiet;
+  settings.checkpoints.resume = g.resume;
+  settings.checkpoints.every = parse_checkpoint_every(g.checkpoint_every);
   io::init_hdf5(g.hdf5_locking);
   cluster::run_job(*job, spec, settings, comm, out);
   return 0;

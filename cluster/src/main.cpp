@@ -7,6 +7,7 @@
 
 #include "pearl/cluster/cli.hpp"
 #include "pearl/cluster/mpi_session.hpp"
+#include "pearl/cluster/signals.hpp"
 
 namespace {
 /// Fixes glibc's malloc thresholds at the values its dynamic rule settles at (32 MiB
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   tune_malloc();
   try {
     pearl::cluster::MpiSession mpi(argc, argv);
+    pearl::cluster::install_stop_handlers();  // after MPI_Init: ours, not the MPI library's
     pearl::cluster::MpiCommunicator world = mpi.world();
     const std::vector<std::string> args(argv + 1, argv + argc);
     const int code = pearl::cluster::run_cli(args, world, std::cout, std::cerr);

@@ -12,6 +12,8 @@
 #include "pearl/cluster/run_metrics.hpp"
 #include "pearl/cluster/shard_inputs.hpp"
 #include "pearl/core/agreement.hpp"
+#include "pearl/core/collectives.hpp"
+#include "pearl/core/stop.hpp"
 #include "pearl/core/error.hpp"
 #include "pearl/io/atomic_output.hpp"
 #include "pearl/io/output_writer.hpp"
@@ -32,13 +34,6 @@ std::string utc_now() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
-}
-
-std::string broadcast_string(Communicator& comm, const std::string& s) {
-  std::vector<std::byte> bytes(reinterpret_cast<const std::byte*>(s.data()),
-                               reinterpret_cast<const std::byte*>(s.data() + s.size()));
-  comm.broadcast(bytes, 0);
-  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
 /// Stage 1: what the job declared is on the command line; the output can be created.
@@ -114,7 +109,8 @@ std::string key_figures_now(Communicator& comm, const RunMetrics& metrics, const
 }
 
 void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm, std::ostream& out,
-                Engine& engine, RunMetrics& metrics, Progress& progress, RunDescription& run);
+                Engine& engine, RunMetrics& metrics, Progress& progress, RunDescription& run,
+                std::shared_ptr<Checkpoint>& checkpoint, std::optional<StopPoints>& stop_points);
 
 }  // namespace
 
@@ -129,14 +125,21 @@ void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communi
   run.threads = settings.engine.threads;
   run.memory = settings.engine.memory;
   run.started = utc_now();
+  // Until the output is committed a signal stops the run at its next agreement; the
+  // checkpoint (if any) then says where to resume.
+  std::shared_ptr<Checkpoint> checkpoint;
+  std::optional<StopPoints> stop_points(std::in_place);
   try {
     Progress progress(metrics, {.every = settings.progress_every, .quiet = settings.quiet,
                                 .verbose = settings.engine.verbose, .rank = comm.rank()});
-    run_stages(job, spec, settings, comm, out, engine, metrics, progress, run);
-  } catch (const std::exception&) {
+    run_stages(job, spec, settings, comm, out, engine, metrics, progress, run, checkpoint, stop_points);
+  } catch (const std::exception& e) {
     // Every rank learns of the failure first (unless it was agreed where it happened),
     // then the metrics of the failed run are gathered like those of a good one.
     std::exception_ptr failure = std::current_exception();
+    if (const auto* stop = dynamic_cast<const StopRequested*>(&e)) {
+      failure = std::make_exception_ptr(stopped(*stop, checkpoint.get(), settings));
+    }
     if (!comm.failure_agreed()) {
       try {
         agree_on_failure(comm, failure);
@@ -163,7 +166,8 @@ void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communi
 namespace {
 
 void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm, std::ostream& out,
-                Engine& engine, RunMetrics& metrics, Progress& progress, RunDescription& run) {
+                Engine& engine, RunMetrics& metrics, Progress& progress, RunDescription& run,
+                std::shared_ptr<Checkpoint>& checkpoint, std::optional<StopPoints>& stop_points) {
   const auto clock = std::chrono::steady_clock::now();
 
   // 1. check: usage errors before any file is opened; rank 0 reserves the output path.
@@ -200,6 +204,11 @@ void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Comm
     }
   }
 
+  // 2b. checkpoint: what this run is; with --resume, the earlier run's saved operations
+  checkpoint = open_checkpoint(comm, settings, job.name(), inputs ? inputs->files() : std::vector<io::InputFileInfo>{},
+                               engine);
+  engine.attach_checkpoint(checkpoint);
+
   // 3. run
   metrics.stage("run");
   io::ShardFileWriter shards;
@@ -230,9 +239,19 @@ void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Comm
       agreed(comm, [&] {
         if (output) output->commit();
       });
+      stop_points.reset();  // committed: a signal now changes nothing
       engine.progress("wrote " + settings.output);
     }
     if (!settings.csv_dir.empty()) io::write_csv(comm, settings.csv_dir, ctx.outputs());
+  }
+  stop_points.reset();
+  if (checkpoint) {
+    if (checkpoint->restored() > 0) {
+      engine.notice("resume: " + std::to_string(checkpoint->restored()) + " operations restored from the checkpoint (" +
+                    std::to_string(checkpoint->restored_batches()) + " input batches on rank 0, " +
+                    std::to_string(checkpoint->restored_pairs()) + " result pairs not computed again)");
+    }
+    agreed(comm, [&] { checkpoint->remove(); });  // the run succeeded: nothing to resume
   }
   metrics.close();
   run.finished = utc_now();

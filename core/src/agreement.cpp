@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "pearl/core/error.hpp"
+#include "pearl/core/stop.hpp"
 
 namespace pearl {
 
@@ -33,15 +34,20 @@ void agree_on_failure(Communicator& comm, const std::exception_ptr& local_failur
 }
 
 void agree_on_failure(Communicator& comm, const std::exception_ptr& local_failure, std::span<std::int64_t> max_values) {
-  // One allreduce (max) carries both: slot 0 is size - rank for a failing rank (so the
-  // maximum names the lowest failing rank) and 0 otherwise; the caller's values follow.
-  std::vector<std::int64_t> slots(1 + max_values.size());
+  // One allreduce (max) carries all: slot 0 is size - rank for a failing rank (so the
+  // maximum names the lowest failing rank) and 0 otherwise; slot 1 the signal that asked
+  // this rank to stop (stop.hpp), while stop points are active; the caller's values follow.
+  std::vector<std::int64_t> slots(2 + max_values.size());
   slots[0] = local_failure ? comm.size() - comm.rank() : 0;
-  std::copy(max_values.begin(), max_values.end(), slots.begin() + 1);
+  const bool stoppable = stop_points_active();
+  slots[1] = stoppable ? stop_requested() : 0;
+  std::copy(max_values.begin(), max_values.end(), slots.begin() + 2);
   comm.allreduce(std::span<std::int64_t>(slots), ReduceOp::max);
-  std::copy(slots.begin() + 1, slots.end(), max_values.begin());
-  if (slots[0] == 0) return;
+  std::copy(slots.begin() + 2, slots.end(), max_values.begin());
+  if (slots[0] == 0 && slots[1] == 0) return;
   comm.mark_failure_agreed();
+  // A failure outranks a stop: its message is the one to report.
+  if (slots[0] == 0) throw StopRequested(static_cast<int>(slots[1]));
 
   const int root = static_cast<int>(comm.size() - slots[0]);
   std::vector<std::byte> payload;

@@ -42,4 +42,15 @@ void Engine::progress(const std::string& line) const {
   std::fprintf(stderr, "pearl: [%8.3f s] %s\n", at, line.c_str());
 }
 
+void Engine::log_restored(std::size_t index) const {
+  const SavedOperation& saved = *options_.checkpoint->saved(index);
+  notice("resume: operation " + std::to_string(index) + " (" + saved.kind + ") restored from the checkpoint: " +
+         std::to_string(saved.batches) + " input batches on rank 0 not read again, " + std::to_string(saved.pairs) +
+         " result pairs; " + std::to_string(options_.checkpoint->restored()) + " operations restored so far");
+}
+
+void Engine::notice(const std::string& line) const {
+  if (comm_.rank() == 0) std::fprintf(stderr, "pearl: %s\n", line.c_str());
+}
+
 }  // namespace pearl

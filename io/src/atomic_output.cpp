@@ -42,9 +42,7 @@ struct sigaction g_previous_term{};
 
 extern "C" void remove_registered_and_reraise(int sig) {
   const int saved = errno;
-  for (auto& s : g_slots) {
-    if (s.state.load(std::memory_order_acquire) == ready) ::unlink(s.path);
-  }
+  remove_registered_temporaries();
   // Back to what was there before us (normally SIG_DFL), then let the signal end us.
   ::sigaction(sig, sig == SIGINT ? &g_previous_int : &g_previous_term, nullptr);
   errno = saved;
@@ -62,6 +60,9 @@ void install_handlers() {
     struct sigaction& previous = sig == SIGINT ? g_previous_int : g_previous_term;
     if (::sigaction(sig, nullptr, &previous) != 0) continue;
     if (previous.sa_handler == SIG_IGN) continue;  // the process ignores it: it will not die of it
+    // The program handles it itself (the `pearl` program: cluster/signals.cpp stops the
+    // run at a safe point and removes the temporaries when forced): leave it the owner.
+    if (previous.sa_handler != SIG_DFL || (previous.sa_flags & SA_SIGINFO) != 0) continue;
     ::sigaction(sig, &action, nullptr);
   }
   g_installed = true;
@@ -91,6 +92,12 @@ void fsync_path(const std::filesystem::path& p, bool directory) {
 }
 
 }  // namespace
+
+void remove_registered_temporaries() noexcept {
+  for (auto& s : g_slots) {
+    if (s.state.load(std::memory_order_acquire) == ready) ::unlink(s.path);
+  }
+}
 
 void remove_on_signal(const std::filesystem::path& path) {
   const std::string p = path.string();

@@ -1,4 +1,4 @@
-// social.anomalies — benefit fraud and error rules (contract: shared/contracts/jobs.md).
+// social.anomalies — benefit fraud and error rules (contract: docs/contracts/jobs.md).
 //
 // Inputs claims, deaths and optionally contributions. Each rule (rule_*.cpp, interface in
 // rule.hpp) runs its own distributed join and reports the claims it flags on the rank where

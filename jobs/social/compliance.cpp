@@ -1,4 +1,4 @@
-// social.compliance — contribution collection per key (contract: shared/contracts/jobs.md).
+// social.compliance — contribution collection per key (contract: docs/contracts/jobs.md).
 //
 // Output `compliance`: the --by key columns, persons, employers (exact distinct counts),
 // due, paid, arrears = Σ max(0, due − paid), collection_rate = paid / due (NaN when due = 0),

@@ -1,5 +1,5 @@
 // social.unemployment — registered unemployment and early warning (contract:
-// shared/contracts/jobs.md).
+// docs/contracts/jobs.md).
 //
 // A spell is registered in month m when start_day ≤ last day of m and (end_day = −1 or
 // end_day > last day of m), i.e. in the months [month(start), month(end) − 1] (open-ended

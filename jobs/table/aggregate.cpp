@@ -1,4 +1,4 @@
-// table.aggregate — group-by over any table (contract: ../shared/contracts/jobs.md).
+// table.aggregate — group-by over any table (contract: docs/contracts/jobs.md).
 //
 // --by names integer or string columns; --sum/--mean/--min/--max name numeric columns.
 // Output table `aggregate`: the --by columns (their input types), `count` (int64), then

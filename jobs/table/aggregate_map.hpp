@@ -227,6 +227,9 @@ class AggregateMap {
 
   /// Whether the dense array is used at all (integer keys of up to 8 bytes).
   [[nodiscard]] bool dense() const noexcept { return dense_bytes_ > 0; }
+  /// The engine's checkpoint asks: a dense map leaves its arrays in `kept` for the job's
+  /// own exchange, so its operation cannot be restored from a checkpoint on resume.
+  [[nodiscard]] bool keeps_state_after_finish() const noexcept { return dense(); }
 
   template <class Emit>
   void finish(Emit&) {

@@ -1,5 +1,5 @@
 // transport.flow — traffic flow and congestion per grid cell and time slot from GPS pings
-// (contract: /work/shared/contracts/jobs.md, docs/jobs/transport.flow.md).
+// (contract: docs/contracts/jobs.md, docs/jobs/transport.flow.md).
 //
 //   pearl run transport.flow --input gps='data/gps-*.h5' --output flow.h5
 //       [--cell-meters 500] [--slot-minutes 15] [--bounds 113.6,22.4,114.8,22.9] [--max-speed 120]

@@ -1,5 +1,5 @@
 // transport.od — origin–destination matrix from smart-card taps
-// (contract: /work/shared/contracts/jobs.md, docs/jobs/transport.od.md).
+// (contract: docs/contracts/jobs.md, docs/jobs/transport.od.md).
 //
 //   pearl run transport.od --input taps='data/taps-*.h5' --output od.h5 [--max-trip-minutes 240]
 //

@@ -4,7 +4,7 @@
 Usage: /usr/bin/python3 make_fixtures.py OUTPUT_DIR
 
 Writes, with h5py and pandas (PyTables), every layout and type variation of the input
-contract (/work/shared/contracts/tables.md) plus broken files, and next to each readable
+contract (docs/contracts/tables.md) plus broken files, and next to each readable
 table the values a reader must deliver: OUTPUT_DIR/expected/<fixture>/<column>.txt, one
 value per line (integers as decimal, floats as repr() of the exact double, strings as
 UTF-8 text). Deterministic: the same files every run.

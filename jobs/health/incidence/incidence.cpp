@@ -1,5 +1,5 @@
 // health.incidence — crude and directly age-standardised incidence rates with Fay–Feuer
-// gamma intervals and small-cell suppression (contract: shared/contracts/jobs.md;
+// gamma intervals and small-cell suppression (contract: docs/contracts/jobs.md;
 // docs/jobs/health.incidence.md).
 //
 // How: cases are counted per stratum — (region, disease, sex, year, age group),

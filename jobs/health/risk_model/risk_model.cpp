@@ -1,5 +1,5 @@
 // health.risk_model — unpenalised logistic regression by distributed IRLS (contract:
-// shared/contracts/jobs.md; docs/jobs/health.risk_model.md).
+// docs/contracts/jobs.md; docs/jobs/health.risk_model.md).
 //
 // How: every rank reads its rows once into memory (outcome and covariates as float64
 // columns; rows with NaN anywhere dropped, as R's na.omit), then iterates exactly as R's

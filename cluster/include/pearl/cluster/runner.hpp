@@ -6,6 +6,10 @@
 //   4. write   every rank's output parts into a temporary file beside the target
 //   5. commit  rename onto the target once every rank agreed it succeeded; CSV copies
 //
+// From 1 to 5 a signal (signals.hpp) stops the run at its next agreement; after stage 2
+// the run has a checkpoint beside its output (run_checkpoint.hpp) that the engine saves
+// operation results into, removed once the output is committed.
+//
 // Each stage ends with the ranks agreeing on failure, and its state is small (settings,
 // catalogues, output parts), so resuming at a stage boundary is a natural extension.
 // RunMetrics records the stage boundaries; the run's metrics are gathered once at the end
@@ -17,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "pearl/cluster/run_checkpoint.hpp"
 #include "pearl/core/communicator.hpp"
 #include "pearl/core/engine.hpp"
 #include "pearl/core/job.hpp"
@@ -32,6 +37,7 @@ struct RunSettings {
   std::string metrics;              // --metrics FILE; empty: beside --output (none without one)
   double progress_every = 30;       // --progress-every SECONDS (0: no plain lines)
   bool quiet = false;               // --quiet
+  CheckpointSettings checkpoints;   // --resume, --checkpoint-every (run_checkpoint.hpp)
 };
 
 /// Collective. Runs `job` (already declared into `spec` and parsed) with `settings`.

@@ -13,6 +13,9 @@
 //   try { local_work(); } catch (...) { failure = std::current_exception(); }
 //   pearl::agree_on_failure(comm, failure);   // throws on every rank if any failed
 //   comm.alltoallv(...);                       // safe: everyone is here
+//
+// The same allreduce carries a stop request (stop.hpp: a signal on any rank, while the
+// runner holds stop points open): every rank then throws `StopRequested` together.
 #pragma once
 
 #include <cstdint>

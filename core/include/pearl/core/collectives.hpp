@@ -13,6 +13,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -66,6 +67,15 @@ std::vector<T> broadcast_table(Communicator& comm, const std::vector<T>& rows, i
   std::vector<T> out(bytes.size() / rec);
   for (std::size_t i = 0; i < out.size(); ++i) out[i] = Codec<T>::read(bytes.data() + i * rec);
   return out;
+}
+
+/// Rank `root`'s string, on every rank.
+inline std::string broadcast_string(Communicator& comm, const std::string& s, int root = 0) {
+  agree_on_failure(comm, nullptr);
+  std::vector<std::byte> bytes(reinterpret_cast<const std::byte*>(s.data()),
+                               reinterpret_cast<const std::byte*>(s.data() + s.size()));
+  comm.broadcast(bytes, root);
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
 }  // namespace pearl

@@ -36,7 +36,9 @@
 #include <vector>
 
 #include "pearl/core/agreement.hpp"
+#include "pearl/core/checkpoint.hpp"
 #include "pearl/core/communicator.hpp"
+#include "pearl/core/internal/checkpoint_ops.hpp"
 #include "pearl/core/internal/group_sink.hpp"
 #include "pearl/core/internal/reduce_sink.hpp"
 #include "pearl/core/memory.hpp"
@@ -50,6 +52,7 @@ struct EngineOptions {
   int threads = 1;                   // map threads per rank
   std::filesystem::path scratch{};   // parent of the spill directory; empty: $TMPDIR or /tmp
   bool verbose = false;              // progress lines on rank 0
+  std::shared_ptr<Checkpoint> checkpoint{};  // save / restore operation results (checkpoint.hpp)
 };
 
 /// Counters of one operation on this rank, for progress, tests and run metrics.
@@ -108,6 +111,9 @@ class Engine {
   template <KeyRecord K, Record V, BatchSource Source, class MapFn, class Op>
   KeyedResult<K, V> reduce_by_key(Source& source, MapFn&& map, Op op) {
     using Sink = internal::ReduceSink<K, V, Op>;
+    const bool restorable = internal::restorable_map<Sink>(map);  // see checkpoint_ops.hpp
+    const std::size_t index = next_operation_++;
+    if (auto saved = restore<K, V>(index, "reduce_by_key", restorable)) return KeyedResult<K, V>(std::move(*saved), op);
     internal::Spiller<K, V> spiller(scratch_factory());
     const std::size_t table_limit = options_.memory.tables() / static_cast<std::size_t>(threads());
     std::vector<Sink> sinks;
@@ -116,7 +122,9 @@ class Engine {
                          spiller);
     drive(source, map, sinks, internal::pair_size<K, V>);
     for (const auto& s : sinks) stats_.uncombined_pairs += s.uncombined_pairs();
-    return KeyedResult<K, V>(finish(sinks, spiller, internal::pair_size<K, V>, "reduce_by_key"), op);
+    auto runs = finish(sinks, spiller, internal::pair_size<K, V>, "reduce_by_key");
+    save(index, "reduce_by_key", restorable, runs);
+    return KeyedResult<K, V>(std::move(runs), op);
   }
 
   /// Collective. Maps like reduce_by_key, then delivers all values of each key together
@@ -127,13 +135,20 @@ class Engine {
       if (group.sort_values) throw Error("group_by_key: sort_values needs a value type with operator<");
     }
     using Sink = internal::GroupSink<K, V>;
+    const bool restorable = internal::restorable_map<Sink>(map);
+    const std::size_t index = next_operation_++;
+    if (auto saved = restore<K, V>(index, "group_by_key", restorable)) {
+      return GroupedResult<K, V>(std::move(*saved), group.sort_values);
+    }
     internal::Spiller<K, V> spiller(scratch_factory());
     const std::size_t buffer_limit = options_.memory.tables() / static_cast<std::size_t>(threads());
     std::vector<Sink> sinks;
     sinks.reserve(static_cast<std::size_t>(threads()));
     for (int t = 0; t < threads(); ++t) sinks.emplace_back(rank(), ranks(), buffer_limit, group.sort_values, spiller);
     drive(source, map, sinks, internal::pair_size<K, V>);
-    return GroupedResult<K, V>(finish(sinks, spiller, internal::pair_size<K, V>, "group_by_key"), group.sort_values);
+    auto runs = finish(sinks, spiller, internal::pair_size<K, V>, "group_by_key");
+    save(index, "group_by_key", restorable, runs);
+    return GroupedResult<K, V>(std::move(runs), group.sort_values);
   }
 
   /// Collective. The same pairs, redistributed so that each rank holds a contiguous key
@@ -142,6 +157,9 @@ class Engine {
   /// rank. Splitters come from a regular sample of every rank's sorted keys.
   template <KeyRecord K, Record V>
   KeyedResult<K, V> sort_globally(const KeyedResult<K, V>& local) {
+    const auto keep_first = [](const V& a, const V&) { return a; };  // keys are unique: never called
+    const std::size_t index = next_operation_++;
+    if (auto saved = restore<K, V>(index, "sort_globally", true)) return KeyedResult<K, V>(std::move(*saved), keep_first);
     const std::vector<K> splitters = choose_splitters(local);
     internal::RangePartitioner<K> by_range{&splitters};
     using Sink = internal::GroupSink<K, V, internal::RangePartitioner<K>>;
@@ -151,9 +169,9 @@ class Engine {
     ResultBatches<K, V> source(local, batch_pairs<K, V>());
     auto forward = forward_pairs;
     drive(source, forward, sinks, internal::pair_size<K, V>);
-    // Keys are unique, so no folding is needed; the op is never called.
-    return KeyedResult<K, V>(finish(sinks, spiller, internal::pair_size<K, V>, "sort_globally"),
-                             [](const V& a, const V&) { return a; });
+    auto runs = finish(sinks, spiller, internal::pair_size<K, V>, "sort_globally");
+    save(index, "sort_globally", true, runs);
+    return KeyedResult<K, V>(std::move(runs), keep_first);
   }
 
   /// The same for a result the caller hands over (a temporary, or std::move): at 1 rank
@@ -168,6 +186,11 @@ class Engine {
   /// Writes a progress line on rank 0 when verbose, stamped with the seconds since the
   /// engine was made.
   void progress(const std::string& line) const;
+  /// Writes a line on rank 0 whether verbose or not (resuming from a checkpoint).
+  void notice(const std::string& line) const;
+  /// From now on, operations save into and restore from `checkpoint` (the runner, once
+  /// it knows the run's inputs).
+  void attach_checkpoint(std::shared_ptr<Checkpoint> checkpoint) { options_.checkpoint = std::move(checkpoint); }
 
  private:
   [[nodiscard]] int threads() const noexcept { return options_.threads; }
@@ -201,6 +224,20 @@ class Engine {
   static double process_cpu_seconds() noexcept;
   /// Appends the operation that just finished (stats_ and the times since drive began).
   void record_operation(const char* kind);
+  void log_restored(std::size_t index) const;
+
+  /// Operation `index`'s result from the checkpoint resumed from, if it holds it.
+  template <class K, class V>
+  std::optional<internal::SortedRuns<K, V>> restore(std::size_t index, const char* kind, bool restorable) {
+    auto runs = internal::restore_operation<K, V>(comm_, options_.checkpoint.get(), index, kind, restorable,
+                                                  scratch_factory(), options_.memory.tables());
+    if (runs) log_restored(index);
+    return runs;
+  }
+  template <class K, class V>
+  void save(std::size_t index, const char* kind, bool restorable, const internal::SortedRuns<K, V>& runs) {
+    internal::save_operation(comm_, options_.checkpoint.get(), index, kind, restorable, runs, stats_.batches);
+  }
 
   // Combine tables per destination stay cache-resident: at most 4096 entries, and
   // together within the staging share of the budget.
@@ -381,7 +418,8 @@ class Engine {
   Communicator& comm_;
   EngineOptions options_;
   EngineStats stats_;
-  int waves_until_check_ = 1;  // the map phase's first meeting comes after one wave
+  int waves_until_check_ = 1;       // the map phase's first meeting comes after one wave
+  std::size_t next_operation_ = 0;  // collective operations so far: their checkpoint numbers
   std::vector<OperationRecord> history_;
   std::chrono::steady_clock::time_point operation_started_;
   double operation_cpu_started_ = 0;

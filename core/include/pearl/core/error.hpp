@@ -14,7 +14,9 @@
 namespace pearl {
 
 /// Exit codes of the `pearl` command, documented in docs/user-guide.md.
-enum class ExitCode : int { ok = 0, failure = 1, usage_or_input = 2 };
+/// `resumable` (75, EX_TEMPFAIL): stopped by a signal after writing a checkpoint; run
+/// again with --resume (a Slurm batch script requeues on it).
+enum class ExitCode : int { ok = 0, failure = 1, usage_or_input = 2, resumable = 75 };
 
 /// Base of every pearl exception. `exit_code()` says how the runner should end.
 class Error : public std::runtime_error {

@@ -4,7 +4,7 @@
 // then `commit()`: fsync the file, rename it onto the target (replacing any old file
 // atomically), fsync the directory. Anything else — an exception, `discard()`, the
 // destructor — removes the temporary file. While uncommitted, the temporary path is
-// registered with `remove_on_signal`, so SIGINT/SIGTERM (Slurm's time limit) unlink it.
+// registered with `remove_on_signal`, so a signal that ends the process unlinks it.
 //
 // Rank 0 owns the AtomicOutput; every rank writes to the same temporary path, and the
 // rename happens only after every rank agreed that it succeeded:
@@ -52,13 +52,20 @@ class AtomicOutput {
   bool active_ = false;  // owns temp_ (not moved from, not yet committed/discarded)
 };
 
-/// Registers `path` to be unlinked when the process gets SIGINT or SIGTERM: the handler
-/// (async-signal-safe: fixed buffers and unlink only) removes every registered path,
-/// restores the default action and re-raises the signal, so the exit status still says
-/// "killed by signal". Up to 16 paths at once (more: pearl::Error); paths longer than
-/// 4095 bytes are refused with pearl::Error. Call from the main thread.
+/// Registers `path` to be unlinked when the process dies of SIGINT or SIGTERM. In the
+/// `pearl` program the signal handlers belong to cluster/ (signals.hpp): the first
+/// signal asks the run to stop at its next safe point, where unwinding removes the
+/// temporaries; a second one calls `remove_registered_temporaries` and dies of it. A
+/// program without handlers of its own (tests, tools) gets this file's fallback: remove
+/// every registered path, restore the default action and re-raise the signal, so the
+/// exit status still says "killed by signal". Up to 16 paths at once (more:
+/// pearl::Error); paths longer than 4095 bytes are refused with pearl::Error. Call from
+/// the main thread.
 void remove_on_signal(const std::filesystem::path& path);
 /// Undoes remove_on_signal for `path` (no effect if it is not registered). Never throws.
 void forget_on_signal(const std::filesystem::path& path) noexcept;
+/// Unlinks every registered path. Async-signal-safe (fixed buffers, lock-free atomics,
+/// unlink): for a signal handler that is about to end the process.
+void remove_registered_temporaries() noexcept;
 
 }  // namespace pearl::io

@@ -1,6 +1,6 @@
 // pearl/io/contract.hpp — the input tables of the data contract, as data.
 //
-// /work/shared/contracts/tables.md (docs: the input-table contract) defines every table
+// docs/contracts/tables.md (the input-table contract) defines every table
 // the built-in jobs read: its name and its columns with their contract types. The same
 // list lives here so `pearl inspect` can say whether a file's table matches, and so a
 // caller can ask for a table's full contract projection without retyping it. Keep the

@@ -2,7 +2,7 @@
 //
 // Every rank holds its part of each output table (rows in global key order across
 // ranks: rank 0's rows first, then rank 1's, ...). `write_tables` is collective and
-// writes one columnar group per table, in the layout of docs/contracts tables.md
+// writes one columnar group per table, in the layout of docs/contracts/tables.md
 // ("Output tables"), so one job's output is another job's input:
 //
 //   /<table>                  group, attributes: columns, rows + the run's attributes
