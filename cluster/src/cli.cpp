@@ -11,8 +11,10 @@
 #include <thread>
 
 #include "pearl/cluster/plugin_loader.hpp"
+#include "pearl/cluster/report.hpp"
 #include "pearl/cluster/runner.hpp"
 #include "pearl/cluster/submit_command.hpp"
+#include "pearl/cluster/stats.hpp"
 #include "pearl/core/agreement.hpp"
 #include "pearl/io/hdf5.hpp"
 #include "pearl/io/inspect.hpp"
@@ -36,12 +38,16 @@ const char* const usage_text =
     "  describe JOB      a job's inputs (columns and types), options with defaults, outputs\n"
     "  inspect FILE...   tables in HDF5 shards: layout, columns, types, rows, storage\n"
     "  run JOB [opts]    run a job (under mpirun/srun on any number of ranks, or alone)\n"
-    "  pipeline CMD FILE check, run or status of a pipeline of jobs ('pearl pipeline --help')\n"
     "                    'pearl run JOB --help' lists the job's options\n"
+    "  pipeline CMD FILE check, run, submit, status or schedule a pipeline of jobs\n"
+    "                    ('pearl pipeline --help'; docs/pipelines.md)\n"
     "  submit [opts] JOB [job opts]\n"
     "                    check the job as 'run' would, then queue it as a batch job\n"
     "                    ('pearl submit --help'; docs/operations.md)\n"
     "  profiles [NAME]   site profiles for submit, and where each comes from\n"
+    "  stats M.json [M2.json]  a run's metrics (OUT.metrics.json), or two runs compared;\n"
+    "                    --project RANKS M1.json M2.json...: time and memory at more ranks\n"
+    "  report OUT.h5 [-o PAGE.html]  one HTML page with the output's charts (and the run's)\n"
     "\n"
     "plugins: --plugin LIB.so (repeatable, anywhere on the line) and every *.so in the\n"
     "         colon-separated directories of PEARL_PLUGIN_PATH add out-of-tree jobs\n"
@@ -61,6 +67,9 @@ struct GlobalOptions {
   std::string scratch;
   std::string config;
   bool verbose = false;
+  bool quiet = false;
+  double progress_every = 30;
+  std::string metrics;
   bool help = false;
   bool resume = false;
   std::string checkpoint_every;
@@ -102,6 +111,12 @@ po::options_description global_options(GlobalOptions& g) {
        "a value outside its column's domain (age 0..120, sex, region code, UTF-8, ...): fail (exit 2 naming it) "
        "or skip (drop the row, count it, list it in the output's 'rejects' table)")
       ("verbose,v", po::bool_switch(&g.verbose), "progress and timings on stderr")
+      ("verbose,v", po::bool_switch(&g.verbose), "progress and timings on stderr (progress from every rank)")
+      ("quiet,q", po::bool_switch(&g.quiet), "no progress lines (errors only)")
+      ("progress-every", po::value(&g.progress_every)->default_value(30),
+       "seconds between progress lines when stderr is not a terminal (0: none)")
+      ("metrics", po::value(&g.metrics),
+       "write the run's metrics (JSON) here; default OUT.metrics.json beside --output")
       ("help,h", po::bool_switch(&g.help), "show this job's options");
   return d;
 }
@@ -340,6 +355,9 @@ RunCommand parse_run(const std::vector<std::string>& args) {
   settings.csv_dir = g.csv;
   settings.parameters = job_parameters(cmd.spec->options(), vm);
   settings.on_bad_row = io::parse_bad_row_policy(g.on_bad_row);
+  settings.metrics = g.metrics;
+  settings.progress_every = g.progress_every;
+  settings.quiet = g.quiet;
   settings.checkpoints.resume = g.resume;
   settings.checkpoints.every = parse_checkpoint_every(g.checkpoint_every);
   cmd.hdf5_locking = g.hdf5_locking;
@@ -357,6 +375,16 @@ int run_job(const std::vector<std::string>& args, Communicator& comm, std::ostre
   }
   io::init_hdf5(cmd.hdf5_locking);
   cluster::run_job(*cmd.job, *cmd.spec, cmd.settings, comm, out);
+  return 0;
+}
+
+/// A command only rank 0 carries out (reading files, printing); the others wait to learn
+/// whether it failed.
+template <class Work>
+int agreed_on_rank0(Communicator& comm, Work&& work) {
+  agreed(comm, [&] {
+    if (comm.rank() == 0) work();
+  });
   return 0;
 }
 
@@ -393,8 +421,14 @@ int dispatch(std::vector<std::string> args, Communicator& comm, std::ostream& ou
     });
     return 0;
   }
+  if (args[0] == "report") {
+    io::init_hdf5();
+    return agreed_on_rank0(comm, [&] { report_command({args.begin() + 1, args.end()}, out); });
+  }
+  if (args[0] == "stats") return agreed_on_rank0(comm, [&] { stats_command({args.begin() + 1, args.end()}, out); });
   std::string message = "unknown command '" + args[0] + "'";
-  const std::string guess = closest_match(args[0], {"jobs", "describe", "run", "pipeline", "submit", "profiles", "inspect", "--help", "--version"});
+  const std::string guess = closest_match(
+      args[0], {"jobs", "describe", "run", "pipeline", "submit", "profiles", "inspect", "stats", "report", "--help", "--version"});
   if (!guess.empty()) message += "; did you mean '" + guess + "'?";
   throw InputError(message + " ('pearl --help' lists the commands)");
 }

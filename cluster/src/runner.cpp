@@ -14,6 +14,8 @@
 #include "column_probe.hpp"
 #include "pearl/cluster/bad_rows.hpp"
 #include "pearl/cluster/cli.hpp"
+#include "pearl/cluster/progress.hpp"
+#include "pearl/cluster/run_metrics.hpp"
 #include "pearl/cluster/shard_inputs.hpp"
 #include "pearl/core/agreement.hpp"
 #include "pearl/core/collectives.hpp"
@@ -201,6 +203,37 @@ BadRowReport set_aside(Communicator& comm, const ShardInputs& inputs, std::vecto
   return report;
 }
 
+/// The error and exit status the CLI will report for `failure` (cli.cpp's run_cli).
+void describe_failure(const std::exception_ptr& failure, RunDescription& run) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const RemoteError& e) {
+    run.error = "rank " + std::to_string(e.failed_rank()) + ": " + e.what();
+    run.exit_status = static_cast<int>(e.exit_code());
+  } catch (const Error& e) {
+    run.error = e.what();
+    run.exit_status = static_cast<int>(e.exit_code());
+  } catch (const std::exception& e) {
+    run.error = e.what();
+    run.exit_status = static_cast<int>(ExitCode::failure);
+  }
+}
+
+/// Where this run's metrics go (empty: nowhere).
+std::filesystem::path metrics_target(const RunSettings& settings, bool failed) {
+  if (!settings.metrics.empty()) {
+    if (!failed) return settings.metrics;
+    return metrics_path(settings.metrics, true);
+  }
+  if (settings.output.empty()) return {};
+  return metrics_path(settings.output, failed);
+}
+
+/// Key figures over all ranks so far, for the output's `metrics` attribute: one allgather.
+std::string key_figures_now(Communicator& comm, const RunMetrics& metrics, const RunDescription& run) {
+  return key_figures(metrics.gather(comm, run)).dump();
+}
+
 }  // namespace
 
 void check_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm) {
@@ -217,33 +250,77 @@ void check_job(Job& job, const JobSpec& spec, const RunSettings& settings, Commu
 
 namespace {
 void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm, std::ostream& out,
+                Engine& engine, RunMetrics& metrics, Progress& progress, RunDescription& run,
                 std::shared_ptr<Checkpoint>& checkpoint, std::optional<StopPoints>& stop_points);
 }  // namespace
 
 void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm, std::ostream& out) {
+  Engine engine(comm, settings.engine);
+  RunMetrics metrics(engine);
+  RunDescription run;
+  run.job = job.name();
+  run.version = PEARL_VERSION;
+  run.parameters = settings.parameters;
+  run.output = settings.output;
+  run.threads = settings.engine.threads;
+  run.memory = settings.engine.memory;
+  run.started = utc_now();
   // Until the output is committed a signal stops the run at its next agreement; the
   // checkpoint (if any) then says where to resume.
   std::shared_ptr<Checkpoint> checkpoint;
   std::optional<StopPoints> stop_points(std::in_place);
   try {
-    run_stages(job, spec, settings, comm, out, checkpoint, stop_points);
-  } catch (const StopRequested& stop) {
-    throw stopped(stop, checkpoint.get(), settings);
+    Progress progress(metrics, {.every = settings.progress_every, .quiet = settings.quiet,
+                                .verbose = settings.engine.verbose, .rank = comm.rank()});
+    run_stages(job, spec, settings, comm, out, engine, metrics, progress, run, checkpoint, stop_points);
+  } catch (const std::exception& e) {
+    // Every rank learns of the failure first (unless it was agreed where it happened),
+    // then the metrics of the failed run are gathered like those of a good one.
+    std::exception_ptr failure = std::current_exception();
+    if (const auto* stop = dynamic_cast<const StopRequested*>(&e)) {
+      failure = std::make_exception_ptr(stopped(*stop, checkpoint.get(), settings));
+    }
+    if (!comm.failure_agreed()) {
+      try {
+        agree_on_failure(comm, failure);
+      } catch (const std::exception&) {
+        failure = std::current_exception();
+      }
+    }
+    describe_failure(failure, run);
+    metrics.close();
+    run.finished = utc_now();
+    const auto target = metrics_target(settings, true);
+    const auto doc = metrics.gather(comm, run);
+    if (comm.rank() == 0 && !target.empty()) {
+      try {
+        write_metrics(doc, target);
+      } catch (const std::exception&) {
+        // the run's own error is the one to report
+      }
+    }
+    std::rethrow_exception(failure);
   }
 }
 
 namespace {
 void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm, std::ostream& out,
+                Engine& engine, RunMetrics& metrics, Progress& progress, RunDescription& run,
                 std::shared_ptr<Checkpoint>& checkpoint, std::optional<StopPoints>& stop_points) {
-  Engine engine(comm, settings.engine);
-  const std::string started = utc_now();
   const auto clock = std::chrono::steady_clock::now();
 
   // 1. check: usage errors before any file is opened.
+  metrics.stage("check");
   check_stage(spec, settings, comm, job.name());
 
   // 2. inputs, then the outputs checked against them and reserved by rank 0.
+  metrics.stage("inputs");
   const std::unique_ptr<ShardInputs> inputs = inputs_stage(spec, settings, comm, engine);
+  if (inputs) {
+    metrics.watch_reads(&inputs->counters());
+    progress.watch_reads(&inputs->counters());
+    run.inputs = inputs->files();
+  }
   io::OutputSet outputs(output_policy(settings, inputs.get()));
   std::string temp;
   agreed(comm, [&] {
@@ -257,6 +334,7 @@ void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Comm
   engine.attach_checkpoint(checkpoint);
 
   // 3. run
+  metrics.stage("run");
   io::ShardFileWriter shards;
   JobContext ctx(engine, out, inputs.get(), &shards, &spec);
   engine.progress("running " + job.name() + " on " + std::to_string(comm.size()) + " ranks, " +
@@ -269,6 +347,7 @@ void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Comm
   if (inputs && settings.on_bad_row == io::BadRowPolicy::skip) bad_rows = set_aside(comm, *inputs, ctx.outputs());
 
   // 4. write: every artefact into its temporary
+  metrics.stage("write");
   if (spec.has_output() || !settings.csv_dir.empty()) {
     io::OutputInfo info;
     info.job = job.name();
@@ -276,13 +355,16 @@ void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Comm
     info.parameters = settings.parameters;
     if (inputs) info.inputs = inputs->files();
     info.ranks = comm.size();
-    info.started = started;
+    info.started = run.started;
     info.finished = utc_now();
     if (bad_rows) {
       info.rejected_rows = bad_rows->rows;
       info.rejected_by_reason = bad_rows->by_reason;
     }
-    if (!temp.empty()) io::write_tables(comm, temp, ctx.outputs(), info);
+    if (!temp.empty()) {
+      info.metrics = key_figures_now(comm, metrics, run);
+      io::write_tables(comm, temp, ctx.outputs(), info);
+    }
     if (!settings.csv_dir.empty()) {
       std::vector<std::filesystem::path> csv(ctx.outputs().size());
       agreed(comm, [&] {
@@ -296,6 +378,7 @@ void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Comm
   }
 
   // 5. commit: all artefacts, once all are complete and every rank agreed.
+  metrics.stage("commit");
   hold_for_tests();
   agreed(comm, [&] {
     if (comm.rank() == 0) outputs.commit();
@@ -310,6 +393,8 @@ void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Comm
     }
     agreed(comm, [&] { checkpoint->remove(); });  // the run succeeded: nothing to resume
   }
+  metrics.close();
+  run.finished = utc_now();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock).count();
   std::int64_t peak = static_cast<std::int64_t>(peak_rss_bytes());
   agree_on_failure(comm, nullptr);
@@ -318,6 +403,12 @@ void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Comm
   std::snprintf(took, sizeof took, "%.3f", seconds);
   engine.progress(std::string("done in ") + took + " s; peak RSS (max over ranks) " +
                   format_bytes(static_cast<std::size_t>(peak)) + " = " + std::to_string(peak) + " bytes");
+  // The run's metrics: one gather, written by rank 0 after the output (committed just before).
+  const auto target = metrics_target(settings, false);
+  const auto doc = metrics.gather(comm, run);
+  agreed(comm, [&] {
+    if (comm.rank() == 0 && !target.empty()) write_metrics(doc, target);
+  });
 }
 }  // namespace
 

@@ -27,9 +27,8 @@ std::vector<std::byte> computed_on_root(Communicator& comm, Compute&& compute) {
   return bytes;
 }
 
-/// The contract type a stored column is read as when a job asks for "its own" type:
-/// the contract's type for contract columns, else the narrowest type holding every
-/// shard's stored type.
+}  // namespace
+
 DType natural_type(const io::StoredType& s) {
   switch (s.cls) {
     case io::TypeClass::string: return DType::str;
@@ -44,6 +43,8 @@ DType natural_type(const io::StoredType& s) {
   }
   return DType::str;  // unreadable; the reader reports it when the column is opened
 }
+
+namespace {
 
 DType wider(DType a, DType b) {
   if (a == b) return a;
@@ -183,6 +184,26 @@ void ShardInputs::validate(const std::string& table, const std::vector<ColumnSpe
   validated_.emplace_back(table, columns);
 }
 
+namespace {
+/// A batch's size in memory: fixed-width columns by their type, strings by their characters.
+std::uint64_t batch_bytes(const TableBatch& batch) {
+  std::uint64_t bytes = 0;
+  for (std::size_t i = 0; i < batch.specs().size(); ++i) {
+    std::visit(
+        [&](const auto& v) {
+          using T = typename std::decay_t<decltype(v)>::value_type;
+          if constexpr (std::is_same_v<T, std::string>) {
+            for (std::size_t r = 0; r < batch.rows(); ++r) bytes += v[r].size();
+          } else {
+            bytes += batch.rows() * sizeof(T);
+          }
+        },
+        batch.data(i));
+  }
+  return bytes;
+}
+}  // namespace
+
 void ShardInputs::check_always(const std::string& table, const std::vector<ColumnSpec>& columns) {
   const io::Catalogue& cat = catalogue(table);
   const io::ContractTable* contract = io::find_contract_table(cat.name(), cat.path());
@@ -210,20 +231,28 @@ TableInput ShardInputs::open(const std::string& table, const std::vector<ColumnS
   validate(table, columns);
   const std::uint64_t rows = io::TableSource::rows_for_budget(columns, batch_bytes_);
   struct Reader final : TableReaderBase {
-    Reader(io::TableSource s, int r) : source(std::move(s)), rank(r) {}
+    Reader(io::TableSource s, int r, ReadCounters& c) : source(std::move(s)), rank(r), counters(c) {}
     std::optional<TableBatch> next() override {
       internal::fault_point("map", rank);  // testing aid (tests/faults): batches are read as the map goes
-      return source.next();
+      auto batch = source.next();
+      if (batch) {
+        counters.rows += batch->rows();
+        counters.bytes += batch_bytes(*batch);
+      }
+      return batch;
     }
     void recycle(TableBatch&& batch) override { source.recycle(std::move(batch)); }
     io::TableSource source;
     int rank;
+    ReadCounters& counters;
   };
+  for (const auto& piece : cat.pieces_for(comm_.rank(), comm_.size())) counters_.rows_expected += piece.rows();
+  counters_.rows_total += cat.total_rows();
   io::TableSource source(cat, columns, comm_, rows);
   const io::ContractTable* contract = io::find_contract_table(cat.name(), cat.path());
   source.check_rows(io::RowChecks(table, contract != nullptr ? std::string_view(contract->name) : std::string_view(),
                                   columns, on_bad_row_, rejects_));
-  return TableInput(std::make_unique<Reader>(std::move(source), comm_.rank()), cat.total_rows());
+  return TableInput(std::make_unique<Reader>(std::move(source), comm_.rank(), counters_), cat.total_rows());
 }
 
 std::vector<io::InputFileInfo> ShardInputs::files() const {

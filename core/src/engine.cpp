@@ -1,6 +1,7 @@
 #include "pearl/core/engine.hpp"
 
 #include <cstdio>
+#include <ctime>
 
 namespace pearl {
 
@@ -15,6 +16,23 @@ std::function<std::shared_ptr<ScratchDir>()> Engine::scratch_factory() const {
   return [parent = options_.scratch, rank = comm_.rank()] {
     return std::make_shared<ScratchDir>(parent, "rank" + std::to_string(rank));
   };
+}
+
+double Engine::process_cpu_seconds() noexcept {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+void Engine::record_operation(const char* kind) {
+  const auto now = std::chrono::steady_clock::now();
+  OperationRecord r;
+  r.kind = kind;
+  r.started = std::chrono::duration<double>(operation_started_ - started_).count();
+  r.seconds = std::chrono::duration<double>(now - operation_started_).count();
+  r.cpu_seconds = process_cpu_seconds() - operation_cpu_started_;
+  r.stats = stats_;
+  history_.push_back(std::move(r));
 }
 
 void Engine::progress(const std::string& line) const {

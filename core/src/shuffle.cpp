@@ -106,6 +106,8 @@ ExchangeStats exchange(Communicator& comm, std::span<Outbox> outboxes, std::size
     ++stats.rounds;
     internal::fault_point("shuffle", comm.rank());  // testing aid (tests/faults)
     stats.bytes_sent += total;
+    stats.bytes_received += recv.size();
+    stats.largest_round = std::max(stats.largest_round, recv.size());
     agreed(comm, [&] {
       if (!recv.empty()) deliver(recv);
     });

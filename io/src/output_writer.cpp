@@ -449,6 +449,7 @@ void write_attributes(hid_t file, const std::vector<OutputTable>& parts, const P
   }
   inputs += "]";
   run_attributes(file, info, parameters, inputs, what + ": root group");
+  if (!info.metrics.empty()) string_attribute(file, "metrics", info.metrics, what + ": root group");
   std::vector<std::string> names;
   for (const auto& t : parts) names.push_back(t.name());
   strings_attribute(file, "tables", names, what + ": root group");

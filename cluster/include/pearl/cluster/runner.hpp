@@ -17,6 +17,8 @@
 //
 // Each stage ends with the ranks agreeing on failure, and its state is small (settings,
 // catalogues, output parts), so resuming at a stage boundary is a natural extension.
+// RunMetrics records the stage boundaries; the run's metrics are gathered once at the end
+// (after a failure too, once it is agreed) and written beside the output (run_metrics.hpp).
 #pragma once
 
 #include <iosfwd>
@@ -40,6 +42,9 @@ struct RunSettings {
   unsigned output_mode = 0640;      // --output-mode: permissions of the files written
   std::string csv_dir;              // --csv DIR
   std::vector<std::pair<std::string, std::string>> parameters;  // the job's options, for the output's attributes
+  std::string metrics;              // --metrics FILE; empty: beside --output (none without one)
+  double progress_every = 30;       // --progress-every SECONDS (0: no plain lines)
+  bool quiet = false;               // --quiet
   CheckpointSettings checkpoints;   // --resume, --checkpoint-every (run_checkpoint.hpp)
   io::BadRowPolicy on_bad_row = io::BadRowPolicy::fail;         // --on-bad-row
 };

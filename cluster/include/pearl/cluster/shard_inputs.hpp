@@ -6,7 +6,9 @@
 // column, unconvertible type) are InputErrors raised before any work, on every rank.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,8 +20,21 @@
 #include "pearl/io/catalogue.hpp"
 #include "pearl/io/output_writer.hpp"
 #include "pearl/io/row_checks.hpp"
+#include "pearl/io/stored_type.hpp"
 
 namespace pearl::cluster {
+
+/// What this rank has read so far, for progress (read from another thread) and metrics.
+struct ReadCounters {
+  std::atomic<std::uint64_t> rows{0};           // rows delivered in batches
+  std::atomic<std::uint64_t> bytes{0};          // their bytes in memory (strings: their characters)
+  std::atomic<std::uint64_t> rows_expected{0};  // this rank's share of every table opened so far
+  std::atomic<std::uint64_t> rows_total{0};     // all ranks' rows of every table opened so far
+};
+
+/// The contract type a stored column is read as when a job asks for "its own" type:
+/// the contract's type for contract columns, else the narrowest type holding it.
+DType natural_type(const io::StoredType& s);
 
 class ShardInputs final : public InputProvider {
  public:
@@ -48,6 +63,7 @@ class ShardInputs final : public InputProvider {
   [[nodiscard]] std::vector<std::string> names() const;
   /// This rank's rows set aside by --on-bad-row skip so far.
   [[nodiscard]] const io::RejectLog& rejects() const noexcept { return *rejects_; }
+  [[nodiscard]] const ReadCounters& counters() const noexcept { return counters_; }
 
  private:
   [[nodiscard]] const io::Catalogue& catalogue(const std::string& table) const;
@@ -60,6 +76,7 @@ class ShardInputs final : public InputProvider {
   mutable std::map<std::string, std::map<std::string, std::string>> unsupported_cache_;  // name → stored type
   std::vector<std::pair<std::string, std::vector<ColumnSpec>>> validated_;
   std::map<std::string, std::vector<ColumnSpec>> always_checked_;
+  ReadCounters counters_;
 };
 
 }  // namespace pearl::cluster

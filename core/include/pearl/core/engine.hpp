@@ -55,14 +55,29 @@ struct EngineOptions {
   std::shared_ptr<Checkpoint> checkpoint{};  // save / restore operation results (checkpoint.hpp)
 };
 
-/// Counters of the last operation, for progress, tests and run metrics.
+/// Counters of one operation on this rank, for progress, tests and run metrics.
 struct EngineStats {
   std::uint64_t batches = 0;
   std::uint64_t exchanges = 0;
   std::uint64_t rounds = 0;
-  std::uint64_t bytes_sent = 0;
+  std::uint64_t bytes_sent = 0;        // to other ranks; over all ranks equal to bytes_received
+  std::uint64_t bytes_received = 0;
+  std::uint64_t pairs_emitted = 0;     // emit() calls of the map
+  std::uint64_t pairs_sent = 0;        // pairs sent after combining (bytes_sent / pair size)
   std::uint64_t spilled_runs = 0;
+  std::uint64_t spilled_bytes = 0;
+  std::uint64_t largest_outbox = 0;    // bytes staged for the shuffle at once (staging share)
+  std::uint64_t largest_round = 0;     // bytes received in one round (round share)
   std::uint64_t uncombined_pairs = 0;  // reduce_by_key: sent without pre-aggregation (keys that hardly repeat)
+};
+
+/// One finished operation of an engine, in the order they ran (Engine::history).
+struct OperationRecord {
+  std::string kind;        // "reduce_by_key", "group_by_key", "sort_globally"
+  double started = 0;      // seconds since the engine was made
+  double seconds = 0;      // wall time
+  double cpu_seconds = 0;  // CPU time of the process (all threads) meanwhile
+  EngineStats stats;
 };
 
 /// A map function object with a `finish(emit)` member: see Engine::reduce_by_key.
@@ -82,6 +97,8 @@ class Engine {
   [[nodiscard]] int ranks() const noexcept { return comm_.size(); }
   [[nodiscard]] const EngineOptions& options() const noexcept { return options_; }
   [[nodiscard]] const EngineStats& last_stats() const noexcept { return stats_; }
+  /// Every operation finished so far, with its counters and times (run metrics).
+  [[nodiscard]] const std::vector<OperationRecord>& history() const noexcept { return history_; }
 
   /// Collective. Maps every batch of `source` with `map(batch, emit)`, where emit(key,
   /// value) may be called any number of times, and folds the values of each key with
@@ -105,7 +122,7 @@ class Engine {
                          spiller);
     drive(source, map, sinks, internal::pair_size<K, V>);
     for (const auto& s : sinks) stats_.uncombined_pairs += s.uncombined_pairs();
-    auto runs = finish(sinks, spiller, internal::pair_size<K, V>);
+    auto runs = finish(sinks, spiller, internal::pair_size<K, V>, "reduce_by_key");
     save(index, "reduce_by_key", restorable, runs);
     return KeyedResult<K, V>(std::move(runs), op);
   }
@@ -129,7 +146,7 @@ class Engine {
     sinks.reserve(static_cast<std::size_t>(threads()));
     for (int t = 0; t < threads(); ++t) sinks.emplace_back(rank(), ranks(), buffer_limit, group.sort_values, spiller);
     drive(source, map, sinks, internal::pair_size<K, V>);
-    auto runs = finish(sinks, spiller, internal::pair_size<K, V>);
+    auto runs = finish(sinks, spiller, internal::pair_size<K, V>, "group_by_key");
     save(index, "group_by_key", restorable, runs);
     return GroupedResult<K, V>(std::move(runs), group.sort_values);
   }
@@ -152,7 +169,7 @@ class Engine {
     ResultBatches<K, V> source(local, batch_pairs<K, V>());
     auto forward = forward_pairs;
     drive(source, forward, sinks, internal::pair_size<K, V>);
-    auto runs = finish(sinks, spiller, internal::pair_size<K, V>);
+    auto runs = finish(sinks, spiller, internal::pair_size<K, V>, "sort_globally");
     save(index, "sort_globally", true, runs);
     return KeyedResult<K, V>(std::move(runs), keep_first);
   }
@@ -203,6 +220,10 @@ class Engine {
     return splitters;
   }
   std::function<std::shared_ptr<ScratchDir>()> scratch_factory() const;
+  /// CPU time of the whole process (every thread), in seconds.
+  static double process_cpu_seconds() noexcept;
+  /// Appends the operation that just finished (stats_ and the times since drive began).
+  void record_operation(const char* kind);
   void log_restored(std::size_t index) const;
 
   /// Operation `index`'s result from the checkpoint resumed from, if it holds it.
@@ -262,6 +283,8 @@ class Engine {
       else return map;
     };
     stats_ = {};
+    operation_started_ = std::chrono::steady_clock::now();
+    operation_cpu_started_ = process_cpu_seconds();
     bool more_here = true;
     std::vector<Batch> wave;
     std::vector<std::exception_ptr> failures(sinks.size());
@@ -306,6 +329,7 @@ class Engine {
           }
           stats_.batches += wave.size();
           const std::size_t after = pending_bytes(sinks);
+          stats_.largest_outbox = std::max<std::uint64_t>(stats_.largest_outbox, after);
           growth_here = std::max(growth_here, after > before ? after - before : 0);
           if (after > staging) break;  // over the limit: meet now
         } catch (...) {
@@ -362,16 +386,22 @@ class Engine {
     ++stats_.exchanges;
     stats_.rounds += ex.rounds;
     stats_.bytes_sent += ex.bytes_sent;
+    stats_.bytes_received += ex.bytes_received;
+    stats_.pairs_sent += ex.bytes_sent / record_size;
+    stats_.largest_round = std::max<std::uint64_t>(stats_.largest_round, ex.largest_round);
   }
 
   /// Folds the threads' state into thread 0's and returns it as sorted runs.
   template <class Sink, class K, class V>
-  internal::SortedRuns<K, V> finish(std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller, std::size_t record_size) {
+  internal::SortedRuns<K, V> finish(std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller, std::size_t record_size,
+                                    const char* kind) {
     std::optional<internal::SortedRuns<K, V>> runs;
+    for (const auto& s : sinks) stats_.pairs_emitted += s.emitted();
     agreed(comm_, [&] {
       for (std::size_t t = 1; t < sinks.size(); ++t) sinks.front().merge_from(sinks[t]);
       auto memory = sinks.front().take_sorted();
       stats_.spilled_runs = spiller.runs();
+      stats_.spilled_bytes = spiller.bytes();
       const std::size_t read_buffer =
           std::clamp<std::size_t>(options_.memory.tables() / (spiller.runs() + 1) / 4, record_size, 1 << 20);
       runs = spiller.finish(std::move(memory), read_buffer);
@@ -381,6 +411,7 @@ class Engine {
              " sent, " + std::to_string(stats_.spilled_runs) + " runs spilled" +
              (stats_.uncombined_pairs > 0 ? ", " + std::to_string(stats_.uncombined_pairs) + " pairs sent uncombined" : "") +
              " (rank 0)");
+    record_operation(kind);
     return std::move(*runs);
   }
 
@@ -389,6 +420,9 @@ class Engine {
   EngineStats stats_;
   int waves_until_check_ = 1;       // the map phase's first meeting comes after one wave
   std::size_t next_operation_ = 0;  // collective operations so far: their checkpoint numbers
+  std::vector<OperationRecord> history_;
+  std::chrono::steady_clock::time_point operation_started_;
+  double operation_cpu_started_ = 0;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

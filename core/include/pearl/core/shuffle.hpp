@@ -35,7 +35,9 @@ class Outbox {
 
 struct ExchangeStats {
   std::size_t rounds = 0;
-  std::size_t bytes_sent = 0;
+  std::size_t bytes_sent = 0;      // to other ranks
+  std::size_t bytes_received = 0;  // from other ranks
+  std::size_t largest_round = 0;   // the most bytes received in one round
 };
 
 /// Collective: sends every outbox's pending records to their destinations and calls

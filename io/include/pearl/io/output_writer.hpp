@@ -19,6 +19,8 @@
 //                what `pearl pipeline` compares to tell whether a result is up to date)
 //   (read them with json.loads(f.attrs["parameters"]) in Python)
 //   rejected_rows, rejected_by_reason   only with --on-bad-row skip (OutputInfo)
+//   metrics      (root only) JSON object string of the run's key figures: rows read,
+//                pairs, bytes shuffled, spills, peak RSS (the full record is OUT.metrics.json)
 //
 // Column types are stored exactly: uint8 as H5T_STD_U8LE, ..., float64 as H5T_IEEE_F64LE,
 // string as variable-length UTF-8 (H5T_C_S1, H5T_VARIABLE, H5T_CSET_UTF8).
@@ -77,6 +79,7 @@ struct OutputInfo {
   /// Both attributes are absent when rows were not checked with skip.
   std::optional<std::int64_t> rejected_rows;
   std::vector<std::pair<std::string, std::int64_t>> rejected_by_reason;
+  std::string metrics;            ///< JSON object of the run's key figures (root only; empty: none)
 };
 
 /// Storage choices. The defaults were measured (docs/performance-io-writer.md).

@@ -47,6 +47,7 @@ class GroupSink {
   }
 
   void operator()(const K& key, const V& value) {
+    ++emitted_;
     const int dest = ranks_ == 1 ? rank_ : partitioner_(key, ranks_);
     if (dest == rank_) {
       keep(key, value);
@@ -77,6 +78,8 @@ class GroupSink {
     return std::move(pairs_);
   }
   Outbox& outbox() noexcept { return outbox_; }
+  /// Pairs the map emitted into this sink (run metrics).
+  [[nodiscard]] std::uint64_t emitted() const noexcept { return emitted_; }
   [[nodiscard]] std::size_t table_bytes() const noexcept { return pairs_.capacity() * sizeof(std::pair<K, V>); }
   void flush_all() {}
 
@@ -110,6 +113,7 @@ class GroupSink {
   Partitioner partitioner_;
   std::vector<std::pair<K, V>> pairs_;
   Outbox outbox_;
+  std::uint64_t emitted_ = 0;
 };
 
 }  // namespace pearl::internal

@@ -71,6 +71,7 @@ class ReduceSink {
 
   /// The emitter a map function calls: emit(key, value).
   void operator()(const K& key, const V& value) {
+    ++emitted_;
     const std::uint64_t h = KeyHash<K>{}(key);
     const auto d = static_cast<std::size_t>(ranks_ == 1 ? rank_ : partition_of(h, ranks_));
     Lane& lane = lanes_[d];
@@ -133,6 +134,8 @@ class ReduceSink {
   }
   /// Pairs written to the outbox without combining (see the file comment).
   [[nodiscard]] std::uint64_t uncombined_pairs() const noexcept { return uncombined_pairs_; }
+  /// Pairs the map emitted into this sink (run metrics).
+  [[nodiscard]] std::uint64_t emitted() const noexcept { return emitted_; }
 
  private:
   // Pairs in flight between their prefetch and their insert. 16 covers the latency of
@@ -295,6 +298,7 @@ class ReduceSink {
   Outbox outbox_;
   std::vector<std::byte> staging_;  // one combine table, serialised
   std::uint64_t uncombined_pairs_ = 0;
+  std::uint64_t emitted_ = 0;
 };
 
 }  // namespace pearl::internal

@@ -1,6 +1,7 @@
 // pearl/core/internal/spiller.hpp — writes sorted runs of pairs to scratch (thread-safe).
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -39,6 +40,7 @@ class Spiller {
       w.append(std::span<const std::byte>(buf, rec));
     }
     w.close();
+    bytes_ += sorted.size() * rec;
     std::vector<std::pair<K, V>>().swap(sorted);
   }
 
@@ -46,12 +48,15 @@ class Spiller {
     return SortedRuns<K, V>{std::move(memory), std::move(files_), std::move(scratch_), read_buffer};
   }
   [[nodiscard]] std::size_t runs() const noexcept { return files_.size(); }
+  /// Bytes written to scratch so far (run metrics).
+  [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
 
  private:
   std::function<std::shared_ptr<ScratchDir>()> make_scratch_;
   std::mutex mutex_;
   std::shared_ptr<ScratchDir> scratch_;
   std::vector<std::filesystem::path> files_;
+  std::atomic<std::size_t> bytes_{0};  // map threads spill concurrently
 };
 
 }  // namespace pearl::internal
