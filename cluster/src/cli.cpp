@@ -110,10 +110,9 @@ po::options_description global_options(GlobalOptions& g) {
       ("on-bad-row", po::value(&g.on_bad_row)->default_value("fail"),
        "a value outside its column's domain (age 0..120, sex, region code, UTF-8, ...): fail (exit 2 naming it) "
        "or skip (drop the row, count it, list it in the output's 'rejects' table)")
-      ("verbose,v", po::bool_switch(&g.verbose), "progress and timings on stderr")
       ("verbose,v", po::bool_switch(&g.verbose), "progress and timings on stderr (progress from every rank)")
       ("quiet,q", po::bool_switch(&g.quiet), "no progress lines (errors only)")
-      ("progress-every", po::value(&g.progress_every)->default_value(30),
+      ("progress-every", at_least(&g.progress_every, 0.0)->default_value(30),
        "seconds between progress lines when stderr is not a terminal (0: none)")
       ("metrics", po::value(&g.metrics),
        "write the run's metrics (JSON) here; default OUT.metrics.json beside --output")
