@@ -7,6 +7,7 @@ PYTHONPATH=tests/support:tests/faults PEARL_BIN=build/bin/pearl /usr/bin/python3
 SIGKILL points come from PEARL_TEST_KILL_AT (core/include/pearl/core/internal/fault_point.hpp);
 the full file system is a 2 MiB tmpfs (or loop-mounted ext2) and needs root; permission
 faults run as the user nobody when run as root."""
+import json
 import os
 import shutil
 import signal
@@ -55,7 +56,16 @@ class Faults(unittest.TestCase):
 
     def assert_clean(self, out_dir, scratch, expect_output):
         names = sorted(os.listdir(out_dir))
-        self.assertEqual(names, ["out.h5"] if expect_output else [], "nothing but the output next to it")
+        # Run records (docs/user-guide.md, run metrics) are not results: a run that failed
+        # cleanly leaves OUT.failed.metrics.json, named so it is never taken for a result.
+        records = [n for n in names if n in ("out.metrics.json", "out.failed.metrics.json")]
+        results = [n for n in names if n not in records]
+        self.assertEqual(results, ["out.h5"] if expect_output else [], "nothing but the output next to it")
+        if not expect_output:
+            self.assertNotIn("out.metrics.json", records, "a run without output has no success record")
+        if "out.failed.metrics.json" in records:
+            with open(os.path.join(out_dir, "out.failed.metrics.json")) as f:
+                self.assertNotEqual(json.load(f)["exit_status"], 0, "the failed run's record says it failed")
         self.assertEqual(os.listdir(scratch), [], "nothing left in scratch")
 
     def assert_same_as_uninterrupted(self, path, ranks):
