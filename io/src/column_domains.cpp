@@ -112,7 +112,8 @@ void find_in_numbers(const ColumnDomain& d, const std::vector<T>& v, std::vector
   switch (d.kind) {
     case ColumnDomain::Kind::integers:
       if (d.ranges.size() == 1) {
-        const auto [lo, hi] = d.ranges.front();
+        // Plain copies, not a structured binding: clang 14 (the fuzz build) cannot capture one.
+        const std::int64_t lo = d.ranges.front().first, hi = d.ranges.front().second;
         scan(v, [lo, hi](T x) { return integer_in(x, lo, hi); }, rows);
       } else {
         scan(v, [&d](T x) {
@@ -121,7 +122,7 @@ void find_in_numbers(const ColumnDomain& d, const std::vector<T>& v, std::vector
       }
       return;
     case ColumnDomain::Kind::month: {
-      const auto [lo, hi] = d.ranges.front();
+      const std::int64_t lo = d.ranges.front().first, hi = d.ranges.front().second;
       scan(v, [lo, hi](T x) {
         if (!integer_in(x, lo * 100 + 1, hi * 100 + 12)) return false;
         const auto m = static_cast<std::int64_t>(x) % 100;

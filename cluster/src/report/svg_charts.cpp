@@ -96,9 +96,11 @@ std::string line_chart(const std::string& title, const std::vector<double>& x, c
   const int width = 720, height = 300, left = 60, right = 130, top = 30, bottom = 40;
   std::vector<double> all;
   for (const auto& s : series) all.insert(all.end(), s.y.begin(), s.y.end());
-  auto [ylo, yhi] = range(all);
+  // Plain variables, not structured bindings: clang 14 (the fuzz build) cannot capture those.
+  double ylo = range(all).first;
+  const double yhi = range(all).second;
   ylo = std::min(0.0, ylo);
-  const auto [xlo, xhi] = range(x);
+  const double xlo = range(x).first, xhi = range(x).second;
   const auto px = [&](double v) { return left + (v - xlo) / (xhi - xlo) * (width - left - right); };
   const auto py = [&](double v) { return top + (1 - (v - ylo) / (yhi - ylo)) * (height - top - bottom); };
   std::size_t marks = 0;
@@ -178,7 +180,7 @@ std::string interval_chart(const std::string& title, const std::vector<std::stri
   all.insert(all.end(), high.begin(), high.end());
   all.push_back(reference);
   for (auto& v : all) v = f(v);
-  const auto [lo, hi] = range(all);
+  const double lo = range(all).first, hi = range(all).second;
   const auto px = [&](double v) { return left + (f(v) - lo) / (hi - lo) * (width - left - right); };
   std::string s = open_svg(width, height, title, labels.size());
   s += "<line class=\"axis\" x1=\"" + num(px(reference)) + "\" y1=\"28\" x2=\"" + num(px(reference)) + "\" y2=\"" +
