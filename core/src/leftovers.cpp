@@ -35,14 +35,16 @@ bool is_zombie(long pid) {
 }  // namespace
 
 const std::string& process_stamp() {
-  static const std::string stamp = host_name() + ":" + std::to_string(::getpid());
+  // '+', not ':': MPI-IO (ROMIO, in MPICH and Open MPI) reads "name:" as a file-system
+  // prefix, so a ':' in a temporary output's name made every parallel write fail.
+  static const std::string stamp = host_name() + "+" + std::to_string(::getpid());
   return stamp;
 }
 
 std::optional<NameStamp> parse_stamp(std::string_view name) {
   const auto at = name.rfind('@');
   if (at == std::string_view::npos || at == 0) return std::nullopt;
-  const auto colon = name.find(':', at);
+  const auto colon = name.find('+', at);  // host names hold no '+'
   if (colon == std::string_view::npos || colon == at + 1) return std::nullopt;
   const auto dash = name.find('-', colon);
   if (dash == std::string_view::npos) return std::nullopt;

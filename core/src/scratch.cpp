@@ -54,7 +54,7 @@ ScratchDir::ScratchDir(const fs::path& parent, const std::string& tag) {
   if (!fs::is_directory(base, ec)) {
     throw InputError("scratch directory '" + base.string() + "' does not exist (set --scratch or $TMPDIR)");
   }
-  // pearl-<tag>@<host>:<pid>-XXXXXX: a later run removes it if this process dies (leftovers.hpp).
+  // pearl-<tag>@<host>+<pid>-XXXXXX: a later run removes it if this process dies (leftovers.hpp).
   std::string templ = (base / (scratch_prefix + tag + "@" + process_stamp() + "-XXXXXX")).string();
   if (::mkdtemp(templ.data()) == nullptr) {  // mkdtemp creates it 0700
     throw InputError("cannot create a scratch directory in '" + base.string() + "': " + errno_text());

@@ -129,7 +129,7 @@ void forget_on_signal(const std::filesystem::path& path) noexcept {
 }
 
 namespace {
-const char* const temp_marker = ".tmp";  // .<name>.tmp@<host>:<pid>-<random>
+const char* const temp_marker = ".tmp";  // .<name>.tmp@<host>+<pid>-<random>
 
 /// rename(2) that refuses to replace an existing target when `replace` is false
 /// (renameat2 RENAME_NOREPLACE; where the file system lacks it, link(2), which never

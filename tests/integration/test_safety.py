@@ -176,11 +176,11 @@ class LeftoversOfDeadRuns(Fixture):
         scratch = os.path.join(self.dir, "scratch")
         os.mkdir(scratch)
         dead, alive = dead_pid(), os.getpid()
-        stale_temp = os.path.join(self.dir, f".old.h5.tmp@{host}:{dead}-0123456789ab")
-        stale_scratch = os.path.join(scratch, f"pearl-rank0@{host}:{dead}-AbCdEf")
-        kept = [os.path.join(self.dir, f".old.h5.tmp@{host}:{alive}-0123456789ab"),
-                os.path.join(self.dir, f".old.h5.tmp@other-node:{dead}-0123456789ab"),
-                os.path.join(scratch, f"pearl-rank1@{host}:{alive}-AbCdEf")]
+        stale_temp = os.path.join(self.dir, f".old.h5.tmp@{host}+{dead}-0123456789ab")
+        stale_scratch = os.path.join(scratch, f"pearl-rank0@{host}+{dead}-AbCdEf")
+        kept = [os.path.join(self.dir, f".old.h5.tmp@{host}+{alive}-0123456789ab"),
+                os.path.join(self.dir, f".old.h5.tmp@other-node+{dead}-0123456789ab"),
+                os.path.join(scratch, f"pearl-rank1@{host}+{alive}-AbCdEf")]
         for path in (stale_temp, kept[0], kept[1]):
             with open(path, "wb") as f:
                 f.write(b"\0" * 1024)

@@ -389,7 +389,7 @@ TEST(AtomicOutput, DiscardLeavesNothing) {
   {
     pearl::io::AtomicOutput out(target);
     EXPECT_EQ(out.temp_path().parent_path(), dir);
-    // .<name>.tmp@<host>:<pid>-<random>: a later run can tell whether its owner is gone.
+    // .<name>.tmp@<host>+<pid>-<random>: a later run can tell whether its owner is gone.
     EXPECT_EQ(out.temp_path().filename().string().rfind(".result.h5.tmp@" + pearl::process_stamp() + "-", 0), 0U)
         << out.temp_path();
     std::ofstream(out.temp_path()) << "half-written";

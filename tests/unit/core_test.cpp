@@ -130,14 +130,14 @@ TEST(Scratch, ParentMustBeAWritableDirectory) {
 }
 
 TEST(Leftovers, StampsParseFromTheRight) {
-  const auto s = parse_stamp(".a@b.h5.tmp@node-07.cluster:4242-0123abcd");
+  const auto s = parse_stamp(".a@b.h5.tmp@node-07.cluster+4242-0123abcd");
   ASSERT_TRUE(s.has_value());
   EXPECT_EQ(s->prefix, ".a@b.h5.tmp");
   EXPECT_EQ(s->host, "node-07.cluster");
   EXPECT_EQ(s->pid, 4242);
   EXPECT_FALSE(parse_stamp("pearl-rank0-Xy12Ab").has_value());  // an old-style name: not ours to judge
-  EXPECT_FALSE(parse_stamp("x@host:12x-a").has_value());
-  EXPECT_FALSE(parse_stamp("x@host:-a").has_value());
+  EXPECT_FALSE(parse_stamp("x@host+12x-a").has_value());
+  EXPECT_FALSE(parse_stamp("x@host+-a").has_value());
 }
 
 TEST(Leftovers, OnlyThoseOfDeadProcessesOnThisHostAreRemoved) {
@@ -145,16 +145,16 @@ TEST(Leftovers, OnlyThoseOfDeadProcessesOnThisHostAreRemoved) {
   if (child == 0) ::_exit(0);
   ASSERT_GT(child, 0);
   ::waitpid(child, nullptr, 0);  // now a pid of no process
-  const std::string host = process_stamp().substr(0, process_stamp().rfind(':'));
+  const std::string host = process_stamp().substr(0, process_stamp().rfind('+'));
   ScratchDir dir(ScratchDir::default_parent(), "leftovers");
   const auto make = [&](const std::string& name) {
     std::ofstream(dir.path() / name) << "x";
     return dir.path() / name;
   };
-  const auto dead = make("pearl-x@" + host + ":" + std::to_string(child) + "-aaaaaa");
-  const auto alive = make("pearl-x@" + host + ":" + std::to_string(::getpid()) + "-bbbbbb");
+  const auto dead = make("pearl-x@" + host + "+" + std::to_string(child) + "-aaaaaa");
+  const auto alive = make("pearl-x@" + host + "+" + std::to_string(::getpid()) + "-bbbbbb");
   const auto elsewhere = make("pearl-x@another-host:" + std::to_string(child) + "-cccccc");
-  const auto not_ours = make("other@" + host + ":" + std::to_string(child) + "-dddddd");
+  const auto not_ours = make("other@" + host + "+" + std::to_string(child) + "-dddddd");
   const auto removed = remove_leftovers(dir.path(), [](std::string_view p) { return p.starts_with("pearl-"); });
   ASSERT_EQ(removed.size(), 1U);
   EXPECT_EQ(removed[0].path, dead);

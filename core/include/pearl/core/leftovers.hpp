@@ -1,7 +1,7 @@
 // pearl/core/leftovers.hpp — temporaries and scratch of runs that died, found and removed.
 //
 // A run's temporary outputs and spill directories carry its host and process id in
-// their names, `<prefix>@<host>:<pid>-<rest>`, so a later run can tell whether their
+// their names, `<prefix>@<host>+<pid>-<rest>`, so a later run can tell whether their
 // owner is gone. A leftover is removed only when it was made on this host and its
 // process no longer exists: a run on another host, or one still alive here, may be
 // writing it (age is no evidence: a run creates its temporary output at the start and
@@ -23,10 +23,10 @@
 
 namespace pearl {
 
-/// "<host>:<pid>" of this process (host from gethostname).
+/// "<host>+<pid>" of this process (host from gethostname).
 const std::string& process_stamp();
 
-/// A name's owner: `<prefix>@<host>:<pid>-<rest>` split up.
+/// A name's owner: `<prefix>@<host>+<pid>-<rest>` split up.
 struct NameStamp {
   std::string prefix;
   std::string host;
@@ -34,7 +34,7 @@ struct NameStamp {
 };
 
 /// The stamp in `name`, or nothing if it has none. The prefix ends at the last '@'
-/// (host names have none), the pid at the '-' after the ':'.
+/// (host names have none), the pid at the '-' after the '+'.
 std::optional<NameStamp> parse_stamp(std::string_view name);
 
 /// Whether the process that stamped a name is gone: made on this host, and no process

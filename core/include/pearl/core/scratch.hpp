@@ -24,7 +24,7 @@ namespace pearl {
 class ScratchDir {
  public:
   /// Creates a fresh, private (0700) directory under `parent` (default: $TMPDIR or /tmp),
-  /// named `pearl-<tag>@<host>:<pid>-XXXXXX` so that a later run can remove it if this
+  /// named `pearl-<tag>@<host>+<pid>-XXXXXX` so that a later run can remove it if this
   /// process dies without doing so (remove_leftovers).
   explicit ScratchDir(const std::filesystem::path& parent, const std::string& tag);
   /// Throws InputError unless `parent` (empty: the default) is a directory this process

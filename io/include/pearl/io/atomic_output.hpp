@@ -26,7 +26,7 @@ namespace pearl::io {
 
 class AtomicOutput {
  public:
-  /// Picks `<dir>/.<name>.tmp@<host>:<pid>-<random>` for target `<dir>/<name>` (the
+  /// Picks `<dir>/.<name>.tmp@<host>+<pid>-<random>` for target `<dir>/<name>` (the
   /// stamp lets a later run remove it if this process dies: remove_dead_temporaries);
   /// creates nothing. The committed file gets permissions `mode` exactly. `replace`
   /// false: commit never replaces an existing target (one that appeared meanwhile is an
@@ -69,7 +69,7 @@ class AtomicOutput {
   bool active_ = false;  // owns temp_ (not moved from, not yet committed/discarded)
 };
 
-/// Removes the temporary outputs in `dir` (`.<name>.tmp@<host>:<pid>-...`) of runs on
+/// Removes the temporary outputs in `dir` (`.<name>.tmp@<host>+<pid>-...`) of runs on
 /// this host whose process is gone (killed before they could clean up); returns them.
 std::vector<std::filesystem::path> remove_dead_temporaries(const std::filesystem::path& dir);
 
