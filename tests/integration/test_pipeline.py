@@ -44,7 +44,12 @@ def use_the_builds_launcher(work):
     if launcher:
         bin_dir = os.path.join(work, "launcher")
         os.makedirs(bin_dir)
-        os.symlink(launcher, os.path.join(bin_dir, "mpirun"))
+        # A wrapper, not a symlink: MPICH's mpiexec finds hydra_pmi_proxy beside the path
+        # it was started by, which a symlink in another folder would change.
+        wrapper = os.path.join(bin_dir, "mpirun")
+        with open(wrapper, "w") as f:
+            f.write(f'#!/bin/sh\nexec {os.path.realpath(launcher)} "$@"\n')
+        os.chmod(wrapper, 0o755)
         ENV["PATH"] = bin_dir + os.pathsep + os.environ["PATH"]
 
 
