@@ -440,7 +440,7 @@ class KilledRun(unittest.TestCase):
             # kill -9 of rank 0 (the temporary's name carries its pid) and of the launcher.
             stale = written()
             self.assertEqual(len(stale), 1)
-            rank0 = int(stale[0].rsplit(":", 1)[1].split("-")[0])
+            rank0 = int(stale[0].rsplit("+", 1)[1].split("-")[0])
             os.kill(rank0, signal.SIGKILL)
             os.killpg(p.pid, signal.SIGKILL)
             p.wait(timeout=30)
