@@ -97,10 +97,10 @@ std::string line_chart(const std::string& title, const std::vector<double>& x, c
   std::vector<double> all;
   for (const auto& s : series) all.insert(all.end(), s.y.begin(), s.y.end());
   // Plain variables, not structured bindings: clang 14 (the fuzz build) cannot capture those.
-  double ylo = range(all).first;
-  const double yhi = range(all).second;
-  ylo = std::min(0.0, ylo);
-  const double xlo = range(x).first, xhi = range(x).second;
+  const auto y_range = range(all);
+  const auto x_range = range(x);
+  const double ylo = std::min(0.0, y_range.first), yhi = y_range.second;
+  const double xlo = x_range.first, xhi = x_range.second;
   const auto px = [&](double v) { return left + (v - xlo) / (xhi - xlo) * (width - left - right); };
   const auto py = [&](double v) { return top + (1 - (v - ylo) / (yhi - ylo)) * (height - top - bottom); };
   std::size_t marks = 0;
@@ -180,7 +180,8 @@ std::string interval_chart(const std::string& title, const std::vector<std::stri
   all.insert(all.end(), high.begin(), high.end());
   all.push_back(reference);
   for (auto& v : all) v = f(v);
-  const double lo = range(all).first, hi = range(all).second;
+  const auto lo_hi = range(all);
+  const double lo = lo_hi.first, hi = lo_hi.second;
   const auto px = [&](double v) { return left + (f(v) - lo) / (hi - lo) * (width - left - right); };
   std::string s = open_svg(width, height, title, labels.size());
   s += "<line class=\"axis\" x1=\"" + num(px(reference)) + "\" y1=\"28\" x2=\"" + num(px(reference)) + "\" y2=\"" +
