@@ -145,7 +145,7 @@ std::vector<std::string> config_tokens(const std::string& file, const std::strin
   try {
     parsed = po::parse_config_file(in, none, /*allow_unregistered=*/true);
   } catch (const po::error& e) {
-    throw InputError("config file '" + file + "': " + e.what());
+    throw InputError("config file '" + file + "': " + option_error_text(e));
   }
   std::vector<std::string> tokens;
   for (const auto& o : parsed.options) {
@@ -182,7 +182,7 @@ void store_tokens(const std::vector<std::string>& tokens, const po::options_desc
   } catch (const po::unknown_option& e) {
     throw unknown_option_error(e.get_option_name(), all, where);
   } catch (const po::error& e) {
-    throw InputError(std::string(e.what()) + where);
+    throw InputError(option_error_text(e) + where);
   }
 }
 
@@ -339,7 +339,7 @@ RunCommand parse_run(const std::vector<std::string>& args) {
   try {
     po::notify(vm);
   } catch (const po::error& e) {
-    throw InputError(e.what());
+    throw InputError(option_error_text(e));
   }
 
   RunSettings& settings = cmd.settings;
@@ -462,6 +462,9 @@ int run_cli(const std::vector<std::string>& args, Communicator& comm, std::ostre
   } catch (const Error& e) {
     if (comm.rank() == 0) err << "pearl: error: " << e.what() << '\n';
     return static_cast<int>(e.exit_code());
+  } catch (const po::error& e) {
+    if (comm.rank() == 0) err << "pearl: error: " << option_error_text(e) << '\n';
+    return static_cast<int>(ExitCode::usage_or_input);
   } catch (const std::exception& e) {
     if (comm.rank() == 0) err << "pearl: error: " << e.what() << '\n';
     return static_cast<int>(ExitCode::failure);

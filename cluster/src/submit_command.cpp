@@ -82,7 +82,7 @@ void parse_submit_options(const std::vector<std::string>& tokens, const po::opti
     if (!guess.empty()) message += "; did you mean '--" + guess + "'?";
     throw InputError(message + " (see 'pearl submit --help'; job options go after the job name)");
   } catch (const po::error& e) {
-    throw InputError(std::string(e.what()) + " (see 'pearl submit --help')");
+    throw InputError(option_error_text(e) + " (see 'pearl submit --help')");
   }
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "pearl/core/error.hpp"
+#include "pearl/core/options.hpp"
 #include "pearl/core/stop.hpp"
 
 namespace pearl {
@@ -21,6 +22,8 @@ Failure describe(const std::exception_ptr& e) {
     std::rethrow_exception(e);
   } catch (const Error& err) {
     return {err.what(), err.exit_code()};
+  } catch (const po::error& err) {  // an option refused where no caller turned it into an InputError
+    return {option_error_text(err), ExitCode::usage_or_input};
   } catch (const std::exception& err) {
     return {err.what(), ExitCode::failure};
   } catch (...) {

@@ -50,11 +50,14 @@ std::string domain_text(T min, T max, bool min_exclusive) {
 template <class T>
 T parse_in_domain(const std::string& text, T min, T max, bool min_exclusive) {
   const std::string domain = domain_text(min, max, min_exclusive);
-  // %canonical_option% is filled in by Boost with the option's name.
+  // %canonical_option% is filled in by Boost with the option's name. The user's text is a
+  // substitution, not part of the template, so a '%' in it is never read as a placeholder.
   const auto refuse = [&](const std::string& why) {
-    std::string message("option '%canonical_option%': '");
-    message.append(text).append("' ").append(why).append(" (domain ").append(domain).append(")");
-    return po::error_with_option_name(message);
+    std::string message("option '%canonical_option%': '%value%' ");
+    message.append(why).append(" (domain ").append(domain).append(")");
+    po::error_with_option_name error(message);
+    error.set_substitute("value", text);
+    return error;
   };
   const char* first = text.data();
   const char* last = text.data() + text.size();

@@ -212,6 +212,36 @@ TEST(OptionDomain, CheckedWhenTheCommandLineIsParsedWithTheOptionsName) {
   EXPECT_NE(help.str().find("--rows N>=0 (=10)"), std::string::npos) << help.str();
 }
 
+// Boost's own what() fills "%value%" until none is left: a value containing it looped forever
+// (tests/fuzz/corpus/command_line/value-with-placeholder). option_error_text fills once.
+TEST(OptionErrorText, AValueContainingAPlaceholderIsShownAsGiven) {
+  double rate = 0;
+  std::uint64_t rows = 0;
+  po::options_description d;
+  d.add_options()("rate", po::value(&rate), "a double")("rows", at_least(&rows, std::uint64_t{1}), "rows");
+  const auto error_of = [&](std::vector<std::string> args) {
+    try {
+      po::variables_map vm;
+      po::store(po::command_line_parser(args).options(d).run(), vm);
+    } catch (const po::error& e) {
+      return option_error_text(e);
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of({"--rate", "x%value%y"}), "the argument ('x%value%y') for option '--rate' is invalid");
+  EXPECT_EQ(error_of({"--rows", "%canonical_option%"}),
+            "option '--rows': '%canonical_option%' is not a number (domain N>=1)");
+  // Without placeholders in the values, the text is Boost's own.
+  try {
+    po::variables_map vm;
+    po::store(po::command_line_parser(std::vector<std::string>{"--rate", "abc"}).options(d).run(), vm);
+    FAIL() << "abc accepted as a double";
+  } catch (const po::error& e) {
+    EXPECT_EQ(option_error_text(e), e.what());
+  }
+  EXPECT_EQ(error_of({"--rate"}), "the required argument for option '--rate' is missing");
+}
+
 TEST(OptionDomain, RepeatedNamesAreRefused) {
   EXPECT_EQ(parse_names("sum", " a, b ").size(), 2U);
   EXPECT_THROW(parse_names("sum", "a,b,a"), InputError);

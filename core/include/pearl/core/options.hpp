@@ -98,4 +98,10 @@ po::typed_value<std::string>* name_list(std::string* target, const std::string& 
 /// InputError naming the option and the item that is not a finite number.
 std::vector<double> parse_numbers(const std::string& option, const std::string& text, std::size_t count = 0);
 
+/// The message of a Boost.Program_options error; use it in place of e.what(). Boost 1.74
+/// fills a message's placeholders ("%value%") until none is left, so a value that itself
+/// contains "%value%" made what() loop forever (found by tests/fuzz, command_line). Here
+/// each placeholder of the template is filled once, with the user's text as given.
+std::string option_error_text(const po::error& e);
+
 }  // namespace pearl
