@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
     const std::vector<std::string> args(argv + 1, argv + argc);
     const int code = pearl::cluster::run_cli(args, world, std::cout, std::cerr);
     std::cout.flush();
-    return code;
+    return pearl::cluster::MpiSession::finish(code);
   } catch (const std::exception& e) {
     // Only failures of MPI itself reach here; the CLI reports everything else.
     std::fprintf(stderr, "pearl: fatal: %s\n", e.what());

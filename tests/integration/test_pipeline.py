@@ -21,7 +21,7 @@ import tempfile
 import h5py
 import pandas as pd
 
-from pearl_testing import PEARL, read_output
+from pearl_testing import PEARL, builds_launcher_dir, read_output
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HEALTH = os.path.join(ROOT, "slurm", "pipelines", "nightly-health.pipeline")
@@ -38,19 +38,8 @@ ENV = dict(os.environ)
 
 
 def use_the_builds_launcher(work):
-    """The local profile runs the first `mpirun` on PATH: make it the launcher of the MPI
-    pearl was built with (the MPICH build's tests run beside Open MPI's mpirun)."""
-    launcher = shutil.which(os.environ.get("MPIEXEC", "mpiexec"))
-    if launcher:
-        bin_dir = os.path.join(work, "launcher")
-        os.makedirs(bin_dir)
-        # A wrapper, not a symlink: MPICH's mpiexec finds hydra_pmi_proxy beside the path
-        # it was started by, which a symlink in another folder would change.
-        wrapper = os.path.join(bin_dir, "mpirun")
-        with open(wrapper, "w") as f:
-            f.write(f'#!/bin/sh\nexec {os.path.realpath(launcher)} "$@"\n')
-        os.chmod(wrapper, 0o755)
-        ENV["PATH"] = bin_dir + os.pathsep + os.environ["PATH"]
+    """The local profile runs the first `mpirun` on PATH: make it the build's launcher."""
+    ENV["PATH"] = builds_launcher_dir(work) + os.pathsep + os.environ["PATH"]
 
 
 def pearl(*args, timeout=600):

@@ -4,7 +4,10 @@ ranks with shared memory off, so every byte between ranks crosses TCP as between
 give the same output as with shared memory. Open MPI: `--mca pml ob1 --mca btl tcp,self`
 (ob1 so that the UCX pml, with its own shared memory, is not chosen). MPICH 4 (ch4:ucx):
 MPIR_CVAR_NOLOCAL=1 treats every rank as remote (no MPICH shared memory) and
-UCX_TLS=self,tcp leaves UCX only TCP between processes. Label e2e."""
+UCX_TLS=self,tcp leaves UCX only TCP between processes; there the runs use 2 ranks, as
+Debian 12's MPICH 4.0.2 with UCX hangs in MPI_Finalize about one time in two at 3 TCP-only
+ranks (an MPI_Alltoall then MPI_Finalize in C does the same; 2 ranks finish every time).
+Label e2e."""
 import os
 import subprocess
 import tempfile
@@ -39,6 +42,10 @@ def datasets(path):
         return out
 
 
+# Both ranks of a 2-rank run still exchange every shuffle through TCP.
+RANKS = 2 if is_mpich() else 3
+
+
 class Transports(unittest.TestCase):
     def test_tcp_gives_the_shared_memory_output(self):
         with tempfile.TemporaryDirectory() as d:
@@ -53,9 +60,9 @@ class Transports(unittest.TestCase):
             }
             for name, job in jobs.items():
                 with self.subTest(name):
-                    shm = pearl("run", *job, "--output", f"{d}/{name}-shm.h5", ranks=3, timeout=300)
+                    shm = pearl("run", *job, "--output", f"{d}/{name}-shm.h5", ranks=RANKS, timeout=300)
                     self.assertEqual(shm.returncode, 0, shm.stderr)
-                    cmd, env = tcp_only(["run", *job, "--output", f"{d}/{name}-tcp.h5", "--verbose"], 3)
+                    cmd, env = tcp_only(["run", *job, "--output", f"{d}/{name}-tcp.h5", "--verbose"], RANKS)
                     tcp = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
                     self.assertEqual(tcp.returncode, 0, tcp.stderr)
                     got, want = datasets(f"{d}/{name}-tcp.h5"), datasets(f"{d}/{name}-shm.h5")

@@ -7,12 +7,11 @@ the `local` profile actually running. Needs no Slurm cluster (label e2e).
 
 PEARL_UPDATE_GOLDEN=1 rewrites the golden files from the current output."""
 import os
-import shutil
 import subprocess
 import tempfile
 import unittest
 
-from pearl_testing import MPIEXEC, pearl, read_output
+from pearl_testing import builds_launcher_dir, pearl, read_output
 from slurm_testing import aggregate_args, run, write_fixture
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -156,10 +155,7 @@ class DryRun(unittest.TestCase):
     def test_the_local_profile_runs_the_script_at_once(self):
         out = f"{self.dir}/local.h5"
         # The script runs the first `mpirun` on PATH: the launcher of the MPI pearl was built with.
-        bin_dir = f"{self.dir}/launcher"
-        os.makedirs(bin_dir, exist_ok=True)
-        os.symlink(shutil.which(MPIEXEC), f"{bin_dir}/mpirun")
-        env = dict(self.env, PATH=bin_dir + os.pathsep + os.environ["PATH"])
+        env = dict(self.env, PATH=builds_launcher_dir(self.dir) + os.pathsep + os.environ["PATH"])
         r = self.submit("--profile", "local", "--nodes", "1", "--ntasks-per-node", "2", "--wait",
                         "--log-dir", f"{self.dir}/local-logs", *aggregate_args(self.glob, out), env=env)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)

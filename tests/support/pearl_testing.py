@@ -12,6 +12,7 @@ flags, shell-quoted). To run a golden test alone, from the source tree:
 import glob
 import os
 import shlex
+import shutil
 import subprocess
 
 import h5py
@@ -38,6 +39,22 @@ def pearl(*args, ranks=1, timeout=120, env=None):
     and stderr as text."""
     return subprocess.run(pearl_command(*args, ranks=ranks), capture_output=True, text=True, timeout=timeout,
                           env=env)
+
+
+def builds_launcher_dir(work):
+    """A folder (made in `work`) holding `mpirun`, a wrapper starting MPIEXEC, the launcher
+    of the MPI pearl was built with: put first on PATH for what runs "the first mpirun on
+    PATH" (the local profile), as the MPICH build's tests run beside Open MPI's mpirun. A
+    wrapper, not a symlink: MPICH's mpiexec finds hydra_pmi_proxy beside the path it was
+    started by, which a symlink in another folder changes."""
+    bin_dir = os.path.join(work, "launcher")
+    os.makedirs(bin_dir, exist_ok=True)
+    wrapper = os.path.join(bin_dir, "mpirun")
+    launcher = shutil.which(MPIEXEC)
+    with open(wrapper, "w") as f:
+        f.write(f'#!/bin/sh\nexec {os.path.realpath(launcher)} "$@"\n')
+    os.chmod(wrapper, 0o755)
+    return bin_dir
 
 
 def write_columnar(path, df, table, widths=None, compress=False, fixed_strings=False, chunk_rows=500):

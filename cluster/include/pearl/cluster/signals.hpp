@@ -19,4 +19,9 @@ namespace pearl::cluster {
 /// Installs the handlers (SIGTERM, SIGINT, SIGUSR1). Signals the process ignores stay ignored.
 void install_stop_handlers();
 
+/// Whether the signal that asked this rank to stop was sent by its parent process, the
+/// launcher's daemon forwarding a signal it received (hydra's proxy, Open MPI's orted),
+/// rather than by a user, srun or Slurm directly. MpiSession::finish needs it.
+[[nodiscard]] bool stop_forwarded_by_launcher() noexcept;
+
 }  // namespace pearl::cluster
