@@ -6,11 +6,15 @@
 - resubmitting the finished pipeline submits nothing and says so (the queue stays empty);
 - a failing step: its dependant is never started, `status` exits non-zero naming it and its log;
 - schedule --at a minute ahead: the pipeline runs, and the next day's schedule job is pending;
-  unschedule removes it.
+  unschedule removes it;
+- a step whose work outlasts its time limit (3 minutes): warned, checkpointed, requeued and
+  resumed; its dependant then runs and the pipeline completes with the output of the same
+  job run by hand (the checkpoint's test hold makes the work long on the first attempt only).
 """
 import datetime
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -94,6 +98,59 @@ def write_pipeline(work, name, report_extra=""):
     return path
 
 
+def same_as_by_hand(label, target, mine, words):
+    """Runs `pearl run WORDS` (its --output: `mine`) and checks every table equals `target`'s."""
+    h = pearl("run", *words)
+    check(h.returncode == 0, f"{label} by hand: {h.stderr}")
+    if h.returncode != 0 or not os.path.exists(target):
+        check(os.path.exists(target), f"{label}: no output {target}")
+        return
+    with h5py.File(target, "r") as f:
+        names = [t.decode() if isinstance(t, bytes) else t for t in f.attrs["tables"]]
+    for t in names:
+        try:
+            pd.testing.assert_frame_equal(read_output(target, t)[0], read_output(mine, t)[0])
+        except AssertionError as e:
+            check(False, f"{label}: {t} differs from the job run by hand: {e}")
+
+
+HOLD = "PEARL_TEST_HOLD_AFTER_CHECKPOINT"
+
+
+def time_limited_step(work):
+    """Step `slow` holds after its first checkpoint until Slurm's warning (60 s before its
+    3-minute limit) stops it; the profile's setup line drops the hold for every other job
+    and for the requeued attempt."""
+    profile = os.path.join(work, "limited-profile")
+    with open(profile, "w") as f:
+        f.write("base = slurm\nsignal-seconds = 60\n"
+                f'setup = if [ "${{SLURM_RESTART_COUNT:-0}}" -gt 0 ] || [ "${{SLURM_JOB_NAME:-}}" != limited.slow ]; '
+                f"then unset {HOLD}; fi\n")
+    options = "--memory 4MiB --checkpoint-every 0"
+    path = os.path.join(work, "limited.pipeline")
+    with open(path, "w") as f:
+        f.write(f"[pipeline]\nname = limited\nruns = {work}/runs-limited\n[defaults]\ntasks = 1\ntime = 00:15:00\n"
+                f"[step slow]\njob = health.outbreak\ninput = cases={work}/data/cases-*.h5\noptions = {options}\n"
+                f"output = {work}/out-limited/alarms.h5\ntime = 3\n"
+                f"[step after]\njob = table.aggregate\nafter = slow\ninput = table={work}/out-limited/alarms.h5:/alarms\n"
+                f"options = --by disease --sum alarm\noutput = {work}/out-limited/report.h5\n")
+    r = subprocess.run([PEARL, "pipeline", "submit", path, "--profile", profile, "--wait"], capture_output=True,
+                       text=True, timeout=600, env=dict(ENV, **{HOLD: "600"}))
+    check(r.returncode == 0, f"time-limited pipeline: exit {r.returncode}: {r.stdout} {r.stderr}")
+    recs = records(newest_run(os.path.join(work, "runs-limited")))
+    check({k: v["state"] for k, v in recs.items()} == {"slow": "done", "after": "done"},
+          f"time-limited pipeline states: { {k: v['state'] for k, v in recs.items()} }")
+    if "slow" in recs and os.path.exists(recs["slow"]["log"]):
+        log = open(recs["slow"]["log"]).read()
+        for line in ["got SIGUSR1", "pearl exited with 75: checkpointed before the time limit", "requeueing job",
+                     "pearl exited with 0: success"]:
+            check(line in log, f"the slow step's log lacks {line!r}:\n{log}")
+        check(re.search(r"resume: \d+ operations restored", log), f"the resumed run did not say what it skipped:\n{log}")
+    hand = os.path.join(work, "hand-limited.h5")
+    same_as_by_hand("slow", f"{work}/out-limited/alarms.h5", hand,
+                    ["health.outbreak", "--input", f"cases={work}/data/cases-*.h5", *options.split(), "--output", hand])
+
+
 def main():
     work = tempfile.mkdtemp(prefix="pearl-pipeline-slurm-", dir=os.environ.get("PEARL_SLURM_WORK", "/tmp"))
     os.chmod(work, 0o755)
@@ -119,16 +176,7 @@ def main():
         target = words[words.index("--output") + 1]
         mine = os.path.join(work, "hand-" + os.path.basename(target))
         words[words.index("--output") + 1] = mine
-        h = pearl("run", *words)
-        check(h.returncode == 0, f"{label} by hand: {h.stderr}")
-        if h.returncode == 0:
-            with h5py.File(target, "r") as f:
-                names = [t.decode() if isinstance(t, bytes) else t for t in f.attrs["tables"]]
-            for t in names:
-                try:
-                    pd.testing.assert_frame_equal(read_output(target, t)[0], read_output(mine, t)[0])
-                except AssertionError as e:
-                    check(False, f"{label}: {t} differs from the job run by hand: {e}")
+        same_as_by_hand(label, target, mine, words)
 
     # 2. resubmit: nothing
     before = newest_run(os.path.join(work, "runs-good"))
@@ -176,6 +224,9 @@ def main():
     check(r.returncode == 0, f"unschedule: {r.stderr}")
     time.sleep(2)
     check("pearl-schedule-sched" not in squeue("-o", "%j"), "unschedule left the schedule job")
+
+    # 5. a step stopped by its time limit
+    time_limited_step(work)
 
     if failures:
         print(f"{len(failures)} failures; work dir {work}")
