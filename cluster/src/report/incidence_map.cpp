@@ -1,8 +1,10 @@
 // Guangdong's cities as tiles, and an incidence table's crude rates on them.
 #include "incidence_map.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 
 #include "job_charts.hpp"

@@ -2,6 +2,8 @@
 // self-contained HTML page that links each task's log and the report of its output.
 // The task states come from pipeline_status.cpp (task_states), so the page and the
 // terminal never disagree; each finished task's report is the page `pearl report` makes.
+#include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
