@@ -39,7 +39,7 @@ const char* const usage_text =
     "  inspect FILE...   tables in HDF5 shards: layout, columns, types, rows, storage\n"
     "  run JOB [opts]    run a job (under mpirun/srun on any number of ranks, or alone)\n"
     "                    'pearl run JOB --help' lists the job's options\n"
-    "  pipeline CMD FILE check, run, submit, status or schedule a pipeline of jobs\n"
+    "  pipeline CMD FILE check, run, submit, status, report or schedule a pipeline\n"
     "                    ('pearl pipeline --help'; docs/pipelines.md)\n"
     "  submit [opts] JOB [job opts]\n"
     "                    check the job as 'run' would, then queue it as a batch job\n"

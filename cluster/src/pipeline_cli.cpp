@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <map>
 #include <ostream>
+#include <utility>
 
 #include "pearl/cluster/cli.hpp"
 #include "pearl/cluster/pipeline_plan.hpp"
@@ -27,16 +28,20 @@ const char* const pipeline_usage =
     "                             or with --crontab the crontab line that does the same)\n"
     "  unschedule FILE [--profile P]  cancel that batch job\n"
     "  status FILE|RUN_DIR        one line per step; exit 0 only when every step is done or skipped\n"
+    "  report FILE|RUN_DIR [-o PAGE]\n"
+    "                             an HTML index of the run: every step's state, log and report\n"
+    "                             (default RUN_DIR/index.html; 'run' writes it by itself)\n"
     "\n"
     "  --set NAME=VALUE           set a variable (${NAME} in the file); repeatable\n"
     "  --dry-run                  print the plan (what runs, what is skipped and why) and stop\n"
     "  --profile P                site profile for submit (default slurm; 'pearl profiles')\n"
     "  --wait                     submit: wait for every job, then report and exit as status does\n"
+    "  -o, --output PAGE          report: where the index page goes (its step reports go beside it)\n"
     "\n"
     "Pipeline files: docs/pipelines.md; examples in slurm/pipelines/.\n";
 
 struct PipelineArgs {
-  std::string command, file, profile, at;
+  std::string command, file, profile, at, page;
   std::vector<std::string> set_words;  // as given, for the scheduled command
   bool crontab = false;
   std::map<std::string, std::string> set;
@@ -65,6 +70,8 @@ PipelineArgs parse_args(const std::vector<std::string>& args) {
       a.wait = true;
     } else if (w == "--at") {
       a.at = value(w);
+    } else if (w == "-o" || w == "--output") {
+      a.page = value(w);
     } else if (w == "--crontab") {
       a.crontab = true;
     } else if (!w.empty() && w[0] == '-') {
@@ -94,8 +101,10 @@ pipeline::Pipeline load_checked(const PipelineArgs& a, Communicator* comm) {
   return p;
 }
 
-int status(const PipelineArgs& a, std::ostream& out) {
-  if (a.file.empty()) throw InputError("pearl pipeline status needs a pipeline FILE or a run directory");
+/// The pipeline and run directory `status` and `report` read: FILE and its newest run,
+/// or RUN_DIR and the pipeline file (with its variables) its run.txt names.
+std::pair<pipeline::Pipeline, std::string> locate(const PipelineArgs& a) {
+  if (a.file.empty()) throw InputError("pearl pipeline " + a.command + " needs a pipeline FILE or a run directory");
   std::error_code ec;
   if (std::filesystem::is_directory(a.file, ec)) {
     const pipeline::RunDir run(a.file);
@@ -105,13 +114,27 @@ int status(const PipelineArgs& a, std::ostream& out) {
     for (const auto& [k, v] : info) {
       if (k.rfind("var.", 0) == 0 && vars.count(k.substr(4)) == 0) vars[k.substr(4)] = v;
     }
-    auto p = pipeline::load(info["pipeline"], vars);
-    return pipeline::print_status(&p, a.file, out);
+    return {pipeline::load(info["pipeline"], vars), a.file};
   }
   auto p = pipeline::load(a.file, a.set);
-  const std::string latest = pipeline::RunDir::latest(p.runs);
-  if (latest.empty()) out << "no run recorded under " << p.runs << "; states from the outputs\n";
-  return pipeline::print_status(&p, latest, out);
+  std::string latest = pipeline::RunDir::latest(p.runs);
+  return {std::move(p), std::move(latest)};
+}
+
+int status(const PipelineArgs& a, std::ostream& out) {
+  const auto [p, run_dir] = locate(a);
+  if (run_dir.empty()) out << "no run recorded under " << p.runs << "; states from the outputs\n";
+  return pipeline::print_status(&p, run_dir, out);
+}
+
+int report(const PipelineArgs& a, std::ostream& out) {
+  const auto [p, run_dir] = locate(a);
+  if (run_dir.empty() && a.page.empty()) {
+    throw InputError("no run recorded under " + p.runs + ": give the index page's place with -o PAGE");
+  }
+  const std::string page = pipeline::write_index(p, run_dir, a.page);
+  out << "wrote " << page << '\n';
+  return 0;
 }
 
 int dispatch(const PipelineArgs& a, Communicator* comm, std::ostream& out) {
@@ -135,13 +158,14 @@ int dispatch(const PipelineArgs& a, Communicator* comm, std::ostream& out) {
     return pipeline::submit_all(p, a.profile, a.dry_run, a.wait, out);
   }
   if (a.command == "status") return status(a, out);
+  if (a.command == "report") return report(a, out);
   if (a.command == "schedule") {
     if (a.at.empty()) throw InputError("pearl pipeline schedule needs --at HH:MM");
     return pipeline::schedule(load_checked(a, comm), a.at, a.profile, a.set_words, a.crontab, out);
   }
   if (a.command == "unschedule") return pipeline::unschedule(pipeline::load(a.file, a.set), a.profile, out);
   std::string message = "pearl pipeline: unknown command '" + a.command + "'";
-  const std::string guess = closest_match(a.command, {"check", "run", "submit", "status", "schedule", "unschedule"});
+  const std::string guess = closest_match(a.command, {"check", "run", "submit", "status", "report", "schedule", "unschedule"});
   if (!guess.empty()) message += "; did you mean '" + guess + "'?";
   throw InputError(message + " ('pearl pipeline --help')");
 }

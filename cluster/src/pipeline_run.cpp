@@ -131,6 +131,7 @@ int run_local(const Pipeline& p, std::ostream& out) {
     }
   }
   run.set_info("finished", utc_now());
+  index_at_end(p, run.dir(), out);
   return code;
 }
 

@@ -25,6 +25,26 @@ int run_local(const Pipeline& p, std::ostream& out);
 /// returns 0 only when every task is done or skipped. `dry_run`: prints the plan only.
 int submit_all(const Pipeline& p, const std::string& profile, bool dry_run, bool wait, std::ostream& out);
 
+/// Every task of `p` with its state: the record in `run_dir` (states still pending or
+/// running asked of the profile's scheduler), or for a task the run does not record,
+/// `done` when its output is up to date and `never started` otherwise; then the records
+/// of steps no longer in the file. `p` may be null (records only), `run_dir` "" (outputs only).
+std::vector<TaskRecord> task_states(const Pipeline* p, const std::string& run_dir);
+
+/// The first line of a task's log that reports an error (else its last non-empty line).
+std::string first_error(const std::string& log);
+
+/// Writes the run's index page, `page` ("" for RUN_DIR/index.html): every task with its
+/// state, times, output, log and, for a failed task, its first error line, linked to the
+/// report of each finished task's output, rendered into reports/ beside the page.
+/// Returns the page's path. (cluster/src/report/pipeline_index.cpp)
+std::string write_index(const Pipeline& p, const std::string& run_dir, const std::string& page);
+
+/// At the end of `run` (and `submit --wait`): writes RUN_DIR/index.html and prints
+/// "index PATH". The tasks' results stand whatever happens to the page: one that cannot be
+/// written is said ("no index page: ...") and changes no exit code.
+void index_at_end(const Pipeline& p, const std::string& run_dir, std::ostream& out);
+
 /// Prints one line per task of the run in `run_dir` (or, for tasks it does not record,
 /// of the committed outputs); returns 0 only when every task is done or skipped.
 int print_status(const Pipeline* p, const std::string& run_dir, std::ostream& out);

@@ -15,9 +15,6 @@
 
 namespace pearl::cluster::pipeline {
 
-namespace {
-
-/// The first line of a log that reports an error (else its last non-empty line).
 std::string first_error(const std::string& log) {
   std::ifstream in(log);
   std::string line, last;
@@ -29,6 +26,8 @@ std::string first_error(const std::string& log) {
   }
   return last.empty() ? "(the log is empty or missing)" : last;
 }
+
+namespace {
 
 /// A record still pending or running when it was written: what the scheduler says now.
 /// A job it no longer knows keeps its recorded state (the outputs decide below).
@@ -52,7 +51,7 @@ void ask_scheduler(TaskRecord& r, Scheduler* scheduler) {
 
 }  // namespace
 
-int print_status(const Pipeline* p, const std::string& run_dir, std::ostream& out) {
+std::vector<TaskRecord> task_states(const Pipeline* p, const std::string& run_dir) {
   std::map<std::string, TaskRecord> records;
   if (!run_dir.empty()) {
     const RunDir run(run_dir);
@@ -66,7 +65,6 @@ int print_status(const Pipeline* p, const std::string& run_dir, std::ostream& ou
       ask_scheduler(r, scheduler.get());
       records[r.step + "@" + r.value] = std::move(r);
     }
-    out << "run " << run_dir << '\n';
   }
   std::vector<TaskRecord> rows;
   if (p != nullptr) {
@@ -87,6 +85,12 @@ int print_status(const Pipeline* p, const std::string& run_dir, std::ostream& ou
     }
   }
   for (auto& [_, r] : records) rows.push_back(r);  // steps no longer in the file
+  return rows;
+}
+
+int print_status(const Pipeline* p, const std::string& run_dir, std::ostream& out) {
+  if (!run_dir.empty()) out << "run " << run_dir << '\n';
+  const auto rows = task_states(p, run_dir);
   int code = 0;
   out << std::left << std::setw(24) << "STEP" << std::setw(15) << "STATE" << std::setw(22) << "STARTED"
       << std::setw(22) << "FINISHED" << std::setw(12) << "JOB ID" << "OUTPUT\n";

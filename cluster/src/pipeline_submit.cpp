@@ -149,6 +149,7 @@ int submit_all(const Pipeline& p, const std::string& profile_name, bool dry_run,
     }
   }
   run.set_info("finished", utc_now());
+  index_at_end(p, run.dir(), out);
   return code;
 }
 

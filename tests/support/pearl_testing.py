@@ -57,6 +57,17 @@ def builds_launcher_dir(work):
     return bin_dir
 
 
+def pipeline_records(run_dir):
+    """{task label: record} of a pipeline run directory: its tasks/*.txt (key = value
+    lines), labelled as `pearl pipeline status` prints them, "step" or "step[value]"."""
+    out = {}
+    for path in glob.glob(os.path.join(run_dir, "tasks", "*.txt")):
+        with open(path) as f:
+            rec = dict(line.split(" = ", 1) for line in f.read().splitlines() if " = " in line)
+        out[rec["step"] + (f"[{rec['value']}]" if rec.get("value") else "")] = rec
+    return out
+
+
 def write_columnar(path, df, table, widths=None, compress=False, fixed_strings=False, chunk_rows=500):
     """A shard in the columnar layout: group /<table> with one dataset per column of df.
 

@@ -9,6 +9,7 @@
 #include <numeric>
 #include <set>
 
+#include "incidence_map.hpp"
 #include "svg_charts.hpp"
 
 namespace pearl::cluster::report {
@@ -22,29 +23,6 @@ std::vector<std::size_t> top(const std::vector<double>& v, std::size_t n) {
   std::stable_sort(idx.begin(), idx.end(), [&](auto a, auto b) { return v[a] > v[b]; });
   if (idx.size() > n) idx.resize(n);
   return idx;
-}
-
-/// Each row's key: the values of `keys` joined with " / ".
-std::vector<std::string> row_labels(const Frame& f, const std::vector<const Column*>& keys) {
-  std::vector<std::string> out(f.read);
-  for (std::size_t i = 0; i < f.read; ++i) {
-    for (const Column* k : keys) out[i] += (out[i].empty() ? "" : " / ") + k->cell(i);
-  }
-  return out;
-}
-
-/// A result's key columns: text columns and the contract's key names (a job's figures are
-/// the other columns). Columns come in name order from the file, so position says nothing.
-std::vector<const Column*> key_columns(const Frame& f) {
-  static const std::set<std::string> names = {"region_code", "region", "city", "county", "disease", "year",
-                                              "sex", "age_group", "insurance", "industry", "benefit", "origin",
-                                              "destination"};
-  std::vector<const Column*> keys;
-  for (const auto& c : f.columns) {
-    if ((c.text && c.name != "method") || names.count(c.name) != 0) keys.push_back(&c);
-  }
-  if (keys.empty() && !f.columns.empty()) keys.push_back(&f.columns.front());
-  return keys;
 }
 
 /// Sums `value` per label, the `n` largest as a ranked bar chart.
@@ -104,7 +82,8 @@ std::string incidence(const Frame& f) {
   if (value == nullptr || value->text) return {};
   const auto keys = key_columns(f);
   return ranked("Incidence by " + keys.front()->name + " (" + value->name + "), ranked", row_labels(f, keys),
-                value->num, 30);
+                value->num, 30) +
+         incidence_map(f);
 }
 
 std::string risk_model(const Frame& f) {
@@ -226,6 +205,27 @@ std::string flow(const Frame& f) {
 
 }  // namespace
 
+std::vector<std::string> row_labels(const Frame& f, const std::vector<const Column*>& keys) {
+  std::vector<std::string> out(f.read);
+  for (std::size_t i = 0; i < f.read; ++i) {
+    for (const Column* k : keys) out[i] += (out[i].empty() ? "" : " / ") + k->cell(i);
+  }
+  return out;
+}
+
+// Columns come in name order from the file, so position says nothing about keys.
+std::vector<const Column*> key_columns(const Frame& f) {
+  static const std::set<std::string> names = {"region_code", "region", "city", "county", "disease", "year",
+                                              "sex", "age_group", "insurance", "industry", "benefit", "origin",
+                                              "destination"};
+  std::vector<const Column*> keys;
+  for (const auto& c : f.columns) {
+    if ((c.text && c.name != "method") || names.count(c.name) != 0) keys.push_back(&c);
+  }
+  if (keys.empty() && !f.columns.empty()) keys.push_back(&f.columns.front());
+  return keys;
+}
+
 std::string generic_table(const Frame& f, bool with_chart) {
   std::string html = "<table class=\"summary\"><tr><th>column</th><th>type</th><th>min</th><th>max</th><th>mean</th></tr>";
   for (const auto& c : f.columns) {
@@ -235,10 +235,16 @@ std::string generic_table(const Frame& f, bool with_chart) {
       html += "<td colspan=\"3\">" + std::to_string(distinct.size()) + " distinct values</td></tr>";
       continue;
     }
-    const auto [lo, hi] = std::minmax_element(c.num.begin(), c.num.end());
-    char buf[128];
-    std::snprintf(buf, sizeof buf, "<td>%.6g</td><td>%.6g</td><td>%.6g</td></tr>", *lo, *hi,
-                  std::accumulate(c.num.begin(), c.num.end(), 0.0) / static_cast<double>(c.num.size()));
+    // Over the finite values: a suppressed rate is NaN, which would make every figure NaN
+    // (or, for min and max, depend on where it lies).
+    double lo = INFINITY, hi = -INFINITY, sum = 0, n = 0;
+    for (const double v : c.num) {
+      if (!std::isfinite(v)) continue;
+      lo = std::min(lo, v), hi = std::max(hi, v), sum += v, n += 1;
+    }
+    char buf[160];
+    if (n == 0) std::snprintf(buf, sizeof buf, "<td colspan=\"3\">no finite values</td></tr>");
+    else std::snprintf(buf, sizeof buf, "<td>%.6g</td><td>%.6g</td><td>%.6g</td></tr>", lo, hi, sum / n);
     html += buf;
   }
   html += "</table>";

@@ -3,6 +3,7 @@
 
 #include "frame.hpp"
 #include "job_charts.hpp"
+#include "page.hpp"
 #include "pearl/cluster/report.hpp"
 #include "pearl/cluster/run_metrics.hpp"
 #include "pearl/cluster/stats.hpp"
@@ -27,6 +28,15 @@ const char* const style =
     "text-align:right}th{background:#f4f4f4}figure{margin:12px 0}"
     "svg.chart text{font-size:11px;fill:#333}svg.chart text.title{font-size:13px;font-weight:bold}"
     "svg.chart .axis{stroke:#999}.meta{color:#555;font-size:13px}";
+
+}  // namespace
+
+std::string report::page_head(const std::string& title, const std::string& css) {
+  return "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + escape(title) + "</title><style>" + style +
+         css + "</style></head><body>";
+}
+
+namespace {
 
 std::string first_rows(const report::Frame& f) {
   std::string html = "<table class=\"rows\"><tr>";
@@ -86,8 +96,7 @@ std::string render_report(const std::filesystem::path& output) {
     throw InputError("'" + output.string() + "' is not a pearl output (no 'tables' attribute); 'pearl inspect' shows what it holds");
   }
   std::ostringstream html;
-  html << "<!doctype html><html><head><meta charset=\"utf-8\"><title>" << escape(job) << " — "
-       << escape(output.filename().string()) << "</title><style>" << style << "</style></head><body>";
+  html << report::page_head(job + " — " + output.filename().string());
   html << "<h1>" << escape(job) << ": " << escape(output.filename().string()) << "</h1><p class=\"meta\">started "
        << escape(report::root_attribute(output, "started")) << ", finished "
        << escape(report::root_attribute(output, "finished")) << ", pearl "
