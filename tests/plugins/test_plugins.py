@@ -212,6 +212,27 @@ class Plugins(unittest.TestCase):
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 2)
 
+    def test_new_job_plugin_makes_a_plugin_folder(self):
+        new_job = os.path.join(SOURCE, "scripts", "new-job")
+        d = os.path.join(self.tmp, "acme")
+        r = subprocess.run([new_job, "--plugin", d, "health.case_delay"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(sorted(os.listdir(d)), ["CMakeLists.txt", "case_delay.cpp", "plugin.cpp",
+                                                 "test_health_case_delay.py"])
+        with open(os.path.join(d, "CMakeLists.txt")) as f:
+            cmake = f.read()
+        for text in ("find_package(pearl", "pearl_add_plugin(health_case_delay plugin.cpp case_delay.cpp)",
+                     "pearl_add_plugin_test(NAME job.health.case_delay PLUGIN health_case_delay SCRIPT "
+                     "${CMAKE_CURRENT_SOURCE_DIR}/test_health_case_delay.py)"):
+            self.assertIn(text, cmake)
+        with open(os.path.join(d, "plugin.cpp")) as f:
+            self.assertIn('PEARL_PLUGIN("health_case_delay"', f.read())
+        # A folder with something in it is not overwritten; a missing folder name is usage.
+        r = subprocess.run([new_job, "--plugin", d, "health.other"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("not empty", r.stderr)
+        self.assertEqual(subprocess.run([new_job, "health.x", "--plugin"], capture_output=True).returncode, 2)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
