@@ -40,7 +40,8 @@
 // (JobRegistry::instance, the engine, tables) resolve at load time to the `pearl`
 // program, which exports its symbols (ENABLE_EXPORTS) and links all of core. The ABI is
 // therefore that of the C++ classes in pearl/core: a plugin must be built against the
-// same pearl version (same PEARL_PLUGIN_ABI_VERSION) with a compatible compiler.
+// same pearl headers (same PEARL_PLUGIN_ABI_VERSION and header fingerprint) with a
+// compatible compiler.
 #pragma once
 
 #include "pearl/core/job.hpp"
