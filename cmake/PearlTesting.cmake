@@ -22,16 +22,13 @@
 # their shared launcher and fixture writers from tests/support/pearl_testing.py.
 include_guard(GLOBAL)
 
-if(PEARL_MPI_FLAVOUR STREQUAL "openmpi")
-  # Open MPI refuses more ranks than cores, and running as root, unless told; MPICH allows both.
-  set(PEARL_MPIEXEC_FLAGS --oversubscribe)
-  set(PEARL_MPI_TEST_ENV OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1)
-else()
-  set(PEARL_MPIEXEC_FLAGS)
-  set(PEARL_MPI_TEST_ENV)
-endif()
+# The launcher flags and environment (PEARL_MPIEXEC_FLAGS, PEARL_MPI_TEST_ENV) and
+# PEARL_TEST_PYTHON come from the installed plugin-test module, whose
+# pearl_add_plugin_test() works here too, with the build's program and tests/support.
 set(PEARL_MPIEXEC ${MPIEXEC_EXECUTABLE} CACHE INTERNAL "MPI launcher for tests")
-set(PEARL_TEST_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with the golden tests' modules (h5py, pandas, ...)")
+set(PEARL_EXECUTABLE $<TARGET_FILE:pearl>)
+set(PEARL_PYTHON_DIR ${PROJECT_SOURCE_DIR}/tests/support)
+include(PearlPluginTest)
 
 function(pearl_require_python_modules)
   # find_spec locates a module without importing it (statsmodels takes seconds to import).

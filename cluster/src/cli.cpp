@@ -387,9 +387,11 @@ int agreed_on_rank0(Communicator& comm, Work&& work) {
   return 0;
 }
 
-int dispatch(std::vector<std::string> args, Communicator& comm, std::ostream& out) {
+int dispatch(std::vector<std::string> args, Communicator& comm, std::ostream& out, std::ostream& err) {
   const std::vector<std::string> plugins = take_plugin_args(args);
-  load_plugins(plugins, std::getenv("PEARL_PLUGIN_PATH"));
+  // Every rank loads the plugins (each runs their jobs); rank 0 alone says so when one
+  // library was named twice (err is a sink on the other ranks).
+  for (const auto& note : load_plugins(plugins, std::getenv("PEARL_PLUGIN_PATH"))) err << "pearl: note: " << note << '\n';
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     out << usage_text;
     if (args.empty()) throw InputError("no command given");
@@ -437,10 +439,11 @@ int dispatch(std::vector<std::string> args, Communicator& comm, std::ostream& ou
 int run_cli(const std::vector<std::string>& args, Communicator& comm, std::ostream& out, std::ostream& err) {
   std::ostringstream discard;
   std::ostream& my_out = comm.rank() == 0 ? out : discard;
+  std::ostream& my_err = comm.rank() == 0 ? err : discard;
   std::exception_ptr failure;
   int code = 0;
   try {
-    code = dispatch(args, comm, my_out);
+    code = dispatch(args, comm, my_out, my_err);
   } catch (...) {
     failure = std::current_exception();
   }

@@ -10,10 +10,12 @@
 #include <memory>
 #include <optional>
 #include <thread>
+#include <tuple>
 
 #include "column_probe.hpp"
 #include "pearl/cluster/bad_rows.hpp"
 #include "pearl/cluster/cli.hpp"
+#include "pearl/cluster/plugin_loader.hpp"
 #include "pearl/cluster/progress.hpp"
 #include "pearl/cluster/run_metrics.hpp"
 #include "pearl/cluster/shard_inputs.hpp"
@@ -352,6 +354,7 @@ void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Comm
     io::OutputInfo info;
     info.job = job.name();
     info.version = PEARL_VERSION;
+    std::tie(info.job_version, info.plugin) = job_provenance(job.name(), PEARL_VERSION);
     info.parameters = settings.parameters;
     if (inputs) info.inputs = inputs->files();
     info.ranks = comm.size();

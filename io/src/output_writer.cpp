@@ -139,7 +139,10 @@ void scalar_attribute(hid_t obj, const char* name, T value, hid_t file_t, hid_t 
 void run_attributes(hid_t obj, const OutputInfo& info, const std::string& parameters, const std::string& inputs,
                     const std::string& what) {
   string_attribute(obj, "job", info.job, what);
-  string_attribute(obj, "pearl_version", info.version.empty() ? std::string(PEARL_VERSION_STRING) : info.version, what);
+  const std::string version = info.version.empty() ? std::string(PEARL_VERSION_STRING) : info.version;
+  string_attribute(obj, "job_version", info.job_version.empty() ? version : info.job_version, what);
+  string_attribute(obj, "pearl_version", version, what);
+  if (!info.plugin.empty()) string_attribute(obj, "plugin", info.plugin, what);
   string_attribute(obj, "parameters", parameters, what);
   string_attribute(obj, "inputs", inputs, what);
   scalar_attribute(obj, "ranks", static_cast<std::int64_t>(info.ranks), H5T_STD_I64LE, H5T_NATIVE_INT64, what);

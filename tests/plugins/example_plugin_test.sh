@@ -9,15 +9,8 @@
 set -euo pipefail
 build=${1:?usage: example_plugin_test.sh BUILD_DIR EXAMPLE_SOURCE_DIR}
 example=${2:?}
-mpiexec=${MPIEXEC:-mpiexec}
-read -r -a mpiflags <<< "${MPIEXEC_FLAGS:-}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-chmod 755 "$tmp"
-unset PEARL_PLUGIN_PATH
-
-cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
-pearl=$tmp/prefix/bin/pearl
+# shellcheck source=installed_prefix.sh
+source "$(dirname "$0")/installed_prefix.sh"  # $tmp, $prefix, $pearl, $mpiexec, $mpiflags
 cmake -S "$example" -B "$tmp/plugin-build" -DCMAKE_PREFIX_PATH="$tmp/prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$tmp/plugin-build" >/dev/null
 mkdir -m 755 "$tmp/plugins"

@@ -89,10 +89,23 @@ class Plugins(unittest.TestCase):
         r = pearl("run", "plugintest.triangle", "--n", "10", plugin_path=path, ranks=2)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("triangle 10 = 45", r.stdout)
-        # The same library via --plugin and the path is loaded once, not refused as a duplicate.
-        r = pearl("--plugin", lib, "jobs", plugin_path=os.path.dirname(lib))
+        # The same library via --plugin and the path is loaded once, not refused as a
+        # duplicate, and rank 0 says so once (at 1 and 3 ranks).
+        for ranks in (None, 3):
+            with self.subTest(ranks=ranks):
+                r = pearl("--plugin", lib, "jobs", plugin_path=os.path.dirname(lib), ranks=ranks)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(r.stdout.count("plugintest.triangle"), 1)
+                notes = [l for l in r.stderr.splitlines() if l.startswith("pearl")]
+                self.assertEqual(notes, [f"pearl: note: plugin {lib} is the library already loaded as {lib}; "
+                                         "loaded once (name it once: --plugin or PEARL_PLUGIN_PATH)"], r.stderr)
+        # A hard link is the same library under another name: loaded once, said once.
+        link = os.path.join(self.tmp, "a", "liblink.so")
+        os.link(lib, link)
+        r = pearl("--plugin", lib, "--plugin", link, "jobs")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.count("plugintest.triangle"), 1)
+        self.assertIn(f"pearl: note: plugin {link} is the library already loaded as {lib}", r.stderr)
 
     def test_declared_columns_are_checked_before_the_job_runs(self):
         import h5py
@@ -140,8 +153,9 @@ class Plugins(unittest.TestCase):
 
     def test_abi_version_mismatch(self):
         lib = self.private_copy("wrong_abi")
-        self.refused(pearl("--plugin", lib, "jobs"), "built for plugin ABI version 99",
-                     "this pearl has ABI version 1", "rebuild")
+        # The fixture reports the program's version + 98 (pearl/core/plugin.hpp: version 2).
+        self.refused(pearl("--plugin", lib, "jobs"), "built for plugin ABI version 100",
+                     "this pearl has ABI version 2", "rebuild")
         self.refused(pearl("jobs", plugin_path=os.path.dirname(lib), ranks=2), "ABI version")
 
     def test_job_name_already_taken(self):
@@ -197,6 +211,27 @@ class Plugins(unittest.TestCase):
         r = subprocess.run([os.path.join(SOURCE, "scripts", "new-job"), "Health", "--root", root],
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 2)
+
+    def test_new_job_plugin_makes_a_plugin_folder(self):
+        new_job = os.path.join(SOURCE, "scripts", "new-job")
+        d = os.path.join(self.tmp, "acme")
+        r = subprocess.run([new_job, "--plugin", d, "health.case_delay"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(sorted(os.listdir(d)), ["CMakeLists.txt", "case_delay.cpp", "plugin.cpp",
+                                                 "test_health_case_delay.py"])
+        with open(os.path.join(d, "CMakeLists.txt")) as f:
+            cmake = f.read()
+        for text in ("find_package(pearl", "pearl_add_plugin(health_case_delay plugin.cpp case_delay.cpp)",
+                     "pearl_add_plugin_test(NAME job.health.case_delay PLUGIN health_case_delay SCRIPT "
+                     "${CMAKE_CURRENT_SOURCE_DIR}/test_health_case_delay.py)"):
+            self.assertIn(text, cmake)
+        with open(os.path.join(d, "plugin.cpp")) as f:
+            self.assertIn('PEARL_PLUGIN("health_case_delay"', f.read())
+        # A folder with something in it is not overwritten; a missing folder name is usage.
+        r = subprocess.run([new_job, "--plugin", d, "health.other"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("not empty", r.stderr)
+        self.assertEqual(subprocess.run([new_job, "health.x", "--plugin"], capture_output=True).returncode, 2)
 
 
 if __name__ == "__main__":

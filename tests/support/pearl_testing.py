@@ -1,11 +1,17 @@
-"""Helpers shared by pearl's golden tests (the Python scripts CTest runs as job.<name>, and
-the tests scripts/new-job generates from jobs/_skeleton): running the pearl program under
-the MPI launcher, writing input shards in both HDF5 layouts of the data contract, and
-reading shards and a job's output tables back. Job-specific helpers stay in their test.
+"""Helpers shared by pearl's golden tests (the Python scripts CTest runs as job.<name>, the
+tests scripts/new-job generates from jobs/_skeleton, and plugins' tests): running the pearl
+program under the MPI launcher, writing input shards in both HDF5 layouts of the data
+contract, reading shards and a job's output tables back, and comparing tables with
+tolerances. Job-specific helpers stay in their test.
 
-CTest puts this folder on PYTHONPATH (pearl_add_golden_test, cmake/PearlTesting.cmake) and
-sets PEARL_BIN (the program), MPIEXEC (the launcher) and MPIEXEC_FLAGS (more launcher
-flags, shell-quoted). To run a golden test alone, from the source tree:
+In the source tree CTest puts this folder on PYTHONPATH (pearl_add_golden_test,
+cmake/PearlTesting.cmake); an installed pearl has it in share/pearl/python, which
+pearl_add_plugin_test (find_package(pearl)) puts there. The environment says what to run:
+  PEARL_BIN         the program
+  PEARL_PLUGIN      a plugin library passed to every run as --plugin (plugins' tests)
+  PEARL_TEST_RANKS  the rank counts of RANKS, comma-separated (default 1,2,3,4)
+  MPIEXEC           the launcher; MPIEXEC_FLAGS more launcher flags, shell-quoted
+To run a golden test alone, from the source tree:
 
     PYTHONPATH=tests/support PEARL_BIN=build/bin/pearl /usr/bin/python3 jobs/<...>/test_<...>.py
 """
@@ -20,25 +26,29 @@ import numpy as np
 import pandas as pd
 
 PEARL = os.environ.get("PEARL_BIN", "build/bin/pearl")
+PLUGIN = os.environ.get("PEARL_PLUGIN", "")
 MPIEXEC = os.environ.get("MPIEXEC", "mpiexec")
 MPIEXEC_FLAGS = shlex.split(os.environ.get("MPIEXEC_FLAGS", ""))
-RANKS = (1, 2, 3, 4)
+RANKS = tuple(int(n) for n in os.environ.get("PEARL_TEST_RANKS", "1,2,3,4").split(","))
 
 
-def pearl_command(*args, ranks=1):
+def pearl_command(*args, ranks=1, plugin=None):
     """The command line running pearl with `args` under MPIEXEC with `ranks` processes; with
-    ranks=None, the program alone (one rank without a launcher, as the contract allows)."""
+    ranks=None, the program alone (one rank without a launcher, as the contract allows).
+    plugin: a library loaded with --plugin (None: PEARL_PLUGIN, if set; "": none)."""
+    plugin = PLUGIN if plugin is None else plugin
+    program = [PEARL, "--plugin", plugin] if plugin else [PEARL]
     if ranks is None:
-        return [PEARL, *args]
-    return [MPIEXEC, "-n", str(ranks), *MPIEXEC_FLAGS, PEARL, *args]
+        return [*program, *args]
+    return [MPIEXEC, "-n", str(ranks), *MPIEXEC_FLAGS, *program, *args]
 
 
-def pearl(*args, ranks=1, timeout=120, env=None):
-    """Runs pearl_command(*args, ranks=ranks) and waits for it (at most `timeout` seconds),
-    in `env` (None: this process's environment). Returns the CompletedProcess, with stdout
-    and stderr as text."""
-    return subprocess.run(pearl_command(*args, ranks=ranks), capture_output=True, text=True, timeout=timeout,
-                          env=env)
+def pearl(*args, ranks=1, timeout=120, env=None, plugin=None):
+    """Runs pearl_command(*args, ranks=ranks, plugin=plugin) and waits for it (at most
+    `timeout` seconds), in `env` (None: this process's environment). Returns the
+    CompletedProcess, with stdout and stderr as text."""
+    return subprocess.run(pearl_command(*args, ranks=ranks, plugin=plugin), capture_output=True, text=True,
+                          timeout=timeout, env=env)
 
 
 def builds_launcher_dir(work):
@@ -131,3 +141,22 @@ def read_output(path, table):
             d = g[c]
             data[c] = d.asstr()[:] if h5py.check_string_dtype(d.dtype) else d[:]
         return pd.DataFrame(data, columns=cols), {c: g[c].dtype for c in cols}
+
+
+def assert_tables_close(got, want, rtol=1e-12, atol=0.0):
+    """Fails (AssertionError naming the column and first differing row) unless `got` and
+    `want` (DataFrames) have the same columns in the same order and the same rows in the
+    same order: floating-point columns equal within rtol/atol (NaN equal to NaN), every
+    other column exactly."""
+    assert list(got.columns) == list(want.columns), f"columns {list(got.columns)}, expected {list(want.columns)}"
+    assert len(got) == len(want), f"{len(got)} rows, expected {len(want)}"
+    for c in want.columns:
+        g, w = got[c].to_numpy(), want[c].to_numpy()
+        if np.issubdtype(w.dtype, np.floating) or np.issubdtype(g.dtype, np.floating):
+            ok = np.isclose(g.astype(float), w.astype(float), rtol=rtol, atol=atol, equal_nan=True)
+        else:
+            ok = g == w
+        if not np.all(ok):
+            i = int(np.argmin(ok))
+            raise AssertionError(f"column {c!r}, row {i}: {g[i]!r}, expected {w[i]!r} "
+                                 f"({int(np.sum(~ok))} rows differ; rtol={rtol}, atol={atol})")

@@ -11,7 +11,9 @@
 //   /                         root, attributes: the run's attributes and `tables`
 //
 // The run's attributes (on the root and on every table group):
-//   job, pearl_version, started, finished                variable-length UTF-8 strings
+//   job, job_version, pearl_version, started, finished   variable-length UTF-8 strings
+//   plugin       JSON object string {"path", "name", "version", "headers_fingerprint"}
+//                of the plugin the job came from; absent for a built-in job
 //   ranks                                                int64
 //   parameters   JSON object string {"name": "value", ...} in the job's declared order
 //   inputs       JSON array string [{"table": ..., "path": ..., "bytes": N, "mtime": N,
@@ -70,6 +72,10 @@ struct OutputInfo {
   std::string job;      ///< job name, e.g. "health.incidence"
   std::string version;  ///< pearl's version, which versions the built-in jobs too (attribute
                         ///< `pearl_version`; empty: the version this library was built as)
+  std::string job_version;  ///< the job's code: a plugin's version, or pearl's for a built-in
+                            ///< job (attribute `job_version`; empty: as `pearl_version`)
+  std::string plugin;       ///< JSON object naming the job's plugin (attribute `plugin`;
+                            ///< empty: a built-in job, no attribute)
   std::vector<std::pair<std::string, std::string>> parameters;  ///< options, declared order
   std::vector<InputFileInfo> inputs;
   int ranks = 1;
