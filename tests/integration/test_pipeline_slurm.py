@@ -1,9 +1,12 @@
 """`pearl pipeline submit` and `schedule` on the local Slurm cluster (label slurm: run after
 `scripts/slurm-local up`; SLURM_CONF from the environment, else scripts/slurm-local's place):
 
-- submit --wait: every task done, every output equal to the same job run by hand, the
-  fan-out step one job array of 3 tasks with 3 outputs;
+- submit --wait of the shipped nightly-health pipeline on generated data: every task done,
+  every output equal to the same job run by hand, the fan-out step one job array of 3
+  tasks with 3 outputs;
 - resubmitting the finished pipeline submits nothing and says so (the queue stays empty);
+  after a change in a population shard, exactly the steps downstream of it are submitted
+  again (new job ids) and the others are skipped;
 - a failing step: its dependant is never started, `status` exits non-zero naming it and its log;
 - schedule --at a minute ahead: the pipeline runs, and the next day's schedule job is pending;
   unschedule removes it;
@@ -26,6 +29,8 @@ import pandas as pd
 
 from pearl_testing import PEARL, read_output
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HEALTH = os.path.join(ROOT, "slurm", "pipelines", "nightly-health.pipeline")
 SLURM_CONF = os.environ.get("SLURM_CONF", "/tmp/pearl-slurm-local/slurm.conf")
 ENV = dict(os.environ, SLURM_CONF=SLURM_CONF)
 failures = []
@@ -115,28 +120,35 @@ def same_as_by_hand(label, target, mine, words):
 
 
 HOLD = "PEARL_TEST_HOLD_AFTER_CHECKPOINT"
+LIMITED_OPTIONS = "--memory 4MiB --checkpoint-every 0"
 
 
-def time_limited_step(work):
-    """Step `slow` holds after its first checkpoint until Slurm's warning (60 s before its
-    3-minute limit) stops it; the profile's setup line drops the hold for every other job
-    and for the requeued attempt."""
+def start_time_limited_pipeline(work):
+    """Submits pipeline `limited` (with --wait, in the background: its step `slow` waits
+    for Slurm's warning, 60 s before its 3-minute limit, while the other parts run). The
+    step holds after its first checkpoint until the warning stops it; the profile's setup
+    line drops the hold for every other job and for the requeued attempt."""
     profile = os.path.join(work, "limited-profile")
     with open(profile, "w") as f:
         f.write("base = slurm\nsignal-seconds = 60\n"
                 f'setup = if [ "${{SLURM_RESTART_COUNT:-0}}" -gt 0 ] || [ "${{SLURM_JOB_NAME:-}}" != limited.slow ]; '
                 f"then unset {HOLD}; fi\n")
-    options = "--memory 4MiB --checkpoint-every 0"
     path = os.path.join(work, "limited.pipeline")
     with open(path, "w") as f:
         f.write(f"[pipeline]\nname = limited\nruns = {work}/runs-limited\n[defaults]\ntasks = 1\ntime = 00:15:00\n"
-                f"[step slow]\njob = health.outbreak\ninput = cases={work}/data/cases-*.h5\noptions = {options}\n"
-                f"output = {work}/out-limited/alarms.h5\ntime = 3\n"
+                f"[step slow]\njob = health.outbreak\ninput = cases={work}/data/cases-*.h5\n"
+                f"options = {LIMITED_OPTIONS}\noutput = {work}/out-limited/alarms.h5\ntime = 3\n"
                 f"[step after]\njob = table.aggregate\nafter = slow\ninput = table={work}/out-limited/alarms.h5:/alarms\n"
                 f"options = --by disease --sum alarm\noutput = {work}/out-limited/report.h5\n")
-    r = subprocess.run([PEARL, "pipeline", "submit", path, "--profile", profile, "--wait"], capture_output=True,
-                       text=True, timeout=600, env=dict(ENV, **{HOLD: "600"}))
-    check(r.returncode == 0, f"time-limited pipeline: exit {r.returncode}: {r.stdout} {r.stderr}")
+    return subprocess.Popen([PEARL, "pipeline", "submit", path, "--profile", profile, "--wait"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=dict(ENV, **{HOLD: "600"}))
+
+
+def check_time_limited_pipeline(work, submitted):
+    """The step was warned, checkpointed, requeued and resumed; its dependant ran; the
+    output equals the job run by hand."""
+    out, err = submitted.communicate(timeout=600)
+    check(submitted.returncode == 0, f"time-limited pipeline: exit {submitted.returncode}: {out} {err}")
     recs = records(newest_run(os.path.join(work, "runs-limited")))
     check({k: v["state"] for k, v in recs.items()} == {"slow": "done", "after": "done"},
           f"time-limited pipeline states: { {k: v['state'] for k, v in recs.items()} }")
@@ -148,7 +160,8 @@ def time_limited_step(work):
         check(re.search(r"resume: \d+ operations restored", log), f"the resumed run did not say what it skipped:\n{log}")
     hand = os.path.join(work, "hand-limited.h5")
     same_as_by_hand("slow", f"{work}/out-limited/alarms.h5", hand,
-                    ["health.outbreak", "--input", f"cases={work}/data/cases-*.h5", *options.split(), "--output", hand])
+                    ["health.outbreak", "--input", f"cases={work}/data/cases-*.h5", *LIMITED_OPTIONS.split(),
+                     "--output", hand])
 
 
 def main():
@@ -159,17 +172,20 @@ def main():
               "--out-dir", os.path.join(work, "data"))
     assert r.returncode == 0, r.stderr
 
-    # 1. submit --wait
-    good = write_pipeline(work, "good")
-    r = pearl("pipeline", "submit", good, "--profile", "slurm", "--wait")
+    limited = start_time_limited_pipeline(work)
+
+    # 1. submit --wait: the shipped nightly-health pipeline
+    sets = ["--set", f"data={work}/data", "--set", f"out={work}/out-health", "--set", "ranks=1"]
+    health_runs = os.path.join(work, "out-health", "runs")
+    r = pearl("pipeline", "submit", HEALTH, *sets, "--profile", "slurm", "--wait")
     check(r.returncode == 0, f"submit --wait exit {r.returncode}: {r.stdout} {r.stderr}")
-    recs = records(newest_run(os.path.join(work, "runs-good")))
-    check(len(recs) == 5 and all(v["state"] == "done" for v in recs.values()),
+    recs = records(newest_run(health_runs))
+    check(len(recs) == 7 and all(v["state"] == "done" for v in recs.values()),
           f"not every task done: { {k: v['state'] for k, v in recs.items()} }")
-    array_ids = {recs[f"levels[{lv}]"]["job_id"] for lv in ("county", "city", "province") if f"levels[{lv}]" in recs}
+    array_ids = {recs[f"outbreak[{lv}]"]["job_id"] for lv in ("county", "city", "province") if f"outbreak[{lv}]" in recs}
     bases = {i.split("_")[0] for i in array_ids}
     check(len(array_ids) == 3 and len(bases) == 1, f"the fan-out is not one job array of 3 tasks: {array_ids}")
-    outs = sorted(glob.glob(os.path.join(work, "out-good", "alarms-*.h5")))
+    outs = sorted(glob.glob(os.path.join(work, "out-health", "alarms-*.h5")))
     check(len(outs) == 3, f"fan-out outputs: {outs}")
     for label, rec in recs.items():
         words = rec["command"].split(" ")[2:]  # after "pearl run"
@@ -179,12 +195,33 @@ def main():
         same_as_by_hand(label, target, mine, words)
 
     # 2. resubmit: nothing
-    before = newest_run(os.path.join(work, "runs-good"))
-    r = pearl("pipeline", "submit", good, "--profile", "slurm")
+    before = newest_run(health_runs)
+    r = pearl("pipeline", "submit", HEALTH, *sets, "--profile", "slurm")
     check(r.returncode == 0 and "nothing submitted" in r.stdout, f"resubmit: {r.stdout} {r.stderr}")
-    check(newest_run(os.path.join(work, "runs-good")) == before, "resubmitting made a new run")
-    mine = [n for n in squeue("-o", "%j").split() if n.startswith("good.")]  # other tests may share the cluster
+    check(newest_run(health_runs) == before, "resubmitting made a new run")
+    mine = [n for n in squeue("-o", "%j").split() if n.startswith("nightly-health.")]  # other tests may share the cluster
     check(not mine, f"resubmitting queued jobs: {mine}")
+
+    # 2b. changed data in the population shard: exactly incidence and what follows it are
+    # submitted again (new job ids); ingest and aggregate are skipped
+    with h5py.File(os.path.join(work, "data", "population-0000.h5"), "r+") as f:
+        obj = f["population"]
+        if isinstance(obj, h5py.Group):
+            obj["population"][0] = obj["population"][0] + 1000
+        else:
+            row = obj[0]
+            row["population"] += 1000
+            obj[0] = row
+    r = pearl("pipeline", "submit", HEALTH, *sets, "--profile", "slurm", "--wait")
+    check(r.returncode == 0, f"submit after a changed shard: {r.stdout} {r.stderr}")
+    changed = records(newest_run(health_runs))
+    ran = sorted(k for k, v in changed.items() if v["state"] == "done")
+    skipped = sorted(k for k, v in changed.items() if v["state"] == "skipped")
+    check(ran == ["incidence", "outbreak[city]", "outbreak[county]", "outbreak[province]", "report"],
+          f"population change reran {ran}")
+    check(skipped == ["aggregate", "ingest"], f"population change skipped {skipped}")
+    rerun_ids = {changed[k]["job_id"] for k in ran}
+    check(not rerun_ids & {recs[k]["job_id"] for k in recs}, f"rerun tasks kept old job ids: {rerun_ids}")
 
     # 3. a failing step (exit 2: a column that does not exist), its dependant never started
     bad = write_pipeline(work, "bad", report_extra="--max no_such_column")
@@ -225,8 +262,8 @@ def main():
     time.sleep(2)
     check("pearl-schedule-sched" not in squeue("-o", "%j"), "unschedule left the schedule job")
 
-    # 5. a step stopped by its time limit
-    time_limited_step(work)
+    # 5. a step stopped by its time limit (submitted at the start)
+    check_time_limited_pipeline(work, limited)
 
     if failures:
         print(f"{len(failures)} failures; work dir {work}")
