@@ -21,7 +21,7 @@ import tempfile
 import h5py
 import pandas as pd
 
-from pearl_testing import PEARL, builds_launcher_dir, read_output
+from pearl_testing import PEARL, builds_launcher_dir, change_first_population, read_output
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HEALTH = os.path.join(ROOT, "slurm", "pipelines", "nightly-health.pipeline")
@@ -129,14 +129,7 @@ def main():
           f"touching a shard reran: { {k: v['state'] for k, v in touched.items()} }")
 
     # 4. changed data in the population shard: incidence and what follows it rerun, nothing else
-    with h5py.File(os.path.join(data, "population-0000.h5"), "r+") as f:
-        obj = f["population"]
-        if isinstance(obj, h5py.Group):
-            obj["population"][0] = obj["population"][0] + 1000
-        else:
-            row = obj[0]
-            row["population"] += 1000
-            obj[0] = row
+    change_first_population(os.path.join(data, "population-0000.h5"))
     r = pearl("pipeline", "run", HEALTH, *sets, "--dry-run")
     check("changed (content checksum)" in r.stdout or "changed size" in r.stdout,
           f"dry run does not name the changed shard: {r.stdout}")

@@ -27,7 +27,7 @@ import time
 import h5py
 import pandas as pd
 
-from pearl_testing import PEARL, read_output
+from pearl_testing import PEARL, change_first_population, read_output
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HEALTH = os.path.join(ROOT, "slurm", "pipelines", "nightly-health.pipeline")
@@ -204,14 +204,7 @@ def main():
 
     # 2b. changed data in the population shard: exactly incidence and what follows it are
     # submitted again (new job ids); ingest and aggregate are skipped
-    with h5py.File(os.path.join(work, "data", "population-0000.h5"), "r+") as f:
-        obj = f["population"]
-        if isinstance(obj, h5py.Group):
-            obj["population"][0] = obj["population"][0] + 1000
-        else:
-            row = obj[0]
-            row["population"] += 1000
-            obj[0] = row
+    change_first_population(os.path.join(work, "data", "population-0000.h5"))
     r = pearl("pipeline", "submit", HEALTH, *sets, "--profile", "slurm", "--wait")
     check(r.returncode == 0, f"submit after a changed shard: {r.stdout} {r.stderr}")
     changed = records(newest_run(health_runs))

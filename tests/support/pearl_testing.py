@@ -78,6 +78,19 @@ def pipeline_records(run_dir):
     return out
 
 
+def change_first_population(shard, by=1000):
+    """Adds `by` to the first row's population in a population shard of either layout: a
+    change of content (not of size or of the mtime only) for the pipeline tests."""
+    with h5py.File(shard, "r+") as f:
+        obj = f["population"]
+        if isinstance(obj, h5py.Group):
+            obj["population"][0] = obj["population"][0] + by
+        else:
+            row = obj[0]
+            row["population"] += by
+            obj[0] = row
+
+
 def write_columnar(path, df, table, widths=None, compress=False, fixed_strings=False, chunk_rows=500):
     """A shard in the columnar layout: group /<table> with one dataset per column of df.
 
