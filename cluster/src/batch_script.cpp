@@ -79,6 +79,7 @@ BatchRequest resolve(const BatchRequest& in) {
   if (r.cpus_per_task < 1) throw InputError("--cpus-per-task " + std::to_string(r.cpus_per_task) + ": must be at least 1");
   if (r.ntasks_per_node < 0) throw InputError("--ntasks-per-node " + std::to_string(r.ntasks_per_node) + ": must be at least 1");
   if (r.max_requeue < 0) throw InputError("--max-requeue " + std::to_string(r.max_requeue) + ": must be 0 or more");
+  if (r.retries < 0) throw InputError("--retries " + std::to_string(r.retries) + ": must be 0 or more");
   if (r.ntasks_per_node == 0) r.ntasks_per_node = p.cores_per_node >= r.cpus_per_task ? p.cores_per_node / r.cpus_per_task : 1;
   if (r.time.empty()) r.time = p.time;
   if (parse_slurm_time(r.time) <= 0) {
@@ -186,6 +187,8 @@ std::string render_script(const BatchRequest& r, const std::vector<std::string>&
   text = replace_all(text, "@SCRIPT@", shell_quote(script_path(r)));
   text = replace_all(text, "@SIGNAL@", p.signal);
   text = replace_all(text, "@MAX_REQUEUE@", std::to_string(r.max_requeue));
+  text = replace_all(text, "@RETRIES@", std::to_string(r.retries));
+  text = replace_all(text, "@LOG_DIR@", shell_quote(r.log_dir));
   text = replace_all(text, "@CPUS_PER_TASK@", std::to_string(r.cpus_per_task));
   text = replace_all(text, "@WORKDIR@", shell_quote(r.workdir));
   text = replace_all(text, "@PEARL@", shell_quote(r.pearl_program));

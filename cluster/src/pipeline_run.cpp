@@ -49,6 +49,7 @@ BatchRequest step_request(const Pipeline& p, const Step& step, const Task& task,
   r.job_name = p.name + "." + (task.value.empty() || task.value == "{task}" ? step.name : step.name + "-" + task.value);
   r.log_dir = (std::filesystem::path(run.dir()) / "logs").string();
   r.max_requeue = std::max(3, step.retries);
+  r.retries = step.retries;  // under Slurm the batch script retries a failure in place
   r.command = task.run_args(step.job);
   r.workdir = std::filesystem::current_path().string();
   if (!task.output.empty()) {

@@ -47,6 +47,7 @@ po::options_description submit_options(SubmitOptions& s, BatchRequest& r) {
       ("job-name", po::value(&r.job_name), "name in the queue, of the script and the log (default the job's)")
       ("log-dir", po::value(&r.log_dir), "directory of the script and the log (default the profile's, 'logs')")
       ("max-requeue", po::value(&r.max_requeue)->default_value(3), "requeues after a time-limit checkpoint (exit 75)")
+      ("retries", po::value(&r.retries)->default_value(0), "requeues after a failure (exit 1, a crash; never exit 2)")
       ("dry-run", po::bool_switch(&s.dry_run), "print the batch script; queue nothing")
       ("wait", po::bool_switch(&s.wait), "wait for the job to end; print its state and log; exit with its exit code")
       ("help,h", po::bool_switch(&s.help), "this help");

@@ -12,7 +12,9 @@
   unschedule removes it;
 - a step whose work outlasts its time limit (3 minutes): warned, checkpointed, requeued and
   resumed; its dependant then runs and the pipeline completes with the output of the same
-  job run by hand (the checkpoint's test hold makes the work long on the first attempt only).
+  job run by hand (the checkpoint's test hold makes the work long on the first attempt only);
+  a step whose first attempt fails (a rank killed while writing) is retried in place by its
+  batch script (`retries = 1`) and succeeds.
 """
 import datetime
 import glob
@@ -121,6 +123,8 @@ def same_as_by_hand(label, target, mine, words):
 
 HOLD = "PEARL_TEST_HOLD_AFTER_CHECKPOINT"
 LIMITED_OPTIONS = "--memory 4MiB --checkpoint-every 0"
+KILL = "PEARL_TEST_KILL_AT"  # rank 0 of step flaky's first attempt dies writing its output
+FLAKY_OPTIONS = "--by disease --mean age_years"
 
 
 def start_time_limited_pipeline(work):
@@ -130,18 +134,21 @@ def start_time_limited_pipeline(work):
     line drops the hold for every other job and for the requeued attempt."""
     profile = os.path.join(work, "limited-profile")
     with open(profile, "w") as f:
-        f.write("base = slurm\nsignal-seconds = 60\n"
-                f'setup = if [ "${{SLURM_RESTART_COUNT:-0}}" -gt 0 ] || [ "${{SLURM_JOB_NAME:-}}" != limited.slow ]; '
-                f"then unset {HOLD}; fi\n")
+        f.write("base = slurm\nsignal-seconds = 60\n")
+        for variable, step in ((HOLD, "slow"), (KILL, "flaky")):
+            f.write(f'setup = if [ "${{SLURM_RESTART_COUNT:-0}}" -gt 0 ] || [ "${{SLURM_JOB_NAME:-}}" != limited.{step} ]; '
+                    f"then unset {variable}; fi\n")
     path = os.path.join(work, "limited.pipeline")
     with open(path, "w") as f:
         f.write(f"[pipeline]\nname = limited\nruns = {work}/runs-limited\n[defaults]\ntasks = 1\ntime = 00:15:00\n"
                 f"[step slow]\njob = health.outbreak\ninput = cases={work}/data/cases-*.h5\n"
                 f"options = {LIMITED_OPTIONS}\noutput = {work}/out-limited/alarms.h5\ntime = 3\n"
                 f"[step after]\njob = table.aggregate\nafter = slow\ninput = table={work}/out-limited/alarms.h5:/alarms\n"
-                f"options = --by disease --sum alarm\noutput = {work}/out-limited/report.h5\n")
+                f"options = --by disease --sum alarm\noutput = {work}/out-limited/report.h5\n"
+                f"[step flaky]\njob = table.aggregate\ninput = table={work}/data/cases-*.h5:/cases\n"
+                f"options = {FLAKY_OPTIONS}\noutput = {work}/out-limited/flaky.h5\nretries = 1\n")
     return subprocess.Popen([PEARL, "pipeline", "submit", path, "--profile", profile, "--wait"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=dict(ENV, **{HOLD: "600"}))
+                            stderr=subprocess.PIPE, text=True, env=dict(ENV, **{HOLD: "600", KILL: "write:0"}))
 
 
 def check_time_limited_pipeline(work, submitted):
@@ -150,7 +157,7 @@ def check_time_limited_pipeline(work, submitted):
     out, err = submitted.communicate(timeout=600)
     check(submitted.returncode == 0, f"time-limited pipeline: exit {submitted.returncode}: {out} {err}")
     recs = records(newest_run(os.path.join(work, "runs-limited")))
-    check({k: v["state"] for k, v in recs.items()} == {"slow": "done", "after": "done"},
+    check({k: v["state"] for k, v in recs.items()} == {"slow": "done", "after": "done", "flaky": "done"},
           f"time-limited pipeline states: { {k: v['state'] for k, v in recs.items()} }")
     if "slow" in recs and os.path.exists(recs["slow"]["log"]):
         log = open(recs["slow"]["log"]).read()
@@ -158,6 +165,14 @@ def check_time_limited_pipeline(work, submitted):
                      "pearl exited with 0: success"]:
             check(line in log, f"the slow step's log lacks {line!r}:\n{log}")
         check(re.search(r"resume: \d+ operations restored", log), f"the resumed run did not say what it skipped:\n{log}")
+    if "flaky" in recs and os.path.exists(recs["flaky"]["log"]):
+        log = open(recs["flaky"]["log"]).read()
+        for line in ["retrying job", "after the failure (retry 1 of 1)", "pearl exited with 0: success"]:
+            check(line in log, f"the flaky step's log lacks {line!r}:\n{log}")
+    hand = os.path.join(work, "hand-flaky.h5")
+    same_as_by_hand("flaky", f"{work}/out-limited/flaky.h5", hand,
+                    ["table.aggregate", "--input", f"table={work}/data/cases-*.h5:/cases", *FLAKY_OPTIONS.split(),
+                     "--output", hand])
     hand = os.path.join(work, "hand-limited.h5")
     same_as_by_hand("slow", f"{work}/out-limited/alarms.h5", hand,
                     ["health.outbreak", "--input", f"cases={work}/data/cases-*.h5", *LIMITED_OPTIONS.split(),

@@ -26,6 +26,10 @@
 # signal to pearl, which finishes its current batch, writes a checkpoint beside the
 # output and exits 75. The script then requeues the job (at most 3 times)
 # and the requeued run continues from the checkpoint with --resume.
+#
+# Failures: a run that fails for any reason but bad input (exit 1, a crash, a killed
+# rank; not exit 2) is requeued too, at most 0 times, and continues from its last
+# periodic checkpoint.
 
 # Site setup (from the profile): module system, compilers, MPI.
 # (none)
@@ -40,7 +44,11 @@ cd @DIR@ || exit 1
 
 pearl=@PEARL@
 max_requeue=3
+max_retries=0
 restarts=${SLURM_RESTART_COUNT:-0}
+# Slurm counts every requeue; the failures among them are tallied in a file beside the log.
+tally=@DIR@/logs/.agg-${SLURM_JOB_ID:-none}.retries
+failures=$(cat "$tally" 2>/dev/null || echo 0)
 args=(run table.aggregate --input 'table=@DIR@/t-*.h5:/t' --by region --sum v --mean v --output @DIR@/out.h5 --threads 2)
 # A requeued run (after a time-limit checkpoint, or a node failure) resumes, and so does
 # a run submitted with PEARL_RESUME=1; with no checkpoint pearl starts over and says so.
@@ -91,15 +99,29 @@ case $status in
 esac
 echo "pearl batch: $(date -u +%FT%TZ) pearl exited with $status: $meaning"
 
+requeue() {  # requeue this job, then end with the run's status
+  for control in yhcontrol scontrol; do
+    if command -v "$control" >/dev/null; then "$control" requeue "$SLURM_JOB_ID" && exit "$status"; fi
+  done
+  echo "pearl batch: requeue failed; 'PEARL_RESUME=1 yhbatch @DIR@/logs/agg.sbatch' continues from the checkpoint" >&2
+}
+
 if [ "$status" -eq 75 ]; then
-  if [ -n "${SLURM_JOB_ID:-}" ] && [ "$restarts" -lt "$max_requeue" ]; then
-    echo "pearl batch: requeueing job $SLURM_JOB_ID (requeue $((restarts + 1)) of $max_requeue)"
-    for control in yhcontrol scontrol; do
-      if command -v "$control" >/dev/null; then "$control" requeue "$SLURM_JOB_ID" && exit 75; fi
-    done
-    echo "pearl batch: requeue failed; 'PEARL_RESUME=1 yhbatch @DIR@/logs/agg.sbatch' continues from the checkpoint" >&2
+  limits=$((restarts - failures))
+  if [ -n "${SLURM_JOB_ID:-}" ] && [ "$limits" -lt "$max_requeue" ]; then
+    echo "pearl batch: requeueing job $SLURM_JOB_ID (requeue $((limits + 1)) of $max_requeue)"
+    requeue
   else
-    echo "pearl batch: not requeued (${restarts} of ${max_requeue} requeues used); 'PEARL_RESUME=1 yhbatch @DIR@/logs/agg.sbatch' continues" >&2
+    echo "pearl batch: not requeued (${limits} of ${max_requeue} requeues used); 'PEARL_RESUME=1 yhbatch @DIR@/logs/agg.sbatch' continues" >&2
+  fi
+elif [ "$status" -ne 0 ] && [ "$status" -ne 2 ] && [ -n "${SLURM_JOB_ID:-}" ]; then
+  if [ "$failures" -lt "$max_retries" ]; then
+    echo $((failures + 1)) > "$tally"
+    echo "pearl batch: retrying job $SLURM_JOB_ID after the failure (retry $((failures + 1)) of $max_retries)"
+    requeue
+  elif [ "$max_retries" -gt 0 ]; then
+    echo "pearl batch: not retried (${failures} of ${max_retries} retries used)" >&2
   fi
 fi
+rm -f "$tally"
 exit "$status"

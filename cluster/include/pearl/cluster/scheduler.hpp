@@ -42,6 +42,7 @@ struct BatchRequest {
   std::string job_name = "pearl";
   std::string log_dir;          // empty: profile's; made absolute at submission
   int max_requeue = 3;          // times the script requeues itself after exit 75 (checkpointed)
+  int retries = 0;              // times it requeues itself after a failure (exit 1, a crash; not 2)
   std::vector<std::string> command;  // the job and its options: what follows `pearl run`
   std::vector<std::string> pearl_args;  // before `run`, e.g. {"--plugin", "lib.so"}
   std::string pearl_program;    // the pearl executable; empty: the running one
