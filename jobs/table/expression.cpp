@@ -74,30 +74,22 @@ class ExpressionParser {
     return false;
   }
 
-  std::size_t expr() {
-    std::size_t l = term();
-    for (;;) {
-      skip_space();
-      const std::size_t op_at = at_;
-      if (take('+')) {
-        l = binary(Expression::Op::add, l, term(), op_at);
-      } else if (take('-')) {
-        l = binary(Expression::Op::subtract, l, term(), op_at);
-      } else {
-        return l;
-      }
-    }
+  std::size_t expr() { return left_to_right(&ExpressionParser::term, '+', Expression::Op::add, '-', Expression::Op::subtract); }
+  std::size_t term() {
+    return left_to_right(&ExpressionParser::unary, '*', Expression::Op::multiply, '/', Expression::Op::divide);
   }
 
-  std::size_t term() {
-    std::size_t l = unary();
+  /// One level of precedence: operand ((op1 | op2) operand)*, grouped left to right.
+  std::size_t left_to_right(std::size_t (ExpressionParser::*operand)(), char op1, Expression::Op kind1, char op2,
+                            Expression::Op kind2) {
+    std::size_t l = (this->*operand)();
     for (;;) {
       skip_space();
       const std::size_t op_at = at_;
-      if (take('*')) {
-        l = binary(Expression::Op::multiply, l, unary(), op_at);
-      } else if (take('/')) {
-        l = binary(Expression::Op::divide, l, unary(), op_at);
+      if (take(op1)) {
+        l = binary(kind1, l, (this->*operand)(), op_at);
+      } else if (take(op2)) {
+        l = binary(kind2, l, (this->*operand)(), op_at);
       } else {
         return l;
       }
