@@ -59,7 +59,8 @@ class Aggregate final : public Job {
          "NAME=EXPR: a column computed from numeric columns and constants with + - * / and "
          "parentheses (delay=report_day-onset_day), usable in --by/--sum/--mean/--min/--max; "
          "repeatable, later ones may use earlier ones. int64 when every operand is an integer and "
-         "nothing divides, else float64")
+         "nothing divides, else float64. One comparison (< <= > >= == !=) gives 1 or 0: "
+         "--mean of late=delay>7 is the share of late rows")
         ("dense-array", po::value(&dense_array_)->default_value(true, "true"),
          "count integer keys with small value ranges in a dense array per map thread before the "
          "engine sees them (false: every row through the engine's hash tables; same results)");

@@ -24,6 +24,33 @@ Reals to_reals(ColumnData&& v) {
   return {ints.begin(), ints.end()};
 }
 
+/// a op b row by row as 1 or 0 (NaN compares false, except with !=, as in pandas).
+template <class T>
+Ints compare_rows(Op op, const std::vector<T>& a, const std::vector<T>& b) {
+  Ints out(a.size());
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    bool v = false;
+    switch (op) {
+      case Op::less: v = a[k] < b[k]; break;
+      case Op::less_equal: v = a[k] <= b[k]; break;
+      case Op::greater: v = a[k] > b[k]; break;
+      case Op::greater_equal: v = a[k] >= b[k]; break;
+      case Op::equal: v = a[k] == b[k]; break;
+      default: v = a[k] != b[k]; break;
+    }
+    out[k] = v ? 1 : 0;
+  }
+  return out;
+}
+
+/// A comparison of two evaluated operands: as integers when both are, else as doubles.
+ColumnData compare(Op op, ColumnData&& l, ColumnData&& r) {
+  if (std::holds_alternative<Ints>(l) && std::holds_alternative<Ints>(r)) {
+    return compare_rows(op, std::get<Ints>(l), std::get<Ints>(r));
+  }
+  return compare_rows(op, to_reals(std::move(l)), to_reals(std::move(r)));
+}
+
 }  // namespace
 
 DerivedColumns::DerivedColumns(std::vector<Derivation> derivations, const std::vector<ColumnSpec>& input,
@@ -72,6 +99,12 @@ DerivedColumns::DerivedColumns(std::vector<Derivation> derivations, const std::v
         }
         case Op::negate: types[i] = types[n.left]; break;
         case Op::divide: types[i] = DType::f64; break;
+        case Op::less:
+        case Op::less_equal:
+        case Op::greater:
+        case Op::greater_equal:
+        case Op::equal:
+        case Op::not_equal: break;  // 1 or 0: int64
         default: types[i] = (types[n.left] == DType::f64 || types[n.right] == DType::f64) ? DType::f64 : DType::i64;
       }
     }
@@ -159,6 +192,7 @@ ColumnData DerivedColumns::evaluate(const Column& c, std::size_t i, const TableB
   }
   ColumnData l = evaluate(c, n.left, read, done);
   ColumnData r = evaluate(c, n.right, read, done);
+  if (Expression::is_comparison(n.op)) return compare(n.op, std::move(l), std::move(r));
   if (n.op == Op::divide || std::holds_alternative<Reals>(l) || std::holds_alternative<Reals>(r)) {
     Reals a = to_reals(std::move(l));
     const Reals b = to_reals(std::move(r));
@@ -180,8 +214,8 @@ ColumnData DerivedColumns::evaluate(const Column& c, std::size_t i, const TableB
                       : n.op == Op::subtract ? __builtin_sub_overflow(a[k], b[k], &out)
                                              : __builtin_mul_overflow(a[k], b[k], &out);
     if (over) {
-      const char* op = n.op == Op::add ? " + " : n.op == Op::subtract ? " - " : " * ";
-      overflow(k, std::to_string(a[k]) + op + std::to_string(b[k]) + " (at position " + std::to_string(n.position) + ")");
+      overflow(k, std::to_string(a[k]) + Expression::symbol(n.op) + std::to_string(b[k]) + " (at position " +
+                      std::to_string(n.position) + ")");
     }
     a[k] = out;
   }

@@ -1,8 +1,9 @@
 // The --derive parser: recursive descent over NAME=EXPR (grammar in expression.hpp).
+//   compare := expr [('<' | '<=' | '>' | '>=' | '==' | '!=') expr]
 //   expr    := term (('+' | '-') term)*
 //   term    := unary (('*' | '/') unary)*
 //   unary   := '-' unary | primary
-//   primary := number | name | '(' expr ')'
+//   primary := number | name | '(' compare ')'
 #include "expression.hpp"
 
 #include <algorithm>
@@ -32,10 +33,11 @@ class ExpressionParser {
   Expression parse() {
     skip_space();
     if (at_ == value_.size()) fail("an expression is missing after '='", at_);
-    expr();
+    compare();
     skip_space();
     if (at_ != value_.size()) {
-      fail(value_[at_] == ')' ? "a ')' without its '('" : "an operator (+ - * /) or the end was expected", at_);
+      fail(value_[at_] == ')' ? "a ')' without its '('" : "an operator (+ - * / < <= > >= == !=) or the end was expected",
+           at_);
     }
     return std::move(out_);
   }
@@ -72,6 +74,32 @@ class ExpressionParser {
       return true;
     }
     return false;
+  }
+
+  std::size_t compare() {
+    const std::size_t l = expr();
+    skip_space();
+    const std::size_t op_at = at_;
+    const auto [op, length] = comparison_here();
+    if (length == 0) return l;
+    at_ += length;
+    const std::size_t r = expr();
+    skip_space();
+    if (comparison_here().second != 0) fail("comparisons do not chain (write (a < b) * (b < c))", at_);
+    return binary(op, l, r, op_at);
+  }
+
+  /// The comparison operator at the current position and its length (0: none).
+  std::pair<Expression::Op, std::size_t> comparison_here() const {
+    const std::string_view rest = value_.substr(at_);
+    using Op = Expression::Op;
+    for (const auto& [text, op] : {std::pair{"<=", Op::less_equal}, std::pair{">=", Op::greater_equal},
+                                   std::pair{"==", Op::equal}, std::pair{"!=", Op::not_equal}, std::pair{"<", Op::less},
+                                   std::pair{">", Op::greater}}) {
+      if (rest.starts_with(text)) return {op, std::string_view(text).size()};
+    }
+    if (rest.starts_with("=")) fail("'=' compares as '=='", at_);
+    return {Op::column, 0};
   }
 
   std::size_t expr() { return left_to_right(&ExpressionParser::term, '+', Expression::Op::add, '-', Expression::Op::subtract); }
@@ -118,7 +146,7 @@ class ExpressionParser {
     if (c == '(') {
       ++at_;
       const Deeper d(*this, begin);
-      const std::size_t inner = expr();
+      const std::size_t inner = compare();
       if (!take(')')) fail("the '(' is never closed", begin);
       return inner;
     }
@@ -200,6 +228,22 @@ std::vector<const Expression::Node*> Expression::columns() const {
   return out;
 }
 
+const char* Expression::symbol(Op op) noexcept {
+  switch (op) {
+    case Op::add: return " + ";
+    case Op::subtract: return " - ";
+    case Op::multiply: return " * ";
+    case Op::divide: return " / ";
+    case Op::less: return " < ";
+    case Op::less_equal: return " <= ";
+    case Op::greater: return " > ";
+    case Op::greater_equal: return " >= ";
+    case Op::equal: return " == ";
+    case Op::not_equal: return " != ";
+    default: return " ? ";
+  }
+}
+
 std::string Expression::text() const {
   std::string out;
   const auto show = [&](const auto& self, std::size_t i) -> void {
@@ -222,7 +266,7 @@ std::string Expression::text() const {
     }
     out += '(';
     self(self, n.left);
-    out += n.op == Op::add ? " + " : n.op == Op::subtract ? " - " : n.op == Op::multiply ? " * " : " / ";
+    out += symbol(n.op);
     self(self, n.right);
     out += ')';
   };

@@ -1,7 +1,9 @@
 // jobs/table/expression.hpp — the arithmetic of table.aggregate's --derive NAME=EXPR.
 //
 // An expression is numbers and column names joined by + - * / and parentheses, with the
-// usual precedence (* and / before + and -, unary minus, left to right):
+// usual precedence (* and / before + and -, unary minus, left to right), and at most one
+// comparison (< <= > >= == !=, lowest precedence) giving 1 or 0, so that --mean of
+// `late=report_day-onset_day>7` is the share of late reports:
 //
 //   Derivation d = parse_derivation("delay=report_day - onset_day");
 //   d.name;                 // "delay"
@@ -23,7 +25,14 @@ namespace pearl::jobs::table_aggregate {
 /// A parsed expression: nodes in an array, children before parents, the root last.
 class Expression {
  public:
-  enum class Op : std::uint8_t { column, integer, real, add, subtract, multiply, divide, negate };
+  enum class Op : std::uint8_t {
+    column, integer, real,                                    // leaves
+    add, subtract, multiply, divide, negate,                  // arithmetic
+    less, less_equal, greater, greater_equal, equal, not_equal  // comparisons: 1 or 0
+  };
+  [[nodiscard]] static bool is_comparison(Op op) noexcept { return op >= Op::less; }
+  /// " + ", " <= ", ...: the operator as text() and messages show it.
+  [[nodiscard]] static const char* symbol(Op op) noexcept;
   struct Node {
     Op op = Op::integer;
     std::size_t left = 0;    // operands (node indices) of add .. negate
@@ -38,7 +47,7 @@ class Expression {
   [[nodiscard]] std::size_t root() const noexcept { return nodes_.size() - 1; }
   /// The column references in order of appearance (Op::column nodes).
   [[nodiscard]] std::vector<const Node*> columns() const;
-  /// The expression as text, fully parenthesised: "(report_day - onset_day)".
+  /// The expression as text, fully parenthesised: "((report_day - onset_day) > 7)".
   [[nodiscard]] std::string text() const;
 
  private:

@@ -198,8 +198,9 @@ class BadRows(unittest.TestCase):
                 self.assertEqual(r.stderr.count("pearl: error:"), 1, r.stderr)
                 self.assertFalse(glob.glob(f"{out}*"), "an output appeared")
             with self.subTest(ranks=ranks, policy="skip"):
-                clean, _ = self.run_job("clean", "incidence", ranks, *self.incidence("clean"))
-                skipped, _ = self.run_job("long", "incidence", ranks, *self.incidence("long"), "--on-bad-row", "skip")
+                clean, _ = self.run_job("clean", "width-incidence", ranks, *self.incidence("clean"))
+                skipped, _ = self.run_job("long", "width-incidence", ranks, *self.incidence("long"), "--on-bad-row",
+                                          "skip")
                 pd.testing.assert_frame_equal(read_output(skipped, "incidence")[0], read_output(clean, "incidence")[0])
                 by_reason = self.check_rejects(skipped, [self.long_row])
                 self.assertEqual(by_reason, {"cases.disease: is longer than the job's fixed width of 32 bytes": 1})

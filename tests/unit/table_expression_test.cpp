@@ -34,6 +34,11 @@ TEST(TableExpression, PrecedenceIsTheUsualOne) {
   EXPECT_EQ(parsed("d=a/b/2"), "((a / b) / 2)");
   EXPECT_EQ(parsed("d=-a*-(b+1)"), "((-a) * (-(b + 1)))");
   EXPECT_EQ(parsed(" late_days =\treport_day - onset_day - 7 "), "((report_day - onset_day) - 7)");
+  // one comparison, below arithmetic; anywhere in parentheses
+  EXPECT_EQ(parsed("late=report_day-onset_day>7"), "((report_day - onset_day) > 7)");
+  EXPECT_EQ(parsed("d=a+1<=b*2"), "((a + 1) <= (b * 2))");
+  EXPECT_EQ(parsed("d=(a<b)*(b>=c)+(a==1)-(b!=2)"), "((((a < b) * (b >= c)) + (a == 1)) - (b != 2))");
+  EXPECT_EQ(parsed("d=-a<-1"), "((-a) < (-1))");
 }
 
 TEST(TableExpression, NameColumnsAndNumbers) {
@@ -65,16 +70,20 @@ TEST(TableExpression, SyntaxErrorsNameTheOptionAndPosition) {
       {"de-lay=a", "a name has only letters, digits and '_' at position 3"},
       {"d=", "an expression is missing after '=' at position 3"},
       {"d=a-", "an operand was expected at position 5"},
-      {"d=a b", "an operator (+ - * /) or the end was expected at position 5"},
+      {"d=a b", "an operator (+ - * / < <= > >= == !=) or the end was expected at position 5"},
       {"d=(a-b", "the '(' is never closed at position 3"},
       {"d=a-b)", "a ')' without its '(' at position 6"},
       {"d=a*%", "a number, a column name or '(' was expected at position 5"},
       {"d=2x", "a number runs into a name at position 4"},
       {"d=1e", "an exponent needs digits at position 5"},
       {"d=.", "a number was expected at position 3"},
-      {"d=1.2.3", "an operator (+ - * /) or the end was expected at position 6"},
+      {"d=1.2.3", "an operator (+ - * / < <= > >= == !=) or the end was expected at position 6"},
       {"d=9223372036854775808", "the integer 9223372036854775808 does not fit 64 bits"},
       {"d=1e400", "the number 1e400 is out of range at position 3"},
+      {"d=a<b<c", "comparisons do not chain (write (a < b) * (b < c)) at position 6"},
+      {"d=a=1", "'=' compares as '==' at position 4"},
+      {"d=a>", "an operand was expected at position 5"},
+      {"d=a!1", "an operator (+ - * / < <= > >= == !=) or the end was expected at position 4"},
   };
   for (const auto& c : cases) {
     const std::string e = error_of(c.value);
