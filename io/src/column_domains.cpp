@@ -167,8 +167,10 @@ void find_outside(const ColumnDomain& domain, const ColumnData& column, std::vec
       column);
 }
 
-void find_string_faults(const std::vector<std::string>& column, std::vector<std::size_t>& rows) {
-  scan(column, [](const std::string& s) {
+void find_string_faults(const std::vector<std::string>& column, std::vector<std::size_t>& rows, std::size_t max_bytes) {
+  const std::size_t most = max_bytes == 0 ? std::numeric_limits<std::size_t>::max() : max_bytes;
+  scan(column, [most](const std::string& s) {
+    if (s.size() > most) return false;
     // ASCII without NUL, the common case, in one branch-free pass; the rest in full.
     unsigned plain = 1;
     for (const char ch : s) plain &= static_cast<unsigned>(static_cast<unsigned char>(ch) - 1U < 0x7FU);

@@ -2,7 +2,9 @@
 #include "pearl/io/inspect.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <iomanip>
+#include <variant>
 
 #include "h5util.hpp"
 #include "pearl/io/table_reader.hpp"
@@ -27,12 +29,35 @@ std::string join(const std::string& group, const std::string& name) {
   return group == "/" ? "/" + name : group + "/" + name;
 }
 
+/// The longest value of string column `name` in bytes, read a block of rows at a time;
+/// -1 if the values cannot be read (the reader's checks name the problem when a job reads).
+std::int64_t longest_string(TableReader& reader, const std::string& name) {
+  constexpr std::uint64_t kRows = 1 << 16;
+  const std::vector<ColumnSpec> projection = {{name, DType::str}};
+  std::int64_t longest = 0;
+  try {
+    std::vector<ColumnData> data;
+    for (std::uint64_t begin = 0; begin < reader.rows(); begin += kRows) {
+      reader.read_into(projection, begin, std::min(reader.rows(), begin + kRows), data);
+      for (const auto& v : std::get<std::vector<std::string>>(data.front())) {
+        longest = std::max(longest, static_cast<std::int64_t>(v.size()));
+      }
+    }
+  } catch (const InputError&) {
+    return -1;
+  }
+  return longest;
+}
+
 void add_candidate(const std::shared_ptr<const File>& file, const std::string& path, std::vector<FoundTable>& out) {
   FoundTable t;
   t.path = path;
   try {
     TableReader reader(file, path);
     t.info = reader.info();
+    for (const auto& c : t.info->columns) {
+      t.longest.push_back(c.stored.cls == TypeClass::string ? longest_string(reader, c.name) : -1);
+    }
   } catch (const InputError& e) {
     t.problem = e.what();
   }
@@ -108,8 +133,12 @@ void print_table(const FoundTable& t, std::ostream& out) {
     type_w = std::max(type_w, c.stored.name().size() + 2);
   }
   out << "    " << pad("column", name_w) << pad("stored", type_w) << pad("contract", 10) << pad("conversion", 12)
-      << "storage\n";
-  for (const auto& c : info.columns) {
+      << pad("longest", 10) << "storage\n";
+  for (std::size_t i = 0; i < info.columns.size(); ++i) {
+    const ColumnInfo& c = info.columns[i];
+    const std::int64_t longest = i < t.longest.size() ? t.longest[i] : -1;
+    const bool text = c.stored.cls == TypeClass::string;
+    const std::string longest_text = !text ? "-" : longest < 0 ? "?" : std::to_string(longest) + " B";
     std::string contract = "-";
     std::string conv = "-";
     if (m.contract != nullptr) {
@@ -121,7 +150,7 @@ void print_table(const FoundTable& t, std::ostream& out) {
       }
     }
     out << "    " << pad(c.name, name_w) << pad(c.stored.name(), type_w) << pad(contract, 10) << pad(conv, 12)
-        << c.storage.describe() << '\n';
+        << pad(longest_text, 10) << c.storage.describe() << '\n';
   }
 }
 

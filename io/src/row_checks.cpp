@@ -89,7 +89,7 @@ void RowChecks::apply(const std::string& where, const std::string& file, std::ui
     if (checks_[k].domain != nullptr) {
       find_outside(*checks_[k].domain, column, rows);
     } else {
-      find_string_faults(std::get<std::vector<std::string>>(column), rows);
+      find_string_faults(std::get<std::vector<std::string>>(column), rows, projection_[checks_[k].column].max_bytes);
     }
     for (const std::size_t i : rows) bad.emplace_back(i, k);
   }
@@ -98,7 +98,10 @@ void RowChecks::apply(const std::string& where, const std::string& file, std::ui
 
   const auto reason = [&](std::size_t i, std::size_t k) -> std::string {
     if (checks_[k].domain != nullptr) return "is not " + checks_[k].domain->text;
-    return std::string(string_fault(std::get<std::vector<std::string>>(data[checks_[k].column])[i]));
+    const std::string& s = std::get<std::vector<std::string>>(data[checks_[k].column])[i];
+    if (const std::string_view fault = string_fault(s); !fault.empty()) return std::string(fault);
+    // The reason is the same text for every such row, so --on-bad-row skip counts them together.
+    return "is longer than the job's fixed width of " + std::to_string(projection_[checks_[k].column].max_bytes) + " bytes";
   };
   if (policy_ == BadRowPolicy::fail) {
     const auto [i, k] = bad.front();

@@ -1,6 +1,8 @@
 // table.aggregate — group-by over any table (contract: docs/contracts/jobs.md).
 //
 // --by names integer or string columns; --sum/--mean/--min/--max name numeric columns.
+// --derive NAME=EXPR adds columns computed from others (derived_columns.hpp), usable in
+// all of these like input columns.
 // Output table `aggregate`: the --by columns (their input types), `count` (int64), then
 // sum_<c> for each --sum column, mean_<c> for each --mean column, min_<c>, max_<c>, each
 // group in its option's list order. Integer sums are exact int64; everything else float64.
@@ -26,6 +28,7 @@
 
 #include "aggregate_map.hpp"
 #include "dense_reduce.hpp"
+#include "derived_columns.hpp"
 #include "group_key.hpp"
 #include "pearl/core/collectives.hpp"
 #include "pearl/core/job.hpp"
@@ -52,6 +55,12 @@ class Aggregate final : public Job {
         ("mean", name_list(&mean_, "mean")->default_value(""), "columns to average")
         ("min", name_list(&min_, "min")->default_value(""), "columns to take the minimum of")
         ("max", name_list(&max_, "max")->default_value(""), "columns to take the maximum of")
+        ("derive", po::value(&derive_)->composing(),
+         "NAME=EXPR: a column computed from numeric columns and constants with + - * / and "
+         "parentheses (delay=report_day-onset_day), usable in --by/--sum/--mean/--min/--max; "
+         "repeatable, later ones may use earlier ones. int64 when every operand is an integer and "
+         "nothing divides, else float64. One comparison (< <= > >= == !=) gives 1 or 0: "
+         "--mean of late=delay>7 is the share of late rows")
         ("dense-array", po::value(&dense_array_)->default_value(true, "true"),
          "count integer keys with small value ranges in a dense array per map thread before the "
          "engine sees them (false: every row through the engine's hash tables; same results)");
@@ -68,7 +77,13 @@ class Aggregate final : public Job {
  private:
   /// Resolves column names and types against the input, and lays out keys and slots.
   void plan(JobContext& ctx) {
+    std::vector<Derivation> derivations;
+    for (const auto& d : derive_) derivations.push_back(parse_derivation(d));
+    derived_ = derivations.empty() ? DerivedColumns()
+                                   : DerivedColumns(std::move(derivations), ctx.input_columns("table"),
+                                                    ctx.input_location("table"));
     const auto type_of = [&](const std::string& column, const char* option) {
+      if (const auto t = derived_.type(column)) return *t;
       return ctx.input_column_type("table", column, "table.aggregate: --" + std::string(option));
     };
 
@@ -166,7 +181,8 @@ class Aggregate final : public Job {
     using Value = Slots<M>;
     std::vector<ColumnSpec> read = layout_->columns();
     read.insert(read.end(), values_.begin(), values_.end());
-    TableInput input = ctx.input("table", read);
+    TableInput table = ctx.input("table", derived_.reads(read));
+    DerivingSource input(table, derived_, read);
 
     const std::vector<SlotPlan> plan = plan_;
     // Counts and integer sums only (--by alone, or with --sum of integer columns): every
@@ -309,6 +325,8 @@ class Aggregate final : public Job {
   };
 
   std::string by_, sum_, mean_, min_, max_;
+  std::vector<std::string> derive_;
+  DerivedColumns derived_;
   bool dense_array_ = true;
   std::vector<SlotPlan> plan_;
   std::vector<ColumnSpec> values_;  // value columns read, each once

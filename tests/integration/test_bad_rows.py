@@ -85,6 +85,17 @@ class BadRows(unittest.TestCase):
                 write_columnar(bad, frame, table)
                 cls.planted += [(os.path.realpath(bad), at, column, reason) for at, column, reason in rows]
         assert len(cls.planted) == len(PLANTS), cls.planted
+        # A disease code one byte longer than health.incidence's key field (FixedString<32>)
+        # in clean data otherwise: the reader finds it (ColumnSpec::max_bytes), not the job.
+        os.makedirs(f"{d}/long")
+        for table in ("cases", "population"):
+            for i, path in enumerate(sorted(glob.glob(f"{d}/clean/{table}-*.h5"))):
+                frame = read_shards(path, f"/{table}")
+                if table == "cases" and i == 1:
+                    frame, at = plant(frame, 12, "disease", "A" * 33)
+                    cls.long_row = (os.path.realpath(f"{d}/long/cases-1.h5"), at, "disease",
+                                    "is longer than the job's fixed width of 32 bytes")
+                write_columnar(f"{d}/long/{table}-{i}.h5", frame, table)
 
     @classmethod
     def tearDownClass(cls):
@@ -173,6 +184,26 @@ class BadRows(unittest.TestCase):
                           "--output", f"{self.d}/one.h5", ranks=2)
                 self.assertEqual(r.returncode, 2, r.stderr)
                 self.assertIn(f"{path}: table /cases: row {at}: column '{column}': {words}", r.stderr)
+
+
+    def test_a_string_longer_than_the_jobs_fixed_width_is_a_bad_row(self):
+        for ranks in RANKS:
+            with self.subTest(ranks=ranks, policy="fail"):
+                out = f"{self.d}/long-fail-{ranks}.h5"
+                r = pearl("run", *self.incidence("long"), "--output", out, ranks=ranks)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(f"{self.d}/long/cases-1.h5: table /cases: row 12: column 'disease': value '{'A' * 33}' "
+                              "is longer than the job's fixed width of 32 bytes (--on-bad-row skip sets such rows aside)",
+                              r.stderr)
+                self.assertEqual(r.stderr.count("pearl: error:"), 1, r.stderr)
+                self.assertFalse(glob.glob(f"{out}*"), "an output appeared")
+            with self.subTest(ranks=ranks, policy="skip"):
+                clean, _ = self.run_job("clean", "width-incidence", ranks, *self.incidence("clean"))
+                skipped, _ = self.run_job("long", "width-incidence", ranks, *self.incidence("long"), "--on-bad-row",
+                                          "skip")
+                pd.testing.assert_frame_equal(read_output(skipped, "incidence")[0], read_output(clean, "incidence")[0])
+                by_reason = self.check_rejects(skipped, [self.long_row])
+                self.assertEqual(by_reason, {"cases.disease: is longer than the job's fixed width of 32 bytes": 1})
 
 
 class StringFaults(unittest.TestCase):

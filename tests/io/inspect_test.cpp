@@ -1,6 +1,7 @@
 // `pearl inspect` and the contract schemas.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -79,6 +80,24 @@ TEST(Inspect, BadFilesAreNamedAfterTheGoodOnesArePrinted) {
   }
   expect_contains(out.str(), {"strings.h5\n", "/strings: columnar group, 5 rows; no contract table 'strings'",
                               "string(fixed 8, space-padded, ascii)", "string(variable, utf-8)"});
+}
+
+TEST(Inspect, ShowsTheLongestValueOfEachStringColumnInBytes) {
+  // What a job's FixedString<N> key must hold: bytes, not characters (UTF-8 Chinese is 3 each).
+  const auto tables = find_tables(std::make_shared<const File>(File::open_read(fixture("strings.h5"))));
+  ASSERT_EQ(tables.size(), 1U);
+  ASSERT_TRUE(tables[0].info.has_value());
+  const auto& columns = tables[0].info->columns;
+  ASSERT_EQ(tables[0].longest.size(), columns.size());
+  std::map<std::string, std::int64_t> longest;
+  for (std::size_t i = 0; i < columns.size(); ++i) longest[columns[i].name] = tables[0].longest[i];
+  const std::map<std::string, std::int64_t> want = {{"nullpad", 6},    {"spacepad", 6},       {"nullterm", 6},
+                                                    {"ascii_variable", 6}, {"utf8_fixed", 13}, {"utf8_variable", 13},
+                                                    {"number", -1}};  // "dengue"; "Tianhe 天河"
+  EXPECT_EQ(longest, want);
+  std::ostringstream out;
+  inspect({fixture("strings.h5")}, out);
+  expect_contains(out.str(), {"longest", "13 B"});
 }
 
 }  // namespace

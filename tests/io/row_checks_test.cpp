@@ -11,6 +11,7 @@
 
 #include "fixtures.hpp"
 #include "pearl/core/error.hpp"
+#include "pearl/core/fixed_string.hpp"
 #include "pearl/core/value_text.hpp"
 #include "pearl/io/catalogue.hpp"
 #include "pearl/io/column_domains.hpp"
@@ -171,6 +172,34 @@ TEST(RowChecks, AnEmbeddedNulFailsNamingFileColumnAndRow) {
   auto source = checked_source("bad_values.h5", {{"disease_fixed", DType::str}}, BadRowPolicy::fail, nullptr);
   expect_contains(input_error([&] { (void)source.next(); }),
                   {"bad_values.h5: table /cases: row 1: column 'disease_fixed': value 'A9\\x00X' holds a NUL byte"});
+}
+
+TEST(RowChecks, AStringLongerThanTheJobsFixedWidthIsABadRow) {
+  // disease_fixed holds J11, A9<NUL>X, B08.4, A90, x: at width 4, row 2 is one byte too long.
+  auto log = std::make_shared<RejectLog>();
+  auto skipping =
+      checked_source("bad_values.h5", {fixed_string_column<FixedString<4>>("disease_fixed")}, BadRowPolicy::skip, log);
+  const auto batch = skipping.next();
+  ASSERT_TRUE(batch.has_value());
+  const auto kept = batch->column<std::string>("disease_fixed");
+  EXPECT_EQ(std::vector<std::string>(kept.begin(), kept.end()), (std::vector<std::string>{"J11", "A90", "x"}));
+  const auto rows = log->rows();
+  ASSERT_EQ(rows.size(), 2U);
+  EXPECT_EQ(rows[0].reason, "holds a NUL byte");  // the fault first, also when a value is both
+  EXPECT_EQ(rows[1].row, 2U);
+  EXPECT_EQ(rows[1].column, "disease_fixed");
+  EXPECT_EQ(rows[1].value, "'B08.4'");
+  EXPECT_EQ(rows[1].reason, "is longer than the job's fixed width of 4 bytes");
+  // fail: the first such value names file, table, row and column
+  auto failing = checked_source("bad_values.h5", {{"disease_fixed", DType::str, 2}}, BadRowPolicy::fail, nullptr);
+  expect_contains(input_error([&] { (void)failing.next(); }),
+                  {"bad_values.h5: table /cases: row 0: column 'disease_fixed': value 'J11' is longer than the job's "
+                   "fixed width of 2 bytes (--on-bad-row skip sets such rows aside)"});
+  // exactly N bytes fit
+  auto log5 = std::make_shared<RejectLog>();
+  auto fits = checked_source("bad_values.h5", {{"disease_fixed", DType::str, 5}}, BadRowPolicy::skip, log5);
+  EXPECT_EQ(fits.next()->rows(), 4U);
+  EXPECT_EQ(log5->rows().size(), 1U);  // the NUL only
 }
 
 TEST(RowChecks, BadRowPolicyParses) {

@@ -32,7 +32,6 @@
 #include "pearl/core/options.hpp"
 #include "pearl/core/region.hpp"
 #include "pearl/core/suppression.hpp"
-#include "pearl/core/value_text.hpp"
 
 namespace pearl::jobs {
 namespace {
@@ -154,7 +153,8 @@ class Incidence final : public Job {
     std::vector<ColumnSpec> columns = {{"age_years", DType::u8}, {"onset_day", DType::i32}};
     if (by_region_) columns.push_back({"region_code", DType::u32});
     if (by_sex_) columns.push_back({"sex", DType::u8});
-    if (by_disease_) columns.push_back({"disease", DType::str});  // strings only when needed
+    // Strings only when needed; one longer than a Disease holds is a bad row for the reader.
+    if (by_disease_) columns.push_back(fixed_string_column<Disease>("disease"));
     TableInput input = ctx.input("cases", columns);
     const std::string where = ctx.input_location("cases");
     const RegionLevel level = level_;
@@ -180,15 +180,7 @@ class Incidence final : public Job {
           }
           year = static_cast<std::uint16_t>(y);
         }
-        Disease code{};
-        if (by_disease) {
-          if (disease[i].size() > kDiseaseBytes) {
-            throw InputError(where + ": column 'disease' has " + quote_value(disease[i]) + " (row " +
-                             std::to_string(b.first_row() + i) + "), longer than " +
-                             std::to_string(kDiseaseBytes) + " bytes");
-          }
-          code = Disease(disease[i]);
-        }
+        const Disease code = by_disease ? Disease(disease[i]) : Disease{};
         const auto group = static_cast<std::uint8_t>(std::min(age[i] / 5, static_cast<int>(kAgeGroups) - 1));
         emit(CaseKey{by_region ? region_at(level, region[i]) : 0u, code, by_sex ? sex[i] : std::uint8_t{0}, year,
                      group},

@@ -6,6 +6,18 @@
 //
 //   pearl::FixedString<8> disease("B08.4");
 //   std::string_view v = disease.view();   // "B08.4"
+//
+// Read a string column that goes into one with fixed_string_column, so that a value too
+// long for it is a bad row of the input (exit 2 naming file, table, column and row, or
+// set aside with --on-bad-row skip), found by the reader before the job sees it:
+//
+//   using Disease = pearl::FixedString<16>;
+//   TableInput cases = ctx.input("cases", {pearl::fixed_string_column<Disease>("disease")});
+//
+// Choosing N: the longest value the column may hold, in UTF-8 bytes (a Chinese character
+// is 3). `pearl inspect FILE` shows the longest value of each string column; leave room
+// for codes to grow. Keys are compared and shuffled as all N bytes, so do not choose N
+// far larger than needed.
 #pragma once
 
 #include <algorithm>
@@ -14,21 +26,26 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "pearl/core/error.hpp"
+#include "pearl/core/table.hpp"
+#include "pearl/core/value_text.hpp"
 
 namespace pearl {
 
 template <std::size_t N>
 struct FixedString {
   static_assert(N > 0, "FixedString needs a capacity");
+  static constexpr std::size_t capacity = N;
   std::array<char, N> bytes{};  // zero-padded; no terminator when the string fills N
 
   FixedString() = default;
   explicit FixedString(std::string_view s) {
     if (s.size() > N) {
-      throw Error("string '" + std::string(s) + "' is longer than its fixed capacity of " +
-                  std::to_string(N) + " bytes");
+      // Input read with fixed_string_column never gets here (the reader refuses it first).
+      throw InputError("string " + quote_value(s) + " is longer than its fixed capacity of " + std::to_string(N) +
+                       " bytes (read the column with pearl::fixed_string_column to have the reader name its row)");
     }
     std::copy(s.begin(), s.end(), bytes.begin());
   }
@@ -47,5 +64,13 @@ struct FixedString {
         [](char x, char y) { return static_cast<unsigned char>(x) <=> static_cast<unsigned char>(y); });
   }
 };
+
+/// The ColumnSpec that reads string column `name` for a FixedString type S: values longer
+/// than S holds are bad rows (ColumnSpec::max_bytes).
+template <class S>
+  requires requires { S::capacity; }
+ColumnSpec fixed_string_column(std::string name) {
+  return {std::move(name), DType::str, S::capacity};
+}
 
 }  // namespace pearl

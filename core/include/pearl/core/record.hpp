@@ -28,8 +28,24 @@ namespace pearl {
 
 // ---- serialisation -----------------------------------------------------------------
 
+namespace internal {
+template <class>
+inline constexpr bool kNotARecord = false;
+}  // namespace internal
+
+/// Every type the engine cannot carry ends here, directly or as a member of a pair or
+/// tuple, with this one message as the first error (instead of pages of template errors).
 template <class T, class = void>
-struct Codec;  // specialised below; a type without one is not a record
+struct Codec {
+  static_assert(internal::kNotARecord<T>,
+                "pearl: keys and values must be record types: arithmetic types, pearl::FixedString<N>, "
+                "trivially copyable structs, or std::pair/std::tuple of these. std::string, std::vector and "
+                "other types owning memory cannot travel as bytes: use pearl::FixedString<N> "
+                "(pearl/core/fixed_string.hpp says how to choose N)");
+  static constexpr std::size_t size = 0;
+  static void write(std::byte*, const T&) noexcept {}
+  static T read(const std::byte*) { return T{}; }
+};
 
 /// Plain bytes: arithmetic types, FixedString, trivially copyable structs.
 template <class T>
@@ -112,8 +128,23 @@ inline std::uint64_t hash_bytes(const void* data, std::size_t n) noexcept {
   return h;
 }
 
+namespace internal {
+template <class>
+inline constexpr bool kNotAKey = false;
+/// Whether Codec takes T at all; if not, Codec's static_assert has already said why.
+template <class T>
+inline constexpr bool kHasCodec = std::is_trivially_copyable_v<T> || requires { std::tuple_size<T>::value; };
+}  // namespace internal
+
+/// Record types that cannot be keys end here (floating point, and what Codec refuses).
 template <class T, class = void>
-struct KeyHash;
+struct KeyHash {
+  static_assert(internal::kNotAKey<T> || !internal::kHasCodec<T>,
+                "pearl: keys must be integers, enums, pearl::FixedString<N>, padding-free trivially copyable "
+                "structs with operator<=> and ==, or std::pair/std::tuple of these (no floating point: NaN and "
+                "-0.0 break grouping; no std::string: use pearl::FixedString<N>)");
+  std::uint64_t operator()(const T&) const noexcept { return 0; }
+};
 
 template <class T>
 struct KeyHash<T, std::enable_if_t<std::is_integral_v<T> || std::is_enum_v<T>>> {

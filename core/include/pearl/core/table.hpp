@@ -55,6 +55,11 @@ template <> constexpr DType dtype_of<std::string>() { return DType::str; }
 struct ColumnSpec {
   std::string name;
   DType type;
+  /// Strings only: the most bytes a value may have, because the job keeps it in a
+  /// fixed-width field (a FixedString<N>: use pearl::fixed_string_column); 0 = any
+  /// length. A longer value is a bad row of the input, like a value outside its domain:
+  /// an input error naming file, table, column and row, or set aside by --on-bad-row skip.
+  std::size_t max_bytes = 0;
   friend bool operator==(const ColumnSpec&, const ColumnSpec&) = default;
 };
 

@@ -48,8 +48,10 @@ const ColumnDomain* contract_domain(std::string_view table, std::string_view col
 /// One tight (vectorised) pass over the column when every value is inside.
 void find_outside(const ColumnDomain& domain, const ColumnData& column, std::vector<std::size_t>& rows);
 
-/// Appends to `rows` the index of every string of `column` with a string_fault.
-void find_string_faults(const std::vector<std::string>& column, std::vector<std::size_t>& rows);
+/// Appends to `rows` the index of every string of `column` with a string_fault, or
+/// longer than `max_bytes` bytes when that is not 0 (ColumnSpec::max_bytes).
+void find_string_faults(const std::vector<std::string>& column, std::vector<std::size_t>& rows,
+                        std::size_t max_bytes = 0);
 
 /// What is wrong with string `s` as a column value ("holds a NUL byte", "is not valid
 /// UTF-8"), or an empty view when nothing is.

@@ -5,7 +5,8 @@
 // its layout and row count, every column's stored type, contract type and conversion,
 // chunking and compression, and whether the table matches a contract table. Tables the
 // reader would refuse (pandas block-packed, columns of unequal length) are listed with
-// the reason. The same functions serve tests and tools that need the facts as data.
+// the reason. String columns are read in full to show their longest value in bytes, the
+// width a job's FixedString<N> key needs. The same functions serve tests and tools that need the facts as data.
 //
 //   pearl::io::inspect({"data/cases-0.h5", "data/taps-0.h5"}, std::cout);
 //
@@ -32,6 +33,9 @@ struct FoundTable {
   std::string path;               // the path to give the reader: "/cases", "/x/y/table"
   std::optional<TableInfo> info;  // what the reader sees
   std::string problem;            // why the reader refuses it (InputError text)
+  /// Per column of `info`: the longest value in bytes of a string column (what a job's
+  /// FixedString<N> must hold), -1 for numeric columns or when the values cannot be read.
+  std::vector<std::int64_t> longest;
 };
 
 /// Walks every group of `file` (hard links, depth ≤ 32) and returns its tables in path
