@@ -30,8 +30,8 @@
 # and the requeued run continues from the checkpoint with --resume.
 #
 # Failures: a run that fails for any reason but bad input (exit 1, a crash, a killed
-# rank; not exit 2) is requeued too, at most 0 times, and continues from its last
-# periodic checkpoint.
+# rank; not exit 2) is requeued too, at most 0 times (`pearl submit --retries`, a
+# pipeline step's `retries`), and continues from its last periodic checkpoint.
 
 # Site setup (from the profile): module system, compilers, MPI.
 source /WORK/app/toolshs/cnmodule.sh
