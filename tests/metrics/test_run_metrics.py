@@ -104,6 +104,27 @@ class RunMetricsTest(unittest.TestCase):
         self.assertEqual(m["ranks"], 2)
         self.assertEqual(glob.glob(f"{self.dir.name}/.bad*"), [])  # no temporaries left
 
+    def test_a_metrics_path_in_a_missing_directory_is_refused_before_any_work(self):
+        out = f"{self.dir.name}/nodir.h5"
+        r = pearl("run", "table.aggregate", "--input", f"table={self.glob}:/t", "--by", "id", "--sum", "v",
+                  "--output", out, "--metrics", f"{self.dir.name}/no/such/dir/m.json", ranks=2)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("--metrics", r.stderr)
+        self.assertIn("does not exist", r.stderr)
+        self.assertFalse(os.path.exists(out))
+
+    def test_metrics_that_cannot_be_written_leave_the_committed_output_and_exit_0(self):
+        # A directory where the file should go: the commit happened, only the record fails.
+        out = f"{self.dir.name}/kept.h5"
+        blocked = f"{self.dir.name}/blocked.json"
+        os.makedirs(f"{blocked}/inside")
+        r = pearl("run", "table.aggregate", "--input", f"table={self.glob}:/t", "--by", "id", "--sum", "v",
+                  "--output", out, "--metrics", blocked, ranks=2)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("the output is complete, but its run metrics were not written", r.stderr)
+        with h5py.File(out) as f:
+            self.assertIn("aggregate", f)
+
 
 if __name__ == "__main__":
     unittest.main()
