@@ -1,6 +1,6 @@
+// The runner: run_job's stages in order (check, inputs, checkpoint, run, write, commit)
+// and, when one fails, the failed run's metrics. The checks are in run_checks.cpp.
 #include "pearl/cluster/runner.hpp"
-
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -12,9 +12,7 @@
 #include <thread>
 #include <tuple>
 
-#include "column_probe.hpp"
 #include "pearl/cluster/bad_rows.hpp"
-#include "pearl/cluster/cli.hpp"
 #include "pearl/cluster/plugin_loader.hpp"
 #include "pearl/cluster/progress.hpp"
 #include "pearl/cluster/run_metrics.hpp"
@@ -23,11 +21,10 @@
 #include "pearl/core/collectives.hpp"
 #include "pearl/core/stop.hpp"
 #include "pearl/core/error.hpp"
-#include "pearl/core/scratch.hpp"
-#include "pearl/io/atomic_output.hpp"
 #include "pearl/io/output_set.hpp"
 #include "pearl/io/output_writer.hpp"
 #include "pearl/io/shard_writer.hpp"
+#include "run_checks.hpp"
 
 #ifndef PEARL_VERSION
 #define PEARL_VERSION "unknown"
@@ -44,147 +41,6 @@ std::string utc_now() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
-}
-
-void require_writable(const std::string& option, const std::string& value, std::filesystem::path dir) {
-  if (dir.empty()) dir = ".";
-  if (std::filesystem::is_directory(dir) && access(dir.c_str(), W_OK) != 0) {
-    throw InputError(option + " " + value + ": directory " + dir.string() + " is not writable");
-  }
-}
-
-/// An --input whose NAME the job does not declare would be ignored (a misspelt optional
-/// input silently drops what it enables): a usage error, with the closest declared name.
-void check_input_names(const JobSpec& spec, const RunSettings& settings, const std::string& job) {
-  std::vector<std::string> declared;
-  for (const auto& input : spec.inputs()) declared.push_back(input.name);
-  for (const auto& text : settings.inputs) {
-    const std::string name = text.substr(0, text.find('='));
-    if (text.find('=') == std::string::npos || spec.find_input(name) != nullptr) continue;
-    std::string message = "--input " + text + ": " + job + " reads no input called '" + name + "'";
-    const std::string guess = closest_match(name, declared);
-    if (!guess.empty()) message += "; did you mean '" + guess + "'?";
-    throw InputError(message + " ('pearl describe " + job + "' lists its inputs)");
-  }
-}
-
-/// Stage 1: what the job declared is on the command line; the output can be created.
-void check(const JobSpec& spec, const RunSettings& settings, const std::string& job) {
-  check_input_names(spec, settings, job);
-  for (const auto& input : spec.inputs()) {
-    if (!input.required) continue;
-    bool given = false;
-    for (const auto& text : settings.inputs) given = given || text.rfind(input.name + "=", 0) == 0;
-    if (!given) {
-      throw InputError(job + " needs --input " + input.name + "=GLOB[:/path] (" + input.description + ")");
-    }
-  }
-  if (spec.has_output() && settings.output.empty()) throw InputError(job + " needs --output FILE.h5");
-  if (!spec.has_output() && !settings.output.empty()) throw InputError(job + " writes no output file; drop --output");
-  if (!settings.csv_dir.empty() && !std::filesystem::is_directory(settings.csv_dir)) {
-    throw InputError("--csv " + settings.csv_dir + ": no such directory");
-  }
-  // Writable now, not after hours of work (`pearl submit` runs this before queueing too).
-  if (!settings.output.empty()) require_writable("--output", settings.output, std::filesystem::path(settings.output).parent_path());
-  if (!settings.csv_dir.empty()) require_writable("--csv", settings.csv_dir, settings.csv_dir);
-  if (!settings.metrics.empty()) {  // written after the commit: found wrong now, not then
-    std::filesystem::path dir = std::filesystem::path(settings.metrics).parent_path();
-    if (dir.empty()) dir = ".";
-    if (!std::filesystem::is_directory(dir)) {
-      throw InputError("--metrics " + settings.metrics + ": directory " + dir.string() + " does not exist");
-    }
-    require_writable("--metrics", settings.metrics, dir);
-  }
-}
-
-/// Stage 1, collective: check() and check_scratch() on every rank, before any file is
-/// opened.
-void check_stage(const JobSpec& spec, const RunSettings& settings, Communicator& comm, const std::string& job);
-
-/// What an output may not be: the run's inputs, and (without --overwrite) an existing file.
-io::OutputPolicy output_policy(const RunSettings& settings, const ShardInputs* inputs) {
-  io::OutputPolicy policy{settings.overwrite, settings.output_mode, {}};
-  if (inputs != nullptr) {
-    for (const auto& f : inputs->files()) policy.inputs.push_back(f.path);
-  }
-  return policy;
-}
-
-/// Stage 2, collective: catalogue every --input, then check the declared columns in every
-/// shard before any work: a missing column or one that does not convert is one input
-/// error now, not a failure halfway through. nullptr when the job has no --input.
-std::unique_ptr<ShardInputs> inputs_stage(const JobSpec& spec, const RunSettings& settings, Communicator& comm,
-                                          const Engine& engine) {
-  if (settings.inputs.empty()) return nullptr;
-  const std::size_t batch_bytes = settings.engine.memory.total / 8 / static_cast<std::size_t>(settings.engine.threads);
-  auto inputs = std::make_unique<ShardInputs>(comm, settings.inputs, batch_bytes, settings.on_bad_row);
-  engine.progress("inputs: " + std::to_string(inputs->files().size()) + " shards");
-  for (const auto& decl : spec.inputs()) {
-    if (!decl.columns.empty() && inputs->has(decl.name)) {
-      inputs->validate(decl.name, decl.columns);
-      inputs->check_always(decl.name, decl.columns);  // every pass over it drops the same bad rows
-    }
-  }
-  return inputs;
-}
-
-/// Leftovers of runs that were killed before they could remove them, in the places this
-/// run uses: said on stderr, so that a disk that filled up is explained.
-void say_removed(const std::vector<std::filesystem::path>& removed, const std::string& what) {
-  for (const auto& p : removed) std::cerr << "pearl: removed " << what << ' ' << p.string() << " of a run that died\n";
-}
-
-/// Stage 1, every rank: its scratch directory exists and is writable (found now, not at
-/// the first spill); scratch of dead runs on this host is removed.
-void check_scratch(const RunSettings& settings) {
-  ScratchDir::check_parent(settings.engine.scratch);
-  std::vector<std::filesystem::path> removed;
-  for (const auto& l : ScratchDir::remove_leftovers(settings.engine.scratch)) removed.push_back(l.path);
-  say_removed(removed, "scratch directory");
-}
-
-void check_stage(const JobSpec& spec, const RunSettings& settings, Communicator& comm, const std::string& job) {
-  agreed(comm, [&] {
-    check(spec, settings, job);
-    check_scratch(settings);
-  });
-}
-
-/// Stage 2, rank 0: the outputs checked against the inputs and reserved; temporaries of
-/// dead runs in the output directories removed. Returns the HDF5 temporary ("" if none).
-std::string reserve_outputs(io::OutputSet& outputs, const JobSpec& spec, const RunSettings& settings) {
-  const auto dir_of = [](const std::filesystem::path& p) {
-    return p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
-  };
-  std::string temp;
-  if (!settings.output.empty()) {
-    say_removed(io::remove_dead_temporaries(dir_of(settings.output)), "temporary output");
-    temp = outputs.add(settings.output, "--output").string();
-  }
-  if (!settings.csv_dir.empty()) {
-    say_removed(io::remove_dead_temporaries(settings.csv_dir), "temporary output");
-    // Declared tables now; tables named by the options when they are written.
-    for (const auto& o : spec.outputs()) {
-      io::check_output_target(std::filesystem::path(settings.csv_dir) / (o.name + ".csv"), "--csv", outputs.policy());
-    }
-  }
-  return temp;
-}
-
-/// After run: the tables the job wrote are the ones it declared, with the declared
-/// columns (a job bug, so Error and exit 1). Jobs declaring no tables are not checked.
-void check_outputs(const JobSpec& spec, const std::vector<OutputTable>& parts, const std::string& job) {
-  if (spec.outputs().empty()) return;
-  for (const auto& part : parts) {
-    const OutputDecl* decl = spec.find_output(part.name());
-    if (decl == nullptr) throw Error(job + " wrote output table '" + part.name() + "', which it does not declare");
-    if (!decl->columns.empty() && part.specs() != decl->columns) {
-      std::string got;
-      for (const auto& c : part.specs()) got += (got.empty() ? "" : ", ") + c.name + " " + std::string(dtype_name(c.type));
-      throw Error(job + ": output table '" + part.name() + "' has columns (" + got +
-                  "), not the declared ones ('pearl describe " + job + "')");
-    }
-  }
 }
 
 /// Testing aid: PEARL_TEST_HOLD_BEFORE_COMMIT=SECONDS pauses between writing the temporary
@@ -244,76 +100,9 @@ std::string key_figures_now(Communicator& comm, const RunMetrics& metrics, const
   return key_figures(metrics.gather(comm, run)).dump();
 }
 
-}  // namespace
 
-void check_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm) {
-  Engine engine(comm, settings.engine);
-  check_stage(spec, settings, comm, job.name());
-  const auto inputs = inputs_stage(spec, settings, comm, engine);
-  agreed(comm, [&] {  // the outputs reserved as run reserves them (same checks, same messages), then released
-    if (comm.rank() != 0) return;
-    io::OutputSet outputs(output_policy(settings, inputs.get()));
-    (void)reserve_outputs(outputs, spec, settings);
-  });
-  if (inputs) probe_columns(job, spec, *inputs, engine);  // columns chosen by the options
-}
-
-namespace {
-void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm, std::ostream& out,
-                Engine& engine, RunMetrics& metrics, Progress& progress, RunDescription& run,
-                std::shared_ptr<Checkpoint>& checkpoint, std::optional<StopPoints>& stop_points);
-}  // namespace
-
-void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm, std::ostream& out) {
-  Engine engine(comm, settings.engine);
-  RunMetrics metrics(engine);
-  RunDescription run;
-  run.job = job.name();
-  run.version = PEARL_VERSION;
-  run.parameters = settings.parameters;
-  run.output = settings.output;
-  run.threads = settings.engine.threads;
-  run.memory = settings.engine.memory;
-  run.started = utc_now();
-  // Until the output is committed a signal stops the run at its next agreement; the
-  // checkpoint (if any) then says where to resume.
-  std::shared_ptr<Checkpoint> checkpoint;
-  std::optional<StopPoints> stop_points(std::in_place);
-  try {
-    Progress progress(metrics, {.every = settings.progress_every, .quiet = settings.quiet,
-                                .verbose = settings.engine.verbose, .rank = comm.rank()});
-    run_stages(job, spec, settings, comm, out, engine, metrics, progress, run, checkpoint, stop_points);
-  } catch (const std::exception& e) {
-    // Every rank learns of the failure first (unless it was agreed where it happened),
-    // then the metrics of the failed run are gathered like those of a good one.
-    std::exception_ptr failure = std::current_exception();
-    if (const auto* stop = dynamic_cast<const StopRequested*>(&e)) {
-      failure = std::make_exception_ptr(stopped(*stop, checkpoint.get(), settings));
-    }
-    if (!comm.failure_agreed()) {
-      try {
-        agree_on_failure(comm, failure);
-      } catch (const std::exception&) {
-        failure = std::current_exception();
-      }
-    }
-    describe_failure(failure, run);
-    metrics.close();
-    run.finished = utc_now();
-    const auto target = metrics_target(settings, true);
-    const auto doc = metrics.gather(comm, run);
-    if (comm.rank() == 0 && !target.empty()) {
-      try {
-        write_metrics(doc, target);
-      } catch (const std::exception&) {
-        // the run's own error is the one to report
-      }
-    }
-    std::rethrow_exception(failure);
-  }
-}
-
-namespace {
+/// run_job's stages, in order; `checkpoint` and `stop_points` are run_job's, which reports
+/// a stop with what the checkpoint holds.
 void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm, std::ostream& out,
                 Engine& engine, RunMetrics& metrics, Progress& progress, RunDescription& run,
                 std::shared_ptr<Checkpoint>& checkpoint, std::optional<StopPoints>& stop_points) {
@@ -427,6 +216,56 @@ void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Comm
     }
   }
 }
+
 }  // namespace
+
+void run_job(Job& job, const JobSpec& spec, const RunSettings& settings, Communicator& comm, std::ostream& out) {
+  Engine engine(comm, settings.engine);
+  RunMetrics metrics(engine);
+  RunDescription run;
+  run.job = job.name();
+  run.version = PEARL_VERSION;
+  run.parameters = settings.parameters;
+  run.output = settings.output;
+  run.threads = settings.engine.threads;
+  run.memory = settings.engine.memory;
+  run.started = utc_now();
+  // Until the output is committed a signal stops the run at its next agreement; the
+  // checkpoint (if any) then says where to resume.
+  std::shared_ptr<Checkpoint> checkpoint;
+  std::optional<StopPoints> stop_points(std::in_place);
+  try {
+    Progress progress(metrics, {.every = settings.progress_every, .quiet = settings.quiet,
+                                .verbose = settings.engine.verbose, .rank = comm.rank()});
+    run_stages(job, spec, settings, comm, out, engine, metrics, progress, run, checkpoint, stop_points);
+  } catch (const std::exception& e) {
+    // Every rank learns of the failure first (unless it was agreed where it happened),
+    // then the metrics of the failed run are gathered like those of a good one.
+    std::exception_ptr failure = std::current_exception();
+    if (const auto* stop = dynamic_cast<const StopRequested*>(&e)) {
+      failure = std::make_exception_ptr(stopped(*stop, checkpoint.get(), settings));
+    }
+    if (!comm.failure_agreed()) {
+      try {
+        agree_on_failure(comm, failure);
+      } catch (const std::exception&) {
+        failure = std::current_exception();
+      }
+    }
+    describe_failure(failure, run);
+    metrics.close();
+    run.finished = utc_now();
+    const auto target = metrics_target(settings, true);
+    const auto doc = metrics.gather(comm, run);
+    if (comm.rank() == 0 && !target.empty()) {
+      try {
+        write_metrics(doc, target);
+      } catch (const std::exception&) {
+        // the run's own error is the one to report
+      }
+    }
+    std::rethrow_exception(failure);
+  }
+}
 
 }  // namespace pearl::cluster

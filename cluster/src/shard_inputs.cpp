@@ -271,10 +271,4 @@ std::vector<io::InputFileInfo> ShardInputs::files() const {
   return out;
 }
 
-std::vector<std::string> ShardInputs::names() const {
-  std::vector<std::string> out;
-  for (const auto& c : catalogues_) out.push_back(c.name());
-  return out;
-}
-
 }  // namespace pearl::cluster

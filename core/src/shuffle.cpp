@@ -16,12 +16,6 @@ std::size_t Outbox::pending() const noexcept {
   return n;
 }
 
-std::size_t Outbox::bytes() const noexcept {
-  std::size_t n = 0;
-  for (const auto& b : to_) n += b.capacity();
-  return n;
-}
-
 void Outbox::clear(std::size_t keep) {
   for (auto& b : to_) {
     if (b.capacity() > keep) std::vector<std::byte>().swap(b);

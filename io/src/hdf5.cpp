@@ -10,8 +10,6 @@
 namespace pearl::io {
 
 namespace {
-bool g_locking = true;
-
 herr_t collect(unsigned depth, const H5E_error2_t* e, void* out) {
   auto& text = *static_cast<std::string*>(out);
   if (!text.empty()) text += "; ";
@@ -32,15 +30,12 @@ bool env_says_no_locking() {
 
 void init_hdf5(bool file_locking) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors become exceptions, not stderr noise
-  g_locking = file_locking && !env_says_no_locking();
-  if (!g_locking) {
+  if (!file_locking || env_says_no_locking()) {
     // HDF5 1.10.7+ reads this variable when a file is opened; set it for the process so
     // every open (also through other libraries) skips the lock.
     ::setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
   }
 }
-
-bool file_locking_enabled() noexcept { return g_locking; }
 
 std::string error_stack() {
   std::string text;
@@ -72,13 +67,6 @@ File File::open_read(const std::filesystem::path& path) {
   }
   hid_t id = H5Fopen(p.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (id < 0) fail(p + ": cannot open as HDF5 (truncated or damaged file?)", true);
-  return File(Handle(id), path);
-}
-
-File File::create(const std::filesystem::path& path) {
-  const std::string p = path.string();
-  hid_t id = H5Fcreate(p.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  if (id < 0) fail(p + ": cannot create HDF5 file");
   return File(Handle(id), path);
 }
 

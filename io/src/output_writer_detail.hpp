@@ -1,11 +1,14 @@
 // io/src/output_writer_detail.hpp — shared pieces of the output writers (not installed).
 //
-// output_writer.cpp (serial HDF5, gather rounds, attributes), parallel_output_writer.cpp
-// (the MPI-IO unit, the only one that includes <mpi.h>) and csv_writer.cpp.
+// output_writer.cpp (write_tables), output_plan.cpp (checks and the Plan), output_hdf5.cpp
+// (types, file and dataset creation, serial writes), output_attributes.cpp, output_gather.cpp
+// (the gather rounds), parallel_output_writer.cpp (the MPI-IO unit, the only one that
+// includes <mpi.h>) and csv_writer.cpp.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <span>
@@ -29,6 +32,17 @@ struct Plan {
     return o;
   }
 };
+
+/// The bytes of a vector of counts, and counts back from bytes (what the plan and the
+/// gather rounds send around).
+inline std::span<const std::byte> as_bytes_of(const std::vector<std::uint64_t>& v) {
+  return std::as_bytes(std::span<const std::uint64_t>(v));
+}
+inline std::vector<std::uint64_t> to_u64s(const std::vector<std::byte>& b) {
+  std::vector<std::uint64_t> v(b.size() / sizeof(std::uint64_t));
+  if (!v.empty()) std::memcpy(v.data(), b.data(), v.size() * sizeof(std::uint64_t));
+  return v;
+}
 
 /// Collective: checks every part locally (names, equal column lengths, strings free of
 /// NUL bytes and valid UTF-8), checks that every rank passes the same tables and
@@ -60,8 +74,20 @@ void write_column_rows(hid_t dataset, const ColumnData& column, std::size_t begi
                        std::uint64_t first, const std::string& what);
 
 /// The run's attributes on the root and every table group.
-void write_attributes(hid_t file, const std::vector<OutputTable>& parts, const Plan& plan, const OutputInfo& info,
+void write_attributes(hid_t file, const std::vector<OutputTable>& parts, const OutputInfo& info,
                       const std::string& what);
+
+/// Attribute `name` on `obj`: one UTF-8 string, an array of them, or one number
+/// (`file_t` stored, `mem_t` in memory).
+void string_attribute(hid_t obj, const char* name, const std::string& value, const std::string& what);
+void strings_attribute(hid_t obj, const char* name, const std::vector<std::string>& values, const std::string& what);
+template <class T>
+void scalar_attribute(hid_t obj, const char* name, T value, hid_t file_t, hid_t mem_t, const std::string& what) {
+  Handle space = check(H5Screate(H5S_SCALAR), what + ": dataspace for attribute " + name);
+  Handle attr = check(H5Acreate2(obj, name, file_t, space.id(), H5P_DEFAULT, H5P_DEFAULT),
+                      what + ": create attribute " + name);
+  check_status(H5Awrite(attr.id(), mem_t, &value), what + ": write attribute " + name);
+}
 
 /// Receives, on rank 0, one round of rows: global rows [first, first + rows) of the
 /// table; column k of the round is rows [begin, begin + rows) of *columns[k].

@@ -29,7 +29,6 @@ class MpiCommunicator final : public Communicator {
   void alltoallv(std::span<const std::byte> send, std::span<const std::size_t> send_counts,
                  std::vector<std::byte>& recv, std::vector<std::size_t>& recv_counts) override;
 
-  [[nodiscard]] MPI_Comm native() const noexcept { return comm_; }
   [[nodiscard]] const void* mpi_comm() const noexcept override { return &comm_; }
 
  private:

@@ -60,7 +60,6 @@ class ShardInputs final : public InputProvider {
 
   /// Every shard read, with size and modification time, for the output's attributes.
   [[nodiscard]] std::vector<io::InputFileInfo> files() const;
-  [[nodiscard]] std::vector<std::string> names() const;
   /// This rank's rows set aside by --on-bad-row skip so far.
   [[nodiscard]] const io::RejectLog& rejects() const noexcept { return *rejects_; }
   [[nodiscard]] const ReadCounters& counters() const noexcept { return counters_; }

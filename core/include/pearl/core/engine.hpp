@@ -20,8 +20,6 @@
 // Floating-point sums are equal up to rounding (the summation order follows partitioning).
 #pragma once
 
-#include <omp.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -258,162 +256,27 @@ class Engine {
                                    combine_entries<K, V>(), std::size_t{1} << 18);
   }
 
-  /// The map phase with its shuffle: waves of up to `threads` batches mapped in parallel.
-  /// Every few waves the ranks meet in one allreduce that agrees on failure and on
-  /// whether to exchange (someone's outbox passed the staging limit, or all sources are
-  /// drained). How many waves until the next meeting follows from the reduced values
-  /// alone (the largest outbox and the largest growth per wave over all ranks), so every
-  /// rank computes the same schedule: far from the limit the ranks run up to
-  /// kMaxWavesBetweenChecks waves apart, instead of in lockstep behind the slowest rank
-  /// of every wave; near it they meet every wave. A rank that failed, or has no batches
-  /// left, only waits for the meeting.
+  /// The map phase with its shuffle (internal/map_phase.hpp): waves of up to `threads`
+  /// batches mapped in parallel, the ranks meeting every few waves to agree on failure and
+  /// on whether to exchange.
   template <class Source, class MapFn, class Sink>
-  void drive(Source& source, MapFn& map, std::vector<Sink>& sinks, std::size_t record_size) {
-    using Batch = typename Source::Batch;
-    // A map with state across batches (FinishingMap) is copied per thread and finished
-    // once this rank's batches run out; a plain map is shared by the threads.
-    constexpr bool finishing = FinishingMap<MapFn, Sink>;
-    std::vector<std::decay_t<MapFn>> copies;
-    if constexpr (finishing) {
-      copies.reserve(sinks.size());  // copy-constructed only: lambdas inside need not be assignable
-      for (std::size_t t = 0; t < sinks.size(); ++t) copies.emplace_back(map);
-    }
-    const auto map_of = [&](std::size_t t) -> auto& {
-      if constexpr (finishing) return copies[t];
-      else return map;
-    };
-    stats_ = {};
-    operation_started_ = std::chrono::steady_clock::now();
-    operation_cpu_started_ = process_cpu_seconds();
-    bool more_here = true;
-    std::vector<Batch> wave;
-    std::vector<std::exception_ptr> failures(sinks.size());
-    const auto started = std::chrono::steady_clock::now();
-    auto last_report = started;
-    const std::size_t staging = options_.memory.staging();
-    std::size_t growth_here = 0;  // the largest outbox growth of one wave on this rank
-    for (;;) {
-      std::exception_ptr failure;
-      const int waves = waves_until_check_;
-      for (int w = 0; w < waves && more_here && !failure; ++w) {
-        try {
-          const std::size_t before = pending_bytes(sinks);
-          wave.clear();
-          while (more_here && wave.size() < sinks.size()) {
-            std::optional<Batch> b = source.next();
-            if (b) wave.push_back(std::move(*b));
-            else more_here = false;
-          }
-          const int n = static_cast<int>(wave.size());
-#pragma omp parallel for num_threads(threads()) schedule(static, 1) if (n > 1)
-          for (int i = 0; i < n; ++i) {
-            const auto t = static_cast<std::size_t>(omp_get_thread_num());
-            try {
-              map_of(t)(std::as_const(wave[static_cast<std::size_t>(i)]), sinks[t]);
-            } catch (...) {
-              failures[t] = std::current_exception();
-            }
-          }
-          for (auto& f : failures) {
-            if (f) std::rethrow_exception(std::exchange(f, nullptr));
-          }
-          if constexpr (RecyclingSource<Source>) {
-            for (auto& b : wave) source.recycle(std::move(b));  // the next wave is read into them
-          }
-          if constexpr (finishing) {
-            // This rank's last wave: the maps hand on what they kept (the loop ends here,
-            // so this runs once).
-            if (!more_here) {
-              for (std::size_t t = 0; t < sinks.size(); ++t) copies[t].finish(sinks[t]);
-            }
-          }
-          stats_.batches += wave.size();
-          const std::size_t after = pending_bytes(sinks);
-          stats_.largest_outbox = std::max<std::uint64_t>(stats_.largest_outbox, after);
-          growth_here = std::max(growth_here, after > before ? after - before : 0);
-          if (after > staging) break;  // over the limit: meet now
-        } catch (...) {
-          failure = std::current_exception();
-        }
-      }
-      std::int64_t values[3] = {static_cast<std::int64_t>(pending_bytes(sinks)), more_here ? 1 : 0,
-                                static_cast<std::int64_t>(growth_here)};
-      // One collective per meeting: failure agreement and the exchange inputs together.
-      agree_on_failure(comm_, failure, std::span<std::int64_t>(values, 3));
-      const auto max_pending = static_cast<std::size_t>(values[0]);
-      const bool drained = values[1] == 0;
-      const auto max_growth = static_cast<std::size_t>(values[2]);
-      if (drained) {
-        for (auto& s : sinks) s.flush_all();
-      }
-      const bool exchange_now = max_pending > staging || drained;
-      if (exchange_now) shuffle(sinks, record_size);
-      if (drained) break;
-      // Waves that fit in the headroom left under the limit (at the largest growth seen
-      // anywhere, doubled for bursts of combine-table flushes): the same on every rank.
-      const std::size_t pending_now = exchange_now ? 0 : max_pending;
-      const std::size_t headroom = staging > pending_now ? staging - pending_now : 0;
-      waves_until_check_ = static_cast<int>(
-          std::clamp<std::size_t>(headroom / std::max<std::size_t>(1, 2 * max_growth), 1, kMaxWavesBetweenChecks));
-      if (options_.verbose && std::chrono::steady_clock::now() - last_report > std::chrono::seconds(2)) {
-        last_report = std::chrono::steady_clock::now();
-        progress("map: " + std::to_string(stats_.batches) + " batches on rank 0, " +
-                 std::to_string(stats_.exchanges) + " exchanges, peak RSS " + format_bytes(peak_rss_bytes()));
-      }
-    }
-    waves_until_check_ = 1;
-  }
+  void drive(Source& source, MapFn& map, std::vector<Sink>& sinks, std::size_t record_size);
 
   template <class Sink>
-  static std::size_t pending_bytes(std::vector<Sink>& sinks) noexcept {
-    std::size_t pending = 0;
-    for (auto& s : sinks) pending += s.outbox().pending();
-    return pending;
-  }
+  static std::size_t pending_bytes(std::vector<Sink>& sinks) noexcept;
 
   /// At most this many waves between two meetings of the ranks in the map phase: the
   /// delay before a failure on one rank stops the others (a few hundred MiB of input).
   static constexpr std::size_t kMaxWavesBetweenChecks = 32;
 
+  /// One exchange of every thread's outbox (internal/map_phase.hpp).
   template <class Sink>
-  void shuffle(std::vector<Sink>& sinks, std::size_t record_size) {
-    std::vector<Outbox> outboxes;
-    outboxes.reserve(sinks.size());
-    for (auto& s : sinks) outboxes.push_back(std::move(s.outbox()));
-    const ExchangeStats ex = exchange(comm_, outboxes, record_size, options_.memory.round(),
-                                      [&](std::span<const std::byte> bytes) { sinks.front().absorb(bytes); });
-    for (std::size_t t = 0; t < sinks.size(); ++t) sinks[t].outbox() = std::move(outboxes[t]);
-    ++stats_.exchanges;
-    stats_.rounds += ex.rounds;
-    stats_.bytes_sent += ex.bytes_sent;
-    stats_.bytes_received += ex.bytes_received;
-    stats_.pairs_sent += ex.bytes_sent / record_size;
-    stats_.largest_round = std::max<std::uint64_t>(stats_.largest_round, ex.largest_round);
-  }
+  void shuffle(std::vector<Sink>& sinks, std::size_t record_size);
 
   /// Folds the threads' state into thread 0's and returns it as sorted runs.
   template <class Sink, class K, class V>
   internal::SortedRuns<K, V> finish(std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller, std::size_t record_size,
-                                    const char* kind) {
-    std::optional<internal::SortedRuns<K, V>> runs;
-    for (const auto& s : sinks) stats_.pairs_emitted += s.emitted();
-    agreed(comm_, [&] {
-      for (std::size_t t = 1; t < sinks.size(); ++t) sinks.front().merge_from(sinks[t]);
-      auto memory = sinks.front().take_sorted();
-      stats_.spilled_runs = spiller.runs();
-      stats_.spilled_bytes = spiller.bytes();
-      const std::size_t read_buffer =
-          std::clamp<std::size_t>(options_.memory.tables() / (spiller.runs() + 1) / 4, record_size, 1 << 20);
-      runs = spiller.finish(std::move(memory), read_buffer);
-    });
-    progress("shuffle done: " + std::to_string(stats_.batches) + " batches, " + std::to_string(stats_.exchanges) +
-             " exchanges in " + std::to_string(stats_.rounds) + " rounds, " + format_bytes(stats_.bytes_sent) +
-             " sent, " + std::to_string(stats_.spilled_runs) + " runs spilled" +
-             (stats_.uncombined_pairs > 0 ? ", " + std::to_string(stats_.uncombined_pairs) + " pairs sent uncombined" : "") +
-             " (rank 0)");
-    record_operation(kind);
-    return std::move(*runs);
-  }
+                                    const char* kind);
 
   Communicator& comm_;
   EngineOptions options_;
@@ -427,3 +290,5 @@ class Engine {
 };
 
 }  // namespace pearl
+
+#include "pearl/core/internal/map_phase.hpp"  // Engine::drive, shuffle, finish

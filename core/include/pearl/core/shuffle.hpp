@@ -24,8 +24,6 @@ class Outbox {
   [[nodiscard]] int ranks() const noexcept { return static_cast<int>(to_.size()); }
   /// Bytes waiting to be sent.
   [[nodiscard]] std::size_t pending() const noexcept;
-  /// Bytes of memory held (capacity), for the budget.
-  [[nodiscard]] std::size_t bytes() const noexcept;
   /// Empties the buffers, returning memory beyond `keep` bytes per destination.
   void clear(std::size_t keep);
 

@@ -23,7 +23,6 @@ namespace pearl::io {
 /// applies the file-locking choice (`--hdf5-file-locking`; HDF5_USE_FILE_LOCKING wins
 /// when set, as in HDF5 itself). Safe to call again.
 void init_hdf5(bool file_locking = true);
-[[nodiscard]] bool file_locking_enabled() noexcept;
 
 /// The current HDF5 error stack as text ("H5Dread: ...; H5D__read: ..."), innermost
 /// last, and clears it. Empty if there is none.
@@ -77,8 +76,6 @@ class File {
   /// Opens read-only. A missing, unreadable, truncated or non-HDF5 file is an InputError
   /// naming the path and the reason.
   static File open_read(const std::filesystem::path& path);
-  /// Creates (truncating) a file for writing.
-  static File create(const std::filesystem::path& path);
 
   [[nodiscard]] hid_t id() const noexcept { return handle_.id(); }
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }

@@ -80,7 +80,6 @@ class GroupSink {
   Outbox& outbox() noexcept { return outbox_; }
   /// Pairs the map emitted into this sink (run metrics).
   [[nodiscard]] std::uint64_t emitted() const noexcept { return emitted_; }
-  [[nodiscard]] std::size_t table_bytes() const noexcept { return pairs_.capacity() * sizeof(std::pair<K, V>); }
   void flush_all() {}
 
  private:

@@ -127,11 +127,6 @@ class ReduceSink {
     return sorted;
   }
   Outbox& outbox() noexcept { return outbox_; }
-  [[nodiscard]] std::size_t table_bytes() const noexcept {
-    std::size_t n = 0;
-    for (const auto& lane : lanes_) n += lane.table.bytes() + lane.uncombined.capacity();
-    return n;
-  }
   /// Pairs written to the outbox without combining (see the file comment).
   [[nodiscard]] std::uint64_t uncombined_pairs() const noexcept { return uncombined_pairs_; }
   /// Pairs the map emitted into this sink (run metrics).
