@@ -21,7 +21,7 @@ import tempfile
 import h5py
 import pandas as pd
 
-from pearl_testing import PEARL, builds_launcher_dir, change_first_population, read_output
+from pearl_testing import PEARL, builds_launcher_dir, change_first_population, pipeline_records, read_output
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HEALTH = os.path.join(ROOT, "slurm", "pipelines", "nightly-health.pipeline")
@@ -44,16 +44,6 @@ def use_the_builds_launcher(work):
 
 def pearl(*args, timeout=600):
     return subprocess.run([PEARL, *args], capture_output=True, text=True, timeout=timeout, env=ENV)
-
-
-def states(run_dir):
-    """{task label: record} of a run directory."""
-    out = {}
-    for path in glob.glob(os.path.join(run_dir, "tasks", "*.txt")):
-        rec = dict(line.split(" = ", 1) for line in open(path).read().splitlines() if " = " in line)
-        label = rec["step"] + (f"[{rec['value']}]" if rec.get("value") else "")
-        out[label] = rec
-    return out
 
 
 def last_run(out):
@@ -92,7 +82,7 @@ def main():
     # 1. everything runs; outputs equal the jobs run by hand
     r = pearl("pipeline", "run", HEALTH, *sets)
     check(r.returncode == 0, f"first run exit {r.returncode}: {r.stdout} {r.stderr}")
-    first = states(last_run(out))
+    first = pipeline_records(last_run(out))
     check(len(first) == 7 and all(s["state"] == "done" for s in first.values()),
           f"first run: not every task done: { {k: v['state'] for k, v in first.items()} }")
     hand = os.path.join(work, "hand")
@@ -116,7 +106,7 @@ def main():
     check("nothing to run" in r.stdout, f"dry run after a full run: {r.stdout}")
     mtimes = {p: os.stat(p).st_mtime_ns for p in glob.glob(os.path.join(out, "*.h5"))}
     r = pearl("pipeline", "run", HEALTH, *sets)
-    again = states(last_run(out))
+    again = pipeline_records(last_run(out))
     check(r.returncode == 0 and all(s["state"] == "skipped" for s in again.values()),
           f"second run did not skip everything: { {k: v['state'] for k, v in again.items()} }")
     check(mtimes == {p: os.stat(p).st_mtime_ns for p in mtimes}, "a skipped run rewrote an output")
@@ -124,7 +114,7 @@ def main():
     # 3. a touched shard with the same bytes is the same input
     os.utime(os.path.join(data, "cases-0001.h5"))
     r = pearl("pipeline", "run", HEALTH, *sets)
-    touched = states(last_run(out))
+    touched = pipeline_records(last_run(out))
     check(all(s["state"] == "skipped" for s in touched.values()),
           f"touching a shard reran: { {k: v['state'] for k, v in touched.items()} }")
 
@@ -134,7 +124,7 @@ def main():
     check("changed (content checksum)" in r.stdout or "changed size" in r.stdout,
           f"dry run does not name the changed shard: {r.stdout}")
     r = pearl("pipeline", "run", HEALTH, *sets)
-    changed = states(last_run(out))
+    changed = pipeline_records(last_run(out))
     ran = sorted(k for k, v in changed.items() if v["state"] == "done")
     skipped = sorted(k for k, v in changed.items() if v["state"] == "skipped")
     check(ran == ["incidence", "outbreak[city]", "outbreak[county]", "outbreak[province]", "report"],
@@ -176,7 +166,7 @@ output = ${{out}}/independent.h5
     os.makedirs(os.path.join(work, "fail"))
     r = pearl("pipeline", "run", bad)
     check(r.returncode == 1, f"a failing pipeline exits {r.returncode}")
-    recs = states(sorted(glob.glob(os.path.join(work, "runs", "failing", "*")))[-1])  # default runs/NAME
+    recs = pipeline_records(sorted(glob.glob(os.path.join(work, "runs", "failing", "*")))[-1])  # default runs/NAME
     check(recs["broken"]["state"] == "failed" and recs["broken"]["attempts"] == "1",
           f"exit 2 was retried or not failed: {recs['broken']}")
     check(recs["crashing"]["state"] == "failed" and recs["crashing"]["attempts"] == "2",

@@ -29,7 +29,7 @@ import time
 import h5py
 import pandas as pd
 
-from pearl_testing import PEARL, change_first_population, read_output
+from pearl_testing import PEARL, change_first_population, pipeline_records, read_output
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HEALTH = os.path.join(ROOT, "slurm", "pipelines", "nightly-health.pipeline")
@@ -52,14 +52,6 @@ def squeue(*fmt):
     r = subprocess.run(["squeue", "-h", *fmt], capture_output=True, text=True, env=ENV, timeout=30)
     assert r.returncode == 0, "squeue failed (is scripts/slurm-local up?): " + r.stderr
     return r.stdout.strip()
-
-
-def records(run_dir):
-    out = {}
-    for path in glob.glob(os.path.join(run_dir, "tasks", "*.txt")):
-        rec = dict(line.split(" = ", 1) for line in open(path).read().splitlines() if " = " in line)
-        out[rec["step"] + (f"[{rec['value']}]" if rec.get("value") else "")] = rec
-    return out
 
 
 def newest_run(runs):
@@ -156,7 +148,7 @@ def check_time_limited_pipeline(work, submitted):
     output equals the job run by hand."""
     out, err = submitted.communicate(timeout=600)
     check(submitted.returncode == 0, f"time-limited pipeline: exit {submitted.returncode}: {out} {err}")
-    recs = records(newest_run(os.path.join(work, "runs-limited")))
+    recs = pipeline_records(newest_run(os.path.join(work, "runs-limited")))
     check({k: v["state"] for k, v in recs.items()} == {"slow": "done", "after": "done", "flaky": "done"},
           f"time-limited pipeline states: { {k: v['state'] for k, v in recs.items()} }")
     if "slow" in recs and os.path.exists(recs["slow"]["log"]):
@@ -194,7 +186,7 @@ def main():
     health_runs = os.path.join(work, "out-health", "runs")
     r = pearl("pipeline", "submit", HEALTH, *sets, "--profile", "slurm", "--wait")
     check(r.returncode == 0, f"submit --wait exit {r.returncode}: {r.stdout} {r.stderr}")
-    recs = records(newest_run(health_runs))
+    recs = pipeline_records(newest_run(health_runs))
     check(len(recs) == 7 and all(v["state"] == "done" for v in recs.values()),
           f"not every task done: { {k: v['state'] for k, v in recs.items()} }")
     array_ids = {recs[f"outbreak[{lv}]"]["job_id"] for lv in ("county", "city", "province") if f"outbreak[{lv}]" in recs}
@@ -222,7 +214,7 @@ def main():
     change_first_population(os.path.join(work, "data", "population-0000.h5"))
     r = pearl("pipeline", "submit", HEALTH, *sets, "--profile", "slurm", "--wait")
     check(r.returncode == 0, f"submit after a changed shard: {r.stdout} {r.stderr}")
-    changed = records(newest_run(health_runs))
+    changed = pipeline_records(newest_run(health_runs))
     ran = sorted(k for k, v in changed.items() if v["state"] == "done")
     skipped = sorted(k for k, v in changed.items() if v["state"] == "skipped")
     check(ran == ["incidence", "outbreak[city]", "outbreak[county]", "outbreak[province]", "report"],
@@ -240,7 +232,7 @@ def main():
     check(r.returncode == 1, f"a failing pipeline's submit --wait exits {r.returncode}: {r.stdout} {r.stderr}")
     run_dir = newest_run(os.path.join(work, "runs-bad"))
     assert run_dir, "no run directory for the failing pipeline"
-    recs = records(run_dir)
+    recs = pipeline_records(run_dir)
     check(recs.get("report", {}).get("state") == "failed", f"report: {recs.get('report')}")
     check(recs.get("after_report", {}).get("state") == "never started", f"after_report: {recs.get('after_report')}")
     s = pearl("pipeline", "status", bad)
@@ -255,7 +247,7 @@ def main():
     deadline = time.time() + 300
     while time.time() < deadline:
         run = newest_run(os.path.join(work, "runs-sched"))
-        done = run and len(records(run)) == 5 and all(v["state"] in ("pending", "done") for v in records(run).values()) \
+        done = run and len(pipeline_records(run)) == 5 and all(v["state"] in ("pending", "done") for v in pipeline_records(run).values()) \
             and "sched." not in squeue("-o", "%j")
         if done and os.path.exists(os.path.join(work, "out-sched", "report.h5")):
             break
