@@ -56,20 +56,9 @@ std::string grouped(double v) {
   return out;
 }
 
-/// The job's --per, read back from a published row: crude_rate = cases / population * per.
-double rate_unit(const Frame& f, const Column& cases, const Column& population) {
-  const Column* crude = f.find("crude_rate");
-  for (std::size_t i = 0; crude != nullptr && !crude->text && i < f.read; ++i) {
-    if (cases.num[i] > 0 && population.num[i] > 0 && std::isfinite(crude->num[i])) {
-      return std::round(crude->num[i] * population.num[i] / cases.num[i]);
-    }
-  }
-  return 100000;
-}
-
 }  // namespace
 
-std::string incidence_map(const Frame& f) {
+std::string incidence_map(const Frame& f, double per) {
   const Column *region = f.find("region_code"), *cases = f.find("cases"), *population = f.find("population"),
                *suppressed = f.find("suppressed");
   if (region == nullptr || cases == nullptr || population == nullptr || region->text || cases->text ||
@@ -98,7 +87,6 @@ std::string incidence_map(const Frame& f) {
     c.cases += cases->num[i];
     c.population += population->num[i];
   }
-  const double per = rate_unit(f, *cases, *population);
   const std::string unit = "per " + grouped(per);
   std::vector<Tile> tiles;
   bool any = false;

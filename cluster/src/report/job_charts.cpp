@@ -8,6 +8,8 @@
 #include <map>
 #include <numeric>
 #include <set>
+#include <stdexcept>
+#include <string>
 
 #include "incidence_map.hpp"
 #include "svg_charts.hpp"
@@ -15,6 +17,17 @@
 namespace pearl::cluster::report {
 
 namespace {
+
+/// health.incidence's --per as its output records it; 100000 (its default) when absent.
+double rate_unit(const Parameters& parameters) {
+  const auto it = parameters.find("per");
+  if (it == parameters.end()) return 100000;
+  try {
+    return std::stod(it->second);
+  } catch (const std::exception&) {
+    return 100000;
+  }
+}
 
 /// Indices of the `n` largest values, largest first.
 std::vector<std::size_t> top(const std::vector<double>& v, std::size_t n) {
@@ -75,7 +88,7 @@ std::string outbreak(const Frame& f) {
   return html;
 }
 
-std::string incidence(const Frame& f) {
+std::string incidence(const Frame& f, const Parameters& parameters) {
   const Column* value = f.find("rate");
   if (value == nullptr) value = f.find("incidence");
   if (value == nullptr) value = f.find("cases");
@@ -83,7 +96,7 @@ std::string incidence(const Frame& f) {
   const auto keys = key_columns(f);
   return ranked("Incidence by " + keys.front()->name + " (" + value->name + "), ranked", row_labels(f, keys),
                 value->num, 30) +
-         incidence_map(f);
+         incidence_map(f, rate_unit(parameters));
 }
 
 std::string risk_model(const Frame& f) {
@@ -262,9 +275,9 @@ std::string generic_table(const Frame& f, bool with_chart) {
   return html;
 }
 
-std::string job_charts(const std::string& job, const Frame& f) {
+std::string job_charts(const std::string& job, const Frame& f, const Parameters& parameters) {
   if (job == "health.outbreak") return outbreak(f);
-  if (job == "health.incidence") return incidence(f);
+  if (job == "health.incidence") return incidence(f, parameters);
   if (job == "health.risk_model") return risk_model(f);
   if (job == "social.compliance") return compliance(f);
   if (job == "social.anomalies") return anomalies(f);

@@ -1,9 +1,10 @@
 // job_charts.hpp — what `pearl report` draws for one output table.
 //
-//   std::string html = job_charts("health.outbreak", frame);   // "" when it has no chart for it
+//   std::string html = job_charts("health.outbreak", frame, parameters);   // "" when it has no chart for it
 //   html += generic_table(frame, true);                         // column summary + ranked bars
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -11,8 +12,11 @@
 
 namespace pearl::cluster::report {
 
+/// A job's options as its output records them (attribute `parameters`): name -> value.
+using Parameters = std::map<std::string, std::string>;
+
 /// The charts of built-in job `job` for its table `f`; "" for other jobs and tables.
-std::string job_charts(const std::string& job, const Frame& f);
+std::string job_charts(const std::string& job, const Frame& f, const Parameters& parameters);
 
 /// A result's key columns: text columns and the contract's key names (a job's figures are
 /// the other columns); the first column when there is none.

@@ -86,6 +86,18 @@ std::string run_section(const nlohmann::json& m) {
   return s.str();
 }
 
+/// The job's options from the output's `parameters` attribute (JSON); none when it is
+/// missing or not an object of strings.
+report::Parameters output_parameters(const std::filesystem::path& output) {
+  report::Parameters out;
+  const auto doc = nlohmann::json::parse(report::root_attribute(output, "parameters"), nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) return out;
+  for (const auto& [name, value] : doc.items()) {
+    if (value.is_string()) out[name] = value.get<std::string>();
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string render_report(const std::filesystem::path& output) {
@@ -102,11 +114,12 @@ std::string render_report(const std::filesystem::path& output) {
        << escape(report::root_attribute(output, "finished")) << ", pearl "
        << escape(report::root_attribute(output, "pearl_version")) << "<br>parameters "
        << escape(report::root_attribute(output, "parameters")) << "</p>";
+  const report::Parameters parameters = output_parameters(output);
   for (const auto& name : tables) {
     const report::Frame f = report::read_frame(output, name, kChartRows);
     html << "<h2>Table " << escape(name) << "</h2><p class=\"meta\">" << f.rows << " rows"
          << (f.read < f.rows ? " (charts from the first " + std::to_string(f.read) + ")" : "") << "</p>";
-    const std::string charts = report::job_charts(job, f);
+    const std::string charts = report::job_charts(job, f, parameters);
     html << charts << report::generic_table(f, /*with_chart=*/charts.empty()) << first_rows(f);
   }
   const auto metrics = metrics_path(output, false);
