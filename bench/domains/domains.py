@@ -42,7 +42,8 @@ TARGETS = {1: 5.0, 2: 10.0}  # pandas / pearl wall time, issue 21
 
 
 def parse_args():
-    p = argparse.ArgumentParser(prog="bench/domains/run.sh", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="bench/domains/run.sh", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", type=int, default=4_000_000)
     p.add_argument("--shards", type=int, default=4)
     p.add_argument("--seed", type=int, default=5)
