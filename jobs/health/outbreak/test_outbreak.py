@@ -109,6 +109,43 @@ class Scenario:
         self.columns = cols
 
 
+def r_earsc(scenarios, d):
+    """R earsC (R_SCRIPT, one Rscript call, files in folder d) on every series of `scenarios`
+    (their series built). Returns ({scenario name: expected alarms, as Golden.frame_of}, R's
+    output table: its rows with id < 0 are salmonella.agona's, whose counts are in
+    d/agona.csv). Also the reference of bench/domains."""
+    ids, series_rows, jobs = {}, [], []
+    for s in scenarios:
+        for key, first, counts in s.series:
+            sid = len(ids)
+            ids[sid] = (s.name, key, first)
+            series_rows += [(sid, int(c)) for c in counts]
+            for m in s.methods:
+                if len(counts) > s.baseline + FIRST_DEFINED[m]:  # earsC stops on shorter series
+                    jobs.append((sid, m, s.baseline, "NA" if s.alpha is None else s.alpha, s.min_sigma))
+    pd.DataFrame(series_rows, columns=["id", "count"]).to_csv(f"{d}/series.csv", index=False)
+    pd.DataFrame(jobs, columns=["id", "method", "baseline", "alpha", "minSigma"]).to_csv(f"{d}/jobs.csv",
+                                                                                        index=False)
+    with open(f"{d}/earsc.R", "w") as f:
+        f.write(R_SCRIPT)
+    r = subprocess.run(["Rscript", f"{d}/earsc.R", f"{d}/series.csv", f"{d}/jobs.csv", f"{d}/r.csv",
+                        f"{d}/agona.csv"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    r_out = pd.read_csv(f"{d}/r.csv", keep_default_na=False, na_values=["NaN", "NA"])
+
+    expected = {}
+    for s in scenarios:
+        rows = []
+        for sid, (name, key, first) in ids.items():
+            if name != s.name:
+                continue
+            for rec in r_out[r_out.id == sid].itertuples():
+                rows.append((*key, first + rec.t - 1, rec.method, rec.observed, rec.upperbound,
+                             0 if pd.isna(rec.alarm) else int(rec.alarm)))
+        expected[s.name] = Golden.frame_of(rows, s.columns)
+    return expected, r_out
+
+
 class Golden(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -145,35 +182,7 @@ class Golden(unittest.TestCase):
         cls.scenarios = [s_default, s_report, s_county]
 
         # One Rscript call for everything.
-        ids, series_rows, jobs = {}, [], []
-        for s in cls.scenarios:
-            for key, first, counts in s.series:
-                sid = len(ids)
-                ids[sid] = (s.name, key, first)
-                series_rows += [(sid, int(c)) for c in counts]
-                for m in s.methods:
-                    if len(counts) > s.baseline + FIRST_DEFINED[m]:  # earsC stops on shorter series
-                        jobs.append((sid, m, s.baseline, "NA" if s.alpha is None else s.alpha, s.min_sigma))
-        pd.DataFrame(series_rows, columns=["id", "count"]).to_csv(f"{d}/series.csv", index=False)
-        pd.DataFrame(jobs, columns=["id", "method", "baseline", "alpha", "minSigma"]).to_csv(f"{d}/jobs.csv",
-                                                                                            index=False)
-        with open(f"{d}/earsc.R", "w") as f:
-            f.write(R_SCRIPT)
-        r = subprocess.run(["Rscript", f"{d}/earsc.R", f"{d}/series.csv", f"{d}/jobs.csv", f"{d}/r.csv",
-                            f"{d}/agona.csv"], capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0, r.stderr
-        r_out = pd.read_csv(f"{d}/r.csv", keep_default_na=False, na_values=["NaN", "NA"])
-
-        cls.expected = {}
-        for s in cls.scenarios:
-            rows = []
-            for sid, (name, key, first) in ids.items():
-                if name != s.name:
-                    continue
-                for rec in r_out[r_out.id == sid].itertuples():
-                    rows.append((*key, first + rec.t - 1, rec.method, rec.observed, rec.upperbound,
-                                 0 if pd.isna(rec.alarm) else int(rec.alarm)))
-            cls.expected[s.name] = cls.frame_of(rows, s.columns)
+        cls.expected, r_out = r_earsc(cls.scenarios, d)
 
         # salmonella.agona as one key: one case row per count, consecutive days from day0.
         counts = pd.read_csv(f"{d}/agona.csv")["count"].to_numpy()

@@ -48,6 +48,21 @@ def r_glm(df, outcome, covariates):
                   "aic": float(aic), "converged": int(conv)}
 
 
+def statsmodels_fit(df, outcome, covariates):
+    """statsmodels GLM(Binomial) on the complete rows of df (also bench/domains' reference)."""
+    cc = df[[outcome] + covariates].dropna()
+    return sm.GLM(cc[outcome].astype(float), sm.add_constant(cc[covariates].astype(float), has_constant="add"),
+                  family=sm.families.Binomial()).fit(tol=1e-12)
+
+
+def assert_matches_statsmodels(sm_fit, estimate, se):
+    """Estimates and standard errors (R's, or the job's) against statsmodels' fit."""
+    np.testing.assert_allclose(sm_fit.params.to_numpy(), estimate, rtol=1e-6)
+    # statsmodels takes the weights at the final estimate, R (and the job) those of the last
+    # iteration's least squares: the standard errors differ in the 6th digit.
+    np.testing.assert_allclose(sm_fit.bse.to_numpy(), se, rtol=1e-4)
+
+
 def simulate(rng, n):
     age = rng.integers(20, 91, n)
     male = rng.random(n) < 0.5
@@ -97,13 +112,7 @@ class RiskModel(unittest.TestCase):
     def check_against_r(self, outcome, covariates, ranks, extra=()):
         want, wfit = r_glm(self.data, outcome, covariates)
         # statsmodels on the same complete rows, as a second independent fit
-        cc = self.data[[outcome] + covariates].dropna()
-        sm_fit = sm.GLM(cc[outcome].astype(float), sm.add_constant(cc[covariates].astype(float), has_constant="add"),
-                        family=sm.families.Binomial()).fit(tol=1e-12)
-        np.testing.assert_allclose(sm_fit.params.to_numpy(), want["estimate"], rtol=1e-6)
-        # statsmodels takes the weights at the final estimate, R (and the job) those of the last
-        # iteration's least squares: the standard errors differ in the 6th digit.
-        np.testing.assert_allclose(sm_fit.bse.to_numpy(), want["se"], rtol=1e-4)
+        assert_matches_statsmodels(statsmodels_fit(self.data, outcome, covariates), want["estimate"], want["se"])
         for n in ranks:
             with self.subTest(covariates=covariates, ranks=n):
                 coef, fit = self.run_job(n, *extra)

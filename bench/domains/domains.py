@@ -1,0 +1,234 @@
+#!/usr/bin/python3
+"""bench/domains/domains.py — every built-in domain job against its golden test's reference
+(pandas, statsmodels; R surveillance for health.outbreak) on the same generated data. Run it
+through bench/domains/run.sh, which passes its options here:
+
+  --rows N (4000000) --shards N (4) --seed N (5)   data.generate's size, for each domain
+  --data DIR        use DIR/{health,social,transport} as they are (generated elsewhere with
+                    data.generate; nothing is written there) instead of generating
+  --work DIR        where generated data (reused while --rows/--shards/--seed are the same)
+                    and outputs go (default $BENCH_DIR or /tmp/pearl-bench-domains)
+  --ranks 1,2       pearl's rank counts      --memory 2GiB   pearl's --memory per rank
+  --threads 1       pearl's --threads        --jobs a,b      some of the jobs (default all)
+  --repeat N (1)    runs of each, interleaved (pearl at each rank count, then the reference,
+                    job after job); the table shows the best wall time and the highest RSS
+  --check-targets   exit 1 also when pandas/pearl misses 10x at 2 ranks or 5x at 1 rank
+
+Exits 1 when a pearl run fails or a result differs from the reference (compared as the
+golden test compares), 2 on bad usage. Environment: PEARL (default build/bin/pearl under the
+source tree), MPIRUN (default mpirun), MPIRUN_FLAGS, PEARL_1RANK_MPIRUN (set: run 1 rank
+under the launcher too; default: the program alone, as the contract allows).
+
+Wall times: pearl's is the whole command (launcher, MPI start-up and writing included); the
+reference's is its reading (h5py, the columns it uses) and computing, in-process, without the
+interpreter's start-up and imports. Peak RSS: each pearl rank's VmHWM from the run's metrics
+(OUT.metrics.json, per_rank[].peak_rss_bytes); the reference process's VmHWM.
+"""
+import argparse
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+from references import INPUTS  # noqa: E402  (the job list and what each job reads)
+
+TARGETS = {1: 5.0, 2: 10.0}  # pandas / pearl wall time, issue 21
+
+
+def parse_args():
+    p = argparse.ArgumentParser(prog="bench/domains/run.sh", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rows", type=int, default=4_000_000)
+    p.add_argument("--shards", type=int, default=4)
+    p.add_argument("--seed", type=int, default=5)
+    p.add_argument("--data")
+    p.add_argument("--work", default=os.environ.get("BENCH_DIR", "/tmp/pearl-bench-domains"))
+    p.add_argument("--ranks", default="1,2")
+    p.add_argument("--memory", default="2GiB")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--jobs", default=",".join(INPUTS))
+    p.add_argument("--repeat", type=int, default=1)
+    p.add_argument("--check-targets", action="store_true")
+    a = p.parse_args()
+    a.ranks = [int(r) for r in a.ranks.split(",")]
+    a.jobs = a.jobs.split(",")
+    unknown = [j for j in a.jobs if j not in INPUTS]
+    if unknown or a.repeat < 1 or min(a.ranks) < 1:
+        p.error(f"unknown job(s) {', '.join(unknown)} (known: {', '.join(INPUTS)})" if unknown else
+                "--repeat and --ranks must be at least 1")
+    return a
+
+
+def machine_load():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def sh(cmd, env):
+    """Runs cmd; returns (seconds, completed process)."""
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    return time.perf_counter() - t0, r
+
+
+def warm(paths):
+    """Reads the files once so that every timed run starts with them in the page cache."""
+    for path in paths:
+        with open(path, "rb") as f:
+            while f.read(1 << 24):
+                pass
+
+
+def prepare_data(a, domains, pearl, launcher, env):
+    """DIR holding a folder per domain: --data as given, or generated (once per parameters)."""
+    if a.data:
+        for d in domains:
+            if not glob.glob(os.path.join(a.data, d, "*.h5")):
+                sys.exit(f"bench/domains: no {d} shards in {a.data}/{d}")
+        return a.data
+    params = f"data.generate --rows {a.rows} --shards {a.shards} --seed {a.seed}"
+    data = os.path.join(a.work, f"data-{a.rows}-{a.shards}-{a.seed}")
+    for d in domains:
+        stamp = os.path.join(data, d, ".generated")
+        if os.path.exists(stamp) and open(stamp).read() == params:
+            continue
+        shutil.rmtree(os.path.join(data, d), ignore_errors=True)
+        print(f"... generating {d}: {params}", file=sys.stderr, flush=True)
+        cmd = launcher(2) + [pearl, "run", "data.generate", "--domain", d, "--rows", str(a.rows), "--shards",
+                             str(a.shards), "--seed", str(a.seed), "--out-dir", os.path.join(data, d)]
+        _, r = sh(cmd, env)
+        if r.returncode != 0:
+            sys.exit(f"bench/domains: data.generate failed:\n{r.stderr}")
+        with open(stamp, "w") as f:
+            f.write(params)
+    return data
+
+
+def run_pearl(a, job, ranks, data, pearl, launcher, env, outdir):
+    """One pearl run: (wall s, [peak RSS per rank], output path, error or None)."""
+    out = os.path.join(outdir, f"{job}-{ranks}.h5")
+    metrics = os.path.join(outdir, f"{job}-{ranks}.metrics.json")
+    for f in (out, metrics):
+        if os.path.exists(f):
+            os.remove(f)
+    inputs = [x for name, where in INPUTS[job].items() for x in ("--input", f"{name}={data}/{where}-*.h5")]
+    cmd = [pearl, "run", job, *inputs, "--output", out, "--memory", a.memory, "--threads", str(a.threads)]
+    if ranks > 1 or os.environ.get("PEARL_1RANK_MPIRUN"):
+        cmd = launcher(ranks) + cmd
+    wall, r = sh(cmd, env)
+    if r.returncode != 0:
+        return wall, [], out, f"exit {r.returncode}: {r.stderr.strip()[-1500:]}"
+    with open(metrics) as f:
+        rss = [int(p["peak_rss_bytes"]) for p in json.load(f)["per_rank"]]
+    return wall, rss, out, None
+
+
+def run_reference(job, data, outputs, env):
+    """The reference in its own process: its JSON line (wall_s, peak_rss, checks)."""
+    _, r = sh([sys.executable, os.path.join(HERE, "references.py"), job, data, *outputs], env)
+    if r.returncode != 0:
+        sys.exit(f"bench/domains: the reference of {job} failed:\n{r.stdout}\n{r.stderr}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def mib(b):
+    return f"{b / 2**20:.0f}"
+
+
+def print_table(a, res):
+    head = f"{'job':20s} {'pandas s':>9s} {'RSS MiB':>8s}"
+    for n in a.ranks:
+        head += f" | {f'pearl {n}r s':>10s} {'RSS MiB/rank':>14s}"
+    for n in a.ranks:
+        head += f" | {f'pd/p{n}r':>7s}" + (f" {f'(>={TARGETS[n]:.0f})':6s}" if n in TARGETS else "")
+    print(head + " | results")
+    misses = 0
+    for job in a.jobs:
+        r = res[job]
+        line = f"{job:20s} {r['ref']['wall_s']:9.2f} {mib(r['ref']['peak_rss']):>8s}"
+        for n in a.ranks:
+            p = r[n]
+            line += f" | {p['wall']:10.2f} {'/'.join(mib(x) for x in p['rss']) or '-':>14s}"
+        for n in a.ranks:
+            ratio = r["ref"]["wall_s"] / r[n]["wall"]
+            line += f" | {ratio:7.2f}"
+            if n in TARGETS:
+                ok = ratio >= TARGETS[n]
+                misses += not ok
+                line += f" {'ok' if ok else 'MISS':6s}"
+        line += " | " + ("equal" if not r["errors"] else "DIFFER" if not r["failed"] else "FAILED")
+        print(line)
+    return misses
+
+
+def main():
+    a = parse_args()
+    pearl = os.environ.get("PEARL", os.path.join(ROOT, "build", "bin", "pearl"))
+    if not os.access(pearl, os.X_OK):
+        sys.exit(f"bench/domains: {pearl} is not built (set PEARL)")
+    mpirun = os.environ.get("MPIRUN", "mpirun").split() + os.environ.get("MPIRUN_FLAGS", "").split()
+    launcher = lambda n: mpirun + ["-np", str(n)]  # noqa: E731
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    env.setdefault("OMPI_MCA_pml", "ob1")  # one node: skip Open MPI's probe for network fabrics (bench/io.py)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.join(ROOT, "tests", "support"),
+                                                      env.get("PYTHONPATH")]))
+    load_start = machine_load()
+    print(f"# bench/domains: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.uname().nodename}, "
+          f"nproc {os.cpu_count()}, load average {load_start}")
+    domains = sorted({w.split("/")[0] for j in a.jobs for w in INPUTS[j].values()})
+    data = prepare_data(a, domains, pearl, launcher, env)
+    outdir = os.path.join(a.work, "out")
+    os.makedirs(outdir, exist_ok=True)
+    print(f"# data {data}; pearl {pearl} --memory {a.memory} --threads {a.threads}; best of {a.repeat}")
+
+    res = {j: {"errors": [], "failed": False} for j in a.jobs}
+    for _ in range(a.repeat):
+        for job in a.jobs:
+            files = [f for w in INPUTS[job].values() for f in sorted(glob.glob(f"{data}/{w}-*.h5"))]
+            r = res[job]
+            outs = []
+            for n in a.ranks:
+                print(f"... {job}, pearl at {n} rank(s)", file=sys.stderr, flush=True)
+                warm(files)
+                wall, rss, out, error = run_pearl(a, job, n, data, pearl, launcher, env, outdir)
+                p = r.setdefault(n, {"wall": float("inf"), "rss": []})
+                p["wall"] = min(p["wall"], wall)
+                p["rss"] = [max(x, y) for x, y in zip(p["rss"], rss)] if p["rss"] else rss
+                if error:
+                    r["errors"].append(f"pearl at {n} rank(s) failed: {error}")
+                    r["failed"] = True
+                else:
+                    outs.append(out)
+            print(f"... {job}, reference", file=sys.stderr, flush=True)
+            warm(files)
+            ref = run_reference(job, data, outs, env)
+            old = r.get("ref")
+            r["ref"] = ref if old is None or ref["wall_s"] < old["wall_s"] else old
+            r["ref"]["peak_rss"] = max(ref["peak_rss"], old["peak_rss"] if old else 0)
+            r["errors"] += [f"{os.path.basename(o)}: {msg}" for o, msg in ref["checks"].items() if msg != "ok"]
+
+    print()
+    misses = print_table(a, res)
+    print(f"# wall s: pearl's whole command, best of {a.repeat}; the reference's reading and computing, "
+          "in-process.\n# RSS: peak (VmHWM) of each pearl rank and of the reference's process (interpreter "
+          "included), highest of the runs.\n# pd/pNr: reference wall / pearl wall at N ranks, against "
+          f"issue 21's targets.\n# load average: {load_start} at the start, {machine_load()} at the end")
+    status = 0
+    for job in a.jobs:
+        for e in res[job]["errors"]:
+            print(f"\n{job}: {e}")
+            status = 1
+    if a.check_targets and misses:
+        print(f"\n{misses} ratio(s) below target")
+        status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
