@@ -3,6 +3,7 @@
 // with pearl::ResultBatches and pearl::SpillingBuffer (core).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -25,6 +26,21 @@ double quantile7(const Span& sorted, double p) {
   if (lo + 1 >= n) return static_cast<double>(sorted[n - 1]);
   const double a = static_cast<double>(sorted[lo]);
   const double b = static_cast<double>(sorted[lo + 1]);
+  return a + (h - static_cast<double>(lo)) * (b - a);
+}
+
+/// The same for values in any order, which it reorders: the two order statistics type 7
+/// interpolates between are found by selection (linear time) instead of a full sort.
+inline double quantile7_unsorted(std::vector<double>& values, double p) {
+  const std::size_t n = values.size();
+  if (n == 0) return std::numeric_limits<double>::quiet_NaN();
+  const double h = static_cast<double>(n - 1) * p;
+  const auto lo = static_cast<std::size_t>(h);
+  const auto at = values.begin() + static_cast<std::ptrdiff_t>(lo);
+  std::nth_element(values.begin(), at, values.end());
+  const double a = *at;
+  if (lo + 1 >= n) return a;
+  const double b = *std::min_element(at + 1, values.end());  // the next order statistic
   return a + (h - static_cast<double>(lo)) * (b - a);
 }
 
