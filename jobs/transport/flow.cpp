@@ -51,11 +51,21 @@ struct Fix {
   bool operator==(const Fix& o) const noexcept { return time == o.time && row == o.row; }
 };
 
+/// A grid cell packed in one integer key whose order is (col, row): each index with its
+/// sign bit flipped (so int32 order becomes uint32 order), col in the high half. One
+/// integer comparison instead of two in the cell pass's sort.
 struct Cell {
   std::int32_t col = 0, row = 0;
-  auto operator<=>(const Cell&) const = default;
+
+  [[nodiscard]] std::uint64_t key() const noexcept {
+    return std::uint64_t{static_cast<std::uint32_t>(col) ^ 0x80000000u} << 32 |
+           (static_cast<std::uint32_t>(row) ^ 0x80000000u);
+  }
+  static Cell of(std::uint64_t key) noexcept {
+    return {static_cast<std::int32_t>(static_cast<std::uint32_t>(key >> 32) ^ 0x80000000u),
+            static_cast<std::int32_t>(static_cast<std::uint32_t>(key) ^ 0x80000000u)};
+  }
 };
-static_assert(KeyRecord<Cell>);
 
 /// A ping inside its cell; the default order makes slots, then vehicles, runs.
 struct Obs {
@@ -162,8 +172,8 @@ class Flow final : public Job {
     const double max_speed = max_speed_;
 
     // 1. Clean (bounds, speed) in the map; a vehicle's pings together, by (time, row).
-    SpillingBuffer<std::pair<Cell, Obs>> clean(engine.options().scratch, "flow-clean",
-                                               engine.options().memory.tables() / 4);
+    SpillingBuffer<std::pair<std::uint64_t, Obs>> clean(engine.options().scratch, "flow-clean",
+                                                        engine.options().memory.tables() / 4);
     {
       TableInput gps = ctx.input("gps");
       const auto by_vehicle = engine.group_by_key<std::uint64_t, Fix>(
@@ -193,21 +203,22 @@ class Flow final : public Job {
         for (std::size_t i = 0; i < fixes.size(); ++i) {
           if (i > 0 && fixes[i].time == fixes[i - 1].time) continue;
           const Fix& f = fixes[i];
-          clean.push({Cell{f.col, f.grow}, Obs{f.time - floor_mod(f.time, slot_seconds), vehicle, f.speed}});
+          clean.push({Cell{f.col, f.grow}.key(), Obs{f.time - floor_mod(f.time, slot_seconds), vehicle, f.speed}});
         }
       });
     }  // the vehicle groups are released here, before the cells take their share
 
     // 2. A cell's clean pings together, sorted by (slot, vehicle, speed).
-    const auto by_cell = engine.group_by_key<Cell, Obs>(
+    const auto by_cell = engine.group_by_key<std::uint64_t, Obs>(
         clean,
-        [](const std::vector<std::pair<Cell, Obs>>& batch, auto& emit) {
+        [](const std::vector<std::pair<std::uint64_t, Obs>>& batch, auto& emit) {
           for (const auto& [cell, obs] : batch) emit(cell, obs);
         },
         GroupOptions{.sort_values = true});
 
     std::vector<double> speeds;
-    by_cell.for_each_group([&](const Cell& cell, std::span<const Obs> obs) {
+    by_cell.for_each_group([&](std::uint64_t cell_key, std::span<const Obs> obs) {
+      const Cell cell = Cell::of(cell_key);
       speeds.resize(obs.size());
       for (std::size_t i = 0; i < obs.size(); ++i) speeds[i] = obs[i].speed;
       const double free_flow = quantile7_unsorted(speeds, 0.85);
