@@ -18,6 +18,7 @@ Run by CTest (job.transport.flow) with PEARL_BIN, MPIEXEC and MPIEXEC_FLAGS in t
 alone: PYTHONPATH=tests/support PEARL_BIN=build/bin/pearl /usr/bin/python3 THIS_FILE."""
 import math
 import os
+import sys
 import tempfile
 import unittest
 import warnings
@@ -26,6 +27,9 @@ import numpy as np
 import pandas as pd
 
 from pearl_testing import RANKS, pearl, read_output, read_shards, write_columnar, write_compound
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # also when imported from elsewhere (bench)
+from transport_testing import BadInputCase, check_describe, generate  # noqa: E402
 
 warnings.simplefilter("ignore")
 JOB = "transport.flow"
@@ -183,10 +187,7 @@ class Golden(unittest.TestCase):
                 pd.testing.assert_frame_equal(got[0], ref, check_exact=True)
 
     def test_generator_data(self):
-        gen = os.path.join(self.tmp.name, "gen")
-        r = pearl("run", "data.generate", "--domain", "transport", "--rows", "120000", "--shards", "3",
-                  "--seed", "23", "--out-dir", gen, ranks=2)
-        self.assertEqual(r.returncode, 0, r.stderr)
+        gen = generate(self, os.path.join(self.tmp.name, "gen"), rows=120000, seed=23)
         pattern = f"{gen}/gps-*.h5"
         frame = read_gps(pattern)
         self.assertEqual(len(frame), 120000)
@@ -198,38 +199,21 @@ class Golden(unittest.TestCase):
         self.check(self.run_job(pattern, 2, "--memory", "1MiB", "--threads", "2", name="gen-mem"), frame)
 
     def test_describe(self):
-        r = pearl("describe", JOB)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        for text in ("gps (required)", "vehicle_id", "speed_kmh", "--bounds", "--cell-meters", "--slot-minutes",
-                     "--max-speed", "table flow", "tti"):
-            self.assertIn(text, r.stdout)
+        check_describe(self, JOB, ("gps (required)", "vehicle_id", "speed_kmh", "--bounds", "--cell-meters",
+                                   "--slot-minutes", "--max-speed", "table flow", "tti"))
 
 
-class BadInput(unittest.TestCase):
+class BadInput(BadInputCase):
+    JOB, INPUT = "transport.flow", "gps"
+
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        d = cls.d = cls.tmp.name
+        super().setUpClass()
+        d = cls.d
         df = make_gps(np.random.default_rng(1), vehicles=20)
         write_columnar(f"{d}/good.h5", df, "gps")
         write_columnar(f"{d}/nospeed.h5", df.drop(columns=["speed_kmh"]), "gps")
         write_columnar(f"{d}/floattime.h5", df.assign(time=df.time.astype(np.float64)), "gps")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
-
-    def expect_error(self, file, extra, fragments, ranks):
-        out = os.path.join(self.d, "out.h5")
-        if os.path.exists(out):  # a rerun replaces it (pearl refuses without --overwrite)
-            os.remove(out)
-        r = pearl("run", JOB, "--input", f"gps={file}", "--output", out, *extra, ranks=ranks)
-        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
-        errors = [l for l in r.stderr.splitlines() if l.startswith("pearl")]
-        self.assertEqual(len(errors), 1, r.stderr)
-        for f in fragments:
-            self.assertIn(f, errors[0])
-        self.assertFalse(os.path.exists(out), "no output on failure")
 
     def test_bad_inputs_and_options(self):
         d = self.d
