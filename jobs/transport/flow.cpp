@@ -13,9 +13,10 @@
 //   2. group_by_key(cell → (slot_start, vehicle, speed), sorted): all clean pings of a cell
 //      on one rank, so the free-flow speed (type-7 85th percentile) is exact, and within
 //      the sorted cell the slots, their distinct vehicles and their speeds are runs.
-//   3. At one rank the cells arrive in key order and their rows go straight into the
-//      table; at more, the per-(cell, slot) rows are sorted globally (sort_unique_rows), so
-//      the ranks' parts concatenate in (col, row, slot_start) order.
+//   3. Cells arrive in key order, so a rank's per-(cell, slot) rows are sorted already: at
+//      one rank they go straight into the table; at more they are kept as they come
+//      (SortedResultBuilder: no hash table, no sort, no shuffle by row key) and
+//      sort_globally makes the ranks' parts concatenate in (col, row, slot_start) order.
 #include <algorithm>
 #include <cmath>
 #include <compare>
@@ -28,6 +29,8 @@
 #include <vector>
 
 #include "pearl/core/job.hpp"
+#include "pearl/core/sorted_result.hpp"
+#include "pearl/core/spilling_buffer.hpp"
 #include "transport_util.hpp"
 
 namespace pearl::jobs::transport {
@@ -88,11 +91,6 @@ struct FlowStats {
   std::uint64_t level = 0;
 };
 
-struct FlowRow {
-  FlowKey key;
-  FlowStats stats;
-};
-
 /// GB/T 33171 arterial-road bands on the mean speed (km/h): 1 free … 5 heavy congestion.
 std::uint8_t level_of(double mean_speed) {
   if (mean_speed > 40) return 1;
@@ -130,20 +128,20 @@ class Flow final : public Job {
     Engine& engine = ctx.engine();
     OutputTable flow = ctx.output_table("flow");
     // Passes 1-2 run in their own function, so the grouped pings (memory and scratch) are
-    // released before the sort takes its share of the budget. At one rank the rows are in
-    // key order already and go straight into the table.
-    SpillingBuffer<FlowRow> rows(engine.options().scratch, "flow-rows", engine.options().memory.tables() / 4);
-    cell_slot_rows(ctx, [&](const FlowRow& r) {
+    // released before the sort takes its share of the budget.
+    SortedResultBuilder<FlowKey, FlowStats> rows(engine.options().scratch, "flow-rows",
+                                                 engine.options().memory.tables() / 4);
+    cell_slot_rows(ctx, [&](const FlowKey& key, const FlowStats& stats) {
       if (engine.ranks() == 1) {
-        append(flow, r.key, r.stats);
+        append(flow, key, stats);
       } else {
-        rows.push(r);
+        rows.push(key, stats);
       }
     });
     // The unsorted rows go once sorted, and the sorted ones once in the table: at the end
     // of this statement, before the write (a by-value argument lives until the end of the
     // full-expression that passes it).
-    if (engine.ranks() > 1) fill_table(flow, sort_unique_rows<FlowKey, FlowStats>(engine, rows));
+    if (engine.ranks() > 1) fill_table(flow, engine.sort_globally(std::move(rows).finish()));
     ctx.write(std::move(flow));
   }
 
@@ -158,7 +156,7 @@ class Flow final : public Job {
   }
 
   /// Passes 1-2: the clean pings, grouped by vehicle and de-duplicated, then grouped by
-  /// cell; `out(row)` gets one row per (cell, slot), in key order on this rank.
+  /// cell; `out(key, stats)` gets one row per (cell, slot), in key order on this rank.
   template <class Out>
   void cell_slot_rows(JobContext& ctx, Out&& out) const {
     Engine& engine = ctx.engine();
@@ -234,7 +232,7 @@ class Flow final : public Job {
         s.mean = sum / static_cast<double>(s.pings);
         s.tti = s.mean == 0 ? std::numeric_limits<double>::quiet_NaN() : free_flow / s.mean;
         s.level = level_of(s.mean);
-        out(FlowRow{FlowKey{cell.col, cell.row, slot}, s});
+        out(FlowKey{cell.col, cell.row, slot}, s);
       }
     });
   }

@@ -13,8 +13,9 @@
 //      sorted): every trip of an OD pair on one rank, its hours and their travel times as
 //      ascending runs, so mean, p50 and p90 are exact (type 7), not sketched. Integer keys
 //      and values keep the sort cheap; minutes are seconds / 60, as before.
-//   3. At one rank the OD pairs arrive in key order and their rows go straight into the
-//      table; at more, the rows are sorted globally so rank parts concatenate in key order.
+//   3. OD pairs arrive in key order, so a rank's per-OD-hour rows are sorted already: at one
+//      rank they go straight into the table; at more they are kept as they come
+//      (SortedResultBuilder) and sort_globally makes rank parts concatenate in key order.
 #include <atomic>
 #include <cmath>
 #include <compare>
@@ -25,6 +26,8 @@
 
 #include "pearl/core/collectives.hpp"
 #include "pearl/core/job.hpp"
+#include "pearl/core/sorted_result.hpp"
+#include "pearl/core/spilling_buffer.hpp"
 #include "transport_util.hpp"
 
 namespace pearl::jobs::transport {
@@ -82,10 +85,6 @@ struct OdStats {
   double mean = 0, p50 = 0, p90 = 0;
 };
 
-struct OdRow {
-  OdKey key;
-  OdStats stats;
-};
 
 /// The quality counters; bumped from the map threads (taps, bus_taps) and the pairing.
 struct Quality {
@@ -126,19 +125,18 @@ class Od final : public Job {
     // result and the buffers between passes are held at once.
     OutputTable od = ctx.output_table("od");
     {
-      SpillingBuffer<OdRow> rows(engine.options().scratch, "od-rows", engine.options().memory.tables() / 4);
+      SortedResultBuilder<OdKey, OdStats> rows(engine.options().scratch, "od-rows", engine.options().memory.tables() / 4);
       {
         SpillingBuffer<Trip> trips = pair_taps(ctx, q);
-        // At one rank the rows come in key order and go straight into the table.
-        summarise(engine, trips, [&](const OdRow& r) {
+        summarise(engine, trips, [&](const OdKey& key, const OdStats& stats) {
           if (engine.ranks() == 1) {
-            append(od, r.key, r.stats);
+            append(od, key, stats);
           } else {
-            rows.push(r);
+            rows.push(key, stats);
           }
         });
       }  // the trips are gone before the sort takes its share
-      if (engine.ranks() > 1) fill_table(od, sort_unique_rows<OdKey, OdStats>(engine, rows));  // each step frees the last
+      if (engine.ranks() > 1) fill_table(od, engine.sort_globally(std::move(rows).finish()));  // each step frees the last
     }
 
     Communicator& comm = ctx.comm();
@@ -238,7 +236,7 @@ class Od final : public Job {
   }
 
   /// 2. Every trip of an OD pair together, by (hour, seconds): each hour's travel times are
-  /// an ascending run, so its quantiles are exact; `out(row)` gets one row per OD-hour, in
+  /// an ascending run, so its quantiles are exact; `out(key, stats)` gets one row per OD-hour, in
   /// key order on this rank.
   template <class Out>
   static void summarise(Engine& engine, SpillingBuffer<Trip>& trips, Out&& out) {
@@ -260,7 +258,7 @@ class Od final : public Job {
         }
         const auto n = static_cast<std::int64_t>(minutes.size());
         const OdKey key{static_cast<std::uint32_t>(od >> 32), static_cast<std::uint32_t>(od), static_cast<std::uint32_t>(hour)};
-        out(OdRow{key, OdStats{n, sum / static_cast<double>(n), quantile7(minutes, 0.5), quantile7(minutes, 0.9)}});
+        out(key, OdStats{n, sum / static_cast<double>(n), quantile7(minutes, 0.5), quantile7(minutes, 0.9)});
       }
     });
   }

@@ -1,18 +1,13 @@
-// Small helpers the transport jobs share (local to jobs/transport): type-7 quantiles,
-// a floored modulo and the last pass that sorts their rows. Their passes are chained
-// with pearl::ResultBatches and pearl::SpillingBuffer (core).
+// Small helpers the transport jobs share (local to jobs/transport): type-7 quantiles and
+// a floored modulo. Their passes are chained with pearl::SpillingBuffer and
+// pearl::SortedResultBuilder (core).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <utility>
 #include <vector>
-
-#include "pearl/core/engine.hpp"
-#include "pearl/core/results.hpp"
-#include "pearl/core/spilling_buffer.hpp"
 
 namespace pearl::jobs::transport {
 
@@ -48,20 +43,6 @@ inline double quantile7_unsorted(std::vector<double>& values, double p) {
 inline std::int64_t floor_mod(std::int64_t t, std::int64_t m) noexcept {
   const std::int64_t r = t % m;
   return r < 0 ? r + m : r;
-}
-
-/// Rows {key, stats} with unique keys, already on their hash owner, as a globally sorted
-/// result: a local reduce (no traffic, never folds) turns them into a KeyedResult for
-/// sort_globally's range partition; the unsorted result is released on return.
-template <class K, class V, class Row>
-KeyedResult<K, V> sort_unique_rows(Engine& engine, SpillingBuffer<Row>& rows) {
-  auto keyed = engine.reduce_by_key<K, V>(
-      rows,
-      [](const std::vector<Row>& batch, auto& emit) {
-        for (const Row& r : batch) emit(r.key, r.stats);
-      },
-      [](const V& a, const V&) { return a; });
-  return engine.sort_globally(std::move(keyed));
 }
 
 }  // namespace pearl::jobs::transport
