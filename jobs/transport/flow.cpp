@@ -138,10 +138,13 @@ class Flow final : public Job {
         rows.push(key, stats);
       }
     });
-    // The unsorted rows go once sorted, and the sorted ones once in the table: at the end
-    // of this statement, before the write (a by-value argument lives until the end of the
-    // full-expression that passes it).
-    if (engine.ranks() > 1) fill_table(flow, engine.sort_globally(std::move(rows).finish()));
+    // The unsorted rows go once sorted (the temporary result of finish() at the end of the
+    // first statement), and the sorted ones once in the table, before the write (a by-value
+    // argument lives until the end of the full-expression that passes it).
+    if (engine.ranks() > 1) {
+      auto sorted = engine.sort_globally(std::move(rows).finish());
+      fill_table(flow, std::move(sorted));
+    }
     ctx.write(std::move(flow));
   }
 

@@ -136,7 +136,10 @@ class Od final : public Job {
           }
         });
       }  // the trips are gone before the sort takes its share
-      if (engine.ranks() > 1) fill_table(od, engine.sort_globally(std::move(rows).finish()));  // each step frees the last
+      if (engine.ranks() > 1) {
+        auto sorted = engine.sort_globally(std::move(rows).finish());  // the unsorted rows go at the ';'
+        fill_table(od, std::move(sorted));                             // the sorted ones once in the table
+      }
     }
 
     Communicator& comm = ctx.comm();
