@@ -4,15 +4,19 @@
 //   pearl run transport.flow --input gps='data/gps-*.h5' --output flow.h5
 //       [--cell-meters 500] [--slot-minutes 15] [--bounds 113.6,22.4,114.8,22.9] [--max-speed 120]
 //
-// Dataflow, four engine passes:
-//   1. reduce_by_key((vehicle_id, time) → the ping with the smallest global row): cleaning
-//      by bounds and speed happens in the map, so "the first repeated ping in input order"
-//      is the first among the pings that survived those two steps, as the contract orders.
+// Dataflow, two grouping passes (and a sort at more than one rank):
+//   1. group_by_key(vehicle → (time, global row, cell, slot, speed), sorted): cleaning by
+//      bounds and speed happens in the map; a vehicle's pings arrive in (time, row) order,
+//      so the repeats of a (vehicle, time) are a run whose first is "the first in input
+//      order" among the pings that survived cleaning, as the contract orders. No hash
+//      table of 4M (vehicle, time) keys: the de-duplication is a walk over sorted runs.
 //   2. group_by_key(cell → (slot_start, vehicle, speed), sorted): all clean pings of a cell
 //      on one rank, so the free-flow speed (type-7 85th percentile) is exact, and within
 //      the sorted cell the slots, their distinct vehicles and their speeds are runs.
-//   3. the per-(cell, slot) rows, reduced (locally: keys are unique) and
-//   4. sort_globally, so the ranks' parts concatenate in (col, row, slot_start) order.
+//   3. Cells arrive in key order, so a rank's per-(cell, slot) rows are sorted already: at
+//      one rank they go straight into the table; at more they are kept as they come
+//      (SortedResultBuilder: no hash table, no sort, no shuffle by row key) and
+//      sort_globally makes the ranks' parts concatenate in (col, row, slot_start) order.
 #include <algorithm>
 #include <cmath>
 #include <compare>
@@ -25,6 +29,8 @@
 #include <vector>
 
 #include "pearl/core/job.hpp"
+#include "pearl/core/sorted_result.hpp"
+#include "pearl/core/spilling_buffer.hpp"
 #include "transport_util.hpp"
 
 namespace pearl::jobs::transport {
@@ -33,26 +39,36 @@ namespace {
 /// TransBigData's Earth radius (metres), which its grid parameters use.
 constexpr double kEarthRadius = 6371004.0;
 
-struct VehicleTime {
-  std::uint64_t vehicle = 0;
+/// A clean ping in its vehicle's group. Ordered by (time, row) only: rows are unique, so
+/// this is a total order, and a vehicle's pings at one time are a run in input order.
+struct Fix {
   std::int64_t time = 0;
-  auto operator<=>(const VehicleTime&) const = default;
-};
-static_assert(KeyRecord<VehicleTime>);
-
-/// A clean ping, as kept by the de-duplication (smallest row wins).
-struct Ping {
   std::uint64_t row = 0;  // global input row: shards in path order, then rows as stored
-  std::int64_t slot = 0;
   std::int32_t col = 0, grow = 0;
   double speed = 0;
+
+  std::strong_ordering operator<=>(const Fix& o) const noexcept {
+    if (auto c = time <=> o.time; c != 0) return c;
+    return row <=> o.row;
+  }
+  bool operator==(const Fix& o) const noexcept { return time == o.time && row == o.row; }
 };
 
+/// A grid cell packed in one integer key whose order is (col, row): each index with its
+/// sign bit flipped (so int32 order becomes uint32 order), col in the high half. One
+/// integer comparison instead of two in the cell pass's sort.
 struct Cell {
   std::int32_t col = 0, row = 0;
-  auto operator<=>(const Cell&) const = default;
+
+  [[nodiscard]] std::uint64_t key() const noexcept {
+    return std::uint64_t{static_cast<std::uint32_t>(col) ^ 0x80000000u} << 32 |
+           (static_cast<std::uint32_t>(row) ^ 0x80000000u);
+  }
+  static Cell of(std::uint64_t key) noexcept {
+    return {static_cast<std::int32_t>(static_cast<std::uint32_t>(key >> 32) ^ 0x80000000u),
+            static_cast<std::int32_t>(static_cast<std::uint32_t>(key) ^ 0x80000000u)};
+  }
 };
-static_assert(KeyRecord<Cell>);
 
 /// A ping inside its cell; the default order makes slots, then vehicles, runs.
 struct Obs {
@@ -73,11 +89,6 @@ struct FlowStats {
   std::int64_t pings = 0, vehicles = 0;
   double mean = 0, tti = 0;
   std::uint64_t level = 0;
-};
-
-struct FlowRow {
-  FlowKey key;
-  FlowStats stats;
 };
 
 /// GB/T 33171 arterial-road bands on the mean speed (km/h): 1 free … 5 heavy congestion.
@@ -115,28 +126,42 @@ class Flow final : public Job {
   void run(JobContext& ctx) override {
     check_options();
     Engine& engine = ctx.engine();
-    // Passes 1-2 run in their own function, so the cleaned pings and the cell groups
-    // (memory and scratch) are released before passes 3-4 take their share of the budget.
-    SpillingBuffer<FlowRow> rows = cell_slot_rows(ctx);
-    // Likewise the unsorted rows go once sorted, and the sorted ones once in the table:
-    // at the end of this statement, before the write (a by-value argument lives until the
-    // end of the full-expression that passes it).
-    OutputTable flow = flow_table(ctx, sort_unique_rows<FlowKey, FlowStats>(engine, rows));
+    OutputTable flow = ctx.output_table("flow");
+    // Passes 1-2 run in their own function, so the grouped pings (memory and scratch) are
+    // released before the sort takes its share of the budget.
+    SortedResultBuilder<FlowKey, FlowStats> rows(engine.options().scratch, "flow-rows",
+                                                 engine.options().memory.tables() / 4);
+    cell_slot_rows(ctx, [&](const FlowKey& key, const FlowStats& stats) {
+      if (engine.ranks() == 1) {
+        append(flow, key, stats);
+      } else {
+        rows.push(key, stats);
+      }
+    });
+    // The unsorted rows go once sorted (the temporary result of finish() at the end of the
+    // first statement), and the sorted ones once in the table, before the write (a by-value
+    // argument lives until the end of the full-expression that passes it).
+    if (engine.ranks() > 1) {
+      auto sorted = engine.sort_globally(std::move(rows).finish());
+      fill_table(flow, std::move(sorted));
+    }
     ctx.write(std::move(flow));
   }
 
  private:
-  /// The output table; `sorted`, taken by value, is released once copied into it.
-  static OutputTable flow_table(JobContext& ctx, KeyedResult<FlowKey, FlowStats> sorted) {
-    OutputTable flow = ctx.output_table("flow");
-    sorted.for_each([&](const FlowKey& k, const FlowStats& s) {
-      flow.append(k.col, k.row, k.slot, s.pings, s.vehicles, s.mean, s.tti, static_cast<std::uint8_t>(s.level));
-    });
-    return flow;
+  static void append(OutputTable& flow, const FlowKey& k, const FlowStats& s) {
+    flow.append(k.col, k.row, k.slot, s.pings, s.vehicles, s.mean, s.tti, static_cast<std::uint8_t>(s.level));
   }
 
-  /// Passes 1-2: the clean pings, grouped by cell, as one row per (cell, slot).
-  SpillingBuffer<FlowRow> cell_slot_rows(JobContext& ctx) const {
+  /// `sorted`, taken by value, is released once copied into the table.
+  static void fill_table(OutputTable& flow, KeyedResult<FlowKey, FlowStats> sorted) {
+    sorted.for_each([&](const FlowKey& k, const FlowStats& s) { append(flow, k, s); });
+  }
+
+  /// Passes 1-2: the clean pings, grouped by vehicle and de-duplicated, then grouped by
+  /// cell; `out(key, stats)` gets one row per (cell, slot), in key order on this rank.
+  template <class Out>
+  void cell_slot_rows(JobContext& ctx, Out&& out) const {
     Engine& engine = ctx.engine();
     const double lon1 = bounds_[0], lat1 = bounds_[1], lon2 = bounds_[2], lat2 = bounds_[3];
     // TransBigData area_to_params, written as the contract does (the golden test's
@@ -147,47 +172,57 @@ class Flow final : public Job {
     const std::int64_t slot_seconds = slot_minutes_ * 60;
     const double max_speed = max_speed_;
 
-    // 1. Clean (bounds, speed) in the map, then keep the first ping of each (vehicle, time).
-    TableInput gps = ctx.input("gps");
-    const auto first = engine.reduce_by_key<VehicleTime, Ping>(
-        gps,
-        [=](const TableBatch& b, auto& emit) {
-          const auto vehicle = b.column<std::uint64_t>("vehicle_id");
-          const auto time = b.column<std::int64_t>("time");
-          const auto lon = b.column<double>("lon");
-          const auto lat = b.column<double>("lat");
-          const auto speed = b.column<double>("speed_kmh");
-          for (std::size_t i = 0; i < b.rows(); ++i) {
-            // Written so that NaN positions and speeds fail the test and are dropped.
-            if (!(lon[i] >= lon1 && lon[i] <= lon2 && lat[i] >= lat1 && lat[i] <= lat2)) continue;
-            if (!(speed[i] >= 0 && speed[i] <= max_speed)) continue;
-            Ping p;
-            p.row = b.first_row() + i;
-            p.slot = time[i] - floor_mod(time[i], slot_seconds);
-            p.col = static_cast<std::int32_t>(std::floor((lon[i] - lon0) / dlon));
-            p.grow = static_cast<std::int32_t>(std::floor((lat[i] - lat0) / dlat));
-            p.speed = speed[i];
-            emit(VehicleTime{vehicle[i], time[i]}, p);
-          }
-        },
-        [](const Ping& a, const Ping& b) { return a.row <= b.row ? a : b; });
+    // 1. Clean (bounds, speed) in the map; a vehicle's pings together, by (time, row).
+    SpillingBuffer<std::pair<std::uint64_t, Obs>> clean(engine.options().scratch, "flow-clean",
+                                                        engine.options().memory.tables() / 4);
+    {
+      TableInput gps = ctx.input("gps");
+      const auto by_vehicle = engine.group_by_key<std::uint64_t, Fix>(
+          gps,
+          [=](const TableBatch& b, auto& emit) {
+            const auto vehicle = b.column<std::uint64_t>("vehicle_id");
+            const auto time = b.column<std::int64_t>("time");
+            const auto lon = b.column<double>("lon");
+            const auto lat = b.column<double>("lat");
+            const auto speed = b.column<double>("speed_kmh");
+            for (std::size_t i = 0; i < b.rows(); ++i) {
+              // Written so that NaN positions and speeds fail the test and are dropped.
+              if (!(lon[i] >= lon1 && lon[i] <= lon2 && lat[i] >= lat1 && lat[i] <= lat2)) continue;
+              if (!(speed[i] >= 0 && speed[i] <= max_speed)) continue;
+              Fix f;
+              f.time = time[i];
+              f.row = b.first_row() + i;
+              f.col = static_cast<std::int32_t>(std::floor((lon[i] - lon0) / dlon));
+              f.grow = static_cast<std::int32_t>(std::floor((lat[i] - lat0) / dlat));
+              f.speed = speed[i];
+              emit(vehicle[i], f);
+            }
+          },
+          GroupOptions{.sort_values = true});
+      // The first of each (vehicle, time) run survives, filed under its cell.
+      by_vehicle.for_each_group([&](std::uint64_t vehicle, std::span<const Fix> fixes) {
+        for (std::size_t i = 0; i < fixes.size(); ++i) {
+          if (i > 0 && fixes[i].time == fixes[i - 1].time) continue;
+          const Fix& f = fixes[i];
+          clean.push({Cell{f.col, f.grow}.key(), Obs{f.time - floor_mod(f.time, slot_seconds), vehicle, f.speed}});
+        }
+      });
+    }  // the vehicle groups are released here, before the cells take their share
 
     // 2. A cell's clean pings together, sorted by (slot, vehicle, speed).
-    ResultBatches<VehicleTime, Ping> firsts(first);
-    const auto by_cell = engine.group_by_key<Cell, Obs>(
-        firsts,
-        [](const std::vector<std::pair<VehicleTime, Ping>>& batch, auto& emit) {
-          for (const auto& [vt, p] : batch) emit(Cell{p.col, p.grow}, Obs{p.slot, vt.vehicle, p.speed});
+    const auto by_cell = engine.group_by_key<std::uint64_t, Obs>(
+        clean,
+        [](const std::vector<std::pair<std::uint64_t, Obs>>& batch, auto& emit) {
+          for (const auto& [cell, obs] : batch) emit(cell, obs);
         },
         GroupOptions{.sort_values = true});
 
-    SpillingBuffer<FlowRow> rows(engine.options().scratch, "flow-rows", engine.options().memory.tables() / 4);
     std::vector<double> speeds;
-    by_cell.for_each_group([&](const Cell& cell, std::span<const Obs> obs) {
+    by_cell.for_each_group([&](std::uint64_t cell_key, std::span<const Obs> obs) {
+      const Cell cell = Cell::of(cell_key);
       speeds.resize(obs.size());
       for (std::size_t i = 0; i < obs.size(); ++i) speeds[i] = obs[i].speed;
-      std::sort(speeds.begin(), speeds.end());
-      const double free_flow = quantile7(speeds, 0.85);
+      const double free_flow = quantile7_unsorted(speeds, 0.85);
       for (std::size_t i = 0; i < obs.size();) {
         const std::int64_t slot = obs[i].slot;
         FlowStats s;
@@ -200,10 +235,9 @@ class Flow final : public Job {
         s.mean = sum / static_cast<double>(s.pings);
         s.tti = s.mean == 0 ? std::numeric_limits<double>::quiet_NaN() : free_flow / s.mean;
         s.level = level_of(s.mean);
-        rows.push(FlowRow{FlowKey{cell.col, cell.row, slot}, s});
+        out(FlowKey{cell.col, cell.row, slot}, s);
       }
     });
-    return rows;
   }
 
   void check_options() {

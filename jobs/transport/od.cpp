@@ -3,16 +3,19 @@
 //
 //   pearl run transport.od --input taps='data/taps-*.h5' --output od.h5 [--max-trip-minutes 240]
 //
-// Dataflow, three engine passes:
+// Dataflow, two grouping passes (and a sort at more than one rank):
 //   1. group_by_key(card_id → metro taps, values sorted): a card's taps come from any shard
 //      and rank; sorted by (tap_time, tap_type, global row), so taps equal in time and type
 //      keep input order (what a stable sort of the concatenated shards gives). Bus taps are
 //      only counted and never shuffled. Each card's taps are paired on the rank that owns
 //      the card; the trips are buffered locally (spilling past a share of the budget).
-//   2. group_by_key((origin, destination, hour) → travel minutes, sorted): every trip of an
-//      OD-hour on one rank, so mean, p50 and p90 are exact (type 7), not sketched.
-//   3. sort_globally of the per-OD-hour rows, so rank parts concatenate in key order.
-// The quality counters are summed over ranks; rank 0 writes the one `quality` row.
+//   2. group_by_key((origin, destination) packed in one uint64 → (hour, travel seconds),
+//      sorted): every trip of an OD pair on one rank, its hours and their travel times as
+//      ascending runs, so mean, p50 and p90 are exact (type 7), not sketched. Integer keys
+//      and values keep the sort cheap; minutes are seconds / 60, as before.
+//   3. OD pairs arrive in key order, so a rank's per-OD-hour rows are sorted already: at one
+//      rank they go straight into the table; at more they are kept as they come
+//      (SortedResultBuilder) and sort_globally makes rank parts concatenate in key order.
 #include <atomic>
 #include <cmath>
 #include <compare>
@@ -23,6 +26,8 @@
 
 #include "pearl/core/collectives.hpp"
 #include "pearl/core/job.hpp"
+#include "pearl/core/sorted_result.hpp"
+#include "pearl/core/spilling_buffer.hpp"
 #include "transport_util.hpp"
 
 namespace pearl::jobs::transport {
@@ -34,20 +39,39 @@ constexpr std::uint8_t kEntry = 1, kExit = 2, kBus = 3;
 /// then input order for full ties, so pairing never depends on ranks or spilling.
 struct Tap {
   std::int64_t time = 0;
-  std::uint64_t row = 0;  // global input row number (shards in path order, then rows)
+  // tap_type in the top two bits, the global input row number (shards in path order, then
+  // rows) below: one comparison orders by type, then input order.
+  std::uint64_t type_row = 0;
   std::uint32_t station = 0;
-  std::uint8_t type = 0;
-  std::uint8_t pad[3] = {};  // explicit, so no indeterminate bytes travel or spill
+  std::uint8_t pad[4] = {};  // explicit, so no indeterminate bytes travel or spill
+
+  static std::uint64_t pack(std::uint8_t type, std::uint64_t row) noexcept { return std::uint64_t{type} << 62 | row; }
+  [[nodiscard]] std::uint8_t type() const noexcept { return static_cast<std::uint8_t>(type_row >> 62); }
 
   std::strong_ordering operator<=>(const Tap& o) const noexcept {
     if (auto c = time <=> o.time; c != 0) return c;
-    if (auto c = type <=> o.type; c != 0) return c;
-    return row <=> o.row;
+    return type_row <=> o.type_row;
   }
-  bool operator==(const Tap& o) const noexcept { return time == o.time && type == o.type && row == o.row; }
+  bool operator==(const Tap& o) const noexcept { return time == o.time && type_row == o.type_row; }
 };
 
-/// (origin, destination, local hour of the entry). uint32 hour: no padding in a key.
+/// An OD pair's key: origin in the high 32 bits, destination in the low ones, so the
+/// integer order is the (origin, destination) order.
+inline std::uint64_t od_pair(std::uint32_t origin, std::uint32_t destination) noexcept {
+  return std::uint64_t{origin} << 32 | destination;
+}
+
+/// A trip within its OD pair: local hour of the entry, then travel time in seconds.
+struct HourSeconds {
+  std::int64_t hour = 0;
+  std::int64_t seconds = 0;
+  auto operator<=>(const HourSeconds&) const = default;
+};
+
+using Trip = std::pair<std::uint64_t, HourSeconds>;
+
+/// An output row's key: (origin, destination, local hour of the entry); uint32 hour, so
+/// no padding in a key.
 struct OdKey {
   std::uint32_t origin = 0;
   std::uint32_t destination = 0;
@@ -56,20 +80,11 @@ struct OdKey {
 };
 static_assert(KeyRecord<OdKey>);
 
-struct Trip {
-  OdKey key;
-  double minutes = 0;
-};
-
 struct OdStats {
   std::int64_t trips = 0;
   double mean = 0, p50 = 0, p90 = 0;
 };
 
-struct OdRow {
-  OdKey key;
-  OdStats stats;
-};
 
 /// The quality counters; bumped from the map threads (taps, bus_taps) and the pairing.
 struct Quality {
@@ -108,10 +123,24 @@ class Od final : public Job {
     // Each pass runs in its own function, so its grouped result (memory and scratch) is
     // released before the next pass takes its share of the budget: at most one grouped
     // result and the buffers between passes are held at once.
-    SpillingBuffer<Trip> trips = pair_taps(ctx, q);
-    SpillingBuffer<OdRow> rows = summarise(engine, trips);  // reading the trips to the end frees them
-
-    OutputTable od = od_table(ctx, sort_unique_rows<OdKey, OdStats>(engine, rows));  // each step frees the last
+    OutputTable od = ctx.output_table("od");
+    {
+      SortedResultBuilder<OdKey, OdStats> rows(engine.options().scratch, "od-rows", engine.options().memory.tables() / 4);
+      {
+        SpillingBuffer<Trip> trips = pair_taps(ctx, q);
+        summarise(engine, trips, [&](const OdKey& key, const OdStats& stats) {
+          if (engine.ranks() == 1) {
+            append(od, key, stats);
+          } else {
+            rows.push(key, stats);
+          }
+        });
+      }  // the trips are gone before the sort takes its share
+      if (engine.ranks() > 1) {
+        auto sorted = engine.sort_globally(std::move(rows).finish());  // the unsorted rows go at the ';'
+        fill_table(od, std::move(sorted));                             // the sorted ones once in the table
+      }
+    }
 
     Communicator& comm = ctx.comm();
     const std::int64_t total[7] = {
@@ -155,9 +184,8 @@ class Od final : public Job {
             }
             Tap t;
             t.time = time[i];
-            t.row = b.first_row() + i;
+            t.type_row = Tap::pack(type[i], b.first_row() + i);
             t.station = station[i];
-            t.type = type[i];
             emit(card[i], t);
           }
           q.taps += static_cast<std::int64_t>(b.rows());
@@ -173,12 +201,12 @@ class Od final : public Job {
       const std::size_t n = card.size();
       for (std::size_t i = 0; i < n;) {
         const Tap& a = card[i];
-        if (a.type == kExit) {  // not consumed by an entry directly before it
+        if (a.type() == kExit) {  // not consumed by an entry directly before it
           ++q.orphan_exits;
           ++i;
           continue;
         }
-        if (i + 1 == n || card[i + 1].type != kExit) {
+        if (i + 1 == n || card[i + 1].type() != kExit) {
           ++q.orphan_entries;
           ++i;
           continue;
@@ -193,7 +221,7 @@ class Od final : public Job {
         } else {
           ++q.trips;
           const auto hour = static_cast<std::uint32_t>(floor_mod(a.time + 28800, 86400) / 3600);
-          trips.push(Trip{OdKey{a.station, b.station, hour}, static_cast<double>(dt) / 60.0});
+          trips.push(Trip{od_pair(a.station, b.station), HourSeconds{hour, dt}});
         }
         i += 2;
       }
@@ -201,31 +229,41 @@ class Od final : public Job {
     return trips;
   }
 
-  /// The output table; `sorted`, taken by value, is released once copied into it.
-  static OutputTable od_table(JobContext& ctx, KeyedResult<OdKey, OdStats> sorted) {
-    OutputTable od = ctx.output_table("od");
-    sorted.for_each([&](const OdKey& k, const OdStats& s) {
-      od.append(k.origin, k.destination, static_cast<std::uint8_t>(k.hour), s.trips, s.mean, s.p50, s.p90);
-    });
-    return od;
+  static void append(OutputTable& od, const OdKey& k, const OdStats& s) {
+    od.append(k.origin, k.destination, static_cast<std::uint8_t>(k.hour), s.trips, s.mean, s.p50, s.p90);
   }
 
-  /// 2. Every travel time of an OD-hour together, ascending: exact quantiles, one row each.
-  static SpillingBuffer<OdRow> summarise(Engine& engine, SpillingBuffer<Trip>& trips) {
-    SpillingBuffer<OdRow> rows(engine.options().scratch, "od-rows", engine.options().memory.tables() / 4);
-    const auto by_od = engine.group_by_key<OdKey, double>(
+  /// `sorted`, taken by value, is released once copied into the table.
+  static void fill_table(OutputTable& od, KeyedResult<OdKey, OdStats> sorted) {
+    sorted.for_each([&](const OdKey& k, const OdStats& s) { append(od, k, s); });
+  }
+
+  /// 2. Every trip of an OD pair together, by (hour, seconds): each hour's travel times are
+  /// an ascending run, so its quantiles are exact; `out(key, stats)` gets one row per OD-hour, in
+  /// key order on this rank.
+  template <class Out>
+  static void summarise(Engine& engine, SpillingBuffer<Trip>& trips, Out&& out) {
+    const auto by_od = engine.group_by_key<std::uint64_t, HourSeconds>(
         trips,
         [](const std::vector<Trip>& batch, auto& emit) {
-          for (const Trip& t : batch) emit(t.key, t.minutes);
+          for (const Trip& t : batch) emit(t.first, t.second);
         },
         GroupOptions{.sort_values = true});
-    by_od.for_each_group([&](const OdKey& key, std::span<const double> minutes) {
-      double sum = 0;
-      for (const double m : minutes) sum += m;
-      const auto n = static_cast<std::int64_t>(minutes.size());
-      rows.push(OdRow{key, OdStats{n, sum / static_cast<double>(n), quantile7(minutes, 0.5), quantile7(minutes, 0.9)}});
+    std::vector<double> minutes;
+    by_od.for_each_group([&](std::uint64_t od, std::span<const HourSeconds> trips_of_od) {
+      for (std::size_t i = 0; i < trips_of_od.size();) {
+        const std::int64_t hour = trips_of_od[i].hour;
+        minutes.clear();
+        double sum = 0;
+        for (; i < trips_of_od.size() && trips_of_od[i].hour == hour; ++i) {
+          minutes.push_back(static_cast<double>(trips_of_od[i].seconds) / 60.0);
+          sum += minutes.back();
+        }
+        const auto n = static_cast<std::int64_t>(minutes.size());
+        const OdKey key{static_cast<std::uint32_t>(od >> 32), static_cast<std::uint32_t>(od), static_cast<std::uint32_t>(hour)};
+        out(key, OdStats{n, sum / static_cast<double>(n), quantile7(minutes, 0.5), quantile7(minutes, 0.9)});
+      }
     });
-    return rows;
   }
 
   double max_trip_minutes_ = 240;

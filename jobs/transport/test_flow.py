@@ -18,6 +18,8 @@ Run by CTest (job.transport.flow) with PEARL_BIN, MPIEXEC and MPIEXEC_FLAGS in t
 alone: PYTHONPATH=tests/support PEARL_BIN=build/bin/pearl /usr/bin/python3 THIS_FILE."""
 import math
 import os
+import re
+import sys
 import tempfile
 import unittest
 import warnings
@@ -26,6 +28,9 @@ import numpy as np
 import pandas as pd
 
 from pearl_testing import RANKS, pearl, read_output, read_shards, write_columnar, write_compound
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # also when imported from elsewhere (bench)
+from transport_testing import BadInputCase, check_describe, generate  # noqa: E402
 
 warnings.simplefilter("ignore")
 JOB = "transport.flow"
@@ -183,10 +188,7 @@ class Golden(unittest.TestCase):
                 pd.testing.assert_frame_equal(got[0], ref, check_exact=True)
 
     def test_generator_data(self):
-        gen = os.path.join(self.tmp.name, "gen")
-        r = pearl("run", "data.generate", "--domain", "transport", "--rows", "120000", "--shards", "3",
-                  "--seed", "23", "--out-dir", gen, ranks=2)
-        self.assertEqual(r.returncode, 0, r.stderr)
+        gen = generate(self, os.path.join(self.tmp.name, "gen"), rows=120000, seed=23)
         pattern = f"{gen}/gps-*.h5"
         frame = read_gps(pattern)
         self.assertEqual(len(frame), 120000)
@@ -197,39 +199,40 @@ class Golden(unittest.TestCase):
         # 1MiB: every pass spills (the de-duplication, the cell groups)
         self.check(self.run_job(pattern, 2, "--memory", "1MiB", "--threads", "2", name="gen-mem"), frame)
 
-    def test_describe(self):
-        r = pearl("describe", JOB)
+    def test_memory_stays_within_the_budget(self):
+        # 4M generated pings (118 MB of files, 8x the budget) at --memory 14MiB, 2 ranks: every
+        # pass spills; peak RSS per rank must stay within the budget + 25 % + 100 MiB (program,
+        # MPI, HDF5, input batches and this rank's part of the output table, which the runner
+        # takes whole). Measured: 99 MiB. At 1 rank the whole 1.28M-row output table (~60 MiB)
+        # is held until written, which the budget does not cover yet: 142 MiB.
+        gen = generate(self, os.path.join(self.tmp.name, "gen-4m"), rows=4000000, seed=3, shards=4)
+        out = os.path.join(self.tmp.name, "flow-rss.h5")
+        budget = 14 << 20
+        r = pearl("run", JOB, "--input", f"gps={gen}/gps-*.h5", "--output", out, "--memory", str(budget), "--verbose",
+                  ranks=2)
         self.assertEqual(r.returncode, 0, r.stderr)
-        for text in ("gps (required)", "vehicle_id", "speed_kmh", "--bounds", "--cell-meters", "--slot-minutes",
-                     "--max-speed", "table flow", "tti"):
-            self.assertIn(text, r.stdout)
+        m = re.search(r"peak RSS \(max over ranks\) .* = (\d+) bytes", r.stderr)
+        self.assertIsNotNone(m, r.stderr)
+        self.assertRegex(r.stderr, r"[1-9]\d* runs spilled")  # the budget is small enough to matter
+        peak = int(m.group(1))
+        self.assertLessEqual(peak, budget * 5 // 4 + (100 << 20), f"peak RSS {peak >> 20} MiB")
+
+    def test_describe(self):
+        check_describe(self, JOB, ("gps (required)", "vehicle_id", "speed_kmh", "--bounds", "--cell-meters",
+                                   "--slot-minutes", "--max-speed", "table flow", "tti"))
 
 
-class BadInput(unittest.TestCase):
+class BadInput(BadInputCase):
+    JOB, INPUT = "transport.flow", "gps"
+
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        d = cls.d = cls.tmp.name
+        super().setUpClass()
+        d = cls.d
         df = make_gps(np.random.default_rng(1), vehicles=20)
         write_columnar(f"{d}/good.h5", df, "gps")
         write_columnar(f"{d}/nospeed.h5", df.drop(columns=["speed_kmh"]), "gps")
         write_columnar(f"{d}/floattime.h5", df.assign(time=df.time.astype(np.float64)), "gps")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
-
-    def expect_error(self, file, extra, fragments, ranks):
-        out = os.path.join(self.d, "out.h5")
-        if os.path.exists(out):  # a rerun replaces it (pearl refuses without --overwrite)
-            os.remove(out)
-        r = pearl("run", JOB, "--input", f"gps={file}", "--output", out, *extra, ranks=ranks)
-        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
-        errors = [l for l in r.stderr.splitlines() if l.startswith("pearl")]
-        self.assertEqual(len(errors), 1, r.stderr)
-        for f in fragments:
-            self.assertIn(f, errors[0])
-        self.assertFalse(os.path.exists(out), "no output on failure")
 
     def test_bad_inputs_and_options(self):
         d = self.d

@@ -18,6 +18,7 @@ alone: PYTHONPATH=tests/support PEARL_BIN=build/bin/pearl /usr/bin/python3 THIS_
 import glob
 import os
 import re
+import sys
 import tempfile
 import unittest
 import warnings
@@ -26,6 +27,9 @@ import numpy as np
 import pandas as pd
 
 from pearl_testing import RANKS, pearl, read_output, read_shards, write_columnar, write_compound
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # also when imported from elsewhere (bench)
+from transport_testing import BadInputCase, check_describe, generate  # noqa: E402
 
 warnings.simplefilter("ignore")
 JOB = "transport.od"
@@ -213,10 +217,7 @@ class Golden(unittest.TestCase):
                 self.check(got, self.frame)
 
     def test_generator_data(self):
-        gen = os.path.join(self.tmp.name, "gen")
-        r = pearl("run", "data.generate", "--domain", "transport", "--rows", "120000", "--shards", "3",
-                  "--seed", "17", "--out-dir", gen, ranks=2)
-        self.assertEqual(r.returncode, 0, r.stderr)
+        gen = generate(self, os.path.join(self.tmp.name, "gen"), rows=120000, seed=17)
         pattern = f"{gen}/taps-*.h5"
         frame = read_taps(pattern)
         self.assertEqual(len(frame), 120000)
@@ -236,10 +237,7 @@ class Golden(unittest.TestCase):
         # tables and buffers, while input batches and HDF5's chunk caches lie outside it.
         # Measured at 2 ranks: +64 MiB; +105 MiB when the card groups were still held
         # during the OD-hour pass.
-        gen = os.path.join(self.tmp.name, "gen-4m")
-        r = pearl("run", "data.generate", "--domain", "transport", "--rows", "4000000", "--shards", "4",
-                  "--seed", "3", "--out-dir", gen, ranks=2)
-        self.assertEqual(r.returncode, 0, r.stderr)
+        gen = generate(self, os.path.join(self.tmp.name, "gen-4m"), rows=4000000, seed=3, shards=4)
 
         def peak_rss(pattern):
             out = os.path.join(self.tmp.name, "od-rss.h5")
@@ -256,20 +254,17 @@ class Golden(unittest.TestCase):
         self.assertLessEqual(full - small, 80 << 20, f"peak RSS {full >> 20} MiB against {small >> 20} MiB")
 
     def test_describe(self):
-        r = pearl("describe", JOB)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        for text in ("taps (required)", "card_id", "tap_type", "--max-trip-minutes", "(=240)", "table od",
-                     "table quality", "p90_minutes"):
-            self.assertIn(text, r.stdout)
+        check_describe(self, JOB, ("taps (required)", "card_id", "tap_type", "--max-trip-minutes", "(=240)",
+                                   "table od", "table quality", "p90_minutes"))
 
 
-class BadInput(unittest.TestCase):
-    """Exit 2, one line naming the problem (file/table/column or option), no output file."""
+class BadInput(BadInputCase):
+    JOB, INPUT = "transport.od", "taps"
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        d = cls.d = cls.tmp.name
+        super().setUpClass()
+        d = cls.d
         df = make_taps(np.random.default_rng(2), cards=50)
         write_columnar(f"{d}/good.h5", df, "taps")
         write_columnar(f"{d}/nostation.h5", df.drop(columns=["station_id"]), "taps")
@@ -277,22 +272,6 @@ class BadInput(unittest.TestCase):
         bad = df.copy()
         bad.loc[7, "tap_type"] = 7
         write_columnar(f"{d}/badtype.h5", bad, "taps")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
-
-    def expect_error(self, file, extra, fragments, ranks):
-        out = os.path.join(self.d, "out.h5")
-        if os.path.exists(out):  # a rerun replaces it (pearl refuses without --overwrite)
-            os.remove(out)
-        r = pearl("run", JOB, "--input", f"taps={file}", "--output", out, *extra, ranks=ranks)
-        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
-        errors = [l for l in r.stderr.splitlines() if l.startswith("pearl")]
-        self.assertEqual(len(errors), 1, r.stderr)
-        for f in fragments:
-            self.assertIn(f, errors[0])
-        self.assertFalse(os.path.exists(out), "no output on failure")
 
     def test_bad_inputs(self):
         d = self.d

@@ -1,17 +1,13 @@
-// Small helpers the transport jobs share (local to jobs/transport): type-7 quantiles,
-// a floored modulo and the last pass that sorts their rows. Their passes are chained
-// with pearl::ResultBatches and pearl::SpillingBuffer (core).
+// Small helpers the transport jobs share (local to jobs/transport): type-7 quantiles and
+// a floored modulo. Their passes are chained with pearl::SpillingBuffer and
+// pearl::SortedResultBuilder (core).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <utility>
 #include <vector>
-
-#include "pearl/core/engine.hpp"
-#include "pearl/core/results.hpp"
-#include "pearl/core/spilling_buffer.hpp"
 
 namespace pearl::jobs::transport {
 
@@ -28,24 +24,25 @@ double quantile7(const Span& sorted, double p) {
   return a + (h - static_cast<double>(lo)) * (b - a);
 }
 
+/// The same for values in any order, which it reorders: the two order statistics type 7
+/// interpolates between are found by selection (linear time) instead of a full sort.
+inline double quantile7_unsorted(std::vector<double>& values, double p) {
+  const std::size_t n = values.size();
+  if (n == 0) return std::numeric_limits<double>::quiet_NaN();
+  const double h = static_cast<double>(n - 1) * p;
+  const auto lo = static_cast<std::size_t>(h);
+  const auto at = values.begin() + static_cast<std::ptrdiff_t>(lo);
+  std::nth_element(values.begin(), at, values.end());
+  const double a = *at;
+  if (lo + 1 >= n) return a;
+  const double b = *std::min_element(at + 1, values.end());  // the next order statistic
+  return a + (h - static_cast<double>(lo)) * (b - a);
+}
+
 /// Floored modulo (Python's %): the result has the sign of `m` (> 0), also for t < 0.
 inline std::int64_t floor_mod(std::int64_t t, std::int64_t m) noexcept {
   const std::int64_t r = t % m;
   return r < 0 ? r + m : r;
-}
-
-/// Rows {key, stats} with unique keys, already on their hash owner, as a globally sorted
-/// result: a local reduce (no traffic, never folds) turns them into a KeyedResult for
-/// sort_globally's range partition; the unsorted result is released on return.
-template <class K, class V, class Row>
-KeyedResult<K, V> sort_unique_rows(Engine& engine, SpillingBuffer<Row>& rows) {
-  auto keyed = engine.reduce_by_key<K, V>(
-      rows,
-      [](const std::vector<Row>& batch, auto& emit) {
-        for (const Row& r : batch) emit(r.key, r.stats);
-      },
-      [](const V& a, const V&) { return a; });
-  return engine.sort_globally(std::move(keyed));
 }
 
 }  // namespace pearl::jobs::transport
