@@ -13,13 +13,56 @@ inline std::uint64_t pair_hash(std::uint64_t value, std::uint32_t group) noexcep
   return mix64(value) ^ (static_cast<std::uint64_t>(group) * 0x9E3779B97F4A7C15ULL);
 }
 
-/// What travels: one pair with its global group and its partition (a sender packs its
-/// partitions in ascending order, so each source's part of a round is sorted by partition).
+/// What travels: one pair with its global group.
 struct WirePair {
   std::uint64_t value;
   std::uint32_t group;
-  std::uint32_t partition;
 };
+
+/// A set of 64-bit values with a small payload each (open addressing; payload 0 = empty).
+class ValueMap {
+ public:
+  explicit ValueMap(std::size_t n) : keys_(std::bit_ceil(std::max<std::size_t>(16, n * 2))), payload_(keys_.size(), 0) {}
+  /// The payload slot of `value`, inserted with payload 0 when new.
+  std::uint32_t& operator[](std::uint64_t value) {
+    const std::size_t mask = keys_.size() - 1;
+    std::size_t i = mix64(value) & mask;
+    while (payload_[i] != 0 && keys_[i] != value) i = (i + 1) & mask;
+    keys_[i] = value;
+    return payload_[i];
+  }
+  [[nodiscard]] bool contains(std::uint64_t value) const noexcept {
+    const std::size_t mask = keys_.size() - 1;
+    for (std::size_t i = mix64(value) & mask; payload_[i] != 0; i = (i + 1) & mask) {
+      if (keys_[i] == value) return true;
+    }
+    return false;
+  }
+
+ private:
+  std::vector<std::uint64_t> keys_;
+  std::vector<std::uint32_t> payload_;
+};
+
+/// Collective: sends send[r] to rank r; returns what every rank sent here, in rank order.
+template <class T>
+std::vector<T> exchange(Communicator& comm, std::vector<std::vector<T>>& send) {
+  std::vector<std::byte> bytes;
+  std::vector<std::size_t> counts;
+  for (const auto& v : send) counts.push_back(v.size() * sizeof(T));
+  for (const auto& v : send) {
+    const auto b = std::as_bytes(std::span<const T>(v));
+    bytes.insert(bytes.end(), b.begin(), b.end());
+  }
+  for (auto& v : send) std::vector<T>().swap(v);
+  std::vector<std::byte> received;
+  std::vector<std::size_t> received_bytes;
+  comm.alltoallv(bytes, counts, received, received_bytes);
+  if (received.size() % sizeof(T) != 0) throw Error("count_distinct: a rank sent a partial record");
+  std::vector<T> out(received.size() / sizeof(T));
+  if (!out.empty()) std::memcpy(static_cast<void*>(out.data()), received.data(), received.size());
+  return out;
+}
 
 /// Counts, per group, the distinct (value, group) pairs among several runs of pairs of one
 /// partition (one run per source rank), into `counts`.
@@ -72,8 +115,12 @@ std::size_t DistinctPairs::bytes() const noexcept {
   return n;
 }
 
-void DistinctPairs::compact(Partition& part) {
+void DistinctPairs::compact(Partition& part, bool always) {
   const std::size_t n = part.values.size();
+  if (!always && n < floor_) {  // other partitions found few duplicates: wait for more
+    part.compact_at = floor_;
+    return;
+  }
   const std::size_t size = std::bit_ceil(n * 2);
   scratch_.assign(size, 0);
   const std::size_t mask = size - 1;
@@ -98,15 +145,18 @@ void DistinctPairs::compact(Partition& part) {
   }
   part.values.resize(kept);
   part.groups.resize(kept);
-  // Few duplicates found: compacting again soon would not pay, so wait for more growth.
-  part.compact_at = std::max<std::size_t>(4096, kept * (kept * 4 > n * 3 ? 4 : 2));
+  // Few duplicates found: compacting again soon would not pay, here or (the values are
+  // spread over partitions by a hash) in the other partitions, so wait for more growth.
+  const bool few = kept * 4 > n * 3;
+  part.compact_at = std::max<std::size_t>(4096, kept * (few ? 4 : 2));
+  if (few) floor_ = std::min<std::size_t>(std::max(floor_, kept * 4), std::size_t{1} << 22);
 }
 
 std::vector<std::int64_t> count_distinct(Communicator& comm, DistinctPairs&& pairs,
                                          std::span<const std::uint32_t> to_global, std::size_t groups,
-                                         std::size_t round_bytes) {
+                                         std::size_t round_bytes, DistinctStats* stats) {
+  DistinctStats moved;
   const auto ranks = static_cast<std::size_t>(comm.size());
-  const auto me = static_cast<std::size_t>(comm.rank());
   auto& parts = pairs.parts_;
   const std::size_t P = parts.size();
   std::vector<std::int64_t> counts(groups, 0);
@@ -138,72 +188,81 @@ std::vector<std::int64_t> count_distinct(Communicator& comm, DistinctPairs&& pai
       std::vector<std::uint64_t>().swap(part.values);
       std::vector<std::uint32_t>().swap(part.groups);
     }
+    if (stats != nullptr) *stats = moved;
     return counts;
   }
 
+  // A value held by one rank only is counted there; the pairs of a value held by several
+  // go to the partition's owner. Values are sharded by rank in most inputs (a person's
+  // records in one file), so mostly only the values travel, 8 bytes per distinct value.
+  const auto owner = [&](std::size_t p) { return p % ranks; };
   for (std::size_t round = 0; round < rounds; ++round) {
     const std::size_t first = P * round / rounds;
     const std::size_t last = P * (round + 1) / rounds;
-    std::vector<WirePair> send;
-    std::vector<std::size_t> send_bytes(ranks, 0);
+    // 1. Each rank's distinct values of the round's partitions, to their owners.
+    std::vector<std::vector<std::uint64_t>> values(ranks);
     agreed(comm, [&] {
-      std::size_t n = 0;
-      for (std::size_t p = first; p < last; ++p) n += parts[p].values.size();
-      send.reserve(n);
-      for (std::size_t to = 0; to < ranks; ++to) {
-        const std::size_t before = send.size();
-        for (std::size_t p = first + (to + ranks - first % ranks) % ranks; p < last; p += ranks) {
-          auto& part = parts[p];
-          for (std::size_t j = 0; j < part.values.size(); ++j) {
-            send.push_back({part.values[j], global(part.groups[j]), static_cast<std::uint32_t>(p)});
+      for (std::size_t p = first; p < last; ++p) {
+        auto& part = parts[p];
+        pairs.compact(part, true);  // distinct pairs from here on
+        ValueMap seen(part.values.size());
+        for (const std::uint64_t v : part.values) {
+          std::uint32_t& s = seen[v];
+          if (s == 0) {
+            s = 1;
+            values[owner(p)].push_back(v);
           }
-          std::vector<std::uint64_t>().swap(part.values);
-          std::vector<std::uint32_t>().swap(part.groups);
         }
-        send_bytes[to] = (send.size() - before) * sizeof(WirePair);
       }
     });
-    std::vector<std::byte> received;
-    std::vector<std::size_t> received_bytes;
-    comm.alltoallv(std::as_bytes(std::span<const WirePair>(send)), send_bytes, received, received_bytes);
-    std::vector<WirePair>().swap(send);
+    for (const auto& v : values) moved.values_sent += v.size();
+    std::vector<std::uint64_t> held = exchange(comm, values);
+    // 2. The owner finds the values several ranks hold (each rank sent each value once)
+    //    and tells every rank (a value's partition is a function of it: one set per round).
+    std::vector<std::vector<std::uint64_t>> shared(ranks);
     agreed(comm, [&] {
-      // Each source's pairs for this rank, sorted by partition: walk them with one cursor
-      // per source, one owned partition at a time.
-      std::vector<std::span<const WirePair>> from(ranks);
-      std::size_t at = 0;
-      for (std::size_t src = 0; src < ranks; ++src) {
-        if (received_bytes[src] % sizeof(WirePair) != 0) throw Error("count_distinct: a rank sent a partial pair");
-        from[src] = {reinterpret_cast<const WirePair*>(received.data() + at), received_bytes[src] / sizeof(WirePair)};
-        at += received_bytes[src];
+      ValueMap times(held.size());
+      for (const std::uint64_t v : held) ++times[v];
+      for (const std::uint64_t v : held) {
+        std::uint32_t& t = times[v];
+        if (t < 2) continue;
+        for (std::size_t to = 0; to < ranks; ++to) shared[to].push_back(v);
+        t = 1;  // once per value
       }
-      std::vector<std::size_t> cursor(ranks, 0);
+      std::vector<std::uint64_t>().swap(held);
+    });
+    const std::vector<std::uint64_t> several = exchange(comm, shared);
+    // 3. Pairs of values held here alone are counted here; the others go to the owner.
+    std::vector<std::vector<WirePair>> send(ranks);
+    agreed(comm, [&] {
+      ValueMap is_shared(several.size());
+      for (const std::uint64_t v : several) is_shared[v] = 1;
       for (std::size_t p = first; p < last; ++p) {
-        if (p % ranks != me) continue;
-        std::size_t n = 0;
-        std::vector<std::pair<std::size_t, std::size_t>> run(ranks);
-        for (std::size_t src = 0; src < ranks; ++src) {
-          std::size_t end = cursor[src];
-          while (end < from[src].size() && from[src][end].partition == p) ++end;
-          run[src] = {cursor[src], end};
-          n += end - cursor[src];
-          cursor[src] = end;
-        }
-        counter.count(n, [&](const auto& f) {
-          for (std::size_t src = 0; src < ranks; ++src) {
-            for (std::size_t j = run[src].first; j < run[src].second; ++j) {
-              const WirePair& w = from[src][j];
-              if (w.group >= groups) throw Error("count_distinct: a rank sent group " + std::to_string(w.group));
-              f(w.value, w.group);
-            }
+        auto& part = parts[p];
+        for (std::size_t j = 0; j < part.values.size(); ++j) {
+          const std::uint32_t g = global(part.groups[j]);
+          if (!several.empty() && is_shared.contains(part.values[j])) {
+            send[owner(p)].push_back({part.values[j], g});
+          } else {
+            ++counts[g];
           }
-        }, counts);
+        }
+        std::vector<std::uint64_t>().swap(part.values);
+        std::vector<std::uint32_t>().swap(part.groups);
       }
-      for (std::size_t src = 0; src < ranks; ++src) {
-        if (cursor[src] != from[src].size()) throw Error("count_distinct: rank " + std::to_string(src) + " sent pairs of a partition this rank does not own");
-      }
+    });
+    for (const auto& v : send) moved.pairs_sent += v.size();
+    const std::vector<WirePair> received = exchange(comm, send);
+    agreed(comm, [&] {
+      counter.count(received.size(), [&](const auto& f) {
+        for (const WirePair& w : received) {
+          if (w.group >= groups) throw Error("count_distinct: a rank sent group " + std::to_string(w.group));
+          f(w.value, w.group);
+        }
+      }, counts);
     });
   }
+  if (stats != nullptr) *stats = moved;
   return counts;
 }
 

@@ -101,6 +101,27 @@ class CellKeyer {
     return key;
   }
 
+  /// Every row's key, one --by column at a time (a branch per column, not per row).
+  void keys(const ContributionColumns& c, std::vector<CellKey>& out) const {
+    out.assign(c.rows, CellKey{});
+    for (std::size_t d = 0; d < dims_.size(); ++d) {
+      switch (dims_[d]) {
+        case Dim::region:
+          for (std::size_t i = 0; i < c.rows; ++i) out[i][d] = region_at(level_, c.region[i]);
+          break;
+        case Dim::insurance:
+          for (std::size_t i = 0; i < c.rows; ++i) out[i][d] = c.insurance[i];
+          break;
+        case Dim::industry:
+          for (std::size_t i = 0; i < c.rows; ++i) out[i][d] = c.industry[i];
+          break;
+        case Dim::month:
+          for (std::size_t i = 0; i < c.rows; ++i) out[i][d] = flip(c.month[i]);
+          break;
+      }
+    }
+  }
+
  private:
   std::vector<Dim> dims_;
   RegionLevel level_;

@@ -37,11 +37,13 @@ bool cells_in_memory(JobContext& ctx, const CellKeyer& keyer, ComplianceOutput& 
   std::exception_ptr failure;
   try {
     TableInput rows = ctx.input("contributions");
+    std::vector<CellKey> keys;
     std::vector<std::uint32_t> ids;
     while (auto batch = rows.next()) {
       const ContributionColumns c(*batch);
+      keyer.keys(c, keys);
       ids.resize(c.rows);
-      for (std::size_t i = 0; i < c.rows; ++i) ids[i] = cells.id(keyer.key(c, i));
+      for (std::size_t i = 0; i < c.rows; ++i) ids[i] = cells.id(keys[i]);
       if (money.size() < cells.size()) money.resize(cells.size());
       for (std::size_t i = 0; i < c.rows; ++i) money[ids[i]].add(c.due[i], c.paid[i]);
       persons.add(ids, c.person);
@@ -67,9 +69,12 @@ bool cells_in_memory(JobContext& ctx, const CellKeyer& keyer, ComplianceOutput& 
   const auto groups = unify_groups(comm, cells.keys());
   const std::size_t n = groups.keys.size();
   const std::size_t round = engine.options().memory.round();
-  const auto person_counts = count_distinct(comm, std::move(persons), groups.to_global, n, round);
-  const auto employer_counts = count_distinct(comm, std::move(employers), groups.to_global, n, round);
-  engine.progress("compliance: distinct persons and employers counted over " + std::to_string(n) + " cells");
+  DistinctStats p, e;
+  const auto person_counts = count_distinct(comm, std::move(persons), groups.to_global, n, round, &p);
+  const auto employer_counts = count_distinct(comm, std::move(employers), groups.to_global, n, round, &e);
+  engine.progress("compliance: distinct persons and employers counted over " + std::to_string(n) + " cells (rank 0 sent " +
+                  std::to_string(p.values_sent + e.values_sent) + " values and " + std::to_string(p.pairs_sent + e.pairs_sent) +
+                  " pairs)");
 
   std::vector<Cell> dense(n);
   for (std::size_t g = 0; g < n; ++g) dense[g] = Cell{person_counts[g], employer_counts[g], Money{}};

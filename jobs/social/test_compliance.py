@@ -139,6 +139,21 @@ class Golden(unittest.TestCase):
                     if min_cell == 0:
                         self.assertTrue(want["collection_rate"].isna().any())  # the due = 0 cell
 
+    def test_in_memory_and_engine_paths_agree(self):
+        # At 1 MiB the distinct pairs outgrow the memory share at 1 and 2 ranks (not at 3,
+        # where each rank holds a third): every rank takes the engine's spilling path (said in --verbose); at the default budget, the in-memory
+        # one. Both must give the reference's table.
+        for memory, path, rank_counts in (("1MiB", "engine path", (1, 2)),
+                                          ("256MiB", "distinct persons and employers counted", (1, 3))):
+            for ranks in rank_counts:
+                with self.subTest(memory=memory, ranks=ranks):
+                    out = os.path.join(self.tmp.name, f"paths-{ranks}.h5")
+                    r = pearl("run", JOB, "--input", f"contributions={self.glob}", "--output", out, "--overwrite",
+                              "--memory", memory, "--verbose", "--by", "industry,region", ranks=ranks)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    self.assertIn(path, r.stderr)
+                    self.check(read_output(out, "compliance")[0], ["industry", "region"])
+
     def test_bad_options(self):
         for extra, needle in ((("--by", "region,sex"), "--by"), (("--region-level", "town"), "region-level"),
                               (("--min-cell", "-1"), "min-cell"), (("--by", "month,month"), "--by")):

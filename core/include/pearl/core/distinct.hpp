@@ -11,9 +11,12 @@
 //     grow (few distinct values per group shrink to their distinct pairs early);
 //   * `unify_groups` (collective) turns every rank's numbering into one numbering of the
 //     sorted union of all ranks' groups;
-//   * `count_distinct` (collective) sends each partition to the rank that owns it (one
-//     owner per partition: a value is counted on one rank only), in rounds bounded by the
-//     shuffle's round share, and counts per group the distinct values it owns.
+//   * `count_distinct` (collective) counts per group, on one rank each, the distinct
+//     values: the ranks send their distinct values (8 bytes each) to the owners of their
+//     partitions, which say which values several ranks hold; a value held by one rank is
+//     counted there, and only the pairs of shared values travel to the owner, in rounds
+//     bounded by the shuffle's round share. Inputs sharded by the counted id (a person's
+//     records in one file) move hardly any pairs.
 // Summed over ranks, the partial counts are the exact distinct counts (no sketch, no
 // rounding): fold them into dense cells and reduce them with reduce_dense_cells.
 //
@@ -124,6 +127,12 @@ UnifiedGroups<K> unify_groups(Communicator& comm, const std::vector<K>& local) {
   return out;
 }
 
+/// What count_distinct moved from this rank (for progress lines and tests).
+struct DistinctStats {
+  std::uint64_t values_sent = 0;  // distinct values offered to their owners
+  std::uint64_t pairs_sent = 0;   // pairs of values that several ranks hold
+};
+
 /// (group number, 64-bit value) pairs of one rank, partitioned by a hash of the value and
 /// kept distinct per partition as they grow. Values are any 64-bit identifiers (ids,
 /// hashes); group numbers come from a GroupIndex.
@@ -139,7 +148,7 @@ class DistinctPairs {
     Partition& part = parts_[p];
     part.values.push_back(value);
     part.groups.push_back(group);
-    if (part.values.size() >= part.compact_at) compact(part);
+    if (part.values.size() >= part.compact_at) compact(part, false);
   }
   /// Adds the pairs (groups[i], values[i]) of a batch.
   void add(std::span<const std::uint32_t> groups, std::span<const std::uint64_t> values);
@@ -154,27 +163,31 @@ class DistinctPairs {
 
  private:
   friend std::vector<std::int64_t> count_distinct(Communicator&, DistinctPairs&&, std::span<const std::uint32_t>,
-                                                  std::size_t, std::size_t);
+                                                  std::size_t, std::size_t, DistinctStats*);
   struct Partition {
     std::vector<std::uint64_t> values;
     std::vector<std::uint32_t> groups;
     std::size_t compact_at = 4096;
   };
-  void compact(Partition& part);
+  /// De-duplicates a partition (`always`, or when it has grown past the shared floor).
+  void compact(Partition& part, bool always);
 
   unsigned bits_;
   std::vector<Partition> parts_;
   std::vector<std::uint32_t> scratch_;  // compact's table: slot -> pair position + 1
+  std::size_t floor_ = 4096;            // no compaction below: raised when one finds few duplicates
 };
 
 /// Collective. Sends every partition of `pairs` to the rank that owns it (partition p:
 /// rank p mod ranks), with group numbers translated by `to_global` (this rank's number ->
 /// global number in [0, groups)), in rounds of at most about `round_bytes` per rank, and
-/// returns, per global group, the number of distinct values this rank owns. Summed over
-/// ranks these are the exact distinct counts. Every rank must pass the same partition
-/// bits and `groups`.
+/// returns, per global group, the number of distinct values this rank counts. Summed over
+/// ranks these are the exact distinct counts. A value only this rank holds is counted
+/// here without moving its pairs (the ranks first compare their distinct values); the
+/// pairs of a value several ranks hold go to its partition's owner. Every rank must pass
+/// the same partition bits and `groups`.
 std::vector<std::int64_t> count_distinct(Communicator& comm, DistinctPairs&& pairs,
                                          std::span<const std::uint32_t> to_global, std::size_t groups,
-                                         std::size_t round_bytes);
+                                         std::size_t round_bytes, DistinctStats* stats = nullptr);
 
 }  // namespace pearl
