@@ -139,20 +139,29 @@ class Golden(unittest.TestCase):
                     if min_cell == 0:
                         self.assertTrue(want["collection_rate"].isna().any())  # the due = 0 cell
 
-    def test_in_memory_and_engine_paths_agree(self):
-        # At 1 MiB the distinct pairs outgrow the memory share at 1 and 2 ranks (not at 3,
-        # where each rank holds a third): every rank takes the engine's spilling path (said in --verbose); at the default budget, the in-memory
-        # one. Both must give the reference's table.
-        for memory, path, rank_counts in (("1MiB", "engine path", (1, 2)),
-                                          ("256MiB", "distinct persons and employers counted", (1, 3))):
-            for ranks in rank_counts:
-                with self.subTest(memory=memory, ranks=ranks):
-                    out = os.path.join(self.tmp.name, f"paths-{ranks}.h5")
-                    r = pearl("run", JOB, "--input", f"contributions={self.glob}", "--output", out, "--overwrite",
-                              "--memory", memory, "--verbose", "--by", "industry,region", ranks=ranks)
-                    self.assertEqual(r.returncode, 0, r.stderr)
-                    self.assertIn(path, r.stderr)
-                    self.check(read_output(out, "compliance")[0], ["industry", "region"])
+    def run_paths(self, glob, data, memory, path, rank_counts):
+        for ranks in rank_counts:
+            with self.subTest(memory=memory, ranks=ranks, rows=len(data)):
+                out = os.path.join(self.tmp.name, f"paths-{ranks}.h5")
+                r = pearl("run", JOB, "--input", f"contributions={glob}", "--output", out, "--overwrite",
+                          "--memory", memory, "--verbose", "--by", "industry,region", ranks=ranks)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertIn(path, r.stderr)
+                want = expected(data, ["industry", "region"])
+                assert_frames(self, read_output(out, "compliance")[0], want, keys=["industry", "region_code"],
+                              ints=["persons", "employers", "underpaid", "suppressed"],
+                              floats=["due", "paid", "arrears", "collection_rate"])
+
+    def test_one_pass_several_passes_and_engine_path_agree(self):
+        # The distinct pairs fit --memory's share (one read), or not at 1 MiB (more reads,
+        # one range of value partitions each; not at 3 ranks, where each rank holds a
+        # third), or would need too many reads (300,000 rows at 1 MiB: the engine's
+        # spilling path). Each path is named in --verbose and must give the reference.
+        self.run_paths(self.glob, self.data, "256MiB", "pairs held", (1, 3))
+        self.run_paths(self.glob, self.data, "1MiB", "more passes", (1, 2))
+        big = contributions(np.random.default_rng(12), 300000)
+        glob = write_shards(os.path.join(self.tmp.name, "big"), "contributions", big)
+        self.run_paths(glob, big, "1MiB", "engine path", (1, 2))
 
     def test_bad_options(self):
         for extra, needle in ((("--by", "region,sex"), "--by"), (("--region-level", "town"), "region-level"),

@@ -142,9 +142,11 @@ class DistinctPairs {
   /// in cache at tens of millions of pairs, few enough that appending stays cheap.
   explicit DistinctPairs(unsigned partition_bits = 10);
 
-  /// Adds one pair (duplicates are fine: they are dropped).
+  /// Adds one pair (duplicates are fine: they are dropped), unless its value's partition
+  /// is outside the kept range.
   void add(std::uint32_t group, std::uint64_t value) {
     const std::size_t p = partition_of(value);
+    if (p - first_kept_ >= kept_) return;
     Partition& part = parts_[p];
     part.values.push_back(value);
     part.groups.push_back(group);
@@ -152,6 +154,15 @@ class DistinctPairs {
   }
   /// Adds the pairs (groups[i], values[i]) of a batch.
   void add(std::span<const std::uint32_t> groups, std::span<const std::uint64_t> values);
+
+  /// From now on keeps only values of partitions [first, last): a caller short of memory
+  /// counts the values in several passes over its input, one range of partitions each
+  /// (the counts of disjoint ranges add up).
+  void keep_partitions(std::size_t first, std::size_t last) noexcept {
+    first_kept_ = first;
+    kept_ = last > first ? last - first : 0;
+  }
+  [[nodiscard]] std::size_t partitions() const noexcept { return parts_.size(); }
 
   /// Pairs held now (after the de-duplication so far: at least the distinct ones).
   [[nodiscard]] std::size_t size() const noexcept;
@@ -175,6 +186,8 @@ class DistinctPairs {
   unsigned bits_;
   std::vector<Partition> parts_;
   std::vector<std::uint32_t> scratch_;  // compact's table: slot -> pair position + 1
+  std::size_t first_kept_ = 0;
+  std::size_t kept_ = ~std::size_t{0};       // partitions kept from first_kept_ on
   std::size_t floor_ = 4096;            // no compaction below: raised when one finds few duplicates
 };
 
