@@ -115,9 +115,9 @@ std::size_t DistinctPairs::bytes() const noexcept {
   return n;
 }
 
-void DistinctPairs::compact(Partition& part, bool always) {
+void DistinctPairs::compact(Partition& part) {
   const std::size_t n = part.values.size();
-  if (!always && n < floor_) {  // other partitions found few duplicates: wait for more
+  if (n < floor_) {  // other partitions found few duplicates: wait for more
     part.compact_at = floor_;
     return;
   }
@@ -204,7 +204,6 @@ std::vector<std::int64_t> count_distinct(Communicator& comm, DistinctPairs&& pai
     agreed(comm, [&] {
       for (std::size_t p = first; p < last; ++p) {
         auto& part = parts[p];
-        pairs.compact(part, true);  // distinct pairs from here on
         ValueMap seen(part.values.size());
         for (const std::uint64_t v : part.values) {
           std::uint32_t& s = seen[v];
@@ -239,14 +238,17 @@ std::vector<std::int64_t> count_distinct(Communicator& comm, DistinctPairs&& pai
       for (const std::uint64_t v : several) is_shared[v] = 1;
       for (std::size_t p = first; p < last; ++p) {
         auto& part = parts[p];
-        for (std::size_t j = 0; j < part.values.size(); ++j) {
-          const std::uint32_t g = global(part.groups[j]);
-          if (!several.empty() && is_shared.contains(part.values[j])) {
-            send[owner(p)].push_back({part.values[j], g});
-          } else {
-            ++counts[g];
+        // One hash pass drops the duplicates of the values counted here and counts them.
+        counter.count(part.values.size(), [&](const auto& f) {
+          for (std::size_t j = 0; j < part.values.size(); ++j) {
+            const std::uint32_t g = global(part.groups[j]);
+            if (!several.empty() && is_shared.contains(part.values[j])) {
+              send[owner(p)].push_back({part.values[j], g});
+            } else {
+              f(part.values[j], g);
+            }
           }
-        }
+        }, counts);
         std::vector<std::uint64_t>().swap(part.values);
         std::vector<std::uint32_t>().swap(part.groups);
       }

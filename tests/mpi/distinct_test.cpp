@@ -101,9 +101,10 @@ void check_counts(Communicator& comm, std::size_t unique_per_rank, std::size_t r
   if (comm.size() == 1) {
     EXPECT_EQ(stats.pairs_sent, 0U);
   } else {
-    // Only shared values' pairs travel: at most this rank's pairs of values 0..2999.
+    // Only shared values' pairs travel: at most this rank's pairs of values 0..2999 (6,600
+    // with the duplicates a partition keeps until it grows enough to be de-duplicated).
     EXPECT_GT(stats.pairs_sent, 0U);
-    EXPECT_LE(stats.pairs_sent, 3600U);
+    EXPECT_LE(stats.pairs_sent, 6600U);
     EXPECT_GE(stats.values_sent, 3000U + unique_per_rank);
   }
   PEARL_AGREE_ON_FAILURE(comm);

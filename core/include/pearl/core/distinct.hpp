@@ -23,11 +23,12 @@
 //   pearl::GroupIndex<Cell> cells;
 //   pearl::DistinctPairs persons;
 //   for (...) persons.add(cells.id(cell_of(row)), person_of(row));
-//   if (persons.bytes() > budget.tables()) { /* too many: the engine's spilling path */ }
+//   if (persons.bytes() > budget.tables()) { /* too many: read again per partition range
+//                                               (keep_partitions), or the engine's path */ }
 //   const auto groups = pearl::unify_groups(comm, cells.keys());  // sorted union, local -> global
 //   const auto partial = pearl::count_distinct(comm, std::move(persons), groups.to_global,
 //                                              groups.keys.size(), budget.round());
-//   // partial[g]: distinct values of global group g that this rank owns; Σ over ranks = exact
+//   // partial[g]: distinct values of global group g counted on this rank; Σ over ranks = exact
 //
 // Memory: the pairs held, 12 bytes each with vector slack (`bytes()`), which the caller
 // checks against its share of --memory; the exchange adds one round's buffers.
@@ -150,7 +151,7 @@ class DistinctPairs {
     Partition& part = parts_[p];
     part.values.push_back(value);
     part.groups.push_back(group);
-    if (part.values.size() >= part.compact_at) compact(part, false);
+    if (part.values.size() >= part.compact_at) compact(part);
   }
   /// Adds the pairs (groups[i], values[i]) of a batch.
   void add(std::span<const std::uint32_t> groups, std::span<const std::uint64_t> values);
@@ -180,8 +181,8 @@ class DistinctPairs {
     std::vector<std::uint32_t> groups;
     std::size_t compact_at = 4096;
   };
-  /// De-duplicates a partition (`always`, or when it has grown past the shared floor).
-  void compact(Partition& part, bool always);
+  /// De-duplicates a partition once it has grown past the shared floor.
+  void compact(Partition& part);
 
   unsigned bits_;
   std::vector<Partition> parts_;
