@@ -5,6 +5,7 @@ shard; --by subsets and orders, --region-level, --min-cell; bad options.
 
 Run by CTest (job.social.compliance) with PEARL_BIN, MPIEXEC, MPIEXEC_FLAGS set."""
 import os
+import re
 import sys
 import tempfile
 import time
@@ -147,6 +148,11 @@ class Golden(unittest.TestCase):
                           "--memory", memory, "--verbose", "--by", "industry,region", ranks=ranks)
                 self.assertEqual(r.returncode, 0, r.stderr)
                 self.assertIn(path, r.stderr)
+                # Every path keeps each rank within --memory + 25 % + 100 MiB.
+                peak = re.search(r"peak RSS \(max over ranks\) .* = (\d+) bytes", r.stderr)
+                self.assertIsNotNone(peak, r.stderr)
+                budget = int(memory[:-3]) << 20
+                self.assertLessEqual(int(peak.group(1)), budget * 1.25 + (100 << 20))
                 want = expected(data, ["industry", "region"])
                 assert_frames(self, read_output(out, "compliance")[0], want, keys=["industry", "region_code"],
                               ints=["persons", "employers", "underpaid", "suppressed"],
