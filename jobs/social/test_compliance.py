@@ -5,6 +5,7 @@ shard; --by subsets and orders, --region-level, --min-cell; bad options.
 
 Run by CTest (job.social.compliance) with PEARL_BIN, MPIEXEC, MPIEXEC_FLAGS set."""
 import os
+import re
 import sys
 import tempfile
 import time
@@ -138,6 +139,35 @@ class Golden(unittest.TestCase):
                     want = self.check(got, by, level=level, min_cell=min_cell)
                     if min_cell == 0:
                         self.assertTrue(want["collection_rate"].isna().any())  # the due = 0 cell
+
+    def run_paths(self, glob, data, memory, path, rank_counts):
+        for ranks in rank_counts:
+            with self.subTest(memory=memory, ranks=ranks, rows=len(data)):
+                out = os.path.join(self.tmp.name, f"paths-{ranks}.h5")
+                r = pearl("run", JOB, "--input", f"contributions={glob}", "--output", out, "--overwrite",
+                          "--memory", memory, "--verbose", "--by", "industry,region", ranks=ranks)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertIn(path, r.stderr)
+                # Every path keeps each rank within --memory + 25 % + 100 MiB.
+                peak = re.search(r"peak RSS \(max over ranks\) .* = (\d+) bytes", r.stderr)
+                self.assertIsNotNone(peak, r.stderr)
+                budget = int(memory[:-3]) << 20
+                self.assertLessEqual(int(peak.group(1)), budget * 1.25 + (100 << 20))
+                want = expected(data, ["industry", "region"])
+                assert_frames(self, read_output(out, "compliance")[0], want, keys=["industry", "region_code"],
+                              ints=["persons", "employers", "underpaid", "suppressed"],
+                              floats=["due", "paid", "arrears", "collection_rate"])
+
+    def test_one_pass_several_passes_and_engine_path_agree(self):
+        # The distinct pairs fit --memory's share (one read), or not at 1 MiB (more reads,
+        # one range of value partitions each; not at 3 ranks, where each rank holds a
+        # third), or would need too many reads (300,000 rows at 1 MiB: the engine's
+        # spilling path). Each path is named in --verbose and must give the reference.
+        self.run_paths(self.glob, self.data, "256MiB", "pairs held", (1, 3))
+        self.run_paths(self.glob, self.data, "1MiB", "more passes", (1, 2))
+        big = contributions(np.random.default_rng(12), 300000)
+        glob = write_shards(os.path.join(self.tmp.name, "big"), "contributions", big)
+        self.run_paths(glob, big, "1MiB", "engine path", (1, 2))
 
     def test_bad_options(self):
         for extra, needle in ((("--by", "region,sex"), "--by"), (("--region-level", "town"), "region-level"),
