@@ -66,11 +66,7 @@ class AmountOutlier final : public Rule {
           const auto region = b.column<std::uint32_t>("region_code");
           const auto amount = b.column<double>("amount");
           for (std::size_t i = 0; i < b.rows(); ++i) {
-            // NaN would make the order, and so the median, undefined.
-            if (!std::isfinite(amount[i])) {
-              throw InputError(where + ": column 'amount' has a non-finite value at row " +
-                               std::to_string(b.first_row() + i) + "; social.anomalies needs finite amounts");
-            }
+            require_finite_amount(where, b, i, amount[i]);
             emit(GroupKey{benefit[i], city_of(region[i])}, amount[i]);
           }
         },
