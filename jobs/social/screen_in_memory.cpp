@@ -222,7 +222,7 @@ class InMemoryScreen {
 
   /// amount_outlier: every group's median and MAD over all ranks, by this rank's group index.
   void score_groups() {
-    for (auto& g : groups_) std::sort(g.values.begin(), g.values.end());
+    for (auto& g : groups_) sort_values(g.values);
     const auto all = median_and_mad(ctx_.comm(), groups_);
     for (const auto& g : groups_) {
       const auto it = std::lower_bound(all.begin(), all.end(), g.key, [](const auto& s, const GroupKey& k) { return s.key < k; });

@@ -60,7 +60,7 @@ TEST(Quantiles, MedianAndMadEqualASortOfAllValues) {
         const int owner = g == 5 ? 0 : static_cast<int>(i % static_cast<std::size_t>(comm.size()));
         if (owner == comm.rank()) part.values.push_back(all[i]);
       }
-      std::sort(part.values.begin(), part.values.end());
+      sort_values(part.values);
       if (!part.values.empty()) mine.push_back(std::move(part));
     }
     const auto got = median_and_mad(comm, mine);
@@ -74,6 +74,23 @@ TEST(Quantiles, MedianAndMadEqualASortOfAllValues) {
       EXPECT_EQ(s.mad, want.mad) << "group " << g;
     }
   });
+}
+
+TEST(Quantiles, SortValuesAgreesWithStdSort) {
+  for (int g = 0; g < 12; ++g) {
+    for (const std::size_t copies : {1, 40}) {  // below and above the radix sort's threshold
+      std::vector<double> v;
+      for (std::size_t c = 0; c < copies; ++c) {
+        for (double x : values_of(g)) v.push_back(x * static_cast<double>(c + 1));
+      }
+      auto want = v;
+      std::sort(want.begin(), want.end());
+      sort_values(v);
+      ASSERT_EQ(v.size(), want.size());
+      for (std::size_t i = 0; i < v.size(); ++i) ASSERT_EQ(v[i], want[i]) << "group " << g << " at " << i;
+      EXPECT_FALSE(std::any_of(v.begin(), v.end(), [](double x) { return std::signbit(x) && x == 0; }));
+    }
+  }
 }
 
 TEST(Quantiles, NoGroupsAnywhere) {

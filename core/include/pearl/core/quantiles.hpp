@@ -8,7 +8,8 @@
 // result is the exact k-th value, identical at any number of ranks (no interpolation, no
 // sketch), which is what a golden test against pandas' median needs.
 //
-//   std::vector<pearl::ValueGroup<Key>> mine = ...;          // this rank's groups, values sorted
+//   std::vector<pearl::ValueGroup<Key>> mine = ...;          // this rank's groups
+//   for (auto& g : mine) pearl::sort_values(g.values);         // each sorted
 //   const auto stats = pearl::median_and_mad(comm, mine);     // every group over all ranks
 //   for (const auto& s : stats) use(s.key, s.count, s.median, s.mad);
 //
@@ -16,6 +17,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <limits>
@@ -85,6 +87,35 @@ std::vector<double> select_exact(Communicator& comm, std::span<const std::int64_
     if (want[q] >= 0 && lo[q] <= hi[q]) out[q] = from_ordered_bits(lo[q]);
   }
   return out;
+}
+
+/// Sorts `values` ascending (-0.0 becomes +0.0, which it equals): a radix sort on
+/// ordered_bits, one histogram pass and a scatter per byte that is not the same in every
+/// value (amounts of one scale share their top bytes), for groups of millions of values.
+inline void sort_values(std::vector<double>& values) {
+  const std::size_t n = values.size();
+  if (n < 1024) {
+    for (double& x : values) x = x == 0 ? 0.0 : x;
+    std::sort(values.begin(), values.end());
+    return;
+  }
+  constexpr std::uint64_t kSign = std::uint64_t{1} << 63;  // signed order -> unsigned order
+  std::vector<std::uint64_t> a(n), b(n);
+  std::vector<std::array<std::size_t, 256>> counts(8);
+  for (auto& c : counts) c.fill(0);
+  for (std::size_t i = 0; i < n; ++i) {
+    a[i] = static_cast<std::uint64_t>(ordered_bits(values[i])) ^ kSign;
+    for (std::size_t d = 0; d < 8; ++d) ++counts[d][(a[i] >> (8 * d)) & 0xff];
+  }
+  for (std::size_t d = 0; d < 8; ++d) {
+    auto& c = counts[d];
+    if (std::find(c.begin(), c.end(), n) != c.end()) continue;  // one value of this byte: order kept
+    std::size_t at = 0;
+    for (auto& x : c) at += std::exchange(x, at);
+    for (const std::uint64_t x : a) b[c[(x >> (8 * d)) & 0xff]++] = x;
+    a.swap(b);
+  }
+  for (std::size_t i = 0; i < n; ++i) values[i] = from_ordered_bits(static_cast<std::int64_t>(a[i] ^ kSign));
 }
 
 /// How many of `sorted` are ≤ t.
