@@ -184,6 +184,8 @@ class InMemoryScreen {
     // The claims' keys on every rank when they fit; then a contribution row travels only
     // if it matches a claim. Otherwise both sides travel and meet in the reduce.
     const bool filter = keys * kKeyEntryBytes <= share / 2;
+    ctx_.engine().progress(filter ? "social.anomalies: contributions semi-joined with the unemployment claims' keys"
+                                  : "social.anomalies: contributions and unemployment claims meet in a reduce");
     KeyLookup<PersonMonth, std::uint8_t> claimed;
     if (filter) claimed = KeyLookup<PersonMonth, std::uint8_t>(replicate(ctx_.engine(), unemployed_, keep_first));
     const auto contribution_keys = [&](const TableBatch& b, auto& emit) {

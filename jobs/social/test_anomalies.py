@@ -228,7 +228,7 @@ class Golden(unittest.TestCase):
                 self.assertNotIn("ui_while_employed", list(read_output(out, "summary")[0]["rule"]))
 
     def test_hot_person_under_small_memory(self):
-        """One person with 100 000 claims (every rule's join key is hot) at --memory 32MiB and 4MiB."""
+        """One person with 100 000 claims (every rule's join key is hot) at --memory 32MiB, 16MiB and 4MiB."""
         rng = np.random.default_rng(9)
         n = 100_000
         hot = pd.DataFrame({
@@ -250,8 +250,13 @@ class Golden(unittest.TestCase):
                   "--input", "deaths=" + write_shards(os.path.join(d, "d"), "deaths", deaths),
                   "--input", "contributions=" + write_shards(os.path.join(d, "k"), "contributions", contrib)]
         # 32 MiB as asked; 4 MiB as well, so that the groups really spill (at 32 MiB these
-        # 4 MB of claims fit) and the spilled merge path is compared with pandas too.
-        for ranks, memory in ((1, "32MiB"), (2, "32MiB"), (2, "4MiB")):
+        # 4 MB of claims fit) and the spilled merge path is compared with pandas too. The
+        # plans: at 32 MiB the claims are kept in memory and the unemployment claims' keys
+        # replicated; at 16 MiB over 2 ranks the claims still fit but those keys do not (the
+        # contributions then meet the claims in a reduce); at 4 MiB each rule runs its own
+        # dataflow.
+        plans = {"32MiB": "semi-joined", "16MiB": "meet in a reduce", "4MiB": "rule amount_outlier done"}
+        for ranks, memory in ((1, "32MiB"), (2, "32MiB"), (2, "16MiB"), (2, "4MiB")):
             with self.subTest(ranks=ranks, memory=memory):
                 t = time.time()
                 r, out = self.run_job(ranks, inputs, "--memory", memory, "--verbose")
@@ -260,6 +265,7 @@ class Golden(unittest.TestCase):
                 rss = re.findall(r"peak RSS \(max over ranks\) ([^=]+)=", r.stderr)
                 print(f"\n  hot person, {ranks} ranks, {memory}: {len(want)} flags, {spilled} runs spilled (rank 0), "
                       f"peak RSS {rss[-1].strip() if rss else '?'}, {time.time() - t:.1f} s", file=sys.stderr)
+                self.assertIn(plans[memory], r.stderr)
                 if memory == "4MiB":
                     self.assertGreater(spilled, 0)
         self.assertGreater(int((want["rule"] == "paid_after_death").sum()), 10000)
