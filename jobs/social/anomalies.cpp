@@ -71,7 +71,11 @@ class Anomalies final : public Job {
     // rule's own dataflow (rule_*.cpp) for larger inputs and for any rule the in-memory
     // plan does not know.
     const std::vector<std::string> screened = screen_in_memory(rc, sink);
-    if (!screened.empty()) ctx.engine().progress("social.anomalies: rules screened in memory, one read of each table");
+    if (!screened.empty()) {
+      std::string names;
+      for (const auto& n : screened) names += (names.empty() ? "" : ", ") + n;
+      ctx.engine().progress("social.anomalies: " + names + " screened in memory, from one read of each table");
+    }
     std::vector<std::string> evaluated;
     for (const auto& rule : RuleRegistry::make_all()) {
       if (!rule->evaluated(rc)) continue;

@@ -58,6 +58,8 @@ inline std::uint64_t key_hash(const KeptClaim& k) noexcept {
 
 constexpr std::size_t kDeathEntryBytes = 2 * (1 + sizeof(std::pair<std::uint64_t, std::int32_t>)) + 12;
 constexpr std::size_t kClaimBytes = sizeof(KeptClaim) + sizeof(double);
+// A mixed key replicated, with the (key, city) pairs of its claims (two or more).
+constexpr std::size_t kMixedKeyBytes = 2 * (1 + 16) + 16 + 3 * (2 * (1 + 24) + 32);
 constexpr std::size_t kKeyEntryBytes = 2 * (1 + sizeof(std::pair<PersonMonth, std::uint8_t>)) + 17;
 
 /// Collective: every rank's pairs, one per key (folded with `op`), sorted, on every rank.
@@ -85,14 +87,16 @@ class InMemoryScreen {
     read_deaths(deaths);
     // Local work that may throw (a non-finite amount) before the next collective.
     agreed(ctx_.comm(), [&] { read_claims(claims, per_rank); });
-    std::vector<std::string> done{"amount_outlier", "concurrent_claims", "paid_after_death"};
-    find_concurrent();
-    if (ctx_.has_input("contributions")) {
+    std::vector<std::string> done{"amount_outlier", "paid_after_death"};
+    const bool concurrent = find_concurrent(share);
+    if (concurrent) done.emplace_back("concurrent_claims");
+    const bool employment = ctx_.has_input("contributions");
+    if (employment) {
       find_employed(share);
       done.emplace_back("ui_while_employed");
     }
     score_groups();
-    flag_all(done.size() == 4);
+    flag_all(employment);
     return done;
   }
 
@@ -133,8 +137,10 @@ class InMemoryScreen {
     }
   }
 
-  /// concurrent_claims: the (person, benefit, month) keys with two or more cities, and how many.
-  void find_concurrent() {
+  /// concurrent_claims: the (person, benefit, month) keys with two or more cities, and how
+  /// many. False when they are too many to replicate (data where most persons claim in
+  /// several cities a month): the rule then runs its own dataflow.
+  bool find_concurrent(std::size_t share) {
     // Keys travel as 64-bit hashes (16-byte pairs instead of 21, and cheap to reduce); a
     // collision can only make a one-city key look mixed, and the exact count of distinct
     // cities below, from the real keys, drops it again.
@@ -154,6 +160,10 @@ class InMemoryScreen {
     ranges.for_each([&](std::uint64_t key, const CityRange& r) {
       if (r.least != r.greatest) mixed.emplace_back(key, std::uint8_t{1});
     });
+    if (allreduce_sum(ctx_.comm(), static_cast<std::int64_t>(mixed.size())) * kMixedKeyBytes > share / 2) {
+      ctx_.engine().progress("social.anomalies: too many (person, benefit, month) keys with several cities to replicate");
+      return false;
+    }
     const KeyLookup<std::uint64_t, std::uint8_t> several(replicate(ctx_.engine(), mixed, keep_first));
     // Their distinct cities: the (key, city) pairs of this rank's claims in them, united.
     using KeyCity = std::tuple<std::uint64_t, std::uint8_t, std::int32_t, std::uint32_t>;
@@ -173,6 +183,7 @@ class InMemoryScreen {
     }
     std::erase_if(counts, [](const auto& c) { return c.second < 2; });
     cities_ = KeyLookup<PersonBenefitMonth, std::uint32_t>(counts);
+    return true;
   }
 
   /// ui_while_employed: the (person, month) keys of unemployment claims with a paid pension

@@ -271,6 +271,31 @@ class Golden(unittest.TestCase):
         self.assertGreater(int((want["rule"] == "paid_after_death").sum()), 10000)
         self.assertGreater(int((want["rule"] == "concurrent_claims").sum()), 10000)
 
+    def test_most_keys_in_several_cities(self):
+        """Every person claims each month in two cities: too many concurrent keys to replicate
+        at 8 MiB, so concurrent_claims runs its own dataflow beside the in-memory plan."""
+        rng = np.random.default_rng(11)
+        n = 24_000
+        claims = pd.DataFrame({
+            "claim_id": np.arange(n, dtype=np.uint64) * np.uint64(3) + np.uint64(1),
+            "person_id": (np.arange(n) // 2).astype(np.uint64) + np.uint64(100),
+            "region_code": np.where(np.arange(n) % 2 == 0, 440106, 440304).astype(np.uint32),
+            "benefit": np.uint8(3),
+            "claim_day": (Y2023 + (np.arange(n) // 2 % 12) * 30).astype(np.int32),
+            "amount": np.round(800 * np.exp(0.2 * rng.standard_normal(n)), 2),
+        })
+        d = os.path.join(self.tmp.name, "mixed")
+        inputs = ["--input", "claims=" + write_shards(os.path.join(d, "c"), "claims", claims),
+                  self.inputs[2], self.inputs[3]]
+        for ranks in (1, 2):
+            with self.subTest(ranks=ranks):
+                r, out = self.run_job(ranks, inputs, "--memory", "8MiB", "--verbose")
+                want = check(self, out, claims, self.deaths, None)
+                self.assertIn("too many (person, benefit, month) keys", r.stderr)
+                self.assertIn("amount_outlier, paid_after_death screened in memory", r.stderr)
+                self.assertIn("rule concurrent_claims done", r.stderr)
+                self.assertEqual(int((want["rule"] == "concurrent_claims").sum()), n)
+
     def test_generator_planted_fraud(self):
         d = os.path.join(self.tmp.name, "gen")
         r = pearl("run", "data.generate", "--domain", "social", "--rows", "40000", "--shards", "5",
