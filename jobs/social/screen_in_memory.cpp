@@ -90,11 +90,8 @@ class InMemoryScreen {
     std::vector<std::string> done{"amount_outlier", "paid_after_death"};
     const bool concurrent = find_concurrent(share);
     if (concurrent) done.emplace_back("concurrent_claims");
-    const bool employment = ctx_.has_input("contributions");
-    if (employment) {
-      find_employed(share);
-      done.emplace_back("ui_while_employed");
-    }
+    const bool employment = ctx_.has_input("contributions") && find_employed(share);
+    if (employment) done.emplace_back("ui_while_employed");
     score_groups();
     flag_all(employment);
     return done;
@@ -187,8 +184,9 @@ class InMemoryScreen {
   }
 
   /// ui_while_employed: the (person, month) keys of unemployment claims with a paid pension
-  /// contribution, from the one read of `contributions`.
-  void find_employed(std::size_t share) {
+  /// contribution, from the one read of `contributions`. False when they are too many to
+  /// replicate: the rule then runs its own dataflow.
+  bool find_employed(std::size_t share) {
     TableInput contributions = ctx_.input("contributions");
     const auto keys = static_cast<std::size_t>(
         allreduce_sum(ctx_.comm(), static_cast<std::int64_t>(unemployed_.size())));
@@ -229,8 +227,13 @@ class InMemoryScreen {
                                                     bits_or)
           .for_each(keep_both);
     }
-    employed_ = KeyLookup<PersonMonth, std::uint8_t>(replicate(ctx_.engine(), both, keep_first));
     std::vector<std::pair<PersonMonth, std::uint8_t>>().swap(unemployed_);
+    if (allreduce_sum(ctx_.comm(), static_cast<std::int64_t>(both.size())) * kKeyEntryBytes > share / 2) {
+      ctx_.engine().progress("social.anomalies: too many unemployment claims with a paid contribution to replicate");
+      return false;
+    }
+    employed_ = KeyLookup<PersonMonth, std::uint8_t>(replicate(ctx_.engine(), both, keep_first));
+    return true;
   }
 
   /// amount_outlier: every group's median and MAD over all ranks, by this rank's group index.

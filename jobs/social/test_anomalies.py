@@ -296,6 +296,33 @@ class Golden(unittest.TestCase):
                 self.assertIn("rule concurrent_claims done", r.stderr)
                 self.assertEqual(int((want["rule"] == "concurrent_claims").sum()), n)
 
+    def test_most_unemployment_claims_while_employed(self):
+        """Every unemployment claim has a paid pension contribution: at 8 MiB over 2 ranks
+        neither the claims' keys nor the matches fit to be replicated, and
+        ui_while_employed runs its own dataflow."""
+        n = 24_000
+        claims = pd.DataFrame({
+            "claim_id": np.arange(n, dtype=np.uint64) + np.uint64(1),
+            "person_id": np.arange(n, dtype=np.uint64) + np.uint64(100),
+            "region_code": np.uint32(440106),
+            "benefit": np.uint8(2),
+            "claim_day": (Y2023 + np.arange(n) % 360).astype(np.int32),
+            "amount": 1000.0 + np.arange(n) % 97,
+        })
+        contrib = pd.DataFrame({
+            "person_id": claims["person_id"], "month": month_of(claims["claim_day"]).astype(np.int32),
+            "insurance": np.uint8(1), "paid": np.where(np.arange(n) % 10 == 0, 0.0, 250.0)})
+        d = os.path.join(self.tmp.name, "employed")
+        inputs = ["--input", "claims=" + write_shards(os.path.join(d, "c"), "claims", claims),
+                  self.inputs[2], self.inputs[3],
+                  "--input", "contributions=" + write_shards(os.path.join(d, "k"), "contributions", contrib)]
+        r, out = self.run_job(2, inputs, "--memory", "8MiB", "--verbose")
+        want = check(self, out, claims, self.deaths, contrib)
+        self.assertIn("meet in a reduce", r.stderr)
+        self.assertIn("too many unemployment claims", r.stderr)
+        self.assertIn("rule ui_while_employed done", r.stderr)
+        self.assertEqual(int((want["rule"] == "ui_while_employed").sum()), n - n // 10)
+
     def test_generator_planted_fraud(self):
         d = os.path.join(self.tmp.name, "gen")
         r = pearl("run", "data.generate", "--domain", "social", "--rows", "40000", "--shards", "5",
