@@ -4,10 +4,9 @@
 // rules need to know about it; only small things travel:
 //  - paid_after_death: the earliest death day per person (one reduce over `deaths`) is
 //    replicated on every rank, and each rank checks its own claims against it;
-//  - concurrent_claims: one reduce over (person, benefit, month) keeps the least and the
-//    greatest city (16 bytes a claim, the key hashed); the keys whose two differ — where two
-//    or more cities meet, few — are replicated, and their distinct cities counted from the
-//    (key, city) pairs of the claims in them;
+//  - concurrent_claims: one reduce over person_id keeps the least and the greatest city
+//    (16 bytes a claim); the persons whose two differ — few — are replicated, and the
+//    distinct cities of each (person, benefit, month) counted from their claims;
 //  - ui_while_employed: the (person, month) keys of the unemployment claims are replicated
 //    when they fit, so that the one read of `contributions` keeps only rows that match a
 //    claim (a semi-join: almost nothing travels); otherwise both sides meet in a reduce;
@@ -21,6 +20,7 @@
 // makes the same choice. Larger inputs take each rule's own dataflow, which spills.
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -51,22 +51,24 @@ struct CityRange {
   std::uint32_t greatest;
 };
 
-/// The (person, benefit, month) of a claim as one word (see find_concurrent).
-inline std::uint64_t key_hash(const KeptClaim& k) noexcept {
-  return mix64(k.row.person_id) ^ mix64((std::uint64_t{k.row.benefit} << 32) | static_cast<std::uint32_t>(k.month));
-}
-
-constexpr std::size_t kDeathEntryBytes = 2 * (1 + sizeof(std::pair<std::uint64_t, std::int32_t>)) + 12;
+// Bytes of a kept claim (with its amount in its group's list), and on every rank of one
+// replicated entry: its lookup slots and its gathered pair.
 constexpr std::size_t kClaimBytes = sizeof(KeptClaim) + sizeof(double);
-// A mixed key replicated, with the (key, city) pairs of its claims (two or more).
-constexpr std::size_t kMixedKeyBytes = 2 * (1 + 16) + 16 + 3 * (2 * (1 + 24) + 32);
+constexpr std::size_t kDeathEntryBytes = 2 * (1 + sizeof(std::pair<std::uint64_t, std::int32_t>)) + 12;
+constexpr std::size_t kPersonEntryBytes = 2 * (1 + 16) + 16;
+constexpr std::size_t kCityEntryBytes = 2 * (1 + 24) + 32;
 constexpr std::size_t kKeyEntryBytes = 2 * (1 + sizeof(std::pair<PersonMonth, std::uint8_t>)) + 17;
 
-/// Collective: every rank's pairs, one per key (folded with `op`), sorted, on every rank.
+/// Collective: every rank's pairs, one per key (folded with `op`), sorted, on every rank —
+/// unless they are more than `limit` bytes at `entry` bytes each (then nothing).
 template <class K, class V, class Op>
-std::vector<std::pair<K, V>> replicate(Engine& engine, const std::vector<std::pair<K, V>>& mine, Op op) {
+std::optional<std::vector<std::pair<K, V>>> replicate(Engine& engine, const std::vector<std::pair<K, V>>& mine, Op op,
+                                                      std::size_t limit, std::size_t entry) {
   VectorSource<std::pair<K, V>> source(mine);
-  return engine.reduce_by_key<K, V>(source, forward_pairs, op).gather(engine.comm());
+  const auto folded = engine.reduce_by_key<K, V>(source, forward_pairs, op);
+  const auto n = static_cast<std::size_t>(allreduce_sum(engine.comm(), static_cast<std::int64_t>(folded.local_size())));
+  if (n * entry > limit) return std::nullopt;
+  return folded.gather(engine.comm());
 }
 
 constexpr auto keep_first = [](auto a, const auto&) { return a; };
@@ -107,7 +109,7 @@ class InMemoryScreen {
           for (std::size_t i = 0; i < b.rows(); ++i) emit(person[i], day[i]);
         },
         [](std::int32_t a, std::int32_t b) { return std::min(a, b); });
-    deaths_ = KeyLookup<std::uint64_t, std::int32_t>(earliest.gather(ctx_.comm()));
+    deaths_ = KeyLookup<std::uint64_t, std::int32_t>(earliest.gather(ctx_.comm()));  // fits: checked in run()
   }
 
   /// The one read of `claims`: kept, grouped for the outlier rule, unemployment keys noted.
@@ -136,44 +138,44 @@ class InMemoryScreen {
 
   /// concurrent_claims: the (person, benefit, month) keys with two or more cities, and how
   /// many. False when they are too many to replicate (data where most persons claim in
-  /// several cities a month): the rule then runs its own dataflow.
+  /// several cities): the rule then runs its own dataflow.
   bool find_concurrent(std::size_t share) {
-    // Keys travel as 64-bit hashes (16-byte pairs instead of 21, and cheap to reduce); a
-    // collision can only make a one-city key look mixed, and the exact count of distinct
-    // cities below, from the real keys, drops it again.
+    // Such a key belongs to a person with claims in two or more cities at all: few persons
+    // (people claim where they live), found by one reduce on person_id that keeps the least
+    // and greatest city (16-byte pairs, a table of persons rather than of person-months).
     VectorSource<KeptClaim> kept(claims_);
     const auto ranges = ctx_.engine().reduce_by_key<std::uint64_t, CityRange>(
         kept,
         [](std::span<const KeptClaim> batch, auto& emit) {
           for (const auto& k : batch) {
             const std::uint32_t city = city_of(k.row.region_code);
-            emit(key_hash(k), CityRange{city, city});
+            emit(k.row.person_id, CityRange{city, city});
           }
         },
         [](const CityRange& a, const CityRange& b) {
           return CityRange{std::min(a.least, b.least), std::max(a.greatest, b.greatest)};
         });
-    std::vector<std::pair<std::uint64_t, std::uint8_t>> mixed;
-    ranges.for_each([&](std::uint64_t key, const CityRange& r) {
-      if (r.least != r.greatest) mixed.emplace_back(key, std::uint8_t{1});
+    std::vector<std::pair<std::uint64_t, std::uint8_t>> moved;
+    ranges.for_each([&](std::uint64_t person, const CityRange& r) {
+      if (r.least != r.greatest) moved.emplace_back(person, std::uint8_t{1});
     });
-    if (allreduce_sum(ctx_.comm(), static_cast<std::int64_t>(mixed.size())) * kMixedKeyBytes > share / 2) {
-      ctx_.engine().progress("social.anomalies: too many (person, benefit, month) keys with several cities to replicate");
-      return false;
-    }
-    const KeyLookup<std::uint64_t, std::uint8_t> several(replicate(ctx_.engine(), mixed, keep_first));
-    // Their distinct cities: the (key, city) pairs of this rank's claims in them, united.
+    const auto movers = replicate(ctx_.engine(), moved, keep_first, share / 4, kPersonEntryBytes);
+    if (!movers) return too_many("persons claiming in several cities");
+    const KeyLookup<std::uint64_t, std::uint8_t> mover(*movers);
+    // The distinct (person, benefit, month, city) of their claims, over all ranks, counted.
     using KeyCity = std::tuple<std::uint64_t, std::uint8_t, std::int32_t, std::uint32_t>;
     std::vector<std::pair<KeyCity, std::uint8_t>> cities;
-    if (!several.empty()) {
+    if (!mover.empty()) {
       for (const auto& k : claims_) {
-        if (several.contains(key_hash(k))) {
+        if (mover.contains(k.row.person_id)) {
           cities.emplace_back(KeyCity{k.row.person_id, k.row.benefit, k.month, city_of(k.row.region_code)}, std::uint8_t{1});
         }
       }
     }
+    const auto distinct = replicate(ctx_.engine(), cities, keep_first, share / 4, kCityEntryBytes);
+    if (!distinct) return too_many("claims of persons in several cities");
     std::vector<std::pair<PersonBenefitMonth, std::uint32_t>> counts;
-    for (const auto& [kc, unused] : replicate(ctx_.engine(), cities, keep_first)) {
+    for (const auto& [kc, unused] : *distinct) {
       const PersonBenefitMonth key{std::get<0>(kc), std::get<1>(kc), std::get<2>(kc)};
       if (counts.empty() || counts.back().first != key) counts.emplace_back(key, 0);
       ++counts.back().second;  // pairs are unique and sorted: one per distinct city
@@ -181,6 +183,11 @@ class InMemoryScreen {
     std::erase_if(counts, [](const auto& c) { return c.second < 2; });
     cities_ = KeyLookup<PersonBenefitMonth, std::uint32_t>(counts);
     return true;
+  }
+
+  bool too_many(const std::string& what) {
+    ctx_.engine().progress("social.anomalies: too many " + what + " to replicate");
+    return false;
   }
 
   /// ui_while_employed: the (person, month) keys of unemployment claims with a paid pension
@@ -196,7 +203,7 @@ class InMemoryScreen {
     ctx_.engine().progress(filter ? "social.anomalies: contributions semi-joined with the unemployment claims' keys"
                                   : "social.anomalies: contributions and unemployment claims meet in a reduce");
     KeyLookup<PersonMonth, std::uint8_t> claimed;
-    if (filter) claimed = KeyLookup<PersonMonth, std::uint8_t>(replicate(ctx_.engine(), unemployed_, keep_first));
+    if (filter) claimed = KeyLookup<PersonMonth, std::uint8_t>(*replicate(ctx_.engine(), unemployed_, keep_first, share, 0));
     const auto contribution_keys = [&](const TableBatch& b, auto& emit) {
       const auto person = b.column<std::uint64_t>("person_id");
       const auto month = b.column<std::int32_t>("month");
@@ -228,11 +235,9 @@ class InMemoryScreen {
           .for_each(keep_both);
     }
     std::vector<std::pair<PersonMonth, std::uint8_t>>().swap(unemployed_);
-    if (allreduce_sum(ctx_.comm(), static_cast<std::int64_t>(both.size())) * kKeyEntryBytes > share / 2) {
-      ctx_.engine().progress("social.anomalies: too many unemployment claims with a paid contribution to replicate");
-      return false;
-    }
-    employed_ = KeyLookup<PersonMonth, std::uint8_t>(replicate(ctx_.engine(), both, keep_first));
+    const auto matched = replicate(ctx_.engine(), both, keep_first, share / 2, kKeyEntryBytes);
+    if (!matched) return too_many("unemployment claims with a paid contribution");
+    employed_ = KeyLookup<PersonMonth, std::uint8_t>(*matched);
     return true;
   }
 

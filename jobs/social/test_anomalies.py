@@ -272,8 +272,8 @@ class Golden(unittest.TestCase):
         self.assertGreater(int((want["rule"] == "concurrent_claims").sum()), 10000)
 
     def test_most_keys_in_several_cities(self):
-        """Every person claims each month in two cities: too many concurrent keys to replicate
-        at 8 MiB, so concurrent_claims runs its own dataflow beside the in-memory plan."""
+        """Every person claims each month in two cities: too many such persons to replicate at
+        8 MiB, so concurrent_claims runs its own dataflow beside the in-memory plan."""
         rng = np.random.default_rng(11)
         n = 24_000
         claims = pd.DataFrame({
@@ -291,7 +291,7 @@ class Golden(unittest.TestCase):
             with self.subTest(ranks=ranks):
                 r, out = self.run_job(ranks, inputs, "--memory", "8MiB", "--verbose")
                 want = check(self, out, claims, self.deaths, None)
-                self.assertIn("too many (person, benefit, month) keys", r.stderr)
+                self.assertIn("too many persons claiming in several cities", r.stderr)
                 self.assertIn("amount_outlier, paid_after_death screened in memory", r.stderr)
                 self.assertIn("rule concurrent_claims done", r.stderr)
                 self.assertEqual(int((want["rule"] == "concurrent_claims").sum()), n)
