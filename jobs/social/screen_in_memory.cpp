@@ -89,13 +89,18 @@ class InMemoryScreen {
     read_deaths(deaths);
     // Local work that may throw (a non-finite amount) before the next collective.
     agreed(ctx_.comm(), [&] { read_claims(claims, per_rank); });
+    phase("claims read and kept: " + std::to_string(claims_.size()) + " on rank 0");
     std::vector<std::string> done{"amount_outlier", "paid_after_death"};
     const bool concurrent = find_concurrent(share);
     if (concurrent) done.emplace_back("concurrent_claims");
+    phase("concurrent claims found");
     const bool employment = ctx_.has_input("contributions") && find_employed(share);
     if (employment) done.emplace_back("ui_while_employed");
+    phase("contributions matched");
     score_groups();
+    phase("medians and MADs of " + std::to_string(spread_.size()) + " groups on rank 0");
     flag_all(employment);
+    phase("claims flagged");
     return done;
   }
 
@@ -185,8 +190,11 @@ class InMemoryScreen {
     return true;
   }
 
+  /// A --verbose line: the in-memory plan's phases, for profiling.
+  void phase(const std::string& what) const { ctx_.engine().progress("social.anomalies: " + what); }
+
   bool too_many(const std::string& what) {
-    ctx_.engine().progress("social.anomalies: too many " + what + " to replicate");
+    phase("too many " + what + " to replicate");
     return false;
   }
 
