@@ -266,6 +266,11 @@ class Golden(unittest.TestCase):
                 print(f"\n  hot person, {ranks} ranks, {memory}: {len(want)} flags, {spilled} runs spilled (rank 0), "
                       f"peak RSS {rss[-1].strip() if rss else '?'}, {time.time() - t:.1f} s", file=sys.stderr)
                 self.assertIn(plans[memory], r.stderr)
+                # Within the budget: --memory + 25 % + 100 MiB per rank (the process itself
+                # with MPI is about 45 MiB).
+                peak = [int(b) for b in re.findall(r"peak RSS \(max over ranks\) [^=]+= (\d+) bytes", r.stderr)]
+                self.assertTrue(peak, r.stderr)
+                self.assertLessEqual(peak[-1], int(memory[:-3]) * 1.25 * 2**20 + 100 * 2**20)
                 if memory == "4MiB":
                     self.assertGreater(spilled, 0)
         self.assertGreater(int((want["rule"] == "paid_after_death").sum()), 10000)
