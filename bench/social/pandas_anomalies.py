@@ -9,7 +9,9 @@ import time
 import h5py
 import pandas as pd
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "jobs", "social"))
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+# test_anomalies imports the launcher helpers of tests/support (pearl_testing).
+sys.path[:0] = [os.path.join(root, "jobs", "social"), os.path.join(root, "tests", "support")]
 from test_anomalies import expected  # noqa: E402
 
 

@@ -1,12 +1,14 @@
 // social.anomalies — benefit fraud and error rules (contract: docs/contracts/jobs.md).
 //
-// Inputs claims, deaths and optionally contributions. Each rule (rule_*.cpp, interface in
-// rule.hpp) runs its own distributed join and reports the claims it flags on the rank where
-// it finds them. The job then:
+// Inputs claims, deaths and optionally contributions. When this rank's claims fit its share
+// of --memory, all rules are evaluated from one read of each table (screen_in_memory.cpp);
+// otherwise each rule (rule_*.cpp, interface in rule.hpp) runs its own distributed join.
+// Either way the flags are reported on the rank where they are found. The job then:
 //  - reduces all flags by (claim_id, rule) and range-partitions them (sort_globally), so the
 //    ranks' parts written in rank order form the `flags` table sorted by claim_id, rule;
 //  - reduces count and amount per rule and writes `summary` on rank 0: one row per rule
 //    evaluated (ui_while_employed only with contributions), zero counts included.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -65,12 +67,22 @@ class Anomalies final : public Job {
     RuleContext rc(ctx, options_);
     const EngineOptions& engine = ctx.engine().options();
     FlagSink sink(engine.scratch, engine.memory.tables() / 4);
+    // One read of each table for all rules when this rank's claims fit in memory; each
+    // rule's own dataflow (rule_*.cpp) for larger inputs and for any rule the in-memory
+    // plan does not know.
+    const std::vector<std::string> screened = screen_in_memory(rc, sink);
+    if (!screened.empty()) {
+      std::string names;
+      for (const auto& n : screened) names += (names.empty() ? "" : ", ") + n;
+      ctx.engine().progress("social.anomalies: " + names + " screened in memory, from one read of each table");
+    }
     std::vector<std::string> evaluated;
     for (const auto& rule : RuleRegistry::make_all()) {
       if (!rule->evaluated(rc)) continue;
+      evaluated.push_back(rule->name());
+      if (std::find(screened.begin(), screened.end(), rule->name()) != screened.end()) continue;
       sink.begin_rule(rule->name());
       rule->run(rc, sink);
-      evaluated.push_back(rule->name());
       ctx.engine().progress("social.anomalies: rule " + rule->name() + " done");
     }
 

@@ -11,10 +11,12 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -40,16 +42,13 @@ struct ClaimRow {
 };
 static_assert(sizeof(ClaimRow) == 40);
 
-/// Calls f(ClaimRow) for each row of a batch of the `claims` input.
-template <class F>
-void for_each_claim(const TableBatch& b, F&& f) {
-  const auto id = b.column<std::uint64_t>("claim_id");
-  const auto person = b.column<std::uint64_t>("person_id");
-  const auto region = b.column<std::uint32_t>("region_code");
-  const auto benefit = b.column<std::uint8_t>("benefit");
-  const auto day = b.column<std::int32_t>("claim_day");
-  const auto amount = b.column<double>("amount");
-  for (std::size_t i = 0; i < b.rows(); ++i) {
+/// The columns of a batch of the `claims` input, and its rows as ClaimRows.
+struct ClaimColumns {
+  explicit ClaimColumns(const TableBatch& b)
+      : id(b.column<std::uint64_t>("claim_id")), person(b.column<std::uint64_t>("person_id")),
+        region(b.column<std::uint32_t>("region_code")), benefit(b.column<std::uint8_t>("benefit")),
+        day(b.column<std::int32_t>("claim_day")), amount(b.column<double>("amount")) {}
+  [[nodiscard]] ClaimRow row(std::size_t i) const noexcept {
     ClaimRow c;
     c.claim_id = id[i];
     c.person_id = person[i];
@@ -57,7 +56,28 @@ void for_each_claim(const TableBatch& b, F&& f) {
     c.claim_day = day[i];
     c.region_code = region[i];
     c.benefit = benefit[i];
-    f(c);
+    return c;
+  }
+  std::span<const std::uint64_t> id, person;
+  std::span<const std::uint32_t> region;
+  std::span<const std::uint8_t> benefit;
+  std::span<const std::int32_t> day;
+  std::span<const double> amount;
+};
+
+/// Calls f(ClaimRow) for each row of a batch of the `claims` input.
+template <class F>
+void for_each_claim(const TableBatch& b, F&& f) {
+  const ClaimColumns columns(b);
+  for (std::size_t i = 0; i < b.rows(); ++i) f(columns.row(i));
+}
+
+/// Throws InputError unless row i of a `claims` batch has a finite amount (NaN would make
+/// the order, and so a median, undefined). `where`: the input's location.
+inline void require_finite_amount(const std::string& where, const TableBatch& b, std::size_t i, double amount) {
+  if (!std::isfinite(amount)) {
+    throw InputError(where + ": column 'amount' has a non-finite value at row " + std::to_string(b.first_row() + i) +
+                     "; social.anomalies needs finite amounts");
   }
 }
 
@@ -113,8 +133,10 @@ class FlagSink {
   FlagSink(const std::filesystem::path& scratch, std::size_t memory_bytes) : flags_(scratch, "flags", memory_bytes) {}
   /// The rule whose flags follow.
   void begin_rule(const std::string& name) { rule_ = RuleName(name); }
-  void flag(const ClaimRow& c, double detail) {
-    flags_.push(Entry{FlagKey{c.claim_id, rule_},
+  void flag(const ClaimRow& c, double detail) { flag(c, detail, rule_); }
+  /// A flag of a named rule (for plans that evaluate several rules in one pass).
+  void flag(const ClaimRow& c, double detail, const RuleName& rule) {
+    flags_.push(Entry{FlagKey{c.claim_id, rule},
                       FlagRow{c.person_id, c.amount, detail, c.claim_day, c.region_code, c.benefit, {}}});
   }
   /// All rules' flags, as a batch source (read once, after the last rule).
@@ -161,6 +183,13 @@ class RuleRegistry {
     return f;
   }
 };
+
+/// Evaluates the rules it knows (all four built-in ones) from one read of each input
+/// table, keeping this rank's claims in memory (screen_in_memory.cpp), when they fit its
+/// share of `--memory`; returns the names of the rules it evaluated, none when they do not
+/// fit (the caller then runs each rule's own dataflow). Collective; the same answer on
+/// every rank.
+std::vector<std::string> screen_in_memory(RuleContext& ctx, FlagSink& flags);
 
 }  // namespace pearl::jobs::social
 

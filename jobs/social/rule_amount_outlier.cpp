@@ -62,16 +62,10 @@ class AmountOutlier final : public Rule {
     const auto groups = ctx.engine().group_by_key<GroupKey, double>(
         amounts,
         [&](const TableBatch& b, auto& emit) {
-          const auto benefit = b.column<std::uint8_t>("benefit");
-          const auto region = b.column<std::uint32_t>("region_code");
-          const auto amount = b.column<double>("amount");
+          const ClaimColumns c(b);
           for (std::size_t i = 0; i < b.rows(); ++i) {
-            // NaN would make the order, and so the median, undefined.
-            if (!std::isfinite(amount[i])) {
-              throw InputError(where + ": column 'amount' has a non-finite value at row " +
-                               std::to_string(b.first_row() + i) + "; social.anomalies needs finite amounts");
-            }
-            emit(GroupKey{benefit[i], city_of(region[i])}, amount[i]);
+            require_finite_amount(where, b, i, c.amount[i]);
+            emit(GroupKey{c.benefit[i], city_of(c.region[i])}, c.amount[i]);
           }
         },
         GroupOptions{.sort_values = true});

@@ -228,7 +228,7 @@ class Golden(unittest.TestCase):
                 self.assertNotIn("ui_while_employed", list(read_output(out, "summary")[0]["rule"]))
 
     def test_hot_person_under_small_memory(self):
-        """One person with 100 000 claims (every rule's join key is hot) at --memory 32MiB and 4MiB."""
+        """One person with 100 000 claims (every rule's join key is hot) at --memory 32MiB, 16MiB and 4MiB."""
         rng = np.random.default_rng(9)
         n = 100_000
         hot = pd.DataFrame({
@@ -250,8 +250,13 @@ class Golden(unittest.TestCase):
                   "--input", "deaths=" + write_shards(os.path.join(d, "d"), "deaths", deaths),
                   "--input", "contributions=" + write_shards(os.path.join(d, "k"), "contributions", contrib)]
         # 32 MiB as asked; 4 MiB as well, so that the groups really spill (at 32 MiB these
-        # 4 MB of claims fit) and the spilled merge path is compared with pandas too.
-        for ranks, memory in ((1, "32MiB"), (2, "32MiB"), (2, "4MiB")):
+        # 4 MB of claims fit) and the spilled merge path is compared with pandas too. The
+        # plans: at 32 MiB the claims are kept in memory and the unemployment claims' keys
+        # replicated; at 16 MiB over 2 ranks the claims still fit but those keys do not (the
+        # contributions then meet the claims in a reduce); at 4 MiB each rule runs its own
+        # dataflow.
+        plans = {"32MiB": "semi-joined", "16MiB": "meet in a reduce", "4MiB": "rule amount_outlier done"}
+        for ranks, memory in ((1, "32MiB"), (2, "32MiB"), (2, "16MiB"), (2, "4MiB")):
             with self.subTest(ranks=ranks, memory=memory):
                 t = time.time()
                 r, out = self.run_job(ranks, inputs, "--memory", memory, "--verbose")
@@ -260,10 +265,68 @@ class Golden(unittest.TestCase):
                 rss = re.findall(r"peak RSS \(max over ranks\) ([^=]+)=", r.stderr)
                 print(f"\n  hot person, {ranks} ranks, {memory}: {len(want)} flags, {spilled} runs spilled (rank 0), "
                       f"peak RSS {rss[-1].strip() if rss else '?'}, {time.time() - t:.1f} s", file=sys.stderr)
+                self.assertIn(plans[memory], r.stderr)
+                # Within the budget: --memory + 25 % + 100 MiB per rank (the process itself
+                # with MPI is about 45 MiB).
+                peak = [int(b) for b in re.findall(r"peak RSS \(max over ranks\) [^=]+= (\d+) bytes", r.stderr)]
+                self.assertTrue(peak, r.stderr)
+                self.assertLessEqual(peak[-1], int(memory[:-3]) * 1.25 * 2**20 + 100 * 2**20)
                 if memory == "4MiB":
                     self.assertGreater(spilled, 0)
         self.assertGreater(int((want["rule"] == "paid_after_death").sum()), 10000)
         self.assertGreater(int((want["rule"] == "concurrent_claims").sum()), 10000)
+
+    def test_most_keys_in_several_cities(self):
+        """Every person claims each month in two cities: too many such persons to replicate at
+        8 MiB, so concurrent_claims runs its own dataflow beside the in-memory plan."""
+        rng = np.random.default_rng(11)
+        n = 24_000
+        claims = pd.DataFrame({
+            "claim_id": np.arange(n, dtype=np.uint64) * np.uint64(3) + np.uint64(1),
+            "person_id": (np.arange(n) // 2).astype(np.uint64) + np.uint64(100),
+            "region_code": np.where(np.arange(n) % 2 == 0, 440106, 440304).astype(np.uint32),
+            "benefit": np.uint8(3),
+            "claim_day": (Y2023 + (np.arange(n) // 2 % 12) * 30).astype(np.int32),
+            "amount": np.round(800 * np.exp(0.2 * rng.standard_normal(n)), 2),
+        })
+        d = os.path.join(self.tmp.name, "mixed")
+        inputs = ["--input", "claims=" + write_shards(os.path.join(d, "c"), "claims", claims),
+                  self.inputs[2], self.inputs[3]]
+        for ranks in (1, 2):
+            with self.subTest(ranks=ranks):
+                r, out = self.run_job(ranks, inputs, "--memory", "8MiB", "--verbose")
+                want = check(self, out, claims, self.deaths, None)
+                self.assertIn("too many persons claiming in several cities", r.stderr)
+                self.assertIn("amount_outlier, paid_after_death screened in memory", r.stderr)
+                self.assertIn("rule concurrent_claims done", r.stderr)
+                self.assertEqual(int((want["rule"] == "concurrent_claims").sum()), n)
+
+    def test_most_unemployment_claims_while_employed(self):
+        """Every unemployment claim has a paid pension contribution: at 8 MiB over 2 ranks
+        neither the claims' keys nor the matches fit to be replicated, and
+        ui_while_employed runs its own dataflow."""
+        n = 24_000
+        claims = pd.DataFrame({
+            "claim_id": np.arange(n, dtype=np.uint64) + np.uint64(1),
+            "person_id": np.arange(n, dtype=np.uint64) + np.uint64(100),
+            "region_code": np.uint32(440106),
+            "benefit": np.uint8(2),
+            "claim_day": (Y2023 + np.arange(n) % 360).astype(np.int32),
+            "amount": 1000.0 + np.arange(n) % 97,
+        })
+        contrib = pd.DataFrame({
+            "person_id": claims["person_id"], "month": month_of(claims["claim_day"]).astype(np.int32),
+            "insurance": np.uint8(1), "paid": np.where(np.arange(n) % 10 == 0, 0.0, 250.0)})
+        d = os.path.join(self.tmp.name, "employed")
+        inputs = ["--input", "claims=" + write_shards(os.path.join(d, "c"), "claims", claims),
+                  self.inputs[2], self.inputs[3],
+                  "--input", "contributions=" + write_shards(os.path.join(d, "k"), "contributions", contrib)]
+        r, out = self.run_job(2, inputs, "--memory", "8MiB", "--verbose")
+        want = check(self, out, claims, self.deaths, contrib)
+        self.assertIn("meet in a reduce", r.stderr)
+        self.assertIn("too many unemployment claims", r.stderr)
+        self.assertIn("rule ui_while_employed done", r.stderr)
+        self.assertEqual(int((want["rule"] == "ui_while_employed").sum()), n - n // 10)
 
     def test_generator_planted_fraud(self):
         d = os.path.join(self.tmp.name, "gen")
