@@ -151,7 +151,11 @@ void Engine::drive(Source& source, MapFn& map, std::vector<Sink>& sinks, interna
         std::clamp<std::size_t>(headroom / std::max<std::size_t>(1, 2 * max_growth), 1, kMaxWavesBetweenChecks));
     if (values[3] != 0) {
       save_pass(index, kind, sinks, spiller, at);
-      if ((values[3] & 2) != 0) {
+      // A stop that arrived during a periodic save is honoured at once: the state just
+      // saved is where the pass stands (one more allreduce, once per save).
+      std::int64_t stop_now = (values[3] & 2) != 0 || (stop_points_open() && stop_requested() != 0) ? 1 : 0;
+      if ((values[3] & 2) == 0) agree_on_failure(comm_, nullptr, std::span<std::int64_t>(&stop_now, 1));
+      if (stop_now != 0) {
         stops_at_meetings.reset();
         agree_on_failure(comm_, nullptr);  // throws StopRequested on every rank
       }
