@@ -75,14 +75,15 @@ Error stopped(const StopRequested& stop, const Checkpoint* checkpoint, const Run
   if (checkpoint == nullptr) {
     return Error(message + "; no checkpoint to resume from (it needs --output and --checkpoint-every): run it again");
   }
-  if (checkpoint->saved_operations() == 0) {
+  if (checkpoint->saved_operations() == 0 && !checkpoint->holds_pass()) {
     // Exit 75 all the same: running again (a requeue adds --resume) is what is wanted.
     return Error(message + "; no operation had been saved to a checkpoint yet: run the same command again (with "
                  "--resume it starts over)", ExitCode::resumable);
   }
   return Error(message + "; checkpoint in " + checkpoint->dir().string() + " (" +
-                   std::to_string(checkpoint->saved_operations()) +
-                   " completed operations saved): run the same command with --resume to continue",
+                   std::to_string(checkpoint->saved_operations()) + " completed operations saved" +
+                   (checkpoint->holds_pass() ? ", and the one in progress where its pass stood" : "") +
+                   "): run the same command with --resume to continue",
                ExitCode::resumable);
 }
 

@@ -242,6 +242,7 @@ TableInput ShardInputs::open(const std::string& table, const std::vector<ColumnS
       return batch;
     }
     void recycle(TableBatch&& batch) override { source.recycle(std::move(batch)); }
+    std::uint64_t skip(std::uint64_t batches) override { return source.skip(batches); }  // reads no rows
     io::TableSource source;
     int rank;
     ReadCounters& counters;

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -12,7 +13,9 @@ namespace pearl {
 
 namespace {
 
-constexpr const char* kHeader = "pearl-checkpoint 1";
+// Version 2 added "pass" lines (mid-pass state); a version 1 manifest reads the same.
+constexpr const char* kHeader = "pearl-checkpoint 2";
+constexpr const char* kHeaderV1 = "pearl-checkpoint 1";
 
 /// Identity values may hold spaces (paths, option values): a line is "key<TAB>value".
 std::string identity_line(const std::string& key, const std::string& value) { return key + '\t' + value + '\n'; }
@@ -45,7 +48,7 @@ void Checkpoint::start(CheckpointIdentity identity, const std::string& manifest)
   if (manifest.empty()) return;
   std::istringstream in(manifest);
   std::string line;
-  if (!std::getline(in, line) || line != kHeader) {
+  if (!std::getline(in, line) || (line != kHeader && line != kHeaderV1)) {
     throw InputError("checkpoint " + dir_.string() + ": not a pearl checkpoint (or from another pearl version); "
                      "remove it to start over");
   }
@@ -60,6 +63,15 @@ void Checkpoint::start(CheckpointIdentity identity, const std::string& manifest)
       resumed_[op.index] = op;
       continue;
     }
+    if (line.rfind("pass ", 0) == 0) {
+      SavedPass pass;
+      std::istringstream fields(line.substr(5));
+      if (!(fields >> pass.index >> pass.save >> pass.kind >> pass.pair_bytes >> pass.batches >> pass.all_batches)) {
+        throw InputError("checkpoint " + dir_.string() + ": damaged manifest line '" + line + "'");
+      }
+      passes_resumed_[pass.index] = pass;
+      continue;
+    }
     const auto tab = line.find('\t');
     if (tab == std::string::npos) throw InputError("checkpoint " + dir_.string() + ": damaged manifest line '" + line + "'");
     then.emplace_back(line.substr(0, tab), line.substr(tab + 1));
@@ -70,6 +82,37 @@ void Checkpoint::start(CheckpointIdentity identity, const std::string& manifest)
                      "); run without --resume to start over");
   }
   written_ = resumed_;  // a second interruption keeps what the first one saved
+  passes_written_ = passes_resumed_;
+}
+
+std::filesystem::path Checkpoint::pass_dir(std::size_t op, std::uint64_t save) const {
+  return dir_ / ("pass-" + std::to_string(op) + "." + std::to_string(save));
+}
+
+std::filesystem::path Checkpoint::pass_file(std::size_t op, std::uint64_t save, const std::string& suffix) const {
+  return pass_dir(op, save) / ("rank-" + std::to_string(rank_) + "." + suffix);
+}
+
+std::uint64_t Checkpoint::next_pass_save(std::size_t op) const {
+  const auto it = passes_written_.find(op);
+  return it == passes_written_.end() ? 0 : it->second.save + 1;
+}
+
+const SavedPass* Checkpoint::saved_pass(std::size_t op) const {
+  const auto it = passes_resumed_.find(op);
+  return it == passes_resumed_.end() ? nullptr : &it->second;
+}
+
+void Checkpoint::commit_pass(const SavedPass& pass) {
+  const auto earlier = passes_written_.find(pass.index);
+  const std::optional<std::uint64_t> old_save =
+      earlier == passes_written_.end() ? std::nullopt : std::optional<std::uint64_t>(earlier->second.save);
+  passes_written_[pass.index] = pass;
+  write_manifest();
+  if (old_save && rank_ == 0) {
+    std::error_code ec;
+    std::filesystem::remove_all(pass_dir(pass.index, *old_save), ec);  // the manifest names the new one now
+  }
 }
 
 std::filesystem::path Checkpoint::op_dir(std::size_t op) const { return dir_ / ("op-" + std::to_string(op)); }
@@ -98,11 +141,29 @@ std::string Checkpoint::manifest_text() const {
     text += "op " + std::to_string(index) + ' ' + op.kind + ' ' + std::to_string(op.pair_bytes) + ' ' +
             std::to_string(op.batches) + ' ' + std::to_string(op.pairs) + '\n';
   }
+  for (const auto& [index, pass] : passes_written_) {
+    text += "pass " + std::to_string(index) + ' ' + std::to_string(pass.save) + ' ' + pass.kind + ' ' + std::to_string(pass.pair_bytes) + ' ' +
+            std::to_string(pass.batches) + ' ' + std::to_string(pass.all_batches) + '\n';
+  }
   return text;
 }
 
 void Checkpoint::commit(const SavedOperation& op) {
   written_[op.index] = op;
+  const auto pass = passes_written_.find(op.index);
+  std::optional<std::uint64_t> old_save;
+  if (pass != passes_written_.end()) {
+    old_save = pass->second.save;
+    passes_written_.erase(pass);
+  }
+  write_manifest();
+  if (old_save && rank_ == 0) {
+    std::error_code ec;
+    std::filesystem::remove_all(pass_dir(op.index, *old_save), ec);  // superseded by the result
+  }
+}
+
+void Checkpoint::write_manifest() const {
   if (rank_ != 0) return;
   std::filesystem::create_directories(dir_);
   const std::filesystem::path temp = dir_ / "manifest.tmp";
@@ -115,12 +176,13 @@ void Checkpoint::commit(const SavedOperation& op) {
   std::filesystem::rename(temp, dir_ / "manifest");  // a crash leaves the old manifest or the new one
 }
 
-void Checkpoint::saved_now() {
+void Checkpoint::saved_now(bool mid_pass) {
   last_save_ = std::chrono::steady_clock::now();
-  // Testing aid: PEARL_TEST_HOLD_AFTER_CHECKPOINT=SECONDS pauses after each save, so a
-  // test can kill or signal the run at a known point (tests/checkpoint). A stop request
-  // ends the pause early: the next agreement then stops the run.
-  if (const char* hold = std::getenv("PEARL_TEST_HOLD_AFTER_CHECKPOINT")) {
+  // Testing aid: PEARL_TEST_HOLD_AFTER_CHECKPOINT=SECONDS pauses after each save of an
+  // operation (PEARL_TEST_HOLD_AFTER_PASS_SAVE after each save mid-pass), so a test can
+  // kill or signal the run at a known point (tests/checkpoint). A stop request ends the
+  // pause early: the next agreement then stops the run.
+  if (const char* hold = std::getenv(mid_pass ? "PEARL_TEST_HOLD_AFTER_PASS_SAVE" : "PEARL_TEST_HOLD_AFTER_CHECKPOINT")) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(std::atoi(hold));
     while (std::chrono::steady_clock::now() < until && stop_requested() == 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));

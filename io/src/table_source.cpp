@@ -46,6 +46,42 @@ std::uint64_t TableSource::rows() const noexcept {
 }
 
 std::optional<TableBatch> TableSource::next() {
+  if (!advance_to_batch()) return std::nullopt;
+  const Piece& p = pieces_[piece_];
+  // Boundaries at multiples of step_ in the shard's own rows: chunk boundaries.
+  const std::uint64_t end = std::min(p.end, (pos_ / step_ + 1) * step_);
+  std::vector<ColumnData> data;
+  if (!spare_.empty()) {
+    data = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  reader_->read_into(projection_, pos_, end, data);
+  if (checks_) checks_->apply(reader_->info().where(), catalogue_.shards()[p.shard].file.string(), pos_, data);
+  const std::uint64_t first = catalogue_.shards()[p.shard].first_row + pos_;
+  pos_ = end;
+  if (pos_ >= p.end && piece_ + 1 >= pieces_.size()) reader_.reset();  // done: close the last shard now
+  return TableBatch(catalogue_.name(), first, projection_, std::move(data));
+}
+
+std::uint64_t TableSource::skip(std::uint64_t batches) {
+  std::uint64_t n = 0;
+  for (; n < batches && advance_to_batch(); ++n) {
+    const Piece& p = pieces_[piece_];
+    const std::uint64_t end = std::min(p.end, (pos_ / step_ + 1) * step_);  // where next() would have read to
+    if (checks_ && checks_->logs_rejects()) {
+      // --on-bad-row skip lists every bad row in the output: read the batch for them
+      // (the map never sees it again).
+      std::vector<ColumnData> data;
+      reader_->read_into(projection_, pos_, end, data);
+      checks_->apply(reader_->info().where(), catalogue_.shards()[p.shard].file.string(), pos_, data);
+    }
+    pos_ = end;
+    if (pos_ >= p.end && piece_ + 1 >= pieces_.size()) reader_.reset();
+  }
+  return n;
+}
+
+bool TableSource::advance_to_batch() {
   while (piece_ < pieces_.size()) {
     const Piece& p = pieces_[piece_];
     if (pos_ >= p.end) {
@@ -74,21 +110,9 @@ std::optional<TableBatch> TableSource::next() {
       reader_ = std::move(reader);
       open_shard_ = p.shard;
     }
-    // Boundaries at multiples of step_ in the shard's own rows: chunk boundaries.
-    const std::uint64_t end = std::min(p.end, (pos_ / step_ + 1) * step_);
-    std::vector<ColumnData> data;
-    if (!spare_.empty()) {
-      data = std::move(spare_.back());
-      spare_.pop_back();
-    }
-    reader_->read_into(projection_, pos_, end, data);
-    if (checks_) checks_->apply(reader_->info().where(), catalogue_.shards()[p.shard].file.string(), pos_, data);
-    const std::uint64_t first = catalogue_.shards()[p.shard].first_row + pos_;
-    pos_ = end;
-    if (pos_ >= p.end && piece_ + 1 >= pieces_.size()) reader_.reset();  // done: close the last shard now
-    return TableBatch(catalogue_.name(), first, projection_, std::move(data));
+    return true;
   }
-  return std::nullopt;
+  return false;
 }
 
 void TableSource::recycle(TableBatch&& batch) { spare_.push_back(std::move(batch).take_data()); }

@@ -244,6 +244,8 @@ class AggregateMap {
   /// The engine's checkpoint asks: a dense map leaves its arrays in `kept` for the job's
   /// own exchange, so its operation cannot be restored from a checkpoint on resume.
   [[nodiscard]] bool keeps_state_after_finish() const noexcept { return dense(); }
+  /// And mid-pass: only the dense array lives from one batch to the next.
+  [[nodiscard]] bool keeps_state_between_batches() const noexcept { return dense(); }
 
   template <class Emit>
   void finish(Emit&) {

@@ -71,6 +71,9 @@ class DerivingSource {
     if (!b || derived_.empty()) return b;
     return derived_.derive(std::move(*b), wanted_);
   }
+  /// A resumed pass skips the batches it had mapped (SeekableSource): derived columns
+  /// depend on their batch alone.
+  std::uint64_t skip(std::uint64_t batches) { return input_.skip(batches); }
   /// Only the reader's own batches go back to it: derived ones have another layout.
   void recycle(TableBatch&& b) {
     if (derived_.empty()) input_.recycle(std::move(b));

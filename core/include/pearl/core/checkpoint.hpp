@@ -4,6 +4,8 @@
 //   out.h5.checkpoint/manifest          identity lines, then one line per saved operation
 //   out.h5.checkpoint/op-3/rank-1.mem   rank 1's in-memory run of operation 3's result
 //   out.h5.checkpoint/op-3/rank-1.run-0 its spilled runs, copied (merged later in this order)
+//   out.h5.checkpoint/pass-4.2/rank-1.state  operation 4 in the middle of its map phase:
+//   out.h5.checkpoint/pass-4.2/rank-1.run-0  rank 1's sinks and input position, its spilled runs
 //
 // The runner builds the identity (job, parameters, inputs with size and mtime, ranks,
 // threads, memory), and on --resume compares it with the manifest's: any difference is
@@ -38,6 +40,17 @@ struct SavedOperation {
   std::uint64_t pairs = 0;    // result pairs over all ranks, for the resume log
 };
 
+/// An operation saved in the middle of its map phase (internal/pass_checkpoint.hpp): every
+/// rank's sinks, spilled runs and input position at a meeting of the ranks.
+struct SavedPass {
+  std::size_t index = 0;
+  std::uint64_t save = 0;         // which save of the pass: its directory (a crash mid-save leaves the last one whole)
+  std::string kind;
+  std::size_t pair_bytes = 0;
+  std::uint64_t batches = 0;      // input batches mapped on rank 0
+  std::uint64_t all_batches = 0;  // on all ranks
+};
+
 /// (key, value) lines that say what a checkpoint was written for, in a fixed order.
 using CheckpointIdentity = std::vector<std::pair<std::string, std::string>>;
 
@@ -64,12 +77,31 @@ class Checkpoint {
   /// Operations the checkpoint holds now (restored ones included).
   [[nodiscard]] std::size_t saved_operations() const noexcept { return written_.size(); }
 
+  /// Save `save` of operation `op`'s mid-pass state: its directory and this rank's files.
+  [[nodiscard]] std::filesystem::path pass_dir(std::size_t op, std::uint64_t save) const;
+  [[nodiscard]] std::filesystem::path pass_file(std::size_t op, std::uint64_t save, const std::string& suffix) const;
+  /// The number of operation `op`'s next mid-pass save.
+  [[nodiscard]] std::uint64_t next_pass_save(std::size_t op) const;
+  /// Operation `op`'s mid-pass state in the run resumed from, if any.
+  [[nodiscard]] const SavedPass* saved_pass(std::size_t op) const;
+  /// Rank 0 records it in the manifest, then removes the pass's earlier saves (every rank
+  /// calls: all keep the same view).
+  void commit_pass(const SavedPass& pass);
+  /// Whether the checkpoint holds a pass in progress now.
+  [[nodiscard]] bool holds_pass() const noexcept { return !passes_written_.empty(); }
+  /// Input batches (all ranks) the passes resumed so far did not read again.
+  [[nodiscard]] std::uint64_t skipped_batches() const noexcept { return skipped_batches_; }
+  void count_skipped(std::uint64_t batches) noexcept { skipped_batches_ += batches; }
+
   /// Whether `every` has passed since the start or the last save (this rank's clock).
   [[nodiscard]] bool due() const;
-  /// Rank 0: records `op` in the manifest (rewritten whole, then renamed into place).
+  /// Rank 0: records `op` in the manifest (rewritten whole, then renamed into place); its
+  /// mid-pass state, if any, is superseded.
   void commit(const SavedOperation& op);
-  /// Every rank after the commit: restarts the clock; the testing hold.
-  void saved_now();
+  /// Every rank after the commit: restarts the clock; the testing hold (after a saved
+  /// operation: PEARL_TEST_HOLD_AFTER_CHECKPOINT; after a pass saved mid-way:
+  /// PEARL_TEST_HOLD_AFTER_PASS_SAVE).
+  void saved_now(bool mid_pass = false);
   /// Rank 0 after a successful run: removes the directory. Never throws.
   void remove() noexcept;
 
@@ -85,6 +117,10 @@ class Checkpoint {
   CheckpointIdentity identity_;
   std::map<std::size_t, SavedOperation> resumed_;  // from the earlier run
   std::map<std::size_t, SavedOperation> written_;  // by this run (kept across resumes)
+  std::map<std::size_t, SavedPass> passes_resumed_;
+  std::map<std::size_t, SavedPass> passes_written_;
+  std::uint64_t skipped_batches_ = 0;
+  void write_manifest() const;
   std::size_t restored_ = 0;
   std::uint64_t restored_batches_ = 0;
   std::uint64_t restored_pairs_ = 0;

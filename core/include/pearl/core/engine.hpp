@@ -118,7 +118,7 @@ class Engine {
     sinks.reserve(static_cast<std::size_t>(threads()));
     for (int t = 0; t < threads(); ++t) sinks.emplace_back(rank(), ranks(), table_limit, combine_entries<K, V>(), max_combine_entries<K, V>(), op,
                          spiller);
-    drive(source, map, sinks, internal::pair_size<K, V>);
+    drive(source, map, sinks, spiller, index, "reduce_by_key");
     for (const auto& s : sinks) stats_.uncombined_pairs += s.uncombined_pairs();
     auto runs = finish(sinks, spiller, internal::pair_size<K, V>, "reduce_by_key");
     save(index, "reduce_by_key", restorable, runs);
@@ -143,7 +143,7 @@ class Engine {
     std::vector<Sink> sinks;
     sinks.reserve(static_cast<std::size_t>(threads()));
     for (int t = 0; t < threads(); ++t) sinks.emplace_back(rank(), ranks(), buffer_limit, group.sort_values, spiller);
-    drive(source, map, sinks, internal::pair_size<K, V>);
+    drive(source, map, sinks, spiller, index, "group_by_key");
     auto runs = finish(sinks, spiller, internal::pair_size<K, V>, "group_by_key");
     save(index, "group_by_key", restorable, runs);
     return GroupedResult<K, V>(std::move(runs), group.sort_values);
@@ -166,7 +166,7 @@ class Engine {
     sinks.emplace_back(rank(), ranks(), options_.memory.tables(), false, spiller, by_range);
     ResultBatches<K, V> source(local, batch_pairs<K, V>());
     auto forward = forward_pairs;
-    drive(source, forward, sinks, internal::pair_size<K, V>);
+    drive(source, forward, sinks, spiller, index, "sort_globally");
     auto runs = finish(sinks, spiller, internal::pair_size<K, V>, "sort_globally");
     save(index, "sort_globally", true, runs);
     return KeyedResult<K, V>(std::move(runs), keep_first);
@@ -256,11 +256,28 @@ class Engine {
                                    combine_entries<K, V>(), std::size_t{1} << 18);
   }
 
-  /// The map phase with its shuffle (internal/map_phase.hpp): waves of up to `threads`
-  /// batches mapped in parallel, the ranks meeting every few waves to agree on failure and
-  /// on whether to exchange.
-  template <class Source, class MapFn, class Sink>
-  void drive(Source& source, MapFn& map, std::vector<Sink>& sinks, std::size_t record_size);
+  /// The map phase with its shuffle (internal/map_phase.hpp) of operation `index`: waves
+  /// of up to `threads` batches mapped in parallel, the ranks meeting every few waves to
+  /// agree on failure, on whether to exchange and on saving the pass to the checkpoint.
+  template <class Source, class MapFn, class Sink, class K, class V>
+  void drive(Source& source, MapFn& map, std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller, std::size_t index,
+             const char* kind);
+
+  /// Where a map phase stands at a meeting of the ranks (internal/pass_checkpoint.hpp).
+  struct PassPosition {
+    std::uint64_t batches = 0;  // taken from this rank's source
+    bool more = true;           // whether this rank's source may hold more
+    std::size_t growth = 0;     // the largest outbox growth of one wave here
+  };
+  /// Collective, at a meeting: saves the pass's state into the checkpoint.
+  template <class Sink, class K, class V>
+  void save_pass(std::size_t index, const char* kind, std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller,
+                 const PassPosition& at);
+  /// Collective, before the first wave: the state of a pass saved by the run resumed
+  /// from, with the source moved past the batches it had mapped. False: none saved.
+  template <class Source, class Sink, class K, class V>
+  bool resume_pass(std::size_t index, const char* kind, Source& source, std::vector<Sink>& sinks,
+                   internal::Spiller<K, V>& spiller, PassPosition& at);
 
   template <class Sink>
   static std::size_t pending_bytes(std::vector<Sink>& sinks) noexcept;
@@ -291,4 +308,5 @@ class Engine {
 
 }  // namespace pearl
 
-#include "pearl/core/internal/map_phase.hpp"  // Engine::drive, shuffle, finish
+#include "pearl/core/internal/pass_checkpoint.hpp"  // Engine::save_pass, resume_pass
+#include "pearl/core/internal/map_phase.hpp"        // Engine::drive, shuffle, finish

@@ -243,6 +243,23 @@ class HashTable {
     return out;
   }
 
+  /// Calls f(slot index, key, value) for every entry: the layout, for a checkpoint.
+  template <class F>
+  void for_each_slot(F&& f) const {
+    for (std::size_t i = 0; i <= mask_; ++i) {
+      if (tags_[i] != 0) f(i, slots_[i].key, slots_[i].value);
+    }
+  }
+  /// Empties the table at exactly `capacity` slots (a power of two), for `place`.
+  void reset_exact(std::size_t capacity) { allocate(capacity); }
+  /// Puts an entry at slot `i`, where for_each_slot found it (restoring a checkpoint).
+  void place(std::size_t i, const K& key, const V& value) {
+    tags_[i] = tag_of(KeyHash<K>{}(key));
+    slots_[i].key = key;
+    slots_[i].value = value;
+    ++size_;
+  }
+
   /// Empties the table and gives its memory back (down to `capacity`).
   void reset(std::size_t capacity = 64) { allocate(round_up(capacity)); }
 

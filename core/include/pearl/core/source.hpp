@@ -32,6 +32,14 @@ concept BatchSource = requires(S& s) {
 template <class S>
 concept RecyclingSource = BatchSource<S> && requires(S& s, typename S::Batch&& b) { s.recycle(std::move(b)); };
 
+/// A source that can pass over batches without reading them: `skip(n)` moves past this
+/// rank's next n batches (exactly those next() would have returned) and says how many
+/// there were. A pass resumed from a checkpoint skips the batches it had mapped.
+template <class S>
+concept SeekableSource = BatchSource<S> && requires(S& s, std::uint64_t n) {
+  { s.skip(n) } -> std::same_as<std::uint64_t>;
+};
+
 /// Rows [begin, end) of a global row space.
 struct RowRange {
   std::uint64_t begin = 0;
@@ -60,6 +68,11 @@ class RangeSource {
     const RowRange b{next_, std::min(share_.end, next_ + batch_rows_)};
     next_ = b.end;
     return b;
+  }
+  std::uint64_t skip(std::uint64_t batches) {
+    std::uint64_t n = 0;
+    for (; n < batches && next_ < share_.end; ++n) next_ = std::min(share_.end, next_ + batch_rows_);
+    return n;
   }
   [[nodiscard]] RowRange share() const noexcept { return share_; }
 

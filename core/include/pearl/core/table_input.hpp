@@ -30,6 +30,18 @@ class TableReaderBase {
   virtual std::optional<TableBatch> next() = 0;
   /// Takes a mapped batch back; a reader may read a later batch into its memory.
   virtual void recycle(TableBatch&& /*batch*/) {}
+  /// Moves past the next `batches` batches (a resumed pass: see SeekableSource) and
+  /// returns how many there were. This default reads them; a reader that can find its
+  /// batch boundaries without reading rows overrides it.
+  virtual std::uint64_t skip(std::uint64_t batches) {
+    std::uint64_t n = 0;
+    for (; n < batches; ++n) {
+      auto b = next();
+      if (!b) break;
+      recycle(std::move(*b));
+    }
+    return n;
+  }
 };
 
 /// A batch source (see source.hpp) over one input table: one virtual call per batch,
@@ -42,6 +54,8 @@ class TableInput {
   std::optional<TableBatch> next() { return reader_->next(); }
   /// The engine hands each batch back once it is mapped (RecyclingSource).
   void recycle(TableBatch&& batch) { reader_->recycle(std::move(batch)); }
+  /// Passes over this rank's next `batches` batches (SeekableSource).
+  std::uint64_t skip(std::uint64_t batches) { return reader_->skip(batches); }
   /// Rows of the table over all shards and ranks.
   [[nodiscard]] std::uint64_t total_rows() const noexcept { return total_rows_; }
 

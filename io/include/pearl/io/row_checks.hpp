@@ -74,6 +74,9 @@ class RowChecks {
   /// skip: removes the bad rows from every column and logs them.
   void apply(const std::string& where, const std::string& file, std::uint64_t first_row,
              std::vector<ColumnData>& data) const;
+  /// Whether `apply` may log rejects (skip, with something to check): a resumed pass
+  /// then reads the batches it skips for them (TableSource::skip).
+  [[nodiscard]] bool logs_rejects() const noexcept { return policy_ == BadRowPolicy::skip && !checks_.empty(); }
 
  private:
   struct Check {

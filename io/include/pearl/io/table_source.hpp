@@ -59,6 +59,11 @@ class TableSource {
   /// Takes back a batch the caller is done with: a later batch is read into its column
   /// vectors (no allocation, no zero-filling; at most as many kept as were out at once).
   void recycle(TableBatch&& batch);
+  /// Moves past the next `batches` batches without reading their rows (shards are
+  /// opened for their chunk layout only) and returns how many there were: a resumed
+  /// pass skips what it had mapped. With --on-bad-row skip the batches are read and
+  /// checked all the same, so that their rejects are listed again.
+  std::uint64_t skip(std::uint64_t batches);
 
   /// Checks every batch read from now on (--on-bad-row): a bad value fails the read,
   /// or its row is dropped from the batch and logged (row_checks.hpp).
@@ -73,6 +78,8 @@ class TableSource {
   static std::uint64_t rows_for_budget(const std::vector<ColumnSpec>& projection, std::size_t bytes) noexcept;
 
  private:
+  /// Moves to the piece of the next batch and opens its shard; false at the end.
+  bool advance_to_batch();
   Catalogue catalogue_;
   std::vector<ColumnSpec> projection_;
   std::vector<Piece> pieces_;

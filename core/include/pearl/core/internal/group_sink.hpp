@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "pearl/core/error.hpp"
+#include "pearl/core/internal/pass_state.hpp"
 #include "pearl/core/internal/spiller.hpp"
 #include "pearl/core/shuffle.hpp"
 
@@ -78,6 +79,24 @@ class GroupSink {
     return std::move(pairs_);
   }
   Outbox& outbox() noexcept { return outbox_; }
+
+  /// The kept pairs in their order and the outbox, for a checkpoint in the middle of a
+  /// pass (pass_state.hpp).
+  void save_state(StateWriter& w) const {
+    w.put<std::uint64_t>(pairs_.size());
+    for (const auto& [k, v] : pairs_) w.put_pair(k, v);
+    put_outbox(w, outbox_);
+    w.put<std::uint64_t>(emitted_);
+  }
+  void load_state(StateReader& r) {
+    const auto n = r.get<std::uint64_t>();
+    if (n > capacity_) r.damaged("a buffer's size");
+    pairs_.clear();
+    if (n > 0) pairs_.reserve(capacity_);
+    for (std::uint64_t i = 0; i < n; ++i) pairs_.push_back(r.get_pair<K, V>());
+    get_outbox(r, outbox_);
+    emitted_ = r.get<std::uint64_t>();
+  }
   /// Pairs the map emitted into this sink (run metrics).
   [[nodiscard]] std::uint64_t emitted() const noexcept { return emitted_; }
   void flush_all() {}

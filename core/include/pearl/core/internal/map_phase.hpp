@@ -4,7 +4,7 @@
 // runs). Engine member templates, defined here so that engine.hpp shows the operations a
 // job calls; included at the end of engine.hpp, not on its own.
 //
-//   drive(source, map, sinks, internal::pair_size<K, V>);    // in reduce_by_key & co.
+//   drive(source, map, sinks, spiller, index, "reduce_by_key");   // in reduce_by_key & co.
 //   auto runs = finish(sinks, spiller, internal::pair_size<K, V>, "reduce_by_key");
 #pragma once
 
@@ -22,6 +22,7 @@
 #include "pearl/core/agreement.hpp"
 #include "pearl/core/memory.hpp"
 #include "pearl/core/shuffle.hpp"
+#include "pearl/core/stop.hpp"
 
 namespace pearl {
 
@@ -34,9 +35,18 @@ namespace pearl {
 /// kMaxWavesBetweenChecks waves apart, instead of in lockstep behind the slowest rank
 /// of every wave; near it they meet every wave. A rank that failed, or has no batches
 /// left, only waits for the meeting.
-template <class Source, class MapFn, class Sink>
-void Engine::drive(Source& source, MapFn& map, std::vector<Sink>& sinks, std::size_t record_size) {
+///
+/// With a checkpoint, a meeting also agrees on saving the pass (the checkpoint is due on
+/// some rank, or a stop was requested): every rank has finished its waves, so its sinks,
+/// spilled runs and input position are the whole state of the pass (pass_checkpoint.hpp).
+/// The map phase then defers stop requests to its meetings: one stops the run right
+/// after the meeting's save. A pass that cannot be saved (its map keeps state across
+/// batches, or its source cannot skip batches) stops as before and starts over on resume.
+template <class Source, class MapFn, class Sink, class K, class V>
+void Engine::drive(Source& source, MapFn& map, std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller,
+                   std::size_t index, const char* kind) {
   using Batch = typename Source::Batch;
+  constexpr std::size_t record_size = internal::pair_size<K, V>;
   // A map with state across batches (FinishingMap) is copied per thread and finished
   // once this rank's batches run out; a plain map is shared by the threads.
   constexpr bool finishing = FinishingMap<MapFn, Sink>;
@@ -52,13 +62,26 @@ void Engine::drive(Source& source, MapFn& map, std::vector<Sink>& sinks, std::si
   stats_ = {};
   operation_started_ = std::chrono::steady_clock::now();
   operation_cpu_started_ = process_cpu_seconds();
-  bool more_here = true;
+  Checkpoint* const cp = options_.checkpoint.get();
+  const bool savable = cp != nullptr && internal::pass_savable<Source, Sink>(map);
+  if (cp != nullptr && !savable) {
+    progress("checkpoint: operation " + std::to_string(index) + " (" + kind + ") is saved only once its pass is done (" +
+             (SeekableSource<Source> ? "its map keeps state across batches" : "its input cannot skip batches") +
+             "): a stop in the pass starts the pass over on resume");
+  }
+  PassPosition at;  // batches taken, whether more may come, the largest growth of one wave here
+  if constexpr (SeekableSource<Source>) {
+    if (savable) resume_pass(index, kind, source, sinks, spiller, at);
+  }
+  std::optional<DeferStop> stops_at_meetings;  // stop requests wait for the next meeting's save
+  if (savable) stops_at_meetings.emplace();
+  bool& more_here = at.more;
+  std::size_t& growth_here = at.growth;
   std::vector<Batch> wave;
   std::vector<std::exception_ptr> failures(sinks.size());
   const auto started = std::chrono::steady_clock::now();
   auto last_report = started;
   const std::size_t staging = options_.memory.staging();
-  std::size_t growth_here = 0;  // the largest outbox growth of one wave on this rank
   for (;;) {
     std::exception_ptr failure;
     const int waves = waves_until_check_;
@@ -70,6 +93,7 @@ void Engine::drive(Source& source, MapFn& map, std::vector<Sink>& sinks, std::si
           std::optional<Batch> b = source.next();
           if (b) wave.push_back(std::move(*b));
           else more_here = false;
+          if (b) ++at.batches;
         }
         const int n = static_cast<int>(wave.size());
 #pragma omp parallel for num_threads(threads()) schedule(static, 1) if (n > 1)
@@ -103,10 +127,13 @@ void Engine::drive(Source& source, MapFn& map, std::vector<Sink>& sinks, std::si
         failure = std::current_exception();
       }
     }
-    std::int64_t values[3] = {static_cast<std::int64_t>(pending_bytes(sinks)), more_here ? 1 : 0,
-                              static_cast<std::int64_t>(growth_here)};
-    // One collective per meeting: failure agreement and the exchange inputs together.
-    agree_on_failure(comm_, failure, std::span<std::int64_t>(values, 3));
+    // Save now: 1 the checkpoint is due, 2 a stop was requested (deferred to here).
+    const std::int64_t save_here =
+        !savable ? 0 : (cp->due() ? 1 : 0) | (stop_points_open() && stop_requested() != 0 ? 2 : 0);
+    std::int64_t values[4] = {static_cast<std::int64_t>(pending_bytes(sinks)), more_here ? 1 : 0,
+                              static_cast<std::int64_t>(growth_here), save_here};
+    // One collective per meeting: failure agreement, the exchange inputs and the save.
+    agree_on_failure(comm_, failure, std::span<std::int64_t>(values, 4));
     const auto max_pending = static_cast<std::size_t>(values[0]);
     const bool drained = values[1] == 0;
     const auto max_growth = static_cast<std::size_t>(values[2]);
@@ -122,6 +149,17 @@ void Engine::drive(Source& source, MapFn& map, std::vector<Sink>& sinks, std::si
     const std::size_t headroom = staging > pending_now ? staging - pending_now : 0;
     waves_until_check_ = static_cast<int>(
         std::clamp<std::size_t>(headroom / std::max<std::size_t>(1, 2 * max_growth), 1, kMaxWavesBetweenChecks));
+    if (values[3] != 0) {
+      save_pass(index, kind, sinks, spiller, at);
+      // A stop that arrived during a periodic save is honoured at once: the state just
+      // saved is where the pass stands (one more allreduce, once per save).
+      std::int64_t stop_now = (values[3] & 2) != 0 || (stop_points_open() && stop_requested() != 0) ? 1 : 0;
+      if ((values[3] & 2) == 0) agree_on_failure(comm_, nullptr, std::span<std::int64_t>(&stop_now, 1));
+      if (stop_now != 0) {
+        stops_at_meetings.reset();
+        agree_on_failure(comm_, nullptr);  // throws StopRequested on every rank
+      }
+    }
     if (options_.verbose && std::chrono::steady_clock::now() - last_report > std::chrono::seconds(2)) {
       last_report = std::chrono::steady_clock::now();
       progress("map: " + std::to_string(stats_.batches) + " batches on rank 0, " +
@@ -160,6 +198,7 @@ internal::SortedRuns<K, V> Engine::finish(std::vector<Sink>& sinks, internal::Sp
                                   const char* kind) {
   std::optional<internal::SortedRuns<K, V>> runs;
   for (const auto& s : sinks) stats_.pairs_emitted += s.emitted();
+  const DeferStop save_first;  // a stop now is taken after the operation's save (checkpoint_ops.hpp)
   agreed(comm_, [&] {
     for (std::size_t t = 1; t < sinks.size(); ++t) sinks.front().merge_from(sinks[t]);
     auto memory = sinks.front().take_sorted();

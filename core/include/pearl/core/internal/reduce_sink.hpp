@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "pearl/core/hash_table.hpp"
+#include "pearl/core/internal/pass_state.hpp"
 #include "pearl/core/internal/spiller.hpp"
 #include "pearl/core/shuffle.hpp"
 
@@ -127,6 +128,46 @@ class ReduceSink {
     return sorted;
   }
   Outbox& outbox() noexcept { return outbox_; }
+
+  /// Everything later folds depend on, for a checkpoint in the middle of a pass
+  /// (pass_state.hpp): every lane with its table's layout and its growth and combining
+  /// state, and the outbox. The ring is drained first: its pairs reach the owned table in
+  /// the same order either way.
+  void save_state(StateWriter& w) {
+    drain();
+    for (const Lane& lane : lanes_) {
+      put_table(w, lane.table);
+      w.put<std::uint64_t>(lane.full_at);
+      w.put<std::uint8_t>(lane.slow ? 1 : 0);
+      w.put<std::uint64_t>(lane.inserts);
+      w.put<std::uint64_t>(lane.uncombined.size());
+      w.put_bytes(std::span<const std::byte>(lane.uncombined.data(), lane.used));
+    }
+    put_outbox(w, outbox_);
+    w.put<std::uint64_t>(uncombined_pairs_);
+    w.put<std::uint64_t>(emitted_);
+  }
+  void load_state(StateReader& r) {
+    for (Lane& lane : lanes_) {
+      get_table(r, lane.table);
+      lane.full_at = r.get<std::uint64_t>();
+      lane.slow = r.get<std::uint8_t>() != 0;
+      lane.inserts = r.get<std::uint64_t>();
+      lane.uncombined.resize(r.get<std::uint64_t>());
+      const auto used = r.get_bytes();
+      if (used.size() > lane.uncombined.size()) r.damaged("a lane's buffer");
+      std::copy(used.begin(), used.end(), lane.uncombined.begin());
+      lane.used = used.size();
+    }
+    get_outbox(r, outbox_);
+    uncombined_pairs_ = r.get<std::uint64_t>();
+    emitted_ = r.get<std::uint64_t>();
+    next_ = pending_ = 0;
+    Lane& owned_lane = lanes_[static_cast<std::size_t>(rank_)];
+    const bool owned_slow = owned_lane.slow;
+    update_slow();  // the owned lane's hot-path bounds follow from its table, as saved
+    if (owned_lane.slow != owned_slow) r.damaged("the owned table's state");
+  }
   /// Pairs written to the outbox without combining (see the file comment).
   [[nodiscard]] std::uint64_t uncombined_pairs() const noexcept { return uncombined_pairs_; }
   /// Pairs the map emitted into this sink (run metrics).

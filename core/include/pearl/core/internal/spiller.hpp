@@ -48,6 +48,18 @@ class Spiller {
     return SortedRuns<K, V>{std::move(memory), std::move(files_), std::move(scratch_), read_buffer};
   }
   [[nodiscard]] std::size_t runs() const noexcept { return files_.size(); }
+  /// The runs spilled so far, in spill order (a checkpoint copies them).
+  [[nodiscard]] const std::vector<std::filesystem::path>& files() const noexcept { return files_; }
+  /// Takes copies of runs spilled by an earlier run (resuming a pass), in their order.
+  void adopt_copies(const std::vector<std::filesystem::path>& runs, std::size_t bytes) {
+    const std::lock_guard lock(mutex_);
+    for (const auto& from : runs) {
+      if (!scratch_) scratch_ = make_scratch_();
+      files_.push_back(scratch_->new_file("restored"));
+      std::filesystem::copy_file(from, files_.back());
+    }
+    bytes_ += bytes;
+  }
   /// Bytes written to scratch so far (run metrics).
   [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
 

@@ -1,0 +1,140 @@
+// pearl/core/internal/pass_checkpoint.hpp — an engine operation saved in the middle of its
+// map phase, and resumed from there: Engine::save_pass and Engine::resume_pass, member
+// templates included at the end of engine.hpp (not on their own).
+//
+//   if (savable) resume_pass(index, kind, source, sinks, spiller, at);   // in drive, first
+//   ... at a meeting the ranks agreed to save at:
+//   save_pass(index, kind, sinks, spiller, at);
+//
+// At a meeting every rank has finished its waves, so the pass's whole state is: every map
+// thread's sink (tables with their exact slot layout, combine lanes, outboxes:
+// reduce_sink.hpp, group_sink.hpp), the runs spilled so far, how many batches this rank
+// took from its source, and the meeting schedule. Restoring all of it and moving the
+// source past those batches (SeekableSource: no row is read again) continues the pass
+// exactly as the uninterrupted run goes on from that meeting: the same pairs folded in the
+// same order, so every result, floating-point sums included, is identical byte for byte.
+// Batches go to ranks by the rank count, which the checkpoint's identity pins.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "pearl/core/agreement.hpp"
+#include "pearl/core/checkpoint.hpp"
+#include "pearl/core/error.hpp"
+#include "pearl/core/internal/pass_state.hpp"
+#include "pearl/core/source.hpp"
+
+namespace pearl {
+
+namespace internal {
+
+/// Whether a pass over `Source` with `map` can be saved at a meeting. A map with a
+/// `finish(emit)` member keeps state across batches (in-mapper combining) that no
+/// checkpoint holds, unless it says it keeps none: `bool keeps_state_between_batches()`.
+template <class Source, class Sink, class MapFn>
+bool pass_savable(const MapFn& map) {
+  if constexpr (!SeekableSource<Source>) {
+    return false;
+  } else if constexpr (!requires(std::decay_t<MapFn>& m, Sink& emit) { m.finish(emit); }) {
+    return true;
+  } else if constexpr (requires { { map.keeps_state_between_batches() } -> std::convertible_to<bool>; }) {
+    return !map.keeps_state_between_batches();
+  } else {
+    return false;
+  }
+}
+
+/// Changes whenever the state file's layout does.
+inline constexpr std::uint64_t kPassStateVersion = 1;
+
+}  // namespace internal
+
+template <class Sink, class K, class V>
+void Engine::save_pass(std::size_t index, const char* kind, std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller,
+                       const PassPosition& at) {
+  Checkpoint& cp = *options_.checkpoint;
+  const std::uint64_t save = cp.next_pass_save(index);
+  agreed(comm_, [&] {
+    if (comm_.rank() != 0) return;
+    std::filesystem::remove_all(cp.pass_dir(index, save));  // a save a crash interrupted
+    std::filesystem::create_directories(cp.pass_dir(index, save));
+  });
+  agreed(comm_, [&] {
+    internal::StateWriter w;
+    w.put<std::uint64_t>(internal::kPassStateVersion);
+    w.put<std::uint64_t>(internal::pair_size<K, V>);
+    w.put<std::uint64_t>(sinks.size());
+    w.put<std::uint64_t>(at.batches);
+    w.put<std::uint8_t>(at.more ? 1 : 0);
+    w.put<std::uint64_t>(at.growth);
+    w.put<std::int64_t>(waves_until_check_);
+    w.put(stats_);
+    for (auto& s : sinks) s.save_state(w);  // may spill (draining a ring): before the runs
+    w.put<std::uint64_t>(spiller.runs());
+    w.put<std::uint64_t>(spiller.bytes());
+    for (std::size_t j = 0; j < spiller.runs(); ++j) {
+      std::filesystem::copy_file(spiller.files()[j], cp.pass_file(index, save, "run-" + std::to_string(j)));
+    }
+    internal::write_state_file(cp.pass_file(index, save, "state"), w.bytes());
+  });
+  std::int64_t batches[2] = {comm_.rank() == 0 ? static_cast<std::int64_t>(at.batches) : 0,
+                             static_cast<std::int64_t>(at.batches)};
+  comm_.allreduce(std::span<std::int64_t>(batches, 2), ReduceOp::sum);
+  agreed(comm_, [&] {
+    cp.commit_pass({index, save, kind, internal::pair_size<K, V>, static_cast<std::uint64_t>(batches[0]),
+                    static_cast<std::uint64_t>(batches[1])});
+  });
+  progress("checkpoint: operation " + std::to_string(index) + " (" + kind + ") saved in its pass after " +
+           std::to_string(batches[1]) + " input batches (all ranks)");
+  cp.saved_now(true);
+}
+
+template <class Source, class Sink, class K, class V>
+bool Engine::resume_pass(std::size_t index, const char* kind, Source& source, std::vector<Sink>& sinks,
+                         internal::Spiller<K, V>& spiller, PassPosition& at) {
+  Checkpoint& cp = *options_.checkpoint;
+  const SavedPass* saved = cp.saved_pass(index);
+  if (saved == nullptr) return false;
+  if (saved->kind != kind || saved->pair_bytes != internal::pair_size<K, V>) {
+    throw InputError("--resume: operation " + std::to_string(index) + " in the checkpoint " + cp.dir().string() +
+                     " is a " + saved->kind + " of " + std::to_string(saved->pair_bytes) + "-byte pairs, the job now does a " +
+                     kind + " of " + std::to_string(internal::pair_size<K, V>) + "-byte pairs (another pearl build?); run without --resume");
+  }
+  agreed(comm_, [&] {
+    const auto file = cp.pass_file(index, saved->save, "state");
+    internal::StateReader r(internal::read_state_file(file), file);
+    if (r.get<std::uint64_t>() != internal::kPassStateVersion || r.get<std::uint64_t>() != internal::pair_size<K, V> ||
+        r.get<std::uint64_t>() != sinks.size()) {
+      r.damaged("written by another pearl build or thread count");
+    }
+    at.batches = r.get<std::uint64_t>();
+    at.more = r.get<std::uint8_t>() != 0;
+    at.growth = r.get<std::uint64_t>();
+    waves_until_check_ = static_cast<int>(r.get<std::int64_t>());
+    stats_ = r.get<EngineStats>();
+    for (auto& s : sinks) s.load_state(r);
+    const auto runs = r.get<std::uint64_t>();
+    const auto bytes = r.get<std::uint64_t>();
+    if (!r.done()) r.damaged("it has bytes past its end");
+    std::vector<std::filesystem::path> files;
+    for (std::uint64_t j = 0; j < runs; ++j) files.push_back(cp.pass_file(index, saved->save, "run-" + std::to_string(j)));
+    spiller.adopt_copies(files, bytes);
+    if (const std::uint64_t skipped = source.skip(at.batches); skipped != at.batches) {
+      throw InputError("--resume: the checkpoint " + cp.dir().string() + " had mapped " + std::to_string(at.batches) +
+                       " input batches on rank " + std::to_string(comm_.rank()) + ", but its input now has " +
+                       std::to_string(skipped) + "; run without --resume to start over");
+    }
+  });
+  cp.count_skipped(saved->all_batches);
+  notice("resume: operation " + std::to_string(index) + " (" + kind + ") continues its pass from the checkpoint: " +
+         std::to_string(saved->batches) + " input batches on rank 0 (" + std::to_string(saved->all_batches) +
+         " on all ranks) not read again");
+  return true;
+}
+
+}  // namespace pearl

@@ -1,0 +1,158 @@
+"""Checkpoints in the middle of a pass (docs/reliability.md, "What a checkpoint holds"): a
+single-pass job stopped by SIGTERM, or SIGKILLed after a periodic save, part-way through its
+first pass resumes with --resume from where the pass stood, reads none of the batches it had
+mapped (the run metrics' rows_read), and writes output identical, byte for byte in every
+column (floating-point sums included), to an uninterrupted run at the same rank count. A map
+that keeps state across batches (table.aggregate's dense array) cannot be saved mid-pass: its
+pass starts over and the output is the same all the same."""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+from checkpoint_testlib import assert_same_output, kill_all, rank_pids
+from pearl_testing import pearl, pearl_command
+
+HOLD = "PEARL_TEST_HOLD_AFTER_PASS_SAVE"
+# Small batches (--memory: a batch is an eighth of it), so that a pass has many meetings.
+MEMORY = ["--memory", "2MiB"]
+JOBS = {
+    # by a string key: the sparse path, through the engine's combine tables
+    "aggregate-sparse": ["table.aggregate", "--by", "disease,sex", "--sum", "age_years", "--mean", "age_years",
+                         "--input", "table={d}/cases-*.h5:/cases"],
+    # by small integers: the dense array, which keeps state across batches
+    "aggregate-dense": ["table.aggregate", "--by", "sex,age_years", "--mean", "onset_day",
+                        "--input", "table={d}/cases-*.h5:/cases"],
+    "incidence": ["health.incidence", "--input", "cases={d}/cases-*.h5", "--input", "population={d}/population-*.h5"],
+}
+
+
+def job_args(name, d):
+    return [a.replace("{d}", d) for a in JOBS[name]] + MEMORY
+
+
+def passes_saved(out):
+    try:
+        with open(out + ".checkpoint/manifest") as f:
+            return [line.split() for line in f if line.startswith("pass ")]
+    except FileNotFoundError:
+        return []
+
+
+def metrics(out):
+    return os.path.splitext(out)[0] + ".metrics.json"
+
+
+def rows_read(out):
+    """Rows every rank read from the inputs, by the run's metrics (OUT.metrics.json)."""
+    with open(metrics(out)) as f:
+        doc = json.load(f)
+    return sum(rank["rows_read"] for stage in doc["stages"] for rank in stage["per_rank"])
+
+
+class MidPass(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.data = os.path.join(cls.tmp.name, "data")
+        r = pearl("run", "data.generate", "--domain", "health", "--rows", "60000", "--shards", "3", "--seed", "23",
+                  "--out-dir", cls.data, ranks=2, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr
+        cls.reference = {}
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def out(self, name):
+        path = os.path.join(self.tmp.name, name)
+        for p in (path, path + ".checkpoint", metrics(path)):
+            shutil.rmtree(p, ignore_errors=True) if os.path.isdir(p) else (os.path.exists(p) and os.remove(p))
+        return path
+
+    def uninterrupted(self, job, ranks):
+        """The output and rows read of an uninterrupted run of `job` at `ranks` ranks."""
+        if (job, ranks) not in self.reference:
+            out = self.out(f"reference-{job}-{ranks}.h5")
+            r = pearl("run", *job_args(job, self.data), "--output", out, ranks=ranks, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.reference[(job, ranks)] = (out, rows_read(out))
+        return self.reference[(job, ranks)]
+
+    def start(self, job, out, ranks, every="0", hold=60):
+        env = dict(os.environ, **{HOLD: str(hold)})
+        cmd = pearl_command("run", *job_args(job, self.data), "--output", out, "--checkpoint-every", every, "--verbose",
+                            ranks=ranks)
+        return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+
+    def wait_for_pass(self, p, out, timeout=120):
+        deadline = time.time() + timeout
+        while time.time() < deadline and not passes_saved(out):
+            if p.poll() is not None:
+                self.fail("the run ended before it saved a pass: " + p.communicate()[1])
+            time.sleep(0.05)
+        self.assertTrue(passes_saved(out), f"no pass saved after {timeout} s")
+
+    def resume_and_compare(self, job, out, ranks):
+        want, want_rows = self.uninterrupted(job, ranks)
+        r = pearl("run", *job_args(job, self.data), "--output", out, "--checkpoint-every", "0", "--resume",
+                  ranks=ranks, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        assert_same_output(self, out, want)
+        self.assertFalse(os.path.exists(out + ".checkpoint"), "removed once the output is written")
+        return r.stderr, want_rows
+
+    def assert_resumed_mid_pass(self, job, out, ranks):
+        err, want_rows = self.resume_and_compare(job, out, ranks)
+        skipped = re.findall(r"resume: operation \d+ \(\w+\) continues its pass from the checkpoint: \d+ input batches "
+                             r"on rank 0 \((\d+) on all ranks\) not read again", err)
+        self.assertTrue(skipped and sum(map(int, skipped)) > 0, err)
+        # The batches skipped were not read: fewer rows than an uninterrupted run reads.
+        self.assertLess(rows_read(out), want_rows)
+
+    def test_sigterm_mid_pass_resumes_without_rereading(self):
+        for job in ("aggregate-sparse", "incidence"):
+            for ranks in (1, 2, 3):
+                with self.subTest(job=job, ranks=ranks):
+                    out = self.out(f"term-{job}-{ranks}.h5")
+                    p = self.start(job, out, ranks)
+                    self.wait_for_pass(p, out)
+                    for pid in rank_pids(out):
+                        os.kill(pid, signal.SIGTERM)  # as Slurm's time limit does: every task
+                    _, err = p.communicate(timeout=120)
+                    self.assertEqual(p.returncode, 75, err)
+                    self.assertIn("the one in progress where its pass stood", err)
+                    self.assertFalse(os.path.exists(out))
+                    self.assert_resumed_mid_pass(job, out, ranks)
+
+    def test_sigkill_after_a_periodic_save_resumes_from_it(self):
+        job, ranks = "aggregate-sparse", 2
+        out = self.out("killed.h5")
+        p = self.start(job, out, ranks)
+        self.wait_for_pass(p, out)
+        kill_all(p)
+        self.assertFalse(os.path.exists(out))
+        self.assert_resumed_mid_pass(job, out, ranks)
+
+    def test_a_map_with_state_across_batches_is_saved_only_once_its_pass_is_done(self):
+        # table.aggregate's dense array lives across batches: no pass save (which would hold
+        # the run 60 s here), the log says so, and the output is the uninterrupted one.
+        job, ranks = "aggregate-dense", 2
+        out = self.out("dense.h5")
+        started = time.time()
+        p = self.start(job, out, ranks, hold=60)
+        _, err = p.communicate(timeout=120)
+        self.assertEqual(p.returncode, 0, err)
+        self.assertLess(time.time() - started, 45, "held after a pass save")
+        self.assertIn("is saved only once its pass is done (its map keeps state across batches)", err)
+        assert_same_output(self, out, self.uninterrupted(job, ranks)[0])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
