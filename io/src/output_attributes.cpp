@@ -36,7 +36,7 @@ void run_attributes(hid_t obj, const OutputInfo& info, const std::string& parame
 }  // namespace
 
 void string_attribute(hid_t obj, const char* name, const std::string& value, const std::string& what) {
-  Handle type = string_type();
+  Handle type = string_type(what + ": attribute " + name);
   Handle space = check(H5Screate(H5S_SCALAR), what + ": dataspace for attribute " + name);
   Handle attr = check(H5Acreate2(obj, name, type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT),
                       what + ": create attribute " + name);
@@ -45,7 +45,7 @@ void string_attribute(hid_t obj, const char* name, const std::string& value, con
 }
 
 void strings_attribute(hid_t obj, const char* name, const std::vector<std::string>& values, const std::string& what) {
-  Handle type = string_type();
+  Handle type = string_type(what + ": attribute " + name);
   const hsize_t n = values.size();
   Handle space = check(H5Screate_simple(1, &n, nullptr), what + ": dataspace for attribute " + name);
   Handle attr = check(H5Acreate2(obj, name, type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT),
