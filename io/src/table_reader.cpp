@@ -145,11 +145,7 @@ void TableReader::read_into(const std::vector<ColumnSpec>& projection, std::uint
   for (auto& column : out) {
     std::visit(
         [n](auto& v) {
-          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::vector<std::string>>) {
-            v.clear();
-          } else if (n == 0) {
-            v.clear();
-          }
+          if (std::is_same_v<std::decay_t<decltype(v)>, std::vector<std::string>> || n == 0) v.clear();
         },
         column);
   }

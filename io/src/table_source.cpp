@@ -14,13 +14,13 @@ namespace {
 constexpr std::size_t kCacheBatchBytes = std::size_t{2} << 20;
 }  // namespace
 
-TableSource::TableSource(Catalogue catalogue, std::vector<ColumnSpec> projection, int rank, int ranks,
+TableSource::TableSource(const Catalogue& catalogue, std::vector<ColumnSpec> projection, int rank, int ranks,
                          std::uint64_t batch_rows)
     : TableSource(catalogue, std::move(projection), catalogue.pieces_for(rank, ranks), batch_rows) {}
 
-TableSource::TableSource(Catalogue catalogue, std::vector<ColumnSpec> projection, const Communicator& comm,
+TableSource::TableSource(const Catalogue& catalogue, std::vector<ColumnSpec> projection, const Communicator& comm,
                          std::uint64_t batch_rows)
-    : TableSource(std::move(catalogue), std::move(projection), comm.rank(), comm.size(), batch_rows) {}
+    : TableSource(catalogue, std::move(projection), comm.rank(), comm.size(), batch_rows) {}
 
 TableSource::TableSource(Catalogue catalogue, std::vector<ColumnSpec> projection, std::vector<Piece> pieces,
                          std::uint64_t batch_rows)
