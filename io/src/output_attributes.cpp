@@ -51,6 +51,7 @@ void strings_attribute(hid_t obj, const char* name, const std::vector<std::strin
   Handle attr = check(H5Acreate2(obj, name, type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT),
                       what + ": create attribute " + name);
   std::vector<const char*> ptrs;
+  ptrs.reserve(values.size());
   for (const auto& v : values) ptrs.push_back(v.c_str());
   check_status(H5Awrite(attr.id(), type.id(), ptrs.data()), what + ": write attribute " + name);
 }
@@ -106,6 +107,7 @@ void write_attributes(hid_t file, const std::vector<OutputTable>& parts, const O
   run_attributes(file, info, parameters, inputs, what + ": root group");
   if (!info.metrics.empty()) string_attribute(file, "metrics", info.metrics, what + ": root group");
   std::vector<std::string> names;
+  names.reserve(parts.size());
   for (const auto& t : parts) names.push_back(t.name());
   strings_attribute(file, "tables", names, what + ": root group");
   for (const auto& t : parts) {
