@@ -30,7 +30,7 @@
 namespace pearl::cluster {
 namespace {
 
-const char* const usage_text =
+const char* const kUsageText =
     "usage: pearl [--help] [--version] [--plugin LIB.so]... <command> [<args>]\n"
     "\n"
     "commands:\n"
@@ -160,7 +160,7 @@ int dispatch(std::vector<std::string> args, Communicator& comm, std::ostream& ou
   // library was named twice (err is a sink on the other ranks).
   for (const auto& note : load_plugins(plugins, std::getenv("PEARL_PLUGIN_PATH"))) err << "pearl: note: " << note << '\n';
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    out << usage_text;
+    out << kUsageText;
     if (args.empty()) throw InputError("no command given");
     return 0;
   }

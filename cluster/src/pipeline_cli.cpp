@@ -16,7 +16,7 @@ namespace pearl::cluster {
 
 namespace {
 
-const char* const pipeline_usage =
+const char* const kPipelineUsage =
     "usage: pearl pipeline COMMAND [--set NAME=VALUE]... [options] FILE\n"
     "\n"
     "  check FILE                 validate steps, jobs, options, variables and the graph\n"
@@ -174,7 +174,7 @@ int dispatch(const PipelineArgs& a, Communicator* comm, std::ostream& out) {
 
 int pipeline_command(const std::vector<std::string>& args, Communicator& comm, std::ostream& out) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    out << pipeline_usage;
+    out << kPipelineUsage;
     if (args.empty()) throw InputError("pearl pipeline needs a command");
     return 0;
   }

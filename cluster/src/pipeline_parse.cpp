@@ -53,8 +53,8 @@ class Expander {
   Problems& problems_;
 };
 
-const std::set<std::string> resource_keys = {"nodes", "tasks", "cpus", "time", "partition", "retries", "array_limit"};
-const std::set<std::string> step_keys = {"job",   "input", "output", "options",   "after",   "for_each",   "nodes",
+const std::set<std::string> kResourceKeys = {"nodes", "tasks", "cpus", "time", "partition", "retries", "array_limit"};
+const std::set<std::string> kStepKeys = {"job",   "input", "output", "options",   "after",   "for_each",   "nodes",
                                          "tasks", "cpus",  "time",   "partition", "retries", "array_limit"};
 
 void set_resource(Resources& r, int& retries, const Entry& e, const std::string& step, Problems& problems) {
@@ -136,7 +136,7 @@ Step make_step(const Section& sec, const Resources& base, int base_retries, std:
     task.value = values[i];
     for (const auto& e : sec.entries) {
       step.lines.emplace(e.key, e.line);
-      if (step_keys.count(e.key) == 0) {
+      if (kStepKeys.count(e.key) == 0) {
         if (i == 0) problems.push_back({e.line, step.name, "unknown key '" + e.key + "' in a step"});
         continue;
       }
@@ -155,7 +155,7 @@ Step make_step(const Section& sec, const Resources& base, int base_retries, std:
           if (!trim(word).empty()) step.after.push_back(trim(word));
         }
       }
-      if (resource_keys.count(e.key) != 0 && i == 0) {
+      if (kResourceKeys.count(e.key) != 0 && i == 0) {
         set_resource(step.resources, step.retries, {e.line, e.key, v}, step.name, problems);
       }
     }
@@ -237,7 +237,7 @@ Pipeline parse(const std::string& text, const std::string& file, const std::map<
       }
     } else if (sec.kind == "defaults") {
       for (const auto& e : sec.entries) {
-        if (resource_keys.count(e.key) == 0) {
+        if (kResourceKeys.count(e.key) == 0) {
           p.problems.push_back({e.line, "", "unknown key '" + e.key + "' in [defaults] (nodes, tasks, cpus, time, "
                                             "partition, retries, array_limit)"});
         } else {

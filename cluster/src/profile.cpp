@@ -198,7 +198,7 @@ fs::path share_dir() {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    const fs::path dir = exe.parent_path().parent_path() / "share/pearl";
+    fs::path dir = exe.parent_path().parent_path() / "share/pearl";
     if (fs::is_directory(dir / "profiles")) return dir;
   }
   throw Error("cannot find pearl's profiles: no share/pearl/profiles beside " + exe.parent_path().string() +

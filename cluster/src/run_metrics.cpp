@@ -189,6 +189,7 @@ json RunMetrics::gather(Communicator& comm, const RunDescription& run) const {
   std::vector<std::vector<std::byte>> all;
   comm.allgather(std::span<const std::byte>(reinterpret_cast<const std::byte*>(mine.data()), mine.size()), all);
   std::vector<json> ranks;
+  ranks.reserve(all.size());
   for (const auto& bytes : all) ranks.push_back(json::parse(reinterpret_cast<const char*>(bytes.data()),
                                                             reinterpret_cast<const char*>(bytes.data() + bytes.size())));
   json doc;

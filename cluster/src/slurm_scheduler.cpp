@@ -208,7 +208,7 @@ class LocalScheduler final : public Scheduler {
       f << render_script(rr, allocation(rr), "bash");
       if (!f) throw Error("cannot write the batch script " + path);
     }
-    const std::string id = "local-" + std::to_string(getpid()) + "-" + std::to_string(done_.size());
+    std::string id = "local-" + std::to_string(getpid()) + "-" + std::to_string(done_.size());
     const std::string log = log_path(rr, id);
     const ProcessResult res = run_process({"bash", "-c", "exec bash \"$0\" >>\"$1\" 2>&1", path, log});
     JobStatus s;

@@ -234,9 +234,11 @@ void stats_command(const std::vector<std::string>& args, std::ostream& out) {
   }
   if (files.empty()) throw InputError("'pearl stats' needs a metrics file (OUT.metrics.json), two to compare, or --project");
   std::vector<json> runs;
+  runs.reserve(files.size());
   for (const auto& f : files) runs.push_back(read_metrics(f));
   if (project_to > 0) {
     std::vector<ScalingPoint> points;
+    points.reserve(runs.size());
     for (const auto& r : runs) points.push_back(scaling_point(r));
     const bool varied =
         std::any_of(points.begin(), points.end(), [&](const auto& p) { return p.ranks != points[0].ranks; });

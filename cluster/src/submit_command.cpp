@@ -19,7 +19,7 @@ namespace po = boost::program_options;
 
 namespace {
 
-const char* const submit_usage =
+const char* const kSubmitUsage =
     "usage: pearl submit [submit options] JOB [job options]\n"
     "\n"
     "Checks the job as 'pearl run' would (job, options, inputs, columns, output directory),\n"
@@ -59,7 +59,7 @@ po::options_description submit_options(SubmitOptions& s, BatchRequest& r) {
 std::size_t job_position(const std::vector<std::string>& args, const po::options_description& d) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a.rfind("-", 0) != 0) return i;
+    if (a.rfind('-', 0) != 0) return i;
     if (a.find('=') != std::string::npos) continue;
     const auto* o = d.find_nothrow(a.substr(a.find_first_not_of('-')), false);
     if (o != nullptr && o->semantic()->max_tokens() > 0) ++i;  // its value
@@ -104,7 +104,7 @@ int submit_command(const std::vector<std::string>& args, const std::vector<std::
   const std::size_t at = job_position(args, d);
   parse_submit_options({args.begin(), args.begin() + static_cast<std::ptrdiff_t>(at)}, d);
   if (s.help) {
-    out << submit_usage << '\n' << d;
+    out << kSubmitUsage << '\n' << d;
     return 0;
   }
   if (comm.size() > 1) throw InputError("run 'pearl submit' on its own, not under mpirun or srun");

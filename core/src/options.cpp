@@ -104,7 +104,7 @@ std::vector<std::string> parse_choices(const std::string& option, const std::str
                                        const std::vector<std::string>& allowed, bool allow_empty) {
   std::string choices;
   for (const auto& a : allowed) choices += (choices.empty() ? "" : ", ") + a;
-  const auto items = split_list(text);
+  auto items = split_list(text);
   if (items.empty() && !allow_empty) {
     throw InputError("option --" + option + " needs at least one of: " + choices);
   }
@@ -118,7 +118,7 @@ std::vector<std::string> parse_choices(const std::string& option, const std::str
 }
 
 std::vector<std::string> parse_names(const std::string& option, const std::string& text, bool allow_empty) {
-  const auto items = split_list(text);
+  auto items = split_list(text);
   if (items.empty() && !allow_empty) throw InputError("option --" + option + " needs at least one name");
   refuse_repeats(option, items);
   return items;

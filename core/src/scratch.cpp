@@ -2,10 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <system_error>
+#include <utility>
 
 #include "pearl/core/error.hpp"
 #include "pearl/core/leftovers.hpp"
@@ -71,31 +74,36 @@ fs::path ScratchDir::new_file(const std::string& stem) {
   return path_ / (stem + "-" + std::to_string(counter_++) + ".run");
 }
 
-RunWriter::RunWriter(fs::path file, std::size_t record_size, std::size_t buffer_bytes)
-    : file_(std::move(file)), record_size_(record_size) {
-  fp_ = std::fopen(file_.c_str(), "wb");
-  if (fp_ == nullptr) throw Error("cannot create spill file '" + file_.string() + "': " + errno_text());
-  buffer_.resize(std::max(record_size_, buffer_bytes / record_size_ * record_size_));
+RunFile::RunFile(fs::path path, std::size_t record, std::size_t buffer_bytes, const char* mode, const char* verb)
+    : file(std::move(path)), record_size(record) {
+  fp = std::fopen(file.c_str(), mode);
+  if (fp == nullptr) {
+    throw Error(std::string("cannot ") + verb + " spill file '" + file.string() + "': " + errno_text());
+  }
+  buffer.resize(std::max(record_size, buffer_bytes / record_size * record_size));
 }
 
-RunWriter::~RunWriter() {
-  if (fp_ != nullptr) std::fclose(fp_);
+RunFile::~RunFile() {
+  if (fp != nullptr) std::fclose(fp);
 }
+
+RunWriter::RunWriter(fs::path file, std::size_t record_size, std::size_t buffer_bytes)
+    : run_(std::move(file), record_size, buffer_bytes, "wb", "create") {}
 
 void RunWriter::append(std::span<const std::byte> bytes) {
-  records_ += bytes.size() / record_size_;
+  records_ += bytes.size() / run_.record_size;
   while (!bytes.empty()) {
-    const std::size_t n = std::min(bytes.size(), buffer_.size() - used_);
-    std::memcpy(buffer_.data() + used_, bytes.data(), n);
+    const std::size_t n = std::min(bytes.size(), run_.buffer.size() - used_);
+    std::memcpy(run_.buffer.data() + used_, bytes.data(), n);
     used_ += n;
     bytes = bytes.subspan(n);
-    if (used_ == buffer_.size()) flush();
+    if (used_ == run_.buffer.size()) flush();
   }
 }
 
 void RunWriter::flush() {
-  if (used_ > 0 && std::fwrite(buffer_.data(), 1, used_, fp_) != used_) {
-    throw Error("cannot write spill file '" + file_.string() + "': " + errno_text() +
+  if (used_ > 0 && std::fwrite(run_.buffer.data(), 1, used_, run_.fp) != used_) {
+    throw Error("cannot write spill file '" + run_.file.string() + "': " + errno_text() +
                 " (is the scratch file system full? see --scratch)");
   }
   used_ = 0;
@@ -103,34 +111,27 @@ void RunWriter::flush() {
 
 void RunWriter::close() {
   flush();
-  const bool failed = std::fclose(fp_) != 0;
-  fp_ = nullptr;
-  if (failed) throw Error("cannot close spill file '" + file_.string() + "': " + errno_text());
-  std::vector<std::byte>().swap(buffer_);
+  const bool failed = std::fclose(run_.fp) != 0;
+  run_.fp = nullptr;
+  if (failed) throw Error("cannot close spill file '" + run_.file.string() + "': " + errno_text());
+  std::vector<std::byte>().swap(run_.buffer);
 }
 
 RunReader::RunReader(const fs::path& file, std::size_t record_size, std::size_t buffer_bytes)
-    : file_(file), record_size_(record_size) {
-  fp_ = std::fopen(file.c_str(), "rb");
-  if (fp_ == nullptr) throw Error("cannot open spill file '" + file.string() + "': " + errno_text());
-  buffer_.resize(std::max(record_size_, buffer_bytes / record_size_ * record_size_));
+    : run_(file, record_size, buffer_bytes, "rb", "open") {
   refill();
 }
 
-RunReader::~RunReader() {
-  if (fp_ != nullptr) std::fclose(fp_);
-}
-
 void RunReader::advance() {
-  pos_ += record_size_;
+  pos_ += run_.record_size;
   if (pos_ >= end_) refill();
 }
 
 void RunReader::refill() {
   pos_ = 0;
-  end_ = std::fread(buffer_.data(), 1, buffer_.size(), fp_);
-  if (end_ % record_size_ != 0 || (end_ == 0 && std::ferror(fp_) != 0)) {
-    throw Error("spill file '" + file_.string() + "' is truncated or unreadable");
+  end_ = std::fread(run_.buffer.data(), 1, run_.buffer.size(), run_.fp);
+  if (end_ % run_.record_size != 0 || (end_ == 0 && std::ferror(run_.fp) != 0)) {
+    throw Error("spill file '" + run_.file.string() + "' is truncated or unreadable");
   }
 }
 

@@ -5,15 +5,15 @@
 namespace pearl {
 
 namespace {
-constexpr std::array<std::string_view, 11> names{"uint8", "uint16", "uint32", "uint64", "int8",  "int16",
-                                                 "int32", "int64",  "float32", "float64", "string"};
+constexpr std::array<std::string_view, 11> kNames{"uint8", "uint16", "uint32",  "uint64",  "int8",  "int16",
+                                                  "int32", "int64",  "float32", "float64", "string"};
 }
 
-std::string_view dtype_name(DType t) noexcept { return names[static_cast<std::size_t>(t)]; }
+std::string_view dtype_name(DType t) noexcept { return kNames[static_cast<std::size_t>(t)]; }
 
 DType parse_dtype(std::string_view name) {
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == name) return static_cast<DType>(i);
+  for (std::size_t i = 0; i < kNames.size(); ++i) {
+    if (kNames[i] == name) return static_cast<DType>(i);
   }
   throw InputError("unknown column type '" + std::string(name) + "'");
 }

@@ -26,15 +26,15 @@ namespace {
 // Slots hold NUL-terminated paths in fixed buffers; the handler reads only slots whose
 // state is `ready` (lock-free atomics are async-signal-safe) and calls unlink.
 
-constexpr std::size_t max_slots = 16;
-constexpr std::size_t max_path = 4096;
+constexpr std::size_t kMaxSlots = 16;
+constexpr std::size_t kMaxPath = 4096;
 enum SlotState : int { free_slot = 0, ready = 1, busy = 2 };
 
 struct Slot {
   std::atomic<int> state{free_slot};
-  char path[max_path]{};
+  char path[kMaxPath]{};
 };
-std::array<Slot, max_slots> g_slots;
+std::array<Slot, kMaxSlots> g_slots;
 static_assert(std::atomic<int>::is_always_lock_free, "signal handler needs lock-free atomics");
 
 std::mutex g_register_mutex;  // registration only (never taken in the handler)
@@ -103,7 +103,7 @@ void remove_registered_temporaries() noexcept {
 
 void remove_on_signal(const std::filesystem::path& path) {
   const std::string p = path.string();
-  if (p.size() >= max_path) throw Error(p + ": path too long to register for removal on signal");
+  if (p.size() >= kMaxPath) throw Error(p + ": path too long to register for removal on signal");
   std::lock_guard lock(g_register_mutex);
   if (!g_installed) install_handlers();
   for (auto& s : g_slots) {
@@ -114,7 +114,7 @@ void remove_on_signal(const std::filesystem::path& path) {
       return;
     }
   }
-  throw Error(p + ": more than " + std::to_string(max_slots) + " temporary outputs registered for removal on signal");
+  throw Error(p + ": more than " + std::to_string(kMaxSlots) + " temporary outputs registered for removal on signal");
 }
 
 void forget_on_signal(const std::filesystem::path& path) noexcept {
@@ -129,7 +129,7 @@ void forget_on_signal(const std::filesystem::path& path) noexcept {
 }
 
 namespace {
-const char* const temp_marker = ".tmp";  // .<name>.tmp@<host>+<pid>-<random>
+const char* const kTempMarker = ".tmp";  // .<name>.tmp@<host>+<pid>-<random>
 
 /// rename(2) that refuses to replace an existing target when `replace` is false
 /// (renameat2 RENAME_NOREPLACE; where the file system lacks it, link(2), which never
@@ -147,7 +147,7 @@ int rename_into_place(const std::filesystem::path& from, const std::filesystem::
 std::vector<std::filesystem::path> remove_dead_temporaries(const std::filesystem::path& dir) {
   std::vector<std::filesystem::path> removed;
   for (const auto& l : remove_leftovers(dir, [](std::string_view prefix) {
-         return prefix.size() > 5 && prefix.front() == '.' && prefix.ends_with(temp_marker);
+         return prefix.size() > 5 && prefix.front() == '.' && prefix.ends_with(kTempMarker);
        })) {
     removed.push_back(l.path);
   }
@@ -164,7 +164,7 @@ AtomicOutput::AtomicOutput(std::filesystem::path target, unsigned mode, bool rep
     throw Error(target_.string() + ": output directory " + dir.string() + " does not exist");
   }
   std::string name(1, '.');  // built by appending: GCC 12 warns falsely on "." + string
-  name.append(target_.filename().string()).append(temp_marker).append(1, '@').append(process_stamp());
+  name.append(target_.filename().string()).append(kTempMarker).append(1, '@').append(process_stamp());
   name.append(1, '-').append(random_suffix());
   temp_ = dir / name;
   remove_on_signal(temp_);

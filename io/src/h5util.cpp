@@ -165,18 +165,6 @@ std::vector<hsize_t> dims_of(hid_t dataset, const std::string& what) {
   return dims;
 }
 
-Handle string_memory_type(hid_t file_type, const StoredType& stored, const std::string& what) {
-  if (stored.variable) {
-    Handle t = check(H5Tcopy(H5T_C_S1), what + ": cannot create a string type");
-    check_status(H5Tset_size(t.id(), H5T_VARIABLE), what + ": cannot create a string type");
-    // HDF5 does not convert between character sets: read in the stored one.
-    check_status(H5Tset_cset(t.id(), stored.charset == Charset::utf8 ? H5T_CSET_UTF8 : H5T_CSET_ASCII),
-                 what + ": cannot create a string type");
-    return t;
-  }
-  return check(H5Tcopy(file_type), what + ": cannot copy the string type");
-}
-
 std::string decode_fixed(const char* p, std::size_t size, StringPad pad) {
   // Only trailing NULs are padding: a NUL with text after it is kept, so the row
   // checks report it (row_checks.hpp) instead of the value being cut short silently.

@@ -36,7 +36,7 @@ void run_attributes(hid_t obj, const OutputInfo& info, const std::string& parame
 }  // namespace
 
 void string_attribute(hid_t obj, const char* name, const std::string& value, const std::string& what) {
-  Handle type = string_type();
+  Handle type = string_type(what + ": attribute " + name);
   Handle space = check(H5Screate(H5S_SCALAR), what + ": dataspace for attribute " + name);
   Handle attr = check(H5Acreate2(obj, name, type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT),
                       what + ": create attribute " + name);
@@ -45,12 +45,13 @@ void string_attribute(hid_t obj, const char* name, const std::string& value, con
 }
 
 void strings_attribute(hid_t obj, const char* name, const std::vector<std::string>& values, const std::string& what) {
-  Handle type = string_type();
+  Handle type = string_type(what + ": attribute " + name);
   const hsize_t n = values.size();
   Handle space = check(H5Screate_simple(1, &n, nullptr), what + ": dataspace for attribute " + name);
   Handle attr = check(H5Acreate2(obj, name, type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT),
                       what + ": create attribute " + name);
   std::vector<const char*> ptrs;
+  ptrs.reserve(values.size());
   for (const auto& v : values) ptrs.push_back(v.c_str());
   check_status(H5Awrite(attr.id(), type.id(), ptrs.data()), what + ": write attribute " + name);
 }
@@ -106,6 +107,7 @@ void write_attributes(hid_t file, const std::vector<OutputTable>& parts, const O
   run_attributes(file, info, parameters, inputs, what + ": root group");
   if (!info.metrics.empty()) string_attribute(file, "metrics", info.metrics, what + ": root group");
   std::vector<std::string> names;
+  names.reserve(parts.size());
   for (const auto& t : parts) names.push_back(t.name());
   strings_attribute(file, "tables", names, what + ": root group");
   for (const auto& t : parts) {

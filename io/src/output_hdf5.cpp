@@ -1,29 +1,12 @@
-// HDF5 for result files: the memory types of pearl's column types, and the creation
-// of files, table groups and datasets and the serial writing of their rows.
+// HDF5 for result files: the creation of files, table groups and datasets and the serial
+// writing of their rows (the column types' HDF5 types are hdf5_types.hpp).
 #include <algorithm>
 #include <type_traits>
 
-#include "h5util.hpp"
+#include "hdf5_types.hpp"
 #include "output_writer_detail.hpp"
 
 namespace pearl::io::detail {
-
-std::size_t element_size(DType t) noexcept {
-  return t == DType::str ? sizeof(char*) : dtype_width(t);  // strings: one pointer each (vlen)
-}
-
-hid_t native_type(DType t) {
-  if (t == DType::str) throw Error("native_type: string columns have no fixed native type");
-  return with_numeric(t, [](auto id) { return native<typename decltype(id)::type>(); });
-}
-
-Handle string_type() {
-  Handle t = check(H5Tcopy(H5T_C_S1), "copy string type");
-  check_status(H5Tset_size(t.id(), H5T_VARIABLE), "variable-length string type");
-  check_status(H5Tset_cset(t.id(), H5T_CSET_UTF8), "UTF-8 string type");
-  return t;
-}
-
 
 Handle create_file(const std::filesystem::path& path, hid_t fapl) {
   const std::string p = path.string();
@@ -57,7 +40,7 @@ Handle create_table(hid_t file, const OutputTable& table, std::uint64_t total, c
   Handle numeric_dcpl = check(H5Pcopy(dcpl.id()), at + ": dataset properties");
   check_status(H5Pset_fill_time(numeric_dcpl.id(), H5D_FILL_TIME_NEVER), at + ": fill time");
   datasets.clear();
-  Handle strings = string_type();
+  Handle strings = string_type(at);
   for (const auto& spec : table.specs()) {
     const bool str = spec.type == DType::str;
     datasets.push_back(check(H5Dcreate2(group.id(), spec.name.c_str(), str ? strings.id() : detail::file_type(spec.type),
@@ -98,7 +81,7 @@ void write_column_rows(hid_t dataset, const ColumnData& column, std::size_t begi
         if constexpr (std::is_same_v<T, std::string>) {
           std::vector<const char*> ptrs(count);
           for (std::uint64_t i = 0; i < count; ++i) ptrs[i] = v[begin + i].c_str();
-          Handle type = string_type();
+          Handle type = string_type(what);
           write_slab(dataset, type.id(), first, count, ptrs.data(), H5P_DEFAULT, what);
         } else {
           write_slab(dataset, native_type(dtype_of<T>()), first, count, v.data() + begin, H5P_DEFAULT, what);

@@ -83,6 +83,7 @@ Plan make_plan(Communicator& comm, const std::vector<OutputTable>& parts, const 
   });
 
   std::vector<std::uint64_t> counts;
+  counts.reserve(parts.size());
   for (const auto& t : parts) counts.push_back(t.rows());
   std::vector<std::vector<std::byte>> all;
   comm.allgather(as_bytes_of(counts), all);

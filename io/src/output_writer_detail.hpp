@@ -1,7 +1,7 @@
 // io/src/output_writer_detail.hpp — shared pieces of the output writers (not installed).
 //
 // output_writer.cpp (write_tables), output_plan.cpp (checks and the Plan), output_hdf5.cpp
-// (types, file and dataset creation, serial writes), output_attributes.cpp, output_gather.cpp
+// (file and dataset creation, serial writes), output_attributes.cpp, output_gather.cpp
 // (the gather rounds), parallel_output_writer.cpp (the MPI-IO unit, the only one that
 // includes <mpi.h>) and csv_writer.cpp.
 #pragma once
@@ -19,6 +19,8 @@
 #include "pearl/core/table.hpp"
 #include "pearl/io/hdf5.hpp"
 #include "pearl/io/output_writer.hpp"
+
+#include "hdf5_types.hpp"
 
 namespace pearl::io::detail {
 
@@ -48,12 +50,6 @@ inline std::vector<std::uint64_t> to_u64s(const std::vector<std::byte>& b) {
 /// NUL bytes and valid UTF-8), checks that every rank passes the same tables and
 /// columns as rank 0, and gathers the row counts. `what` prefixes error messages.
 Plan make_plan(Communicator& comm, const std::vector<OutputTable>& parts, const std::string& what);
-
-std::size_t element_size(DType t) noexcept;
-/// The in-memory (native) type of a numeric DType; not for strings.
-hid_t native_type(DType t);
-/// Variable-length UTF-8 string type (owned).
-Handle string_type();
 
 /// Creates (truncating) an HDF5 file whose root tracks link creation order.
 /// `fapl` is H5P_DEFAULT for serial files.

@@ -11,6 +11,8 @@
 #include "pearl/core/record.hpp"
 #include "pearl/io/hdf5.hpp"
 
+#include "hdf5_types.hpp"
+
 namespace pearl::io {
 
 namespace {
@@ -22,9 +24,7 @@ std::string string_attribute(hid_t obj, const char* name, const std::string& wha
   Handle type = check(H5Aget_type(attr.id()), what + ": type of attribute " + name);
   if (H5Tget_class(type.id()) != H5T_STRING) return {};
   if (H5Tis_variable_str(type.id()) > 0) {
-    Handle mem = check(H5Tcopy(H5T_C_S1), what + ": string type");
-    check_status(H5Tset_size(mem.id(), H5T_VARIABLE), what + ": string type");
-    check_status(H5Tset_cset(mem.id(), H5Tget_cset(type.id())), what + ": string type");
+    const Handle mem = detail::string_type(what + ": attribute " + name, 0, H5Tget_cset(type.id()));
     char* value = nullptr;
     check_status(H5Aread(attr.id(), mem.id(), &value), what + ": read attribute " + name);
     std::string out = value == nullptr ? "" : value;

@@ -4,7 +4,6 @@
 
 #include <hdf5.h>
 
-#include <cmath>
 #include <cstring>
 #include <set>
 #include <string>
@@ -12,49 +11,14 @@
 #include <utility>
 
 #include "pearl/io/atomic_output.hpp"
-#include "h5util.hpp"
 #include "pearl/io/hdf5.hpp"
+
+#include "hdf5_types.hpp"
 
 namespace pearl::io {
 namespace {
 
 constexpr hsize_t kDefaultGzipChunk = 65536;
-
-/// detail::with_numeric, plus std::string for string columns.
-template <class F>
-decltype(auto) with_type(DType t, F&& f) {
-  if (t == DType::str) return f(std::type_identity<std::string>{});
-  return detail::with_numeric(t, std::forward<F>(f));
-}
-
-/// HDF5's native memory type of a numeric contract type (strings: invalid).
-hid_t native_of(DType t) {
-  return with_type(t, []<class T>(std::type_identity<T>) -> hid_t {
-    if constexpr (std::is_same_v<T, std::string>) return H5I_INVALID_HID;
-    else return detail::native<T>();
-  });
-}
-
-std::size_t width_of(DType t) {
-  return with_type(t, []<class T>(std::type_identity<T>) -> std::size_t {
-    if constexpr (std::is_same_v<T, std::string>) return 0;
-    else return sizeof(T);
-  });
-}
-
-bool is_float(DType t) { return t == DType::f32 || t == DType::f64; }
-
-/// Whether value v of type T is stored exactly as S.
-template <class S, class T>
-bool fits(T v) {
-  if constexpr (std::is_integral_v<T> && std::is_integral_v<S>) {
-    return std::in_range<S>(v);
-  } else if constexpr (std::is_integral_v<T>) {
-    return static_cast<long double>(static_cast<S>(v)) == static_cast<long double>(v);
-  } else {
-    return std::isnan(v) || static_cast<T>(static_cast<S>(v)) == v;
-  }
-}
 
 /// One column as it will be stored: its stored type and, for strings, fixed bytes (0 = vlen).
 struct ColumnPlan {
@@ -77,7 +41,7 @@ std::vector<ColumnPlan> plan_columns(const OutputTable& t, const ShardOptions& o
       throw Error(col + ": cannot store a " + std::string(dtype_name(p.type)) + " column as " +
                   std::string(dtype_name(p.stored)));
     }
-    if (is_float(p.type) && !is_float(p.stored)) {
+    if (dtype_is_float(p.type) && !dtype_is_float(p.stored)) {
       throw Error(col + ": cannot store a float column as " + std::string(dtype_name(p.stored)));
     }
     if (p.type == DType::str) p.fixed = o.fixed_string_bytes;
@@ -97,31 +61,20 @@ void convert_into(const ColumnData& data, const ColumnPlan& p, std::byte* out, s
   std::visit(
       [&]<class T>(const std::vector<T>& v) {
         if constexpr (!std::is_same_v<T, std::string>) {
-          with_type(p.stored, [&]<class S>(std::type_identity<S>) {
-            if constexpr (!std::is_same_v<S, std::string>) {
-              for (std::size_t r = 0; r < v.size(); ++r) {
-                if (!fits<S>(v[r])) {
-                  throw Error(what + ": column '" + p.name + "': row " + std::to_string(r) + " value " +
-                              std::to_string(v[r]) + " does not fit the stored type " +
-                              std::string(dtype_name(p.stored)));
-                }
-                const S s = static_cast<S>(v[r]);
-                std::memcpy(out + r * stride + offset, &s, sizeof s);
+          detail::with_numeric(p.stored, [&]<class S>(std::type_identity<S>) {
+            for (std::size_t r = 0; r < v.size(); ++r) {
+              if (!detail::fits<S>(v[r])) {
+                throw Error(what + ": column '" + p.name + "': row " + std::to_string(r) + " value " +
+                            std::to_string(v[r]) + " does not fit the stored type " +
+                            std::string(dtype_name(p.stored)));
               }
+              const S s = static_cast<S>(v[r]);
+              std::memcpy(out + r * stride + offset, &s, sizeof s);
             }
           });
         }
       },
       data);
-}
-
-/// The file string type: variable-length or fixed null-padded, UTF-8.
-Handle string_type(std::size_t fixed, const std::string& what) {
-  Handle t = check(H5Tcopy(H5T_C_S1), what + ": string type");
-  check_status(H5Tset_size(t.id(), fixed > 0 ? fixed : H5T_VARIABLE), what + ": string size");
-  check_status(H5Tset_cset(t.id(), H5T_CSET_UTF8), what + ": string character set");
-  if (fixed > 0) check_status(H5Tset_strpad(t.id(), H5T_STR_NULLPAD), what + ": string padding");
-  return t;
 }
 
 /// Fills string column values into `out`: fixed bytes (null-padded) or char* (vlen).
@@ -145,9 +98,9 @@ void strings_into(const std::vector<std::string>& v, const ColumnPlan& p, std::b
   }
 }
 
+/// Bytes of one value in the write buffer: the fixed string length, or a packed element.
 std::size_t member_size(const ColumnPlan& p) {
-  if (p.stored == DType::str) return p.fixed > 0 ? p.fixed : sizeof(char*);
-  return width_of(p.stored);
+  return p.stored == DType::str && p.fixed > 0 ? p.fixed : detail::element_size(p.stored);
 }
 
 /// Dataset creation properties: contiguous, or chunked (+ shuffle + gzip).
@@ -187,11 +140,11 @@ void write_columnar(hid_t file, const OutputTable& t, const std::vector<ColumnPl
     hid_t ftype = H5I_INVALID_HID;
     hid_t mtype = H5I_INVALID_HID;
     if (p.stored == DType::str) {
-      str_type = string_type(p.fixed, at);
+      str_type = detail::string_type(at, p.fixed);
       ftype = mtype = str_type.id();
     } else {
       ftype = detail::file_type(p.stored);
-      mtype = native_of(p.stored);
+      mtype = detail::native_type(p.stored);
     }
     Handle ds = create_dataset(group.id(), p.name, ftype, rows, o, at);
     if (rows == 0) continue;
@@ -223,10 +176,10 @@ void write_compound(hid_t file, const OutputTable& t, const std::vector<ColumnPl
     hid_t m = H5I_INVALID_HID;
     hid_t f = H5I_INVALID_HID;
     if (p.stored == DType::str) {
-      strings.push_back(string_type(p.fixed, what + ": column '" + p.name + "'"));
+      strings.push_back(detail::string_type(what + ": column '" + p.name + "'", p.fixed));
       m = f = strings.back().id();
     } else {
-      m = native_of(p.stored);
+      m = detail::native_type(p.stored);
       f = detail::file_type(p.stored);
     }
     check_status(H5Tinsert(mtype.id(), p.name.c_str(), offsets[c], m), what + ": member " + p.name);

@@ -14,13 +14,13 @@ namespace {
 constexpr std::size_t kCacheBatchBytes = std::size_t{2} << 20;
 }  // namespace
 
-TableSource::TableSource(Catalogue catalogue, std::vector<ColumnSpec> projection, int rank, int ranks,
+TableSource::TableSource(const Catalogue& catalogue, std::vector<ColumnSpec> projection, int rank, int ranks,
                          std::uint64_t batch_rows)
     : TableSource(catalogue, std::move(projection), catalogue.pieces_for(rank, ranks), batch_rows) {}
 
-TableSource::TableSource(Catalogue catalogue, std::vector<ColumnSpec> projection, const Communicator& comm,
+TableSource::TableSource(const Catalogue& catalogue, std::vector<ColumnSpec> projection, const Communicator& comm,
                          std::uint64_t batch_rows)
-    : TableSource(std::move(catalogue), std::move(projection), comm.rank(), comm.size(), batch_rows) {}
+    : TableSource(catalogue, std::move(projection), comm.rank(), comm.size(), batch_rows) {}
 
 TableSource::TableSource(Catalogue catalogue, std::vector<ColumnSpec> projection, std::vector<Piece> pieces,
                          std::uint64_t batch_rows)
@@ -120,19 +120,7 @@ void TableSource::recycle(TableBatch&& batch) { spare_.push_back(std::move(batch
 std::uint64_t TableSource::rows_for_budget(const std::vector<ColumnSpec>& projection, std::size_t bytes) noexcept {
   std::size_t per_row = 0;
   for (const auto& c : projection) {
-    switch (c.type) {
-      case DType::u8:
-      case DType::i8: per_row += 1; break;
-      case DType::u16:
-      case DType::i16: per_row += 2; break;
-      case DType::u32:
-      case DType::i32:
-      case DType::f32: per_row += 4; break;
-      case DType::u64:
-      case DType::i64:
-      case DType::f64: per_row += 8; break;
-      case DType::str: per_row += 48; break;  // std::string (32) + a short heap text
-    }
+    per_row += c.type == DType::str ? 48 : dtype_width(c.type);  // a string: std::string (32) + a short heap text
   }
   return std::max<std::uint64_t>(1024, bytes / std::max<std::size_t>(1, per_row));
 }

@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "pearl/core/collectives.hpp"
+#include "pearl/core/eigen_collectives.hpp"
 #include "pearl/core/engine.hpp"
 #include "test_world.hpp"
 

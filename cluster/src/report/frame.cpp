@@ -66,6 +66,7 @@ std::vector<std::string> string_attribute(const std::filesystem::path& file, con
   std::vector<char*> raw(static_cast<std::size_t>(std::max<hssize_t>(n, 1)), nullptr);
   if (H5Aread(attr.id(), type.id(), raw.data()) < 0) io::fail(file.string() + ": read attribute " + name);
   std::vector<std::string> out;
+  out.reserve(raw.size());
   for (char* s : raw) out.emplace_back(s != nullptr ? s : "");
   H5Dvlen_reclaim(type.id(), space.id(), H5P_DEFAULT, raw.data());
   return out;

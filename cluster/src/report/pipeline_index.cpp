@@ -25,7 +25,7 @@ namespace {
 
 using report::escape;
 
-const char* const index_css =
+const char* const kIndexCss =
     "td,th{text-align:left;vertical-align:top}td.state{font-weight:bold}"
     ".done{color:#1a7f37}.skipped{color:#57606a}.failed,.cancelled{color:#cf222e}"
     ".never-started{color:#9a6700}.pending,.running{color:#0969da}.error{font-family:monospace;color:#cf222e}"
@@ -97,7 +97,7 @@ std::string write_index(const Pipeline& p, const std::string& run_dir, const std
     good += r.state == "done" || r.state == "skipped" ? 1 : 0;
   }
   std::ostringstream html;
-  html << report::page_head("pipeline " + p.name, index_css) << "<h1>pipeline " << escape(p.name) << "</h1>"
+  html << report::page_head("pipeline " + p.name, kIndexCss) << "<h1>pipeline " << escape(p.name) << "</h1>"
        << "<p class=\"meta\">" << escape(fs::absolute(p.file).string()) << "<br>";
   if (run_dir.empty()) {
     html << "no run recorded: states from the outputs";

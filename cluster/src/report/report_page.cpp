@@ -21,7 +21,7 @@ using report::escape;
 constexpr std::size_t kShownRows = 20;
 constexpr std::uint64_t kChartRows = 500'000;
 
-const char* const style =
+const char* const kStyle =
     "body{font-family:sans-serif;margin:24px;color:#222;max-width:1100px}"
     "h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ccc}"
     "table{border-collapse:collapse;font-size:13px;margin:8px 0}td,th{border:1px solid #ddd;padding:2px 6px;"
@@ -32,7 +32,7 @@ const char* const style =
 }  // namespace
 
 std::string report::page_head(const std::string& title, const std::string& css) {
-  return "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + escape(title) + "</title><style>" + style +
+  return "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + escape(title) + "</title><style>" + kStyle +
          css + "</style></head><body>";
 }
 

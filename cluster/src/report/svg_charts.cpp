@@ -11,7 +11,8 @@ namespace pearl::cluster::report {
 
 namespace {
 
-constexpr const char* palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf"};
+constexpr const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd",
+                                    "#8c564b", "#e377c2", "#7f7f7f", "#17becf"};
 
 }  // namespace
 
@@ -42,7 +43,7 @@ std::string bar_chart(const std::string& title, const std::vector<std::string>& 
     const double w = std::max(0.0, (std::isfinite(values[i]) ? values[i] : 0.0) / hi * (width - left - 90));
     s += text(left - 6, y + 12, labels[i], "end");
     s += "<rect class=\"mark\" x=\"" + num(left) + "\" y=\"" + num(y) + "\" width=\"" + num(w) + "\" height=\"" +
-         num(row - 4) + "\" fill=\"" + palette[0] + "\"><title>" + escape(labels[i]) + ": " + label(values[i]) + unit +
+         num(row - 4) + "\" fill=\"" + kPalette[0] + "\"><title>" + escape(labels[i]) + ": " + label(values[i]) + unit +
          "</title></rect>";
     s += text(left + w + 4, y + 12, label(values[i]) + unit);
   }
@@ -73,7 +74,7 @@ std::string line_chart(const std::string& title, const std::vector<double>& x, c
   if (!x_label.empty()) out += text((left + width - right) / 2.0, height - 8, x_label, "middle");
   for (std::size_t k = 0; k < series.size(); ++k) {
     const auto& s = series[k];
-    const char* colour = palette[k % std::size(palette)];
+    const char* colour = kPalette[k % std::size(kPalette)];
     std::string points;  // missing values (NaN) are left out of the line and the marks
     for (std::size_t i = 0; i < s.y.size() && i < x.size(); ++i) {
       if (std::isfinite(s.y[i]) && std::isfinite(x[i])) points += num(px(x[i])) + "," + num(py(s.y[i])) + " ";
@@ -149,9 +150,9 @@ std::string interval_chart(const std::string& title, const std::vector<std::stri
     const double y = 40 + row * static_cast<double>(i);
     s += text(left - 6, y + 4, labels[i], "end");
     s += "<line x1=\"" + num(px(low[i])) + "\" y1=\"" + num(y) + "\" x2=\"" + num(px(high[i])) + "\" y2=\"" + num(y) +
-         "\" stroke=\"" + palette[0] + "\" stroke-width=\"2\"/>";
+         "\" stroke=\"" + kPalette[0] + "\" stroke-width=\"2\"/>";
     s += "<circle class=\"mark\" r=\"4\" cx=\"" + num(px(estimate[i])) + "\" cy=\"" + num(y) + "\" fill=\"" +
-         palette[0] + "\"><title>" + escape(labels[i]) + ": " + label(estimate[i]) + " (" + label(low[i]) + " .. " +
+         kPalette[0] + "\"><title>" + escape(labels[i]) + ": " + label(estimate[i]) + " (" + label(low[i]) + " .. " +
          label(high[i]) + ")</title></circle>";
     s += text(width - right + 8, y + 4, label(estimate[i]) + " (" + label(low[i]) + "–" + label(high[i]) + ")");
   }
@@ -182,14 +183,15 @@ std::string timeline(const std::string& title, const std::vector<std::string>& l
       const auto k = static_cast<std::size_t>(std::find(names.begin(), names.end(), seg.name) - names.begin());
       s += "<rect class=\"mark\" x=\"" + num(px(seg.start)) + "\" y=\"" + num(y) + "\" width=\"" +
            num(std::max(1.0, px(seg.start + seg.seconds) - px(seg.start))) + "\" height=\"" + num(row - 4) +
-           "\" fill=\"" + palette[k % std::size(palette)] + "\"><title>" + escape(seg.name) + ": " +
+           "\" fill=\"" + kPalette[k % std::size(kPalette)] + "\"><title>" + escape(seg.name) + ": " +
            label(seg.seconds) + " s</title></rect>";
     }
   }
   const double legend_y = 30 + row * static_cast<double>(lanes.size()) + 16;
   for (std::size_t k = 0; k < names.size(); ++k) {
-    s += std::string("<rect x=\"") + num(left + 90.0 * static_cast<double>(k)) + "\" y=\"" + num(legend_y - 9) + "\" width=\"10\" height=\"10\" fill=\"" +
-         palette[k % std::size(palette)] + "\"/>" + text(left + 90.0 * static_cast<double>(k) + 14, legend_y, names[k]);
+    s += std::string("<rect x=\"") + num(left + 90.0 * static_cast<double>(k)) + "\" y=\"" + num(legend_y - 9) +
+         "\" width=\"10\" height=\"10\" fill=\"" + kPalette[k % std::size(kPalette)] + "\"/>" +
+         text(left + 90.0 * static_cast<double>(k) + 14, legend_y, names[k]);
   }
   s += text(width - right, legend_y + 18, label(end) + " s", "end");
   return s + close_svg();

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "pearl/core/collectives.hpp"
+#include "pearl/core/eigen_collectives.hpp"
 #include "pearl/core/job.hpp"
 #include "pearl/core/options.hpp"
 

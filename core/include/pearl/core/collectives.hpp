@@ -1,16 +1,14 @@
 // pearl/core/collectives.hpp — the small collectives a job may use directly.
 //
-// Sums of counters, sums of Eigen matrices (e.g. XᵀWX in IRLS), and a small side table
-// sent from one rank to all. All are collective: every rank calls them in the same order.
+// Sums of counters and a small side table sent from one rank to all (sums of Eigen
+// matrices: eigen_collectives.hpp). All are collective: every rank calls them in the same order.
 // Each first agrees on failure (agreement.hpp), so a rank whose job code threw before
 // reaching the collective makes every rank stop with its error instead of hanging.
 //
-//   Eigen::MatrixXd xtwx = local_xtwx();
-//   pearl::allreduce_sum(comm, xtwx);                 // now the global XᵀWX on every rank
+//   const std::int64_t cases = pearl::allreduce_sum(comm, local_cases);  // the total on every rank
 //   auto lookup = pearl::broadcast_table(comm, rows, 0);  // rank 0's vector on every rank
 #pragma once
 
-#include <Eigen/Core>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -42,15 +40,6 @@ inline std::int64_t allreduce_min(Communicator& comm, std::int64_t v) {
   agree_on_failure(comm, nullptr);
   comm.allreduce(std::span<std::int64_t>(&v, 1), ReduceOp::min);
   return v;
-}
-
-/// Element-wise sum of a dense double matrix or vector across ranks, in place.
-/// Every rank must pass the same shape.
-template <class Derived>
-void allreduce_sum(Communicator& comm, Eigen::PlainObjectBase<Derived>& m) {
-  static_assert(std::is_same_v<typename Derived::Scalar, double>, "allreduce_sum needs a double matrix");
-  agree_on_failure(comm, nullptr);
-  comm.allreduce(std::span<double>(m.data(), static_cast<std::size_t>(m.size())), ReduceOp::sum);
 }
 
 /// Rank `root`'s rows, on every rank. For side tables that fit in memory.

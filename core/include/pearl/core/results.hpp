@@ -32,6 +32,7 @@ namespace pearl {
 namespace internal {
 
 template <class K, class V>
+// NOLINTNEXTLINE(readability-identifier-naming): a trait of K and V, named like std::tuple_size_v
 constexpr std::size_t pair_size = Codec<K>::size + Codec<V>::size;
 
 template <class K, class V>
@@ -240,6 +241,7 @@ class KeyedResult {
 
 /// A map for batches that already hold (key, value) pairs: emits each as it is. For a
 /// second pass over a ResultBatches, or over any source of ready pairs.
+// NOLINTNEXTLINE(readability-identifier-naming): a function object, named like a function (plugin API)
 inline constexpr auto forward_pairs = [](const auto& batch, auto& emit) {
   for (const auto& [key, value] : batch) emit(key, value);
 };

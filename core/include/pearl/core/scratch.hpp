@@ -51,26 +51,37 @@ class ScratchDir {
   std::size_t counter_ = 0;
 };
 
+/// What a run writer and a run reader share: the open file and a buffer that holds whole
+/// records (at least one). Closes the file when destroyed if the owner has not.
+struct RunFile {
+  /// Opens `file` with fopen `mode` ("wb", "rb"); a failure is an Error that says it
+  /// could not `verb` ("create", "open") the spill file, and why.
+  RunFile(std::filesystem::path file, std::size_t record_size, std::size_t buffer_bytes, const char* mode,
+          const char* verb);
+  RunFile(const RunFile&) = delete;
+  RunFile& operator=(const RunFile&) = delete;
+  ~RunFile();
+
+  std::filesystem::path file;
+  std::size_t record_size;
+  std::FILE* fp = nullptr;
+  std::vector<std::byte> buffer;
+};
+
 /// Appends fixed-size records to a file with a bounded write buffer.
 class RunWriter {
  public:
   RunWriter(std::filesystem::path file, std::size_t record_size, std::size_t buffer_bytes = 1 << 20);
-  RunWriter(const RunWriter&) = delete;
-  RunWriter& operator=(const RunWriter&) = delete;
-  ~RunWriter();
 
   /// Appends whole records (`bytes.size()` is a multiple of the record size).
   void append(std::span<const std::byte> bytes);
   void close();
   [[nodiscard]] std::size_t records() const noexcept { return records_; }
-  [[nodiscard]] const std::filesystem::path& file() const noexcept { return file_; }
+  [[nodiscard]] const std::filesystem::path& file() const noexcept { return run_.file; }
 
  private:
   void flush();
-  std::filesystem::path file_;
-  std::size_t record_size_;
-  std::FILE* fp_ = nullptr;
-  std::vector<std::byte> buffer_;
+  RunFile run_;
   std::size_t used_ = 0;
   std::size_t records_ = 0;
 };
@@ -79,20 +90,14 @@ class RunWriter {
 class RunReader {
  public:
   RunReader(const std::filesystem::path& file, std::size_t record_size, std::size_t buffer_bytes = 1 << 20);
-  RunReader(const RunReader&) = delete;
-  RunReader& operator=(const RunReader&) = delete;
-  ~RunReader();
 
   /// The current record, or nullptr at the end of the run.
-  [[nodiscard]] const std::byte* current() const noexcept { return pos_ < end_ ? buffer_.data() + pos_ : nullptr; }
+  [[nodiscard]] const std::byte* current() const noexcept { return pos_ < end_ ? run_.buffer.data() + pos_ : nullptr; }
   void advance();
 
  private:
   void refill();
-  std::filesystem::path file_;
-  std::size_t record_size_;
-  std::FILE* fp_ = nullptr;
-  std::vector<std::byte> buffer_;
+  RunFile run_;
   std::size_t pos_ = 0;
   std::size_t end_ = 0;
 };

@@ -41,10 +41,10 @@ class TableSource {
   /// Rank `rank` of `ranks`' share of the table (Catalogue::pieces_for), `projection`
   /// read in batches of at most `batch_rows` rows (at least 1). Shards are opened and
   /// checked lazily, when the source reaches them; errors are InputErrors naming the file.
-  TableSource(Catalogue catalogue, std::vector<ColumnSpec> projection, int rank, int ranks,
+  TableSource(const Catalogue& catalogue, std::vector<ColumnSpec> projection, int rank, int ranks,
               std::uint64_t batch_rows = std::uint64_t{1} << 16);
   /// The same for `comm`'s rank and size.
-  TableSource(Catalogue catalogue, std::vector<ColumnSpec> projection, const Communicator& comm,
+  TableSource(const Catalogue& catalogue, std::vector<ColumnSpec> projection, const Communicator& comm,
               std::uint64_t batch_rows = std::uint64_t{1} << 16);
   /// Explicit pieces (any subset of the catalogue's rows), for tests and special runners.
   TableSource(Catalogue catalogue, std::vector<ColumnSpec> projection, std::vector<Piece> pieces,

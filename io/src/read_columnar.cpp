@@ -1,0 +1,75 @@
+// The table reader's columnar read path: one 1-D dataset per column, read straight into
+// the result when the stored type is the contract type, else in blocks at the stored
+// width and converted (checked_conversion.hpp); strings in blocks, fixed or variable.
+#include <algorithm>
+#include <string>
+#include <type_traits>
+#include <variant>
+
+#include "checked_conversion.hpp"
+#include "h5util.hpp"
+#include "table_reader_impl.hpp"
+
+namespace pearl::io {
+
+void TableReader::Impl::read_columnar(const TableInfo& info, const detail::ReadPlan& p, std::uint64_t begin,
+                                      std::uint64_t n, ColumnData& out) {
+  const ColumnInfo& col = info.columns[p.column];
+  const hid_t dset = datasets[p.column].id();
+  const std::string where = info.where();
+  const std::string what = where + ": column '" + col.name + "'";
+
+  if (p.spec->type == DType::str) {
+    auto& values = std::get<std::vector<std::string>>(out);
+    values.reserve(n);
+    const Handle mt = detail::string_memory_type(types[p.column].id(), col.stored, what);
+    const std::uint64_t block = std::min(n, detail::kBlockRows);
+    if (col.stored.variable) {
+      std::vector<char*> buf(block);
+      for (std::uint64_t off = 0; off < n; off += block) {
+        const std::uint64_t m = std::min(block, n - off);
+        const detail::Selection sel = detail::select_rows(dset, begin + off, m, what);
+        detail::read_rows(dset, mt.id(), sel, buf.data(), what, begin + off, m);
+        const detail::VlenGuard guard(mt.id(), sel.mem.id(), buf.data());
+        for (std::uint64_t i = 0; i < m; ++i) values.emplace_back(buf[i] != nullptr ? buf[i] : "");
+      }
+    } else {
+      const std::size_t size = col.stored.size;
+      std::vector<char> buf(block * size);
+      for (std::uint64_t off = 0; off < n; off += block) {
+        const std::uint64_t m = std::min(block, n - off);
+        const detail::Selection sel = detail::select_rows(dset, begin + off, m, what);
+        detail::read_rows(dset, mt.id(), sel, buf.data(), what, begin + off, m);
+        for (std::uint64_t i = 0; i < m; ++i)
+          values.push_back(detail::decode_fixed(buf.data() + i * size, size, col.stored.pad));
+      }
+    }
+    return;
+  }
+
+  detail::with_numeric(p.spec->type, [&]<class T>(std::type_identity<T>) {
+    auto& values = std::get<std::vector<T>>(out);
+    values.resize(n);
+    if (p.conv == Conversion::exact) {
+      // The contract type as stored (byte order aside): HDF5 reads straight into the result.
+      const detail::Selection sel = detail::select_rows(dset, begin, n, what);
+      detail::read_rows(dset, detail::native<T>(), sel, values.data(), what, begin, n);
+      return;
+    }
+    detail::with_stored(col.stored, [&]<class S>(std::type_identity<S>) {
+      const detail::ColumnContext ctx{where, col.name, p.spec->type};
+      const std::uint64_t block = std::min(n, detail::kBlockRows);
+      // operator new's alignment suits every numeric S
+      S* buf = reinterpret_cast<S*>(staging(block * sizeof(S)));
+      for (std::uint64_t off = 0; off < n; off += block) {
+        const std::uint64_t m = std::min(block, n - off);
+        const detail::Selection sel = detail::select_rows(dset, begin + off, m, what);
+        detail::read_rows(dset, detail::native<S>(), sel, buf, what, begin + off, m);
+        detail::convert_checked<T, S>(reinterpret_cast<const std::byte*>(buf), sizeof(S), m, values.data() + off,
+                              begin + off, ctx);
+      }
+    });
+  });
+}
+
+}  // namespace pearl::io

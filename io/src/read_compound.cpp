@@ -1,0 +1,113 @@
+// The table reader's compound read path: one memory compound type with only the
+// requested members, packed, so HDF5 reads each record once and gathers just those
+// fields (column projection); then each member is copied or converted out of the block.
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <variant>
+
+#include "checked_conversion.hpp"
+#include "h5util.hpp"
+#include "table_reader_impl.hpp"
+
+namespace pearl::io {
+
+void TableReader::Impl::read_compound(const TableInfo& info, const std::vector<detail::ReadPlan>& plans,
+                                      std::uint64_t begin, std::uint64_t n, std::vector<ColumnData>& out) {
+  const std::string where = info.where();
+  // One memory compound with only the requested members, packed: HDF5 reads each
+  // record once and gathers just these fields (column projection).
+  struct Member {
+    Handle type;  // owned memory type (strings); numeric members use HDF5's detail::native types
+    hid_t id;
+    std::size_t offset;
+  };
+  std::vector<Member> members;
+  members.reserve(plans.size());
+  std::size_t record = 0;
+  bool has_vlen = false;
+  for (const auto& p : plans) {
+    const ColumnInfo& col = info.columns[p.column];
+    Member m{Handle(), H5I_INVALID_HID, record};
+    std::size_t size = 0;
+    if (p.spec->type == DType::str) {
+      m.type = detail::string_memory_type(types[p.column].id(), col.stored, where + ": column '" + col.name + "'");
+      m.id = m.type.id();
+      size = col.stored.variable ? sizeof(char*) : col.stored.size;
+      has_vlen = has_vlen || col.stored.variable;
+    } else if (p.conv != Conversion::exact) {
+      detail::with_stored(col.stored, [&]<class S>(std::type_identity<S>) {
+        m.id = detail::native<S>();
+        size = sizeof(S);
+      });
+    } else {
+      detail::with_numeric(p.spec->type, [&]<class T>(std::type_identity<T>) {
+        m.id = detail::native<T>();
+        size = sizeof(T);
+      });
+    }
+    record += size;
+    members.push_back(std::move(m));
+  }
+  const Handle mem_type = io::check(H5Tcreate(H5T_COMPOUND, record), where + ": cannot create the memory type");
+  for (std::size_t j = 0; j < plans.size(); ++j) {
+    check_status(H5Tinsert(mem_type.id(), plans[j].spec->name.c_str(), members[j].offset, members[j].id),
+                 where + ": cannot add member '" + plans[j].spec->name + "' to the memory type");
+  }
+
+  for (std::size_t j = 0; j < plans.size(); ++j) {
+    std::visit(
+        [&](auto& v) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::vector<std::string>>) {
+            v.reserve(n);
+          } else {
+            v.resize(n);
+          }
+        },
+        out[j]);
+  }
+
+  const std::uint64_t block =
+      std::min<std::uint64_t>(n, std::max<std::size_t>(1, detail::kCompoundBlockBytes / record));
+  std::byte* const buf = staging(block * record);
+  const hid_t dset = compound.id();
+  for (std::uint64_t off = 0; off < n; off += block) {
+    const std::uint64_t m = std::min(block, n - off);
+    const detail::Selection sel = detail::select_rows(dset, begin + off, m, where);
+    detail::read_rows(dset, mem_type.id(), sel, buf, where, begin + off, m);
+    const detail::VlenGuard guard(mem_type.id(), sel.mem.id(), has_vlen ? buf : nullptr);
+    for (std::size_t j = 0; j < plans.size(); ++j) {
+      const detail::ReadPlan& p = plans[j];
+      const ColumnInfo& col = info.columns[p.column];
+      const std::byte* base = buf + members[j].offset;
+      if (p.spec->type == DType::str) {
+        auto& values = std::get<std::vector<std::string>>(out[j]);
+        for (std::uint64_t i = 0; i < m; ++i) {
+          const std::byte* at = base + i * record;
+          if (col.stored.variable) {
+            const char* s = nullptr;
+            std::memcpy(&s, at, sizeof s);
+            values.emplace_back(s != nullptr ? s : "");
+          } else {
+            values.push_back(detail::decode_fixed(reinterpret_cast<const char*>(at), col.stored.size, col.stored.pad));
+          }
+        }
+        continue;
+      }
+      detail::with_numeric(p.spec->type, [&]<class T>(std::type_identity<T>) {
+        T* dst = std::get<std::vector<T>>(out[j]).data() + off;
+        if (p.conv == Conversion::exact) {
+          detail::copy_strided<T>(base, record, m, dst);
+          return;
+        }
+        detail::with_stored(col.stored, [&]<class S>(std::type_identity<S>) {
+          detail::convert_checked<T, S>(base, record, m, dst, begin + off,
+                                        detail::ColumnContext{where, col.name, p.spec->type});
+        });
+      });
+    }
+  }
+}
+
+}  // namespace pearl::io
