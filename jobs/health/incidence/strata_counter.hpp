@@ -5,7 +5,7 @@
 // Why: a case is one increment, and the engine's per-pair path (hash a 40-byte key with
 // a 32-byte disease, probe, fold) cost more than reading the case. Here each row becomes
 // two integers — the key fields packed into one word and the disease as a small local
-// code (string_codes.hpp) — counted in a table that stays small (strata, not cases).
+// code (local_counts.hpp) — counted in a table that stays small (strata, not cases).
 // The counts go to the engine with their full keys when the rank's last batch is done
 // (finish), or earlier whenever the table or the disease dictionary reaches kFlushAt
 // entries, so memory stays bounded whatever the input.
@@ -21,9 +21,8 @@
 #include <string>
 #include <tuple>
 
-#include "../string_codes.hpp"
+#include "../local_counts.hpp"
 #include "pearl/core/calendar.hpp"
-#include "pearl/core/hash_table.hpp"
 #include "pearl/core/job.hpp"
 #include "pearl/core/region.hpp"
 
@@ -36,15 +35,6 @@ constexpr std::size_t kDiseaseBytes = 32;
 using Disease = FixedString<kDiseaseBytes>;
 /// (region_code, disease, sex, year, age group): a stratum; components not in --by are zero.
 using CaseKey = std::tuple<std::uint32_t, Disease, std::uint8_t, std::uint16_t, std::uint8_t>;
-
-/// A stratum as StrataCounter counts it: region << 32 | year << 16 | sex << 8 | age
-/// group, and the disease's local code (StringCodes).
-struct LocalStratum {
-  std::uint64_t fields = 0;
-  std::uint64_t disease = 0;
-  auto operator<=>(const LocalStratum&) const = default;
-  bool operator==(const LocalStratum&) const = default;
-};
 
 class StrataCounter {
  public:
@@ -83,9 +73,10 @@ class StrataCounter {
       }
       const std::uint64_t group = std::min<std::uint64_t>(age[i] / 5U, kAgeGroups - 1);
       const std::uint64_t code = plan_.by_region ? region_at(plan_.level, region[i]) : 0U;
-      const LocalStratum key{code << 32U | year << 16U | (plan_.by_sex ? std::uint64_t{sex[i]} : 0U) << 8U | group,
-                      plan_.by_disease ? diseases_.code(disease[i]) : 0U};
-      counts_.upsert(key, 1, mix64(key.fields ^ mix64(key.disease)), add_);
+      // A stratum as counted here: region << 32 | year << 16 | sex << 8 | age group, and
+      // the disease's local code.
+      counts_.add({code << 32U | year << 16U | (plan_.by_sex ? std::uint64_t{sex[i]} : 0U) << 8U | group,
+                   plan_.by_disease ? diseases_.code(disease[i]) : 0U});
       if (counts_.size() >= kFlushAt || diseases_.size() >= kFlushAt) [[unlikely]] flush(emit);
     }
   }
@@ -103,20 +94,18 @@ class StrataCounter {
 
   template <class Emit>
   void flush(Emit& emit) {
-    counts_.for_each([&](const LocalStratum& k, std::int64_t n) {
-      const Disease d = plan_.by_disease ? Disease(diseases_.value(static_cast<std::uint32_t>(k.disease))) : Disease{};
-      emit(CaseKey{static_cast<std::uint32_t>(k.fields >> 32U), d, static_cast<std::uint8_t>(k.fields >> 8U),
-                   static_cast<std::uint16_t>(k.fields >> 16U), static_cast<std::uint8_t>(k.fields)},
+    counts_.drain([&](const TwoWords& k, std::int64_t n) {
+      const Disease d = plan_.by_disease ? Disease(diseases_.value(static_cast<std::uint32_t>(k.b))) : Disease{};
+      emit(CaseKey{static_cast<std::uint32_t>(k.a >> 32U), d, static_cast<std::uint8_t>(k.a >> 8U),
+                   static_cast<std::uint16_t>(k.a >> 16U), static_cast<std::uint8_t>(k.a)},
            n);
     });
-    counts_.clear();
     diseases_.clear();
   }
 
   Plan plan_;
-  HashTable<LocalStratum, std::int64_t> counts_;
+  LocalCounts counts_;
   StringCodes diseases_;
-  std::plus<> add_;
 };
 
 }  // namespace pearl::jobs

@@ -1,5 +1,6 @@
-// jobs/health/string_codes.hpp — small integer codes for the distinct values of a string
-// column, for the health jobs' in-mapper counting.
+// jobs/health/local_counts.hpp — what the health jobs' maps count with before the engine
+// sees a pair: small integer codes for the distinct values of a string column
+// (StringCodes) and a table of counts keyed by two 64-bit words (LocalCounts).
 //
 // A map that counts rows per (…, disease, …) locally before handing its counts to the
 // engine keys its own table with a disease *code* instead of the string: the row's key
@@ -11,9 +12,13 @@
 //   pearl::jobs::StringCodes diseases;
 //   const std::uint32_t c = diseases.code(batch_disease[i]);   // 0, 1, 2, … by first sight
 //   std::string_view d = diseases.value(c);                     // and back
+//   pearl::jobs::LocalCounts counts;
+//   counts.add({std::uint64_t{region} << 32 | year, c});        // one more row of this key
+//   counts.drain([&](const pearl::jobs::TwoWords& k, std::int64_t n) { /* emit */ });
 #pragma once
 
 #include <algorithm>
+#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -21,6 +26,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+#include "pearl/core/hash_table.hpp"
 
 namespace pearl::jobs {
 
@@ -54,6 +61,31 @@ class StringCodes {
   std::deque<std::string> values_;
   std::uint32_t last_ = kNone;
   std::size_t longest_ = 0;
+};
+
+/// A key packed by the map that counts it: two words, laid out as that map chooses.
+struct TwoWords {
+  std::uint64_t a = 0;
+  std::uint64_t b = 0;
+  auto operator<=>(const TwoWords&) const = default;
+  bool operator==(const TwoWords&) const = default;
+};
+
+/// Rows counted per packed key, until drained.
+class LocalCounts {
+ public:
+  void add(const TwoWords& key) { table_.upsert(key, 1, mix64(key.a ^ mix64(key.b)), add_); }
+  [[nodiscard]] std::size_t size() const noexcept { return table_.size(); }
+  /// Calls f(key, count) for every key counted, then forgets them (keeping the memory).
+  template <class F>
+  void drain(F&& f) {
+    table_.for_each(f);
+    table_.clear();
+  }
+
+ private:
+  HashTable<TwoWords, std::int64_t> table_;
+  std::plus<> add_;
 };
 
 }  // namespace pearl::jobs
