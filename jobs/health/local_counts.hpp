@@ -1,6 +1,7 @@
 // jobs/health/local_counts.hpp — what the health jobs' maps count with before the engine
 // sees a pair: small integer codes for the distinct values of a string column
-// (StringCodes) and a table of counts keyed by two 64-bit words (LocalCounts).
+// (StringCodes) and a table of counts keyed by a word, such a string and 32 more bits
+// (CodedCounts).
 //
 // A map that counts rows per (…, disease, …) locally before handing its counts to the
 // engine keys its own table with a disease *code* instead of the string: the row's key
@@ -12,9 +13,9 @@
 //   pearl::jobs::StringCodes diseases;
 //   const std::uint32_t c = diseases.code(batch_disease[i]);   // 0, 1, 2, … by first sight
 //   std::string_view d = diseases.value(c);                     // and back
-//   pearl::jobs::LocalCounts counts;
-//   counts.add({std::uint64_t{region} << 32 | year, c});        // one more row of this key
-//   counts.drain([&](const pearl::jobs::TwoWords& k, std::int64_t n) { /* emit */ });
+//   pearl::jobs::CodedCounts counts;
+//   counts.add(std::uint64_t{region} << 32 | year, disease, day);   // one more row of this key
+//   counts.drain([&](std::uint64_t word, std::string_view disease, std::uint32_t day, std::int64_t n) { ... });
 #pragma once
 
 #include <algorithm>
@@ -23,11 +24,13 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
 #include "pearl/core/hash_table.hpp"
+#include "pearl/core/table.hpp"
 
 namespace pearl::jobs {
 
@@ -63,7 +66,13 @@ class StringCodes {
   std::size_t longest_ = 0;
 };
 
-/// A key packed by the map that counts it: two words, laid out as that map chooses.
+/// Column `name` of the batch when `wanted` (a --by part), else an empty span.
+template <class T>
+std::span<const T> column_if(const TableBatch& batch, bool wanted, const char* name) {
+  return wanted ? batch.column<T>(name) : std::span<const T>{};
+}
+
+/// A key packed by CodedCounts: the caller's word, and string code << 32 | caller's 32 bits.
 struct TwoWords {
   std::uint64_t a = 0;
   std::uint64_t b = 0;
@@ -71,20 +80,33 @@ struct TwoWords {
   bool operator==(const TwoWords&) const = default;
 };
 
-/// Rows counted per packed key, until drained.
-class LocalCounts {
+/// Rows counted per (word, string, 32 bits), the string held as a StringCodes code,
+/// until drained.
+class CodedCounts {
  public:
-  void add(const TwoWords& key) { table_.upsert(key, 1, mix64(key.a ^ mix64(key.b)), add_); }
-  [[nodiscard]] std::size_t size() const noexcept { return table_.size(); }
-  /// Calls f(key, count) for every key counted, then forgets them (keeping the memory).
+  /// One more row of the key (word, text, low).
+  void add(std::uint64_t word, std::string_view text, std::uint32_t low) {
+    const TwoWords key{word, std::uint64_t{strings_.code(text)} << 32U | low};
+    table_.upsert(key, 1, mix64(key.a ^ mix64(key.b)), add_);
+  }
+  /// Whether the keys or the strings have reached `limit` entries: time to drain.
+  [[nodiscard]] bool full(std::size_t limit) const noexcept { return table_.size() >= limit || strings_.size() >= limit; }
+  /// Bytes of the longest string counted so far.
+  [[nodiscard]] std::size_t longest() const noexcept { return strings_.longest(); }
+  /// Calls f(word, text, low, count) for every key counted, then forgets them (keeping
+  /// the table's memory).
   template <class F>
   void drain(F&& f) {
-    table_.for_each(f);
+    table_.for_each([&](const TwoWords& k, std::int64_t n) {
+      f(k.a, strings_.value(static_cast<std::uint32_t>(k.b >> 32U)), static_cast<std::uint32_t>(k.b), n);
+    });
     table_.clear();
+    strings_.clear();
   }
 
  private:
   HashTable<TwoWords, std::int64_t> table_;
+  StringCodes strings_;
   std::plus<> add_;
 };
 

@@ -54,11 +54,9 @@ class StrataCounter {
   void operator()(const TableBatch& b, Emit& emit) {
     const auto age = b.column<std::uint8_t>("age_years");
     const auto onset = b.column<std::int32_t>("onset_day");
-    const std::span<const std::uint32_t> region =
-        plan_.by_region ? b.column<std::uint32_t>("region_code") : std::span<const std::uint32_t>{};
-    const std::span<const std::uint8_t> sex = plan_.by_sex ? b.column<std::uint8_t>("sex") : std::span<const std::uint8_t>{};
-    const std::span<const std::string> disease =
-        plan_.by_disease ? b.column<std::string>("disease") : std::span<const std::string>{};
+    const auto region = column_if<std::uint32_t>(b, plan_.by_region, "region_code");
+    const auto sex = column_if<std::uint8_t>(b, plan_.by_sex, "sex");
+    const auto disease = column_if<std::string>(b, plan_.by_disease, "disease");
     for (std::size_t i = 0; i < b.rows(); ++i) {
       // The year is only computed (and range-checked) when it is a key: without it the
       // population is summed over all its years.
@@ -74,10 +72,10 @@ class StrataCounter {
       const std::uint64_t group = std::min<std::uint64_t>(age[i] / 5U, kAgeGroups - 1);
       const std::uint64_t code = plan_.by_region ? region_at(plan_.level, region[i]) : 0U;
       // A stratum as counted here: region << 32 | year << 16 | sex << 8 | age group, and
-      // the disease's local code.
-      counts_.add({code << 32U | year << 16U | (plan_.by_sex ? std::uint64_t{sex[i]} : 0U) << 8U | group,
-                   plan_.by_disease ? diseases_.code(disease[i]) : 0U});
-      if (counts_.size() >= kFlushAt || diseases_.size() >= kFlushAt) [[unlikely]] flush(emit);
+      // the disease.
+      counts_.add(code << 32U | year << 16U | (plan_.by_sex ? std::uint64_t{sex[i]} : 0U) << 8U | group,
+                  plan_.by_disease ? std::string_view(disease[i]) : std::string_view(), 0);
+      if (counts_.full(kFlushAt)) [[unlikely]] flush(emit);
     }
   }
 
@@ -94,18 +92,15 @@ class StrataCounter {
 
   template <class Emit>
   void flush(Emit& emit) {
-    counts_.drain([&](const TwoWords& k, std::int64_t n) {
-      const Disease d = plan_.by_disease ? Disease(diseases_.value(static_cast<std::uint32_t>(k.b))) : Disease{};
-      emit(CaseKey{static_cast<std::uint32_t>(k.a >> 32U), d, static_cast<std::uint8_t>(k.a >> 8U),
-                   static_cast<std::uint16_t>(k.a >> 16U), static_cast<std::uint8_t>(k.a)},
+    counts_.drain([&](std::uint64_t k, std::string_view disease, std::uint32_t, std::int64_t n) {
+      emit(CaseKey{static_cast<std::uint32_t>(k >> 32U), Disease(disease), static_cast<std::uint8_t>(k >> 8U),
+                   static_cast<std::uint16_t>(k >> 16U), static_cast<std::uint8_t>(k)},
            n);
     });
-    diseases_.clear();
   }
 
   Plan plan_;
-  LocalCounts counts_;
-  StringCodes diseases_;
+  CodedCounts counts_;
 };
 
 }  // namespace pearl::jobs

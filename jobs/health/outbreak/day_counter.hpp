@@ -52,17 +52,15 @@ class DayCounter {
   template <class Emit>
   void operator()(const TableBatch& b, Emit& emit) {
     const auto day = b.column<std::int32_t>(plan_.date);
-    const std::span<const std::uint32_t> region =
-        plan_.by_region ? b.column<std::uint32_t>("region_code") : std::span<const std::uint32_t>{};
-    const std::span<const std::uint8_t> sex = plan_.by_sex ? b.column<std::uint8_t>("sex") : std::span<const std::uint8_t>{};
-    const std::span<const std::string> disease =
-        plan_.by_disease ? b.column<std::string>("disease") : std::span<const std::string>{};
+    const auto region = column_if<std::uint32_t>(b, plan_.by_region, "region_code");
+    const auto sex = column_if<std::uint8_t>(b, plan_.by_sex, "sex");
+    const auto disease = column_if<std::string>(b, plan_.by_disease, "disease");
     for (std::size_t i = 0; i < b.rows(); ++i) {
-      // region << 8 | sex, and the disease's code << 32 | the day's 32 bits.
+      // (region << 8 | sex, disease, the day's 32 bits).
       const std::uint64_t r = plan_.by_region ? region_at(plan_.level, region[i]) : 0U;
-      const std::uint64_t code = plan_.by_disease ? diseases_.code(disease[i]) : 0U;
-      counts_.add({r << 8U | (plan_.by_sex ? sex[i] : 0U), code << 32U | static_cast<std::uint32_t>(day[i])});
-      if (counts_.size() >= kFlushAt || diseases_.size() >= kFlushAt) [[unlikely]] flush(emit);
+      counts_.add(r << 8U | (plan_.by_sex ? sex[i] : 0U), plan_.by_disease ? std::string_view(disease[i]) : std::string_view(),
+                  static_cast<std::uint32_t>(day[i]));
+      if (counts_.full(kFlushAt)) [[unlikely]] flush(emit);
     }
   }
 
@@ -70,7 +68,7 @@ class DayCounter {
   void finish(Emit& emit) {
     flush(emit);
     std::size_t seen = plan_.longest->load();
-    while (seen < diseases_.longest() && !plan_.longest->compare_exchange_weak(seen, diseases_.longest())) {
+    while (seen < counts_.longest() && !plan_.longest->compare_exchange_weak(seen, counts_.longest())) {
     }
   }
   /// The longest disease is state the job reads after the operation: an operation saved
@@ -85,19 +83,16 @@ class DayCounter {
 
   template <class Emit>
   void flush(Emit& emit) {
-    counts_.drain([&](const TwoWords& k, std::int64_t n) {
-      const std::string_view d = plan_.by_disease ? diseases_.value(static_cast<std::uint32_t>(k.b >> 32U)) : "";
-      if (d.size() > kWideDisease) return;  // refused by the job once the pass is over
-      emit(SeriesDay{static_cast<std::uint32_t>(k.a >> 8U), static_cast<std::uint8_t>(k.a),
-                     FixedString<kWideDisease>(d), static_cast<std::int32_t>(static_cast<std::uint32_t>(k.b))},
+    counts_.drain([&](std::uint64_t k, std::string_view disease, std::uint32_t day, std::int64_t n) {
+      if (disease.size() > kWideDisease) return;  // refused by the job once the pass is over
+      emit(SeriesDay{static_cast<std::uint32_t>(k >> 8U), static_cast<std::uint8_t>(k), FixedString<kWideDisease>(disease),
+                     static_cast<std::int32_t>(day)},
            n);
     });
-    diseases_.clear();
   }
 
   Plan plan_;
-  LocalCounts counts_;
-  StringCodes diseases_;
+  CodedCounts counts_;
 };
 
 }  // namespace pearl::jobs
