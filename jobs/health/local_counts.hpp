@@ -90,7 +90,9 @@ class CodedCounts {
     table_.upsert(key, 1, mix64(key.a ^ mix64(key.b)), add_);
   }
   /// Whether the keys or the strings have reached `limit` entries: time to drain.
-  [[nodiscard]] bool full(std::size_t limit) const noexcept { return table_.size() >= limit || strings_.size() >= limit; }
+  [[nodiscard]] bool full(std::size_t limit) const noexcept {
+    return table_.size() >= limit || strings_.size() >= limit;
+  }
   /// Bytes of the longest string counted so far.
   [[nodiscard]] std::size_t longest() const noexcept { return strings_.longest(); }
   /// Calls f(word, text, low, count) for every key counted, then forgets them (keeping

@@ -75,7 +75,8 @@ class StrataCounter {
       // the disease.
       counts_.add(code << 32U | year << 16U | (plan_.by_sex ? std::uint64_t{sex[i]} : 0U) << 8U | group,
                   plan_.by_disease ? std::string_view(disease[i]) : std::string_view(), 0);
-      if (counts_.full(kFlushAt)) [[unlikely]] flush(emit);
+      if (counts_.full(kFlushAt)) [[unlikely]]
+        flush(emit);
     }
   }
 

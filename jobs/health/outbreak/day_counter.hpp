@@ -40,7 +40,7 @@ class DayCounter {
   struct Plan {
     RegionLevel level = RegionLevel::city;
     bool by_region = false, by_sex = false, by_disease = false;
-    std::string date;                                 // the day column
+    std::string date;                                   // the day column
     std::shared_ptr<std::atomic<std::size_t>> longest;  // bytes of the longest disease, over map threads
   };
 
@@ -58,9 +58,11 @@ class DayCounter {
     for (std::size_t i = 0; i < b.rows(); ++i) {
       // (region << 8 | sex, disease, the day's 32 bits).
       const std::uint64_t r = plan_.by_region ? region_at(plan_.level, region[i]) : 0U;
-      counts_.add(r << 8U | (plan_.by_sex ? sex[i] : 0U), plan_.by_disease ? std::string_view(disease[i]) : std::string_view(),
+      counts_.add(r << 8U | (plan_.by_sex ? sex[i] : 0U),
+                  plan_.by_disease ? std::string_view(disease[i]) : std::string_view(),
                   static_cast<std::uint32_t>(day[i]));
-      if (counts_.full(kFlushAt)) [[unlikely]] flush(emit);
+      if (counts_.full(kFlushAt)) [[unlikely]]
+        flush(emit);
     }
   }
 
@@ -85,8 +87,8 @@ class DayCounter {
   void flush(Emit& emit) {
     counts_.drain([&](std::uint64_t k, std::string_view disease, std::uint32_t day, std::int64_t n) {
       if (disease.size() > kWideDisease) return;  // refused by the job once the pass is over
-      emit(SeriesDay{static_cast<std::uint32_t>(k >> 8U), static_cast<std::uint8_t>(k), FixedString<kWideDisease>(disease),
-                     static_cast<std::int32_t>(day)},
+      emit(SeriesDay{static_cast<std::uint32_t>(k >> 8U), static_cast<std::uint8_t>(k),
+                     FixedString<kWideDisease>(disease), static_cast<std::int32_t>(day)},
            n);
     });
   }

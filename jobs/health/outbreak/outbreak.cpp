@@ -95,25 +95,27 @@ class Outbreak final : public Job {
   void run(JobContext& ctx) override {
     check_options();
     // 1. cases per (series, day), in one read.
-    const auto has = [&](const char* part) { return std::find(by_parts_.begin(), by_parts_.end(), part) != by_parts_.end(); };
-    DayCounter::Plan plan{level_, has("region"), has("sex"), has_disease_, date_,
-                          std::make_shared<std::atomic<std::size_t>>(0)};
+    const auto has = [&](const char* part) {
+      return std::find(by_parts_.begin(), by_parts_.end(), part) != by_parts_.end();
+    };
+    DayCounter::Plan plan{level_,       has("region"), has("sex"),
+                          has_disease_, date_,         std::make_shared<std::atomic<std::size_t>>(0)};
     std::vector<ColumnSpec> columns = {{date_, DType::i32}};
     if (plan.by_region) columns.push_back({"region_code", DType::u32});
     if (plan.by_sex) columns.push_back({"sex", DType::u8});
     if (plan.by_disease) columns.push_back({"disease", DType::str});
     TableInput cases = ctx.input("cases", columns);
-    const auto counts = ctx.engine().reduce_by_key<SeriesDay, std::int64_t>(cases, DayCounter(plan), std::plus<>{});
+    auto counts = ctx.engine().reduce_by_key<SeriesDay, std::int64_t>(cases, DayCounter(plan), std::plus<>{});
 
     // The longest disease over all ranks sizes the key.
     const auto width = static_cast<std::size_t>(
         allreduce_max(ctx.comm(), static_cast<std::int64_t>(has_disease_ ? plan.longest->load() : 0)));
     key_.emplace(by_parts_, level_, width);
     const std::size_t bytes = key_->bytes();
-    if (bytes <= 8) return run_typed<8>(ctx, counts);
-    if (bytes <= 16) return run_typed<16>(ctx, counts);
-    if (bytes <= 32) return run_typed<32>(ctx, counts);
-    if (bytes <= 64) return run_typed<64>(ctx, counts);
+    if (bytes <= 8) return run_typed<8>(ctx, std::move(counts));
+    if (bytes <= 16) return run_typed<16>(ctx, std::move(counts));
+    if (bytes <= 32) return run_typed<32>(ctx, std::move(counts));
+    if (bytes <= 64) return run_typed<64>(ctx, std::move(counts));
     throw InputError("health.outbreak: disease codes of " + std::to_string(width) +
                      " bytes are too long for a series key (at most 59)");
   }
@@ -151,7 +153,7 @@ class Outbreak final : public Job {
   }
 
   template <std::size_t N>
-  void run_typed(JobContext& ctx, const KeyedResult<SeriesDay, std::int64_t>& counts) {
+  void run_typed(JobContext& ctx, KeyedResult<SeriesDay, std::int64_t> counts) {
     using Key = FixedString<N>;
     using RowKey = std::tuple<Key, std::int32_t, std::uint8_t>;      // key, day, method
     using Row = std::tuple<std::int64_t, double, std::uint8_t>;      // observed, upperbound, alarm
@@ -177,42 +179,51 @@ class Outbreak final : public Job {
     // 2. each series on one rank, its days ascending. Days outside [from, to] travel too:
     // every key with a case anywhere in the input gets a series (contract), even one whose
     // cases all fall outside the window (an all-zero series).
-    ResultBatches<SeriesDay, std::int64_t> counted(counts, 1 << 16);
-    const auto series = ctx.engine().group_by_key<Key, std::pair<std::int32_t, std::int64_t>>(
-        counted,
-        [&key](const std::vector<std::pair<SeriesDay, std::int64_t>>& batch, auto& emit) {
-          for (const auto& [k, n] : batch) {
-            const auto& [region, sex, disease, day] = k;
-            Key bytes{};  // zero-filled: unused bytes compare equal
-            key.encode(region, sex, disease.view(), reinterpret_cast<unsigned char*>(bytes.bytes.data()));
-            emit(bytes, std::pair<std::int32_t, std::int64_t>{day, n});
-          }
-        },
-        GroupOptions{.sort_values = true});
-
-    std::vector<std::pair<RowKey, Row>> rows;
+    // The counts, then the series, are released as soon as the next step has what it needs
+    // (both live inside this lambda): only the rows are held when they are sorted.
     const auto length = empty_input ? 0 : static_cast<std::size_t>(to - from + 1);
-    std::vector<double> y;
-    std::vector<double> z(4);
-    for (const Method m : methods_list_) z[static_cast<std::size_t>(m)] = z_of(m);
-    series.for_each_group([&](const Key& k, std::span<const std::pair<std::int32_t, std::int64_t>> days) {
-      y.assign(length, 0.0);  // zero-filled: a day without cases counts 0
-      for (const auto& [day, n] : days) {
-        if (day >= from && day <= to) y[static_cast<std::size_t>(day - from)] = static_cast<double>(n);
-      }
-      for (const Method m : methods_list_) {
-        const auto bounds = ears::upperbounds(m, y, baseline_, z[static_cast<std::size_t>(m)], min_sigma_);
-        const std::size_t at = ears::first_defined(m, baseline_);
-        for (std::size_t j = 0; j < bounds.size(); ++j) {
-          const double observed = y[at + j];
-          const bool alarm = ears::alarm(observed, bounds[j]);
-          if (only_alarms_ && !alarm) continue;
-          rows.emplace_back(RowKey{k, static_cast<std::int32_t>(from + static_cast<std::int64_t>(at + j)),
-                                   static_cast<std::uint8_t>(m)},
-                            Row{static_cast<std::int64_t>(observed), bounds[j], static_cast<std::uint8_t>(alarm ? 1 : 0)});
+    auto rows = [&, held = std::move(counts)]() mutable {
+      const auto series = [&] {
+        const KeyedResult<SeriesDay, std::int64_t> mine = std::move(held);  // released once grouped
+        ResultBatches<SeriesDay, std::int64_t> counted(mine, 1 << 16);
+        return ctx.engine().group_by_key<Key, std::pair<std::int32_t, std::int64_t>>(
+            counted,
+            [&key](const std::vector<std::pair<SeriesDay, std::int64_t>>& batch, auto& emit) {
+              for (const auto& [k, n] : batch) {
+                const auto& [region, sex, disease, day] = k;
+                Key bytes{};  // zero-filled: unused bytes compare equal
+                key.encode(region, sex, disease.view(), reinterpret_cast<unsigned char*>(bytes.bytes.data()));
+                emit(bytes, std::pair<std::int32_t, std::int64_t>{day, n});
+              }
+            },
+            GroupOptions{.sort_values = true});
+      }();
+
+      std::vector<std::pair<RowKey, Row>> made;
+      std::vector<double> y;
+      std::vector<double> z(4);
+      for (const Method m : methods_list_) z[static_cast<std::size_t>(m)] = z_of(m);
+      series.for_each_group([&](const Key& k, std::span<const std::pair<std::int32_t, std::int64_t>> days) {
+        y.assign(length, 0.0);  // zero-filled: a day without cases counts 0
+        for (const auto& [day, n] : days) {
+          if (day >= from && day <= to) y[static_cast<std::size_t>(day - from)] = static_cast<double>(n);
         }
-      }
-    });
+        for (const Method m : methods_list_) {
+          const auto bounds = ears::upperbounds(m, y, baseline_, z[static_cast<std::size_t>(m)], min_sigma_);
+          const std::size_t at = ears::first_defined(m, baseline_);
+          for (std::size_t j = 0; j < bounds.size(); ++j) {
+            const double observed = y[at + j];
+            const bool alarm = ears::alarm(observed, bounds[j]);
+            if (only_alarms_ && !alarm) continue;
+            made.emplace_back(
+                RowKey{k, static_cast<std::int32_t>(from + static_cast<std::int64_t>(at + j)),
+                       static_cast<std::uint8_t>(m)},
+                Row{static_cast<std::int64_t>(observed), bounds[j], static_cast<std::uint8_t>(alarm ? 1 : 0)});
+          }
+        }
+      });
+      return made;
+    }();
 
     // 3 and 4. rows into a keyed result, then range-partitioned for ordered writing.
     VectorSource<std::pair<RowKey, Row>> produced(rows);
