@@ -1,7 +1,7 @@
 // jobs/health/local_counts.hpp — what the health jobs' maps count with before the engine
 // sees a pair: small integer codes for the distinct values of a string column
-// (StringCodes) and a table of counts keyed by a word, such a string and 32 more bits
-// (CodedCounts).
+// (StringCodes) and a table of counts keyed by a word, a string (short ones packed into
+// the key, others coded) and 32 more bits (CodedCounts).
 //
 // A map that counts rows per (…, disease, …) locally before handing its counts to the
 // engine keys its own table with a disease *code* instead of the string: the row's key
@@ -22,6 +22,7 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <span>
@@ -72,43 +73,62 @@ std::span<const T> column_if(const TableBatch& batch, bool wanted, const char* n
   return wanted ? batch.column<T>(name) : std::span<const T>{};
 }
 
-/// A key packed by CodedCounts: the caller's word, and string code << 32 | caller's 32 bits.
-struct TwoWords {
-  std::uint64_t a = 0;
-  std::uint64_t b = 0;
-  auto operator<=>(const TwoWords&) const = default;
-  bool operator==(const TwoWords&) const = default;
+/// A key as CodedCounts packs it: the caller's word, the string (its bytes when short,
+/// else a code) and the caller's 32 bits.
+struct CodedKey {
+  std::uint64_t word = 0;
+  std::uint64_t text = 0;
+  std::uint64_t low = 0;
+  auto operator<=>(const CodedKey&) const = default;
+  bool operator==(const CodedKey&) const = default;
 };
 
-/// Rows counted per (word, string, 32 bits), the string held as a StringCodes code,
-/// until drained.
+/// Rows counted per (word, string, 32 bits), until drained. A string of up to 7 bytes
+/// (disease codes: "A00", "B08.4") is held in the key itself, its length in the top byte;
+/// a longer one as a StringCodes code, marked by a top byte of 0xFF.
 class CodedCounts {
  public:
   /// One more row of the key (word, text, low).
   void add(std::uint64_t word, std::string_view text, std::uint32_t low) {
-    const TwoWords key{word, std::uint64_t{strings_.code(text)} << 32U | low};
-    table_.upsert(key, 1, mix64(key.a ^ mix64(key.b)), add_);
+    const CodedKey key{word, text_word(text), low};
+    table_.upsert(key, 1, mix64(key.word ^ mix64(key.text) ^ key.low * 0x9e3779b97f4a7c15ULL), add_);
   }
-  /// Whether the keys or the strings have reached `limit` entries: time to drain.
+  /// Whether the keys or the long strings have reached `limit` entries: time to drain.
   [[nodiscard]] bool full(std::size_t limit) const noexcept {
     return table_.size() >= limit || strings_.size() >= limit;
   }
   /// Bytes of the longest string counted so far.
-  [[nodiscard]] std::size_t longest() const noexcept { return strings_.longest(); }
+  [[nodiscard]] std::size_t longest() const noexcept { return longest_; }
   /// Calls f(word, text, low, count) for every key counted, then forgets them (keeping
   /// the table's memory).
   template <class F>
   void drain(F&& f) {
-    table_.for_each([&](const TwoWords& k, std::int64_t n) {
-      f(k.a, strings_.value(static_cast<std::uint32_t>(k.b >> 32U)), static_cast<std::uint32_t>(k.b), n);
+    table_.for_each([&](const CodedKey& k, std::int64_t n) {
+      const std::size_t top = k.text >> kLengthShift;
+      const std::string_view text = top == kLong ? strings_.value(static_cast<std::uint32_t>(k.text))
+                                                 : std::string_view(reinterpret_cast<const char*>(&k.text), top);
+      f(k.word, text, static_cast<std::uint32_t>(k.low), n);
     });
     table_.clear();
     strings_.clear();
   }
 
  private:
-  HashTable<TwoWords, std::int64_t> table_;
+  static constexpr unsigned kLengthShift = 56;
+  static constexpr std::uint64_t kLong = 0xFF;
+  static constexpr std::size_t kShort = 7;  // bytes held in the key itself
+
+  std::uint64_t text_word(std::string_view text) {
+    longest_ = std::max(longest_, text.size());
+    if (text.size() > kShort) return kLong << kLengthShift | strings_.code(text);
+    std::uint64_t w = 0;  // the bytes in memory order, read back in drain the same way
+    std::memcpy(&w, text.data(), text.size());
+    return w | std::uint64_t{text.size()} << kLengthShift;
+  }
+
+  HashTable<CodedKey, std::int64_t> table_;
   StringCodes strings_;
+  std::size_t longest_ = 0;
   std::plus<> add_;
 };
 

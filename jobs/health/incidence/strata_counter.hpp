@@ -4,8 +4,9 @@
 //
 // Why: a case is one increment, and the engine's per-pair path (hash a 40-byte key with
 // a 32-byte disease, probe, fold) cost more than reading the case. Here each row becomes
-// two integers — the key fields packed into one word and the disease as a small local
-// code (local_counts.hpp) — counted in a table that stays small (strata, not cases).
+// integers — the key fields packed into one word and the disease in another (its bytes
+// when short, else a local code: local_counts.hpp) — counted in a table that stays small
+// (strata, not cases).
 // The counts go to the engine with their full keys when the rank's last batch is done
 // (finish), or earlier whenever the table or the disease dictionary reaches kFlushAt
 // entries, so memory stays bounded whatever the input.

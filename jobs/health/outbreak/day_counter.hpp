@@ -5,7 +5,8 @@
 // Why: the series key is sized by the longest disease in the input (series_key.hpp),
 // which the job used to measure with a whole extra pass over the disease strings. Here
 // the map keys its own counts with integers — region and sex packed in one word, the
-// disease as a local code and the day in the other (local_counts.hpp) — notes the
+// disease in another (its bytes when short, else a local code) and the day
+// (local_counts.hpp) — notes the
 // longest disease it saw, and emits the counts with the disease in a FixedString wide
 // enough for any disease a series key can hold (kWideDisease). Longer diseases are not
 // emitted; the job refuses them after this pass, as before, from the longest seen.
