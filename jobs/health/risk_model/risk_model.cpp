@@ -126,6 +126,15 @@ class RiskModel final : public Job {
     const std::string where = ctx.input_location("checkups");
     y_.clear();
     x_.assign(terms_.size(), {});
+    // Room for this rank's share of the rows up front (twice an even share, all of them at
+    // one rank): growing by doubling held the old and the new copy of every column at
+    // once, up to three times the rows' bytes. Reserved pages that stay unused are never
+    // touched, so they cost address space, not memory.
+    const std::uint64_t ranks = static_cast<std::uint64_t>(ctx.comm().size());
+    const auto room = static_cast<std::size_t>(
+        ranks == 1 ? input.total_rows() : std::min(input.total_rows(), 2 * (input.total_rows() / ranks) + 65536));
+    y_.reserve(room);
+    for (auto& column : x_) column.reserve(room);
     std::exception_ptr failure;
     try {
       while (auto batch = input.next()) {
@@ -147,7 +156,7 @@ class RiskModel final : public Job {
             }
             x_[j].push_back(x[j][i]);
           }
-          y_.push_back(y[i]);
+          y_.push_back(static_cast<std::uint8_t>(y[i]));  // 0 or 1, checked above
         }
       }
     } catch (...) {
@@ -336,7 +345,7 @@ class RiskModel final : public Job {
   double tol_ = 1e-8;
   int threads_ = 1;
   std::vector<std::string> terms_;
-  std::vector<double> y_;
+  std::vector<std::uint8_t> y_;  // the outcome, 0 or 1: a byte per row, not eight
   std::vector<std::vector<double>> x_;  // standardised covariates, column by column
   std::vector<double> mean_, scale_;
   std::int64_t n_ = 0;
