@@ -6,22 +6,19 @@
 // which the job used to measure with a whole extra pass over the disease strings. Here
 // the map keys its own counts with integers — region and sex packed in one word, the
 // disease in another (its bytes when short, else a local code) and the day
-// (local_counts.hpp) — notes the
-// longest disease it saw, and emits the counts with the disease in a FixedString wide
-// enough for any disease a series key can hold (kWideDisease). Longer diseases are not
-// emitted; the job refuses them after this pass, as before, from the longest seen.
-// Counts go to the engine at the rank's last batch (finish) or whenever the table or the
+// (local_counts.hpp) — and emits them with the disease in a FixedString wide enough for
+// any disease a series key can hold (kWideDisease); the job sizes the key from the
+// longest disease in the result (disease_bytes). A disease too long for any key is
+// refused by the map, with the message the job gave after its measuring pass. Counts go
+// to the engine at the rank's last batch (finish) or whenever the table or the
 // dictionary reaches kFlushAt entries, so memory stays bounded (25 MiB) whatever the input.
 //
-//   auto longest = std::make_shared<std::atomic<std::size_t>>(0);
-//   DayCounter map({level, true, true, false, "onset_day", longest});
+//   DayCounter map({level, true, true, false, "onset_day"});
 //   auto counts = engine.reduce_by_key<SeriesDay, std::int64_t>(cases, map, std::plus<>{});
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <tuple>
 
@@ -41,8 +38,7 @@ class DayCounter {
   struct Plan {
     RegionLevel level = RegionLevel::city;
     bool by_region = false, by_sex = false, by_disease = false;
-    std::string date;                                   // the day column
-    std::shared_ptr<std::atomic<std::size_t>> longest;  // bytes of the longest disease, over map threads
+    std::string date;  // the day column
   };
 
   explicit DayCounter(Plan plan) : plan_(std::move(plan)) {}
@@ -59,6 +55,8 @@ class DayCounter {
     for (std::size_t i = 0; i < b.rows(); ++i) {
       // (region << 8 | sex, disease, the day's 32 bits).
       const std::uint64_t r = plan_.by_region ? region_at(plan_.level, region[i]) : 0U;
+      if (plan_.by_disease && disease[i].size() > widest()) [[unlikely]]
+        too_long(disease[i].size());
       counts_.add(r << 8U | (plan_.by_sex ? sex[i] : 0U),
                   plan_.by_disease ? std::string_view(disease[i]) : std::string_view(),
                   static_cast<std::uint32_t>(day[i]));
@@ -70,13 +68,15 @@ class DayCounter {
   template <class Emit>
   void finish(Emit& emit) {
     flush(emit);
-    std::size_t seen = plan_.longest->load();
-    while (seen < counts_.longest() && !plan_.longest->compare_exchange_weak(seen, counts_.longest())) {
-    }
   }
-  /// The longest disease is state the job reads after the operation: an operation saved
-  /// in a checkpoint would come back without it, so it is always run again on resume.
-  [[nodiscard]] static bool keeps_state_after_finish() noexcept { return true; }
+  /// Everything counted is emitted by finish: the operation can be restored from a checkpoint.
+  [[nodiscard]] static bool keeps_state_after_finish() noexcept { return false; }
+
+  /// The message of a disease too long for the series key (64 bytes in all).
+  [[noreturn]] static void too_long(std::size_t bytes) {
+    throw InputError("health.outbreak: disease codes of " + std::to_string(bytes) +
+                     " bytes are too long for a series key (at most 59)");
+  }
 
  private:
   /// Series-days counted (and disease codes) at most before they go to the engine: a
@@ -87,15 +87,27 @@ class DayCounter {
   template <class Emit>
   void flush(Emit& emit) {
     counts_.drain([&](std::uint64_t k, std::string_view disease, std::uint32_t day, std::int64_t n) {
-      if (disease.size() > kWideDisease) return;  // refused by the job once the pass is over
       emit(SeriesDay{static_cast<std::uint32_t>(k >> 8U), static_cast<std::uint8_t>(k),
                      FixedString<kWideDisease>(disease), static_cast<std::int32_t>(day)},
            n);
     });
   }
 
+  /// Bytes the disease may have: what a 64-byte key leaves beside region and sex.
+  [[nodiscard]] std::size_t widest() const noexcept {
+    return kWideDisease - (plan_.by_region ? 4U : 0U) - (plan_.by_sex ? 1U : 0U);
+  }
+
   Plan plan_;
   CodedCounts counts_;
 };
+
+/// The disease's bytes as a key holds them: up to its last non-zero byte (zero bytes
+/// after it would be the key's padding anyway).
+inline std::string_view disease_bytes(const FixedString<kWideDisease>& d) noexcept {
+  std::size_t n = d.bytes.size();
+  while (n > 0 && d.bytes[n - 1] == '\0') --n;
+  return {d.bytes.data(), n};
+}
 
 }  // namespace pearl::jobs

@@ -98,8 +98,7 @@ class Outbreak final : public Job {
     const auto has = [&](const char* part) {
       return std::find(by_parts_.begin(), by_parts_.end(), part) != by_parts_.end();
     };
-    DayCounter::Plan plan{level_,       has("region"), has("sex"),
-                          has_disease_, date_,         std::make_shared<std::atomic<std::size_t>>(0)};
+    const DayCounter::Plan plan{level_, has("region"), has("sex"), has_disease_, date_};
     std::vector<ColumnSpec> columns = {{date_, DType::i32}};
     if (plan.by_region) columns.push_back({"region_code", DType::u32});
     if (plan.by_sex) columns.push_back({"sex", DType::u8});
@@ -108,8 +107,11 @@ class Outbreak final : public Job {
     auto counts = ctx.engine().reduce_by_key<SeriesDay, std::int64_t>(cases, DayCounter(plan), std::plus<>{});
 
     // The longest disease over all ranks sizes the key.
-    const auto width = static_cast<std::size_t>(
-        allreduce_max(ctx.comm(), static_cast<std::int64_t>(has_disease_ ? plan.longest->load() : 0)));
+    std::int64_t longest = 0;
+    counts.for_each([&](const SeriesDay& k, std::int64_t) {
+      longest = std::max(longest, static_cast<std::int64_t>(disease_bytes(std::get<2>(k)).size()));
+    });
+    const auto width = static_cast<std::size_t>(allreduce_max(ctx.comm(), longest));
     key_.emplace(by_parts_, level_, width);
     const std::size_t bytes = key_->bytes();
     if (bytes <= 8) return run_typed<8>(ctx, std::move(counts));
@@ -192,7 +194,7 @@ class Outbreak final : public Job {
               for (const auto& [k, n] : batch) {
                 const auto& [region, sex, disease, day] = k;
                 Key bytes{};  // zero-filled: unused bytes compare equal
-                key.encode(region, sex, disease.view(), reinterpret_cast<unsigned char*>(bytes.bytes.data()));
+                key.encode(region, sex, disease_bytes(disease), reinterpret_cast<unsigned char*>(bytes.bytes.data()));
                 emit(bytes, std::pair<std::int32_t, std::int64_t>{day, n});
               }
             },
