@@ -3,8 +3,9 @@
 // docs/jobs/health.incidence.md).
 //
 // How: cases are counted per stratum — (region, disease, sex, year, age group),
-// components left out of --by held at zero — and the strata, far fewer than the cases,
-// are then re-keyed by output row with the row's 18 age-group counts as one value, so a
+// components left out of --by held at zero — inside the map first (strata_counter.hpp:
+// one pair per stratum and map thread reaches the engine, not one per case). The
+// strata, far fewer than the cases, are then re-keyed by output row with the row's 18 age-group counts as one value, so a
 // row is never split between ranks. The rows are sorted globally: each rank holds a
 // contiguous key range, computes those rows and writes them, and the rank parts
 // concatenate in key order. Nothing per case stratum is gathered, so the job scales
@@ -26,21 +27,16 @@
 #include <vector>
 
 #include "pearl/core/agreement.hpp"
-#include "pearl/core/calendar.hpp"
 #include "pearl/core/collectives.hpp"
 #include "pearl/core/job.hpp"
 #include "pearl/core/options.hpp"
 #include "pearl/core/region.hpp"
 #include "pearl/core/suppression.hpp"
+#include "strata_counter.hpp"
 
 namespace pearl::jobs {
 namespace {
 
-constexpr std::size_t kAgeGroups = 18;
-/// Longest disease code kept in a key. ICD-10 codes are at most 7 bytes; 32 leaves room
-/// for local codes and UTF-8 names. Longer values are an input error, never truncated.
-constexpr std::size_t kDiseaseBytes = 32;
-using Disease = FixedString<kDiseaseBytes>;
 
 // Standard populations, 0–4 … 80–84, 85+ (contract: jobs.md, health.incidence).
 constexpr std::array<double, kAgeGroups> kWho2000 = {8860, 8690, 8600, 8470, 8220, 7930, 7610, 7150, 6590,
@@ -48,8 +44,6 @@ constexpr std::array<double, kAgeGroups> kWho2000 = {8860, 8690, 8600, 8470, 822
 constexpr std::array<double, kAgeGroups> kSegi = {12000, 10000, 9000, 9000, 8000, 8000, 6000, 6000, 6000,
                                                   6000,  5000,  4000, 4000, 3000, 2000, 1000, 500,  500};
 
-/// (region_code, disease, sex, year, age group): a stratum; components not in --by are zero.
-using CaseKey = std::tuple<std::uint32_t, Disease, std::uint8_t, std::uint16_t, std::uint8_t>;
 /// (region_code, disease, sex, year): one output row; components not in --by are zero.
 /// Tuple order is the output's key order.
 using RowKey = std::tuple<std::uint32_t, Disease, std::uint8_t, std::uint16_t>;
@@ -156,37 +150,8 @@ class Incidence final : public Job {
     // Strings only when needed; one longer than a Disease holds is a bad row for the reader.
     if (by_disease_) columns.push_back(fixed_string_column<Disease>("disease"));
     TableInput input = ctx.input("cases", columns);
-    const std::string where = ctx.input_location("cases");
-    const RegionLevel level = level_;
-    const bool by_region = by_region_, by_sex = by_sex_, by_disease = by_disease_, by_year = by_year_;
-    const auto map = [&](const TableBatch& b, auto& emit) {
-      const auto age = b.column<std::uint8_t>("age_years");
-      const auto onset = b.column<std::int32_t>("onset_day");
-      const std::span<const std::uint32_t> region =
-          by_region ? b.column<std::uint32_t>("region_code") : std::span<const std::uint32_t>{};
-      const std::span<const std::uint8_t> sex = by_sex ? b.column<std::uint8_t>("sex") : std::span<const std::uint8_t>{};
-      const std::span<const std::string> disease =
-          by_disease ? b.column<std::string>("disease") : std::span<const std::string>{};
-      for (std::size_t i = 0; i < b.rows(); ++i) {
-        // The year is only computed (and range-checked) when it is a key: without it the
-        // population is summed over all its years.
-        std::uint16_t year = 0;
-        if (by_year) {
-          const std::int64_t y = civil_from_days(onset[i]).year;
-          if (y < 1 || y > 65535) {
-            throw InputError(where + ": column 'onset_day' has " + std::to_string(onset[i]) + " (row " +
-                             std::to_string(b.first_row() + i) + "), year " + std::to_string(y) +
-                             " is outside 1..65535");
-          }
-          year = static_cast<std::uint16_t>(y);
-        }
-        const Disease code = by_disease ? Disease(disease[i]) : Disease{};
-        const auto group = static_cast<std::uint8_t>(std::min(age[i] / 5, static_cast<int>(kAgeGroups) - 1));
-        emit(CaseKey{by_region ? region_at(level, region[i]) : 0u, code, by_sex ? sex[i] : std::uint8_t{0}, year,
-                     group},
-             std::int64_t{1});
-      }
-    };
+    StrataCounter::Plan plan{ctx.input_location("cases"), level_, by_region_, by_disease_, by_sex_, by_year_};
+    StrataCounter map(plan);
     const auto strata = ctx.engine().reduce_by_key<CaseKey, std::int64_t>(input, map, std::plus<>{});
     // One pair per stratum, not per case: re-keyed by output row, 18 counts per value.
     ResultBatches<CaseKey, std::int64_t> counted(strata);

@@ -2,8 +2,10 @@
 // method and formulas: docs/jobs/health.outbreak.md; reference: R surveillance::earsC).
 //
 // Dataflow, four engine steps:
-//   1. reduce_by_key   (series key, day) -> cases          [combines before the shuffle]
-//      allreduce of the first and last day: the default --from/--to
+//   1. reduce_by_key   (series, day) -> cases               [counted in the map first,
+//                      day_counter.hpp; the one read of the cases]
+//      allreduce of the longest disease, which sizes the series key (series_key.hpp),
+//      and of the first and last day: the default --from/--to
 //   2. group_by_key    series key -> (day, cases) sorted    [one series on one rank]
 //      each series zero-filled over [from, to], C1/C2/C3 computed (ears.hpp)
 //   3. reduce_by_key   (key, day, method) -> row            [keys are unique: no folding]
@@ -19,6 +21,7 @@
 #include <tuple>
 #include <utility>
 
+#include "day_counter.hpp"
 #include "ears.hpp"
 #include "pearl/core/collectives.hpp"
 #include "pearl/core/job.hpp"
@@ -91,13 +94,30 @@ class Outbreak final : public Job {
 
   void run(JobContext& ctx) override {
     check_options();
-    const std::size_t width = has_disease_ ? longest_disease(ctx) : 0;
+    // 1. cases per (series, day), in one read.
+    const auto has = [&](const char* part) {
+      return std::find(by_parts_.begin(), by_parts_.end(), part) != by_parts_.end();
+    };
+    const DayCounter::Plan plan{level_, has("region"), has("sex"), has_disease_, date_};
+    std::vector<ColumnSpec> columns = {{date_, DType::i32}};
+    if (plan.by_region) columns.push_back({"region_code", DType::u32});
+    if (plan.by_sex) columns.push_back({"sex", DType::u8});
+    if (plan.by_disease) columns.push_back({"disease", DType::str});
+    TableInput cases = ctx.input("cases", columns);
+    auto counts = ctx.engine().reduce_by_key<SeriesDay, std::int64_t>(cases, DayCounter(plan), std::plus<>{});
+
+    // The longest disease over all ranks sizes the key.
+    std::int64_t longest = 0;
+    counts.for_each([&](const SeriesDay& k, std::int64_t) {
+      longest = std::max(longest, static_cast<std::int64_t>(disease_bytes(std::get<2>(k)).size()));
+    });
+    const auto width = static_cast<std::size_t>(allreduce_max(ctx.comm(), longest));
     key_.emplace(by_parts_, level_, width);
     const std::size_t bytes = key_->bytes();
-    if (bytes <= 8) return run_typed<8>(ctx);
-    if (bytes <= 16) return run_typed<16>(ctx);
-    if (bytes <= 32) return run_typed<32>(ctx);
-    if (bytes <= 64) return run_typed<64>(ctx);
+    if (bytes <= 8) return run_typed<8>(ctx, std::move(counts));
+    if (bytes <= 16) return run_typed<16>(ctx, std::move(counts));
+    if (bytes <= 32) return run_typed<32>(ctx, std::move(counts));
+    if (bytes <= 64) return run_typed<64>(ctx, std::move(counts));
     throw InputError("health.outbreak: disease codes of " + std::to_string(width) +
                      " bytes are too long for a series key (at most 59)");
   }
@@ -129,53 +149,23 @@ class Outbreak final : public Job {
     }
   }
 
-  /// Collective: the longest disease code over all ranks, which sizes the key.
-  std::size_t longest_disease(JobContext& ctx) {
-    std::int64_t longest = 0;
-    TableInput diseases = ctx.input("cases", {{"disease", DType::str}});
-    agreed(ctx.comm(), [&] {  // a read error on one rank stops all of them, not a hang
-      while (auto batch = diseases.next()) {
-        for (const auto& v : batch->column<std::string>("disease")) {
-          longest = std::max(longest, static_cast<std::int64_t>(v.size()));
-        }
-      }
-    });
-    return static_cast<std::size_t>(allreduce_max(ctx.comm(), longest));
-  }
-
   double z_of(Method m) const {
     if (alpha_given_) return ears::z_quantile(*alpha_given_);
     return ears::z_quantile(m == Method::C3 ? 0.025 : 0.001);  // earsC's defaults
   }
 
   template <std::size_t N>
-  void run_typed(JobContext& ctx) {
+  void run_typed(JobContext& ctx, KeyedResult<SeriesDay, std::int64_t> counts) {
     using Key = FixedString<N>;
-    using DayKey = std::pair<Key, std::int32_t>;
     using RowKey = std::tuple<Key, std::int32_t, std::uint8_t>;      // key, day, method
     using Row = std::tuple<std::int64_t, double, std::uint8_t>;      // observed, upperbound, alarm
     const SeriesKey& key = *key_;
 
-    // 1. cases per (series, day).
-    std::vector<ColumnSpec> columns = key.input_columns();
-    columns.push_back({date_, DType::i32});
-    TableInput cases = ctx.input("cases", columns);
-    const std::size_t day_column = columns.size() - 1;
-    const auto counts = ctx.engine().reduce_by_key<DayKey, std::int64_t>(
-        cases,
-        [&key, day_column](const TableBatch& batch, auto& emit) {
-          std::vector<Key> keys(batch.rows());  // zero-filled: unused bytes compare equal
-          key.encode(batch, reinterpret_cast<unsigned char*>(keys.data()), sizeof(Key));
-          const auto& days = std::get<std::vector<std::int32_t>>(batch.data(day_column));
-          for (std::size_t i = 0; i < keys.size(); ++i) emit(DayKey{keys[i], days[i]}, std::int64_t{1});
-        },
-        std::plus<>{});
-
     // The defaults of --from/--to: the first and last day present in the whole input.
     std::int64_t first = std::numeric_limits<std::int64_t>::max(), last = std::numeric_limits<std::int64_t>::min();
-    counts.for_each([&](const DayKey& k, std::int64_t) {
-      first = std::min<std::int64_t>(first, k.second);
-      last = std::max<std::int64_t>(last, k.second);
+    counts.for_each([&](const SeriesDay& k, std::int64_t) {
+      first = std::min<std::int64_t>(first, std::get<3>(k));
+      last = std::max<std::int64_t>(last, std::get<3>(k));
     });
     first = allreduce_min(ctx.comm(), first);
     last = allreduce_max(ctx.comm(), last);
@@ -191,37 +181,51 @@ class Outbreak final : public Job {
     // 2. each series on one rank, its days ascending. Days outside [from, to] travel too:
     // every key with a case anywhere in the input gets a series (contract), even one whose
     // cases all fall outside the window (an all-zero series).
-    ResultBatches<DayKey, std::int64_t> counted(counts, 1 << 16);
-    const auto series = ctx.engine().group_by_key<Key, std::pair<std::int32_t, std::int64_t>>(
-        counted,
-        [](const std::vector<std::pair<DayKey, std::int64_t>>& batch, auto& emit) {
-          for (const auto& [k, n] : batch) emit(k.first, std::pair<std::int32_t, std::int64_t>{k.second, n});
-        },
-        GroupOptions{.sort_values = true});
-
-    std::vector<std::pair<RowKey, Row>> rows;
+    // The counts, then the series, are released as soon as the next step has what it needs
+    // (both live inside this lambda): only the rows are held when they are sorted.
     const auto length = empty_input ? 0 : static_cast<std::size_t>(to - from + 1);
-    std::vector<double> y;
-    std::vector<double> z(4);
-    for (const Method m : methods_list_) z[static_cast<std::size_t>(m)] = z_of(m);
-    series.for_each_group([&](const Key& k, std::span<const std::pair<std::int32_t, std::int64_t>> days) {
-      y.assign(length, 0.0);  // zero-filled: a day without cases counts 0
-      for (const auto& [day, n] : days) {
-        if (day >= from && day <= to) y[static_cast<std::size_t>(day - from)] = static_cast<double>(n);
-      }
-      for (const Method m : methods_list_) {
-        const auto bounds = ears::upperbounds(m, y, baseline_, z[static_cast<std::size_t>(m)], min_sigma_);
-        const std::size_t at = ears::first_defined(m, baseline_);
-        for (std::size_t j = 0; j < bounds.size(); ++j) {
-          const double observed = y[at + j];
-          const bool alarm = ears::alarm(observed, bounds[j]);
-          if (only_alarms_ && !alarm) continue;
-          rows.emplace_back(RowKey{k, static_cast<std::int32_t>(from + static_cast<std::int64_t>(at + j)),
-                                   static_cast<std::uint8_t>(m)},
-                            Row{static_cast<std::int64_t>(observed), bounds[j], static_cast<std::uint8_t>(alarm ? 1 : 0)});
+    auto rows = [&, held = std::move(counts)]() mutable {
+      const auto series = [&] {
+        const KeyedResult<SeriesDay, std::int64_t> mine = std::move(held);  // released once grouped
+        ResultBatches<SeriesDay, std::int64_t> counted(mine, 1 << 16);
+        return ctx.engine().group_by_key<Key, std::pair<std::int32_t, std::int64_t>>(
+            counted,
+            [&key](const std::vector<std::pair<SeriesDay, std::int64_t>>& batch, auto& emit) {
+              for (const auto& [k, n] : batch) {
+                const auto& [region, sex, disease, day] = k;
+                Key bytes{};  // zero-filled: unused bytes compare equal
+                key.encode(region, sex, disease_bytes(disease), reinterpret_cast<unsigned char*>(bytes.bytes.data()));
+                emit(bytes, std::pair<std::int32_t, std::int64_t>{day, n});
+              }
+            },
+            GroupOptions{.sort_values = true});
+      }();
+
+      std::vector<std::pair<RowKey, Row>> made;
+      std::vector<double> y;
+      std::vector<double> z(4);
+      for (const Method m : methods_list_) z[static_cast<std::size_t>(m)] = z_of(m);
+      series.for_each_group([&](const Key& k, std::span<const std::pair<std::int32_t, std::int64_t>> days) {
+        y.assign(length, 0.0);  // zero-filled: a day without cases counts 0
+        for (const auto& [day, n] : days) {
+          if (day >= from && day <= to) y[static_cast<std::size_t>(day - from)] = static_cast<double>(n);
         }
-      }
-    });
+        for (const Method m : methods_list_) {
+          const auto bounds = ears::upperbounds(m, y, baseline_, z[static_cast<std::size_t>(m)], min_sigma_);
+          const std::size_t at = ears::first_defined(m, baseline_);
+          for (std::size_t j = 0; j < bounds.size(); ++j) {
+            const double observed = y[at + j];
+            const bool alarm = ears::alarm(observed, bounds[j]);
+            if (only_alarms_ && !alarm) continue;
+            made.emplace_back(
+                RowKey{k, static_cast<std::int32_t>(from + static_cast<std::int64_t>(at + j)),
+                       static_cast<std::uint8_t>(m)},
+                Row{static_cast<std::int64_t>(observed), bounds[j], static_cast<std::uint8_t>(alarm ? 1 : 0)});
+          }
+        }
+      });
+      return made;
+    }();
 
     // 3 and 4. rows into a keyed result, then range-partitioned for ordered writing.
     VectorSource<std::pair<RowKey, Row>> produced(rows);

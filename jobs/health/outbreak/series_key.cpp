@@ -30,36 +30,21 @@ std::vector<ColumnSpec> SeriesKey::input_columns() const {
   return out;
 }
 
-void SeriesKey::encode(const TableBatch& batch, unsigned char* keys, std::size_t stride) const {
-  const std::size_t rows = batch.rows();
-  for (std::size_t c = 0; c < slots_.size(); ++c) {
-    const Slot& s = slots_[c];
-    unsigned char* at = keys + s.offset;
+void SeriesKey::encode(std::uint32_t region, std::uint8_t sex, std::string_view disease, unsigned char* key) const {
+  for (const Slot& s : slots_) {
+    unsigned char* at = key + s.offset;
     switch (s.part) {
-      case Part::region: {
-        const auto& v = std::get<std::vector<std::uint32_t>>(batch.data(c));
-        for (std::size_t i = 0; i < rows; ++i, at += stride) {
-          const std::uint32_t r = region_at(level_, v[i]);
-          at[0] = static_cast<unsigned char>(r >> 24);
-          at[1] = static_cast<unsigned char>(r >> 16);
-          at[2] = static_cast<unsigned char>(r >> 8);
-          at[3] = static_cast<unsigned char>(r);
-        }
+      case Part::region:
+        at[0] = static_cast<unsigned char>(region >> 24);
+        at[1] = static_cast<unsigned char>(region >> 16);
+        at[2] = static_cast<unsigned char>(region >> 8);
+        at[3] = static_cast<unsigned char>(region);
         break;
-      }
-      case Part::sex: {
-        const auto& v = std::get<std::vector<std::uint8_t>>(batch.data(c));
-        for (std::size_t i = 0; i < rows; ++i, at += stride) at[0] = v[i];
+      case Part::sex: at[0] = sex; break;
+      case Part::disease:
+        if (disease.size() > s.width) throw Error("health.outbreak: disease " + quote_value(disease) + " is longer than measured");
+        std::memcpy(at, disease.data(), disease.size());
         break;
-      }
-      case Part::disease: {
-        const auto& v = std::get<std::vector<std::string>>(batch.data(c));
-        for (std::size_t i = 0; i < rows; ++i, at += stride) {
-          if (v[i].size() > s.width) throw Error("health.outbreak: disease " + quote_value(v[i]) + " is longer than measured");
-          std::memcpy(at, v[i].data(), v[i].size());
-        }
-        break;
-      }
     }
   }
 }

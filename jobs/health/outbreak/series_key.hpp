@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pearl/core/region.hpp"
@@ -30,9 +31,9 @@ class SeriesKey {
   /// The output's key columns (the same names and types).
   [[nodiscard]] std::vector<ColumnSpec> output_columns() const { return input_columns(); }
 
-  /// Writes the key of every row of `batch` to `keys` (row i at keys + i * stride, which
-  /// must be zero-filled). The batch holds input_columns() first, in order.
-  void encode(const TableBatch& batch, unsigned char* keys, std::size_t stride) const;
+  /// Writes the key of one series to `key` (bytes() of them, zero-filled): `region`
+  /// already at the key's region level; parts not in the key are ignored.
+  void encode(std::uint32_t region, std::uint8_t sex, std::string_view disease, unsigned char* key) const;
   /// Appends the key's values to the first parts().size() columns of `out`.
   void decode(const unsigned char* key, OutputTable& out) const;
 

@@ -44,13 +44,18 @@ constexpr std::size_t kBlock = 2048;
 constexpr double kThresh = 30.0;
 constexpr double kInvEps = 1.0 / DBL_EPSILON;
 
-double logit_linkinv(double eta) noexcept {
-  const double t = eta < -kThresh ? DBL_EPSILON : (eta > kThresh ? kInvEps : std::exp(eta));
-  return t / (1.0 + t);
-}
-double logit_mu_eta(double eta) noexcept {
-  const double opexp = 1.0 + std::exp(eta);
-  return (eta > kThresh || eta < -kThresh) ? DBL_EPSILON : std::exp(eta) / (opexp * opexp);
+/// mu = linkinv(eta) and d mu / d eta, as R's logit_linkinv and logit_mu_eta compute
+/// them, from one exp(eta) (the pass's costliest call: R computes it twice).
+struct Logit {
+  double mu;
+  double mu_eta;
+};
+Logit logit(double eta) noexcept {
+  if (eta < -kThresh) return {DBL_EPSILON / (1.0 + DBL_EPSILON), DBL_EPSILON};
+  if (eta > kThresh) return {kInvEps / (1.0 + kInvEps), DBL_EPSILON};
+  const double t = std::exp(eta);
+  const double opexp = 1.0 + t;
+  return {t / opexp, t / (opexp * opexp)};
 }
 /// Binomial deviance residual of a 0/1 outcome (R's binomial_dev_resids).
 double dev_resid(double y, double mu) noexcept { return y > 0.5 ? -2.0 * std::log(mu) : -2.0 * std::log1p(-mu); }
@@ -122,6 +127,15 @@ class RiskModel final : public Job {
     const std::string where = ctx.input_location("checkups");
     y_.clear();
     x_.assign(terms_.size(), {});
+    // Room for this rank's share of the rows up front (twice an even share, all of them at
+    // one rank): growing by doubling held the old and the new copy of every column at
+    // once, up to three times the rows' bytes. Reserved pages that stay unused are never
+    // touched, so they cost address space, not memory.
+    const std::uint64_t ranks = static_cast<std::uint64_t>(ctx.comm().size());
+    const auto room = static_cast<std::size_t>(
+        ranks == 1 ? input.total_rows() : std::min(input.total_rows(), 2 * (input.total_rows() / ranks) + 65536));
+    y_.reserve(room);
+    for (auto& column : x_) column.reserve(room);
     std::exception_ptr failure;
     try {
       while (auto batch = input.next()) {
@@ -143,7 +157,7 @@ class RiskModel final : public Job {
             }
             x_[j].push_back(x[j][i]);
           }
-          y_.push_back(y[i]);
+          y_.push_back(static_cast<std::uint8_t>(y[i]));  // 0 or 1, checked above
         }
       }
     } catch (...) {
@@ -227,8 +241,7 @@ class RiskModel final : public Job {
         auto z = wz.head(len);
         for (Eigen::Index i = 0; i < len; ++i) {
           const double y = y_[first + static_cast<std::size_t>(i)];
-          const double mu = logit_linkinv(e[i]);
-          const double d = logit_mu_eta(e[i]);
+          const auto [mu, d] = logit(e[i]);
           const double weight = d * d / (mu * (1.0 - mu));  // R: w = sqrt(mu.eta² / variance), squared
           mine.deviance += dev_resid(y, mu);
           // R drops rows with mu.eta == 0 from the least squares; the clamp keeps it > 0.
@@ -333,7 +346,7 @@ class RiskModel final : public Job {
   double tol_ = 1e-8;
   int threads_ = 1;
   std::vector<std::string> terms_;
-  std::vector<double> y_;
+  std::vector<std::uint8_t> y_;  // the outcome, 0 or 1: a byte per row, not eight
   std::vector<std::vector<double>> x_;  // standardised covariates, column by column
   std::vector<double> mean_, scale_;
   std::int64_t n_ = 0;
