@@ -71,8 +71,8 @@ std::optional<std::vector<std::pair<K, V>>> replicate(Engine& engine, const std:
   return folded.gather(engine.comm());
 }
 
-constexpr auto keep_first = [](auto a, const auto&) { return a; };
-constexpr auto bits_or = [](std::uint8_t a, std::uint8_t b) { return static_cast<std::uint8_t>(a | b); };
+constexpr auto kKeepFirst = [](auto a, const auto&) { return a; };
+constexpr auto kBitsOr = [](std::uint8_t a, std::uint8_t b) { return static_cast<std::uint8_t>(a | b); };
 
 class InMemoryScreen {
  public:
@@ -164,7 +164,7 @@ class InMemoryScreen {
     ranges.for_each([&](std::uint64_t person, const CityRange& r) {
       if (r.least != r.greatest) moved.emplace_back(person, std::uint8_t{1});
     });
-    const auto movers = replicate(ctx_.engine(), moved, keep_first, share / 4, kPersonEntryBytes);
+    const auto movers = replicate(ctx_.engine(), moved, kKeepFirst, share / 4, kPersonEntryBytes);
     if (!movers) return too_many("persons claiming in several cities");
     const KeyLookup<std::uint64_t, std::uint8_t> mover(*movers);
     // The distinct (person, benefit, month, city) of their claims, over all ranks, counted.
@@ -177,7 +177,7 @@ class InMemoryScreen {
         }
       }
     }
-    const auto distinct = replicate(ctx_.engine(), cities, keep_first, share / 4, kCityEntryBytes);
+    const auto distinct = replicate(ctx_.engine(), cities, kKeepFirst, share / 4, kCityEntryBytes);
     if (!distinct) return too_many("claims of persons in several cities");
     std::vector<std::pair<PersonBenefitMonth, std::uint32_t>> counts;
     for (const auto& [kc, unused] : *distinct) {
@@ -211,7 +211,7 @@ class InMemoryScreen {
     ctx_.engine().progress(filter ? "social.anomalies: contributions semi-joined with the unemployment claims' keys"
                                   : "social.anomalies: contributions and unemployment claims meet in a reduce");
     KeyLookup<PersonMonth, std::uint8_t> claimed;
-    if (filter) claimed = KeyLookup<PersonMonth, std::uint8_t>(*replicate(ctx_.engine(), unemployed_, keep_first, share, 0));
+    if (filter) claimed = KeyLookup<PersonMonth, std::uint8_t>(*replicate(ctx_.engine(), unemployed_, kKeepFirst, share, 0));
     const auto contribution_keys = [&](const TableBatch& b, auto& emit) {
       const auto person = b.column<std::uint64_t>("person_id");
       const auto month = b.column<std::int32_t>("month");
@@ -228,7 +228,7 @@ class InMemoryScreen {
       if (bits == 3) both.emplace_back(k, bits);
     };
     if (filter) {
-      ctx_.engine().reduce_by_key<PersonMonth, std::uint8_t>(contributions, contribution_keys, bits_or)
+      ctx_.engine().reduce_by_key<PersonMonth, std::uint8_t>(contributions, contribution_keys, kBitsOr)
           .for_each([&](const PersonMonth& k, std::uint8_t) { keep_both(k, 3); });
     } else {
       VectorSource<std::pair<PersonMonth, std::uint8_t>> claimed_keys(unemployed_);
@@ -239,11 +239,11 @@ class InMemoryScreen {
                                                       if (batch.side == 0) forward_pairs(*batch.a, emit);
                                                       else contribution_keys(*batch.b, emit);
                                                     },
-                                                    bits_or)
+                                                    kBitsOr)
           .for_each(keep_both);
     }
     std::vector<std::pair<PersonMonth, std::uint8_t>>().swap(unemployed_);
-    const auto matched = replicate(ctx_.engine(), both, keep_first, share / 2, kKeyEntryBytes);
+    const auto matched = replicate(ctx_.engine(), both, kKeepFirst, share / 2, kKeyEntryBytes);
     if (!matched) return too_many("unemployment claims with a paid contribution");
     employed_ = KeyLookup<PersonMonth, std::uint8_t>(*matched);
     return true;

@@ -154,7 +154,7 @@ class Flow final : public Job {
   }
 
   /// `sorted`, taken by value, is released once copied into the table.
-  static void fill_table(OutputTable& flow, KeyedResult<FlowKey, FlowStats> sorted) {
+  static void fill_table(OutputTable& flow, KeyedResult<FlowKey, FlowStats> sorted) {  // NOLINT(performance-unnecessary-value-param): by value to release it
     sorted.for_each([&](const FlowKey& k, const FlowStats& s) { append(flow, k, s); });
   }
 

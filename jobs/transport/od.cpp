@@ -234,7 +234,7 @@ class Od final : public Job {
   }
 
   /// `sorted`, taken by value, is released once copied into the table.
-  static void fill_table(OutputTable& od, KeyedResult<OdKey, OdStats> sorted) {
+  static void fill_table(OutputTable& od, KeyedResult<OdKey, OdStats> sorted) {  // NOLINT(performance-unnecessary-value-param): by value to release it
     sorted.for_each([&](const OdKey& k, const OdStats& s) { append(od, k, s); });
   }
 

@@ -175,6 +175,7 @@ template <KeyRecord K>
 std::vector<GroupSpread<K>> median_and_mad(Communicator& comm, const std::vector<ValueGroup<K>>& mine) {
   // Every rank learns every key and its total count; ranks lacking a group count it empty.
   std::vector<std::pair<K, std::int64_t>> sizes;
+  sizes.reserve(mine.size());
   for (const auto& g : mine) sizes.emplace_back(g.key, static_cast<std::int64_t>(g.values.size()));
   std::sort(sizes.begin(), sizes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   const auto all = internal::gather_sorted(comm, sizes);

@@ -68,7 +68,7 @@ class ReduceSink {
   // can only be copied.
   ReduceSink(const ReduceSink&) = delete;
   ReduceSink& operator=(const ReduceSink&) = delete;
-  ReduceSink(ReduceSink&&) = default;
+  ReduceSink(ReduceSink&&) noexcept = default;
 
   /// The emitter a map function calls: emit(key, value).
   void operator()(const K& key, const V& value) {
