@@ -37,8 +37,8 @@ struct Scenario {
 using Pairs = std::vector<std::pair<std::int64_t, double>>;
 
 /// A map with state across batches that saves it itself (internal::SavableMap): every
-/// thread's copy folds the values it mapped, in order, and hands the fold on as key -1
-/// when it finishes. A restore that lost or mixed up a thread's fold changes that sum.
+/// thread's copy sums the values it mapped, in order, and hands the sum on as key -1
+/// when it finishes. A restore that lost or mixed up a thread's sum changes it.
 struct FoldingMap {
   std::atomic<int>* mapped;
   int stop_after;
@@ -49,7 +49,7 @@ struct FoldingMap {
   void operator()(RowRange r, Emit& emit) {
     if (++*mapped == stop_after) request_stop(SIGTERM);
     for (auto i = r.begin; i < r.end; ++i) {
-      folded = folded * 0.5 + 1.0 / double(i + 1);  // depends on the order
+      folded += 1.0 / double(i + 1);  // rounding depends on the order
       emit(static_cast<std::int64_t>(i * 7919 % static_cast<std::uint64_t>(keys)), 1.0);
     }
   }
