@@ -6,7 +6,8 @@
 // values, min, max) that one fold combines. With integer keys the map first counts
 // rows in a dense array (dense_groups.hpp) and, when it finishes, leaves the array to
 // the job (dense_reduce.hpp); otherwise, or for rows too wide for the array, it emits
-// one pair per row.
+// one pair per row. A pass saved in its middle holds each thread's dense array
+// (save_state, restore_state).
 #pragma once
 
 #include <algorithm>
@@ -244,7 +245,8 @@ class AggregateMap {
   /// The engine's checkpoint asks: a dense map leaves its arrays in `kept` for the job's
   /// own exchange, so its operation cannot be restored from a checkpoint on resume.
   [[nodiscard]] bool keeps_state_after_finish() const noexcept { return dense(); }
-  /// And mid-pass: only the dense array lives from one batch to the next.
+  /// And mid-pass: only the dense array lives from one batch to the next, and the map
+  /// saves it itself (save_state, restore_state).
   [[nodiscard]] bool keeps_state_between_batches() const noexcept { return dense(); }
 
   template <class Emit>
@@ -252,8 +254,44 @@ class AggregateMap {
     if (dense_) {
       counts_->restarts += dense_->restarts();
       const std::lock_guard lock(kept_->mutex);
+      kept_at_ = kept_->arrays.size();
       kept_->arrays.push_back(std::move(*dense_));
       dense_.reset();
+    }
+  }
+
+  /// For a pass saved in its middle (the engine calls these on every thread's copy, in
+  /// thread order): the dense array, still in the map or, once this rank's batches ran
+  /// out, already left in `kept` (finish ran on the threads in order, so restoring in
+  /// order leaves `kept` as it was). Row by row the map keeps nothing between batches.
+  void save_state(internal::StateWriter& w) const {
+    if (dense_) {
+      w.put<std::uint8_t>(kInMap);
+      dense_->save_state(w);
+    } else if (dense()) {
+      w.put<std::uint8_t>(kKept);
+      const std::lock_guard lock(kept_->mutex);
+      kept_->arrays.at(kept_at_).save_state(w);
+    } else {
+      w.put<std::uint8_t>(kNoArray);
+    }
+  }
+
+  void restore_state(internal::StateReader& r) {
+    const auto where = r.get<std::uint8_t>();
+    if (where != kNoArray ? !dense() : dense()) r.damaged("table.aggregate's map: dense array or not");
+    if (where == kInMap) {
+      dense_->restore_state(r);
+    } else if (where == kKept) {
+      DenseGroups<Value> array = empty_array();
+      array.restore_state(r);
+      counts_->restarts += array.restarts();
+      const std::lock_guard lock(kept_->mutex);
+      kept_at_ = kept_->arrays.size();
+      kept_->arrays.push_back(std::move(array));
+      dense_.reset();
+    } else if (where != kNoArray) {
+      r.damaged("table.aggregate's map state");
     }
   }
 
@@ -267,6 +305,8 @@ class AggregateMap {
 
  private:
   [[nodiscard]] bool count_only() const noexcept { return plan_.size() == 1; }
+
+  static constexpr std::uint8_t kNoArray = 0, kInMap = 1, kKept = 2;  // where the dense array is
 
   void fill_values(const TableBatch& batch) {
     values_.assign(batch.rows(), Value{});
@@ -315,6 +355,7 @@ class AggregateMap {
   std::size_t dense_bytes_ = 0;
   std::vector<KeyPacker> packers_;  // PackedKey of integer columns; empty: encode bytes
   std::optional<DenseGroups<Value>> dense_;
+  std::size_t kept_at_ = 0;  // where finish left dense_ in kept_->arrays
   std::vector<Key> keys_;
   std::vector<Value> values_;
 };

@@ -28,6 +28,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <type_traits>
@@ -36,6 +37,7 @@
 #include <vector>
 
 #include "pearl/core/error.hpp"
+#include "pearl/core/internal/pass_state.hpp"
 #include "pearl/core/table.hpp"
 
 namespace pearl::jobs {
@@ -172,6 +174,35 @@ class DenseGroups {
 
   /// How many times the array was handed on early and laid out anew.
   [[nodiscard]] std::uint64_t restarts() const noexcept { return restarts_; }
+
+  /// The array exactly as it stands (layout, cells, the ranges last seen), for a pass
+  /// saved in its middle: a restored array widens, restarts and folds as this one would.
+  void save_state(internal::StateWriter& w) const {
+    static_assert(std::is_trivially_copyable_v<Value>);
+    for (const std::uint64_t n : {std::uint64_t{key_columns_}, std::uint64_t{max_cells_}, restarts_}) w.put(n);
+    for (const auto& r : seen_) w.put(r);
+    w.put<std::uint64_t>(layout_.size());
+    for (const auto& a : layout_) w.put(a);
+    w.put_bytes({reinterpret_cast<const std::byte*>(cells_.data()), cells_.size() * sizeof(Value)});
+  }
+
+  /// Into an array made with the same key columns and cap.
+  void restore_state(internal::StateReader& r) {
+    if (r.get<std::uint64_t>() != key_columns_ || r.get<std::uint64_t>() != max_cells_) {
+      r.damaged("a dense array of another size: another --memory or --threads?");
+    }
+    restarts_ = r.get<std::uint64_t>();
+    for (auto& s : seen_) s = r.get<Range>();
+    const auto axes = r.get<std::uint64_t>();
+    if (axes != 0 && axes != key_columns_) r.damaged("a dense array's layout");
+    layout_.resize(axes);
+    std::uint64_t cells = layout_.empty() ? 0 : 1;
+    for (auto& a : layout_) cells *= (a = r.get<Axis>()).width;
+    const auto bytes = r.get_bytes();
+    if (cells > max_cells_ || bytes.size() != cells * sizeof(Value)) r.damaged("a dense array's cells");
+    cells_.resize(cells);
+    if (cells > 0) std::memcpy(cells_.data(), bytes.data(), bytes.size());
+  }
 
  private:
   struct Range {

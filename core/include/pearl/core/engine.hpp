@@ -270,14 +270,14 @@ class Engine {
     std::size_t growth = 0;     // the largest outbox growth of one wave here
   };
   /// Collective, at a meeting: saves the pass's state into the checkpoint.
-  template <class Sink, class K, class V>
-  void save_pass(std::size_t index, const char* kind, std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller,
-                 const PassPosition& at);
+  template <class Map, class Sink, class K, class V>
+  void save_pass(std::size_t index, const char* kind, const std::vector<Map>& maps, std::vector<Sink>& sinks,
+                 internal::Spiller<K, V>& spiller, const PassPosition& at);
   /// Collective, before the first wave: the state of a pass saved by the run resumed
   /// from, with the source moved past the batches it had mapped. False: none saved.
-  template <class Source, class Sink, class K, class V>
-  bool resume_pass(std::size_t index, const char* kind, Source& source, std::vector<Sink>& sinks,
-                   internal::Spiller<K, V>& spiller, PassPosition& at);
+  template <class Source, class Map, class Sink, class K, class V>
+  bool resume_pass(std::size_t index, const char* kind, Source& source, std::vector<Map>& maps,
+                   std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller, PassPosition& at);
 
   template <class Sink>
   static std::size_t pending_bytes(std::vector<Sink>& sinks) noexcept;

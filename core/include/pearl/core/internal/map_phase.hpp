@@ -41,7 +41,8 @@ namespace pearl {
 /// spilled runs and input position are the whole state of the pass (pass_checkpoint.hpp).
 /// The map phase then defers stop requests to its meetings: one stops the run right
 /// after the meeting's save. A pass that cannot be saved (its map keeps state across
-/// batches, or its source cannot skip batches) stops as before and starts over on resume.
+/// batches it does not save itself, or its source cannot skip batches) stops as before
+/// and starts over on resume.
 template <class Source, class MapFn, class Sink, class K, class V>
 void Engine::drive(Source& source, MapFn& map, std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller,
                    std::size_t index, const char* kind) {
@@ -71,7 +72,7 @@ void Engine::drive(Source& source, MapFn& map, std::vector<Sink>& sinks, interna
   }
   PassPosition at;  // batches taken, whether more may come, the largest growth of one wave here
   if constexpr (SeekableSource<Source>) {
-    if (savable) resume_pass(index, kind, source, sinks, spiller, at);
+    if (savable) resume_pass(index, kind, source, copies, sinks, spiller, at);
   }
   std::optional<DeferStop> stops_at_meetings;  // stop requests wait for the next meeting's save
   if (savable) stops_at_meetings.emplace();
@@ -150,7 +151,7 @@ void Engine::drive(Source& source, MapFn& map, std::vector<Sink>& sinks, interna
     waves_until_check_ = static_cast<int>(
         std::clamp<std::size_t>(headroom / std::max<std::size_t>(1, 2 * max_growth), 1, kMaxWavesBetweenChecks));
     if (values[3] != 0) {
-      save_pass(index, kind, sinks, spiller, at);
+      save_pass(index, kind, copies, sinks, spiller, at);
       // A stop that arrived during a periodic save is honoured at once: the state just
       // saved is where the pass stands (one more allreduce, once per save).
       std::int64_t stop_now = (values[3] & 2) != 0 || (stop_points_open() && stop_requested() != 0) ? 1 : 0;

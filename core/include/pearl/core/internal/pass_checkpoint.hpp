@@ -7,7 +7,8 @@
 //   save_pass(index, kind, sinks, spiller, at);
 //
 // At a meeting every rank has finished its waves, so the pass's whole state is: every map
-// thread's sink (tables with their exact slot layout, combine lanes, outboxes:
+// thread's copy of a map that saves its own state (SavableMap: save_state, restore_state),
+// every map thread's sink (tables with their exact slot layout, combine lanes, outboxes:
 // reduce_sink.hpp, group_sink.hpp), the runs spilled so far, how many batches this rank
 // took from its source, and the meeting schedule. Restoring all of it and moving the
 // source past those batches (SeekableSource: no row is read again) continues the pass
@@ -33,14 +34,29 @@ namespace pearl {
 
 namespace internal {
 
+/// A map that saves the state it keeps across batches itself: the engine writes every
+/// thread's copy into the pass's state file at a save, in thread order, and reads them
+/// back in the same order on resume, before the first wave.
+///
+///   void save_state(internal::StateWriter& w) const;   // e.g. w.put<std::uint64_t>(n)
+///   void restore_state(internal::StateReader& r);      // r.get<std::uint64_t>(), r.damaged(...)
+template <class Map>
+concept SavableMap = requires(const Map& saved, Map& restored, StateWriter& w, StateReader& r) {
+  saved.save_state(w);
+  restored.restore_state(r);
+};
+
 /// Whether a pass over `Source` with `map` can be saved at a meeting. A map with a
 /// `finish(emit)` member keeps state across batches (in-mapper combining) that no
-/// checkpoint holds, unless it says it keeps none: `bool keeps_state_between_batches()`.
+/// checkpoint holds, unless it saves that state itself (SavableMap) or says it keeps
+/// none: `bool keeps_state_between_batches()`.
 template <class Source, class Sink, class MapFn>
 bool pass_savable(const MapFn& map) {
   if constexpr (!SeekableSource<Source>) {
     return false;
   } else if constexpr (!requires(std::decay_t<MapFn>& m, Sink& emit) { m.finish(emit); }) {
+    return true;
+  } else if constexpr (SavableMap<std::decay_t<MapFn>>) {
     return true;
   } else if constexpr (requires { { map.keeps_state_between_batches() } -> std::convertible_to<bool>; }) {
     return !map.keeps_state_between_batches();
@@ -49,14 +65,37 @@ bool pass_savable(const MapFn& map) {
   }
 }
 
-/// Changes whenever the state file's layout does.
-inline constexpr std::uint64_t kPassStateVersion = 1;
+/// Changes whenever the state file's layout does (2: the map threads' own state).
+inline constexpr std::uint64_t kPassStateVersion = 2;
+
+/// The per-thread copies of a map (empty for a map the threads share, which keeps no
+/// state of its own) into the state file: how many, then each one's state if it saves it.
+template <class Map>
+void put_maps(StateWriter& w, const std::vector<Map>& maps) {
+  if constexpr (SavableMap<Map>) {
+    w.put<std::uint64_t>(maps.size());
+    for (const auto& m : maps) m.save_state(w);
+  } else {
+    w.put<std::uint64_t>(0);
+  }
+}
+
+template <class Map>
+void get_maps(StateReader& r, std::vector<Map>& maps) {
+  const auto saved = r.get<std::uint64_t>();
+  if constexpr (SavableMap<Map>) {
+    if (saved != maps.size()) r.damaged("its map threads' state");
+    for (auto& m : maps) m.restore_state(r);
+  } else {
+    if (saved != 0) r.damaged("its map threads' state");
+  }
+}
 
 }  // namespace internal
 
-template <class Sink, class K, class V>
-void Engine::save_pass(std::size_t index, const char* kind, std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller,
-                       const PassPosition& at) {
+template <class Map, class Sink, class K, class V>
+void Engine::save_pass(std::size_t index, const char* kind, const std::vector<Map>& maps, std::vector<Sink>& sinks,
+                       internal::Spiller<K, V>& spiller, const PassPosition& at) {
   Checkpoint& cp = *options_.checkpoint;
   const std::uint64_t save = cp.next_pass_save(index);
   agreed(comm_, [&] {
@@ -74,6 +113,7 @@ void Engine::save_pass(std::size_t index, const char* kind, std::vector<Sink>& s
     w.put<std::uint64_t>(at.growth);
     w.put<std::int64_t>(waves_until_check_);
     w.put(stats_);
+    internal::put_maps(w, maps);
     for (auto& s : sinks) s.save_state(w);  // may spill (draining a ring): before the runs
     w.put<std::uint64_t>(spiller.runs());
     w.put<std::uint64_t>(spiller.bytes());
@@ -94,9 +134,9 @@ void Engine::save_pass(std::size_t index, const char* kind, std::vector<Sink>& s
   cp.saved_now(true);
 }
 
-template <class Source, class Sink, class K, class V>
-bool Engine::resume_pass(std::size_t index, const char* kind, Source& source, std::vector<Sink>& sinks,
-                         internal::Spiller<K, V>& spiller, PassPosition& at) {
+template <class Source, class Map, class Sink, class K, class V>
+bool Engine::resume_pass(std::size_t index, const char* kind, Source& source, std::vector<Map>& maps,
+                         std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller, PassPosition& at) {
   Checkpoint& cp = *options_.checkpoint;
   const SavedPass* saved = cp.saved_pass(index);
   if (saved == nullptr) return false;
@@ -117,6 +157,7 @@ bool Engine::resume_pass(std::size_t index, const char* kind, Source& source, st
     at.growth = r.get<std::uint64_t>();
     waves_until_check_ = static_cast<int>(r.get<std::int64_t>());
     stats_ = r.get<EngineStats>();
+    internal::get_maps(r, maps);
     for (auto& s : sinks) s.load_state(r);
     const auto runs = r.get<std::uint64_t>();
     const auto bytes = r.get<std::uint64_t>();
