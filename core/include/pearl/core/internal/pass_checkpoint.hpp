@@ -51,18 +51,16 @@ concept SavableMap = requires(const Map& saved, Map& restored, StateWriter& w, S
 /// checkpoint holds, unless it saves that state itself (SavableMap) or says it keeps
 /// none: `bool keeps_state_between_batches()`.
 template <class Source, class Sink, class MapFn>
-bool pass_savable(const MapFn& map) {
-  if constexpr (!SeekableSource<Source>) {
-    return false;
-  } else if constexpr (!requires(std::decay_t<MapFn>& m, Sink& emit) { m.finish(emit); }) {
-    return true;
-  } else if constexpr (SavableMap<std::decay_t<MapFn>>) {
-    return true;
-  } else if constexpr (requires { { map.keeps_state_between_batches() } -> std::convertible_to<bool>; }) {
-    return !map.keeps_state_between_batches();
-  } else {
-    return false;
+bool pass_savable([[maybe_unused]] const MapFn& map) {
+  constexpr bool keeps_state = requires(std::decay_t<MapFn>& m, Sink& emit) { m.finish(emit); };
+  if constexpr (SeekableSource<Source>) {
+    if constexpr (!keeps_state || SavableMap<std::decay_t<MapFn>>) {
+      return true;  // nothing kept across batches, or the map saves it itself
+    } else if constexpr (requires { { map.keeps_state_between_batches() } -> std::convertible_to<bool>; }) {
+      return !map.keeps_state_between_batches();
+    }
   }
+  return false;  // batches cannot be skipped, or the map keeps state no checkpoint holds
 }
 
 /// Changes whenever the state file's layout does (2: the map threads' own state).
