@@ -176,12 +176,15 @@ void Checkpoint::write_manifest() const {
   std::filesystem::rename(temp, dir_ / "manifest");  // a crash leaves the old manifest or the new one
 }
 
-void Checkpoint::saved_now(bool mid_pass) {
+void Checkpoint::saved_now(bool mid_pass, std::size_t op) {
   last_save_ = std::chrono::steady_clock::now();
   // Testing aid: PEARL_TEST_HOLD_AFTER_CHECKPOINT=SECONDS pauses after each save of an
-  // operation (PEARL_TEST_HOLD_AFTER_PASS_SAVE after each save mid-pass), so a test can
-  // kill or signal the run at a known point (tests/checkpoint). A stop request ends the
-  // pause early: the next agreement then stops the run.
+  // operation (PEARL_TEST_HOLD_AFTER_PASS_SAVE after each save mid-pass, of operation
+  // PEARL_TEST_HOLD_PASS_OPERATION only when that is set), so a test can kill or signal
+  // the run at a known point (tests/checkpoint). A stop request ends the pause early: the
+  // next agreement then stops the run.
+  const char* only = mid_pass ? std::getenv("PEARL_TEST_HOLD_PASS_OPERATION") : nullptr;
+  if (only != nullptr && std::strtoull(only, nullptr, 10) != op) return;
   if (const char* hold = std::getenv(mid_pass ? "PEARL_TEST_HOLD_AFTER_PASS_SAVE" : "PEARL_TEST_HOLD_AFTER_CHECKPOINT")) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(std::atoi(hold));
     while (std::chrono::steady_clock::now() < until && stop_requested() == 0) {

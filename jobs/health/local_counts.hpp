@@ -31,6 +31,7 @@
 #include <unordered_map>
 
 #include "pearl/core/hash_table.hpp"
+#include "pearl/core/internal/pass_state.hpp"
 #include "pearl/core/table.hpp"
 
 namespace pearl::jobs {
@@ -89,9 +90,9 @@ struct CodedKey {
 class CodedCounts {
  public:
   /// One more row of the key (word, text, low).
-  void add(std::uint64_t word, std::string_view text, std::uint32_t low) {
+  void add(std::uint64_t word, std::string_view text, std::uint32_t low, std::int64_t rows = 1) {
     const CodedKey key{word, text_word(text), low};
-    table_.upsert(key, 1, mix64(key.word ^ mix64(key.text) ^ key.low * 0x9e3779b97f4a7c15ULL), add_);
+    table_.upsert(key, rows, mix64(key.word ^ mix64(key.text) ^ key.low * 0x9e3779b97f4a7c15ULL), add_);
   }
   /// Whether the keys or the long strings have reached `limit` entries: time to drain.
   [[nodiscard]] bool full(std::size_t limit) const noexcept {
@@ -103,20 +104,53 @@ class CodedCounts {
   /// the table's memory).
   template <class F>
   void drain(F&& f) {
-    table_.for_each([&](const CodedKey& k, std::int64_t n) {
-      const std::size_t top = k.text >> kLengthShift;
-      const std::string_view text = top == kLong ? strings_.value(static_cast<std::uint32_t>(k.text))
-                                                 : std::string_view(reinterpret_cast<const char*>(&k.text), top);
-      f(k.word, text, static_cast<std::uint32_t>(k.low), n);
-    });
+    table_.for_each(
+        [&](const CodedKey& k, std::int64_t n) { f(k.word, text_of(k), static_cast<std::uint32_t>(k.low), n); });
     table_.clear();
     strings_.clear();
+  }
+
+  /// The counts not drained yet, as a checkpoint in the middle of a pass holds them: a
+  /// map that counts with this class saves them at a meeting (save_state) and a resumed
+  /// run adds them back (restore_state, into an empty table). Counts are integers, so
+  /// the order they are added back in does not change any sum.
+  void save_state(internal::StateWriter& w) const {
+    w.put<std::uint64_t>(table_.size());
+    w.put<std::uint64_t>(longest_);
+    table_.for_each([&](const CodedKey& k, std::int64_t n) {
+      w.put(k.word);
+      w.put(k.low);
+      w.put(n);
+      const std::string_view text = text_of(k);
+      w.put_bytes({reinterpret_cast<const std::byte*>(text.data()), text.size()});
+    });
+  }
+  void restore_state(internal::StateReader& r) {
+    if (table_.size() != 0) r.damaged("counts restored into a table that already counts");
+    const auto keys = r.get<std::uint64_t>();
+    const auto longest = r.get<std::uint64_t>();
+    for (std::uint64_t i = 0; i < keys; ++i) {
+      const auto word = r.get<std::uint64_t>();
+      const auto low = r.get<std::uint64_t>();
+      const auto rows = r.get<std::int64_t>();
+      const auto text = r.get_bytes();
+      if (low > 0xFFFFFFFFU || rows <= 0) r.damaged("a count of the health map");
+      add(word, {reinterpret_cast<const char*>(text.data()), text.size()}, static_cast<std::uint32_t>(low), rows);
+    }
+    longest_ = std::max<std::size_t>(longest_, longest);
   }
 
  private:
   static constexpr unsigned kLengthShift = 56;
   static constexpr std::uint64_t kLong = 0xFF;
   static constexpr std::size_t kShort = 7;  // bytes held in the key itself
+
+  /// The string of a key: its bytes when short, else its code's value.
+  [[nodiscard]] std::string_view text_of(const CodedKey& k) const {
+    const std::size_t top = k.text >> kLengthShift;
+    return top == kLong ? strings_.value(static_cast<std::uint32_t>(k.text))
+                        : std::string_view(reinterpret_cast<const char*>(&k.text), top);
+  }
 
   std::uint64_t text_word(std::string_view text) {
     longest_ = std::max(longest_, text.size());

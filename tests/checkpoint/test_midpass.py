@@ -19,6 +19,7 @@ from checkpoint_testlib import assert_same_output, kill_all, rank_pids
 from pearl_testing import pearl, pearl_command
 
 HOLD = "PEARL_TEST_HOLD_AFTER_PASS_SAVE"
+HOLD_OPERATION = "PEARL_TEST_HOLD_PASS_OPERATION"
 # Small batches (--memory: a batch is an eighth of it), so that a pass has many meetings.
 MEMORY = ["--memory", "2MiB"]
 JOBS = {
@@ -28,8 +29,13 @@ JOBS = {
     # by small integers: the dense arrays, state across batches that the map saves itself
     "aggregate-dense": ["table.aggregate", "--by", "sex,age_years", "--mean", "onset_day",
                         "--input", "table={d}/cases-*.h5:/cases"],
+    # maps that count cases in their own table across batches and save it themselves
     "incidence": ["health.incidence", "--input", "cases={d}/cases-*.h5", "--input", "population={d}/population-*.h5"],
+    "outbreak": ["health.outbreak", "--input", "cases={d}/cases-*.h5"],
 }
+# The operation whose pass a test stops, where it is not the first: health.incidence sums
+# the population (operation 0) before it counts the cases.
+STOP_IN_OPERATION = {"incidence": 1}
 
 
 def job_args(name, d):
@@ -85,19 +91,22 @@ class MidPass(unittest.TestCase):
         return self.reference[(job, ranks)]
 
     def start(self, job, out, ranks, every="0", hold=60):
-        env = dict(os.environ, **{HOLD: str(hold)})
+        env = dict(os.environ, **{HOLD: str(hold), HOLD_OPERATION: str(STOP_IN_OPERATION.get(job, 0))})
         cmd = pearl_command("run", *job_args(job, self.data), "--output", out, "--checkpoint-every", every, "--verbose",
                             ranks=ranks)
         return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 start_new_session=True)
 
-    def wait_for_pass(self, p, out, timeout=120):
+    def wait_for_pass(self, p, out, op=0, timeout=120):
+        """Until the run has saved a pass of operation `op` (and holds there)."""
+        def saved():
+            return [line for line in passes_saved(out) if line[1] == str(op)]
         deadline = time.time() + timeout
-        while time.time() < deadline and not passes_saved(out):
+        while time.time() < deadline and not saved():
             if p.poll() is not None:
                 self.fail("the run ended before it saved a pass: " + p.communicate()[1])
             time.sleep(0.05)
-        self.assertTrue(passes_saved(out), f"no pass saved after {timeout} s")
+        self.assertTrue(saved(), f"no pass of operation {op} saved after {timeout} s")
 
     def resume_and_compare(self, job, out, ranks):
         want, want_rows = self.uninterrupted(job, ranks)
@@ -117,19 +126,23 @@ class MidPass(unittest.TestCase):
         self.assertLess(rows_read(out), want_rows)
 
     def test_sigterm_mid_pass_resumes_without_rereading(self):
-        for job in ("aggregate-sparse", "incidence"):
-            for ranks in (1, 2, 3):
-                with self.subTest(job=job, ranks=ranks):
-                    out = self.out(f"term-{job}-{ranks}.h5")
-                    p = self.start(job, out, ranks)
-                    self.wait_for_pass(p, out)
-                    for pid in rank_pids(out):
-                        os.kill(pid, signal.SIGTERM)  # as Slurm's time limit does: every task
-                    _, err = p.communicate(timeout=120)
-                    self.assertEqual(p.returncode, 75, err)
-                    self.assertIn("the one in progress where its pass stood", err)
-                    self.assertFalse(os.path.exists(out))
-                    self.assert_resumed_mid_pass(job, out, ranks)
+        # aggregate-dense, incidence and outbreak keep state across batches in their maps
+        # (dense arrays, case counts), which each map saves with the pass itself.
+        runs = [(job, ranks) for job in ("aggregate-sparse", "aggregate-dense", "incidence") for ranks in (1, 2, 3)]
+        runs.append(("outbreak", 2))
+        for job, ranks in runs:
+            with self.subTest(job=job, ranks=ranks):
+                out = self.out(f"term-{job}-{ranks}.h5")
+                p = self.start(job, out, ranks)
+                self.wait_for_pass(p, out, STOP_IN_OPERATION.get(job, 0))
+                for pid in rank_pids(out):
+                    os.kill(pid, signal.SIGTERM)  # as Slurm's time limit does: every task
+                _, err = p.communicate(timeout=120)
+                self.assertEqual(p.returncode, 75, err)
+                self.assertIn("the one in progress where its pass stood", err)
+                self.assertNotIn("is saved only once its pass is done", err)  # no pass of the job starts over
+                self.assertFalse(os.path.exists(out))
+                self.assert_resumed_mid_pass(job, out, ranks)
 
     def test_sigkill_after_a_periodic_save_resumes_from_it(self):
         job, ranks = "aggregate-sparse", 2
@@ -139,24 +152,6 @@ class MidPass(unittest.TestCase):
         kill_all(p)
         self.assertFalse(os.path.exists(out))
         self.assert_resumed_mid_pass(job, out, ranks)
-
-    def test_a_map_with_state_across_batches_saves_it_and_resumes_mid_pass(self):
-        # table.aggregate's dense arrays live across batches; the map saves every thread's
-        # array with the pass, so a stop mid-pass resumes without reading the batches done.
-        job = "aggregate-dense"
-        for ranks in (1, 2, 3):
-            with self.subTest(ranks=ranks):
-                out = self.out(f"dense-{ranks}.h5")
-                p = self.start(job, out, ranks)
-                self.wait_for_pass(p, out)
-                for pid in rank_pids(out):
-                    os.kill(pid, signal.SIGTERM)
-                _, err = p.communicate(timeout=120)
-                self.assertEqual(p.returncode, 75, err)
-                self.assertNotIn("is saved only once its pass is done", err)
-                self.assertIn("the one in progress where its pass stood", err)
-                self.assertFalse(os.path.exists(out))
-                self.assert_resumed_mid_pass(job, out, ranks)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,10 @@ class DayCounter {
   }
   /// Everything counted is emitted by finish: the operation can be restored from a checkpoint.
   [[nodiscard]] static bool keeps_state_after_finish() noexcept { return false; }
+  /// The counts not yet handed to the engine, saved with a pass stopped in its middle
+  /// (the engine saves and restores every thread's copy in order).
+  void save_state(internal::StateWriter& w) const { counts_.save_state(w); }
+  void restore_state(internal::StateReader& r) { counts_.restore_state(r); }
 
   /// The message of a disease too long for the series key (64 bytes in all).
   [[noreturn]] static void too_long(std::size_t bytes) {

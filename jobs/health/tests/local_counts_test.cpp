@@ -75,5 +75,29 @@ TEST(CodedCounts, FullAtTheLimitOfKeysOrLongStrings) {
   EXPECT_FALSE(strings.full(10));
 }
 
+TEST(CodedCounts, SavedCountsRestoreToTheSameCounts) {
+  CodedCounts counts;
+  const std::string eight = "12345678", nul("A\0B", 3);
+  for (int i = 0; i < 4; ++i) counts.add(1, "J11", 7);
+  counts.add(1, eight, 7);
+  counts.add(1, eight, 7);
+  counts.add(2, nul, 0xFFFFFFFFU);
+  counts.add(3, "", 0);
+  internal::StateWriter w;
+  counts.save_state(w);
+  CodedCounts restored;
+  restored.add(9, "other", 9);
+  internal::StateReader into_counting(w.bytes(), "rank-0.state");
+  EXPECT_THROW(restored.restore_state(into_counting), InputError);  // only into an empty table
+  (void)drained(restored);
+  internal::StateReader r(w.bytes(), "rank-0.state");
+  restored.restore_state(r);
+  EXPECT_TRUE(r.done());
+  EXPECT_EQ(restored.longest(), 8U);
+  restored.add(1, "J11", 7);  // counting goes on from the restored counts
+  const Counted want = {{{1, "J11", 7}, 5}, {{1, eight, 7}, 2}, {{2, nul, 0xFFFFFFFFU}, 1}, {{3, "", 0}, 1}};
+  EXPECT_EQ(drained(restored), want);
+}
+
 }  // namespace
 }  // namespace pearl::jobs

@@ -99,9 +99,9 @@ class Checkpoint {
   /// mid-pass state, if any, is superseded.
   void commit(const SavedOperation& op);
   /// Every rank after the commit: restarts the clock; the testing hold (after a saved
-  /// operation: PEARL_TEST_HOLD_AFTER_CHECKPOINT; after a pass saved mid-way:
-  /// PEARL_TEST_HOLD_AFTER_PASS_SAVE).
-  void saved_now(bool mid_pass = false);
+  /// operation: PEARL_TEST_HOLD_AFTER_CHECKPOINT; after a pass of operation `op` saved
+  /// mid-way: PEARL_TEST_HOLD_AFTER_PASS_SAVE, only for PEARL_TEST_HOLD_PASS_OPERATION if set).
+  void saved_now(bool mid_pass = false, std::size_t op = 0);
   /// Rank 0 after a successful run: removes the directory. Never throws.
   void remove() noexcept;
 

@@ -129,7 +129,7 @@ void Engine::save_pass(std::size_t index, const char* kind, const std::vector<Ma
   });
   progress("checkpoint: operation " + std::to_string(index) + " (" + kind + ") saved in its pass after " +
            std::to_string(batches[1]) + " input batches (all ranks)");
-  cp.saved_now(true);
+  cp.saved_now(true, index);
 }
 
 template <class Source, class Map, class Sink, class K, class V>
