@@ -166,4 +166,31 @@ class CodedCounts {
   std::plus<> add_;
 };
 
+/// The engine-facing part of a map that counts rows in a CodedCounts (`counts_`) before
+/// handing them to the engine with its own `flush(emit)`: everything counted is emitted at
+/// finish, and the counts not yet emitted are saved with a pass stopped in its middle (the
+/// engine saves and restores every thread's copy in order). A copy starts with no counts.
+///
+///   class DayCounter : public CountingMap<DayCounter> { ... friend CountingMap; void flush(Emit&); };
+template <class Derived>
+class CountingMap {
+ public:
+  template <class Emit>
+  void finish(Emit& emit) {
+    static_cast<Derived&>(*this).flush(emit);
+  }
+  /// Everything counted is emitted by finish: the operation can be restored from a checkpoint.
+  [[nodiscard]] static bool keeps_state_after_finish() noexcept { return false; }
+  void save_state(internal::StateWriter& w) const { counts_.save_state(w); }
+  void restore_state(internal::StateReader& r) { counts_.restore_state(r); }
+
+ protected:
+  CountingMap() = default;
+  CountingMap(const CountingMap&) {}  // the counts stay with the original
+  CountingMap& operator=(const CountingMap&) = delete;
+  ~CountingMap() = default;
+
+  CodedCounts counts_;
+};
+
 }  // namespace pearl::jobs

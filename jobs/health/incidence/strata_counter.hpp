@@ -37,7 +37,7 @@ using Disease = FixedString<kDiseaseBytes>;
 /// (region_code, disease, sex, year, age group): a stratum; components not in --by are zero.
 using CaseKey = std::tuple<std::uint32_t, Disease, std::uint8_t, std::uint16_t, std::uint8_t>;
 
-class StrataCounter {
+class StrataCounter : public CountingMap<StrataCounter> {
  public:
   /// What the map reads: the columns in --by and where they come from (for messages).
   struct Plan {
@@ -48,7 +48,7 @@ class StrataCounter {
 
   explicit StrataCounter(Plan plan) : plan_(std::move(plan)) {}
   // The engine copies the map once per thread before any batch: each copy counts alone.
-  StrataCounter(const StrataCounter& other) : plan_(other.plan_) {}
+  StrataCounter(const StrataCounter& other) : CountingMap(other), plan_(other.plan_) {}
   StrataCounter& operator=(const StrataCounter&) = delete;
 
   template <class Emit>
@@ -81,18 +81,9 @@ class StrataCounter {
     }
   }
 
-  template <class Emit>
-  void finish(Emit& emit) {
-    flush(emit);
-  }
-  /// Everything counted is emitted by finish: the operation can be restored from a checkpoint.
-  [[nodiscard]] static bool keeps_state_after_finish() noexcept { return false; }
-  /// The counts not yet handed to the engine, saved with a pass stopped in its middle
-  /// (the engine saves and restores every thread's copy in order).
-  void save_state(internal::StateWriter& w) const { counts_.save_state(w); }
-  void restore_state(internal::StateReader& r) { counts_.restore_state(r); }
 
  private:
+  friend CountingMap;  // calls flush
   /// Counted strata (and disease codes) at most, before they are handed to the engine.
   static constexpr std::size_t kFlushAt = std::size_t{1} << 16U;
 
@@ -106,7 +97,6 @@ class StrataCounter {
   }
 
   Plan plan_;
-  CodedCounts counts_;
 };
 
 }  // namespace pearl::jobs

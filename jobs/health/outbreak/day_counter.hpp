@@ -33,7 +33,7 @@ constexpr std::size_t kWideDisease = 64;
 /// (region at --region-level, sex, disease, day); components not in --by are zero.
 using SeriesDay = std::tuple<std::uint32_t, std::uint8_t, FixedString<kWideDisease>, std::int32_t>;
 
-class DayCounter {
+class DayCounter : public CountingMap<DayCounter> {
  public:
   struct Plan {
     RegionLevel level = RegionLevel::city;
@@ -43,7 +43,7 @@ class DayCounter {
 
   explicit DayCounter(Plan plan) : plan_(std::move(plan)) {}
   // The engine copies the map once per thread before any batch: each copy counts alone.
-  DayCounter(const DayCounter& other) : plan_(other.plan_) {}
+  DayCounter(const DayCounter& other) : CountingMap(other), plan_(other.plan_) {}
   DayCounter& operator=(const DayCounter&) = delete;
 
   template <class Emit>
@@ -65,16 +65,6 @@ class DayCounter {
     }
   }
 
-  template <class Emit>
-  void finish(Emit& emit) {
-    flush(emit);
-  }
-  /// Everything counted is emitted by finish: the operation can be restored from a checkpoint.
-  [[nodiscard]] static bool keeps_state_after_finish() noexcept { return false; }
-  /// The counts not yet handed to the engine, saved with a pass stopped in its middle
-  /// (the engine saves and restores every thread's copy in order).
-  void save_state(internal::StateWriter& w) const { counts_.save_state(w); }
-  void restore_state(internal::StateReader& r) { counts_.restore_state(r); }
 
   /// The message of a disease too long for the series key (64 bytes in all).
   [[noreturn]] static void too_long(std::size_t bytes) {
@@ -83,6 +73,7 @@ class DayCounter {
   }
 
  private:
+  friend CountingMap;  // calls flush
   /// Series-days counted (and disease codes) at most before they go to the engine: a
   /// few years of daily counts for a few hundred series fit, so each reaches the engine
   /// once per rank. The table then holds at most 2^20 slots of 25 bytes (25 MiB).
@@ -103,7 +94,6 @@ class DayCounter {
   }
 
   Plan plan_;
-  CodedCounts counts_;
 };
 
 /// The disease's bytes as a key holds them: up to its last non-zero byte (zero bytes
