@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "pearl/core/error.hpp"
+#include "pearl/core/internal/spiller.hpp"
 #include "pearl/core/record.hpp"
 #include "pearl/core/results.hpp"
 #include "pearl/core/scratch.hpp"
@@ -37,9 +38,10 @@ class SortedResultBuilder {
  public:
   /// `scratch_parent` empty: $TMPDIR or /tmp. `tag` names the scratch directory and files.
   SortedResultBuilder(std::filesystem::path scratch_parent, std::string tag, std::size_t memory_bytes)
-      : parent_(scratch_parent.empty() ? ScratchDir::default_parent() : std::move(scratch_parent)),
-        tag_(std::move(tag)),
-        limit_(std::max<std::size_t>(1024, memory_bytes / sizeof(std::pair<K, V>))) {}
+      : tag_(std::move(tag)),
+        limit_(std::max<std::size_t>(1024, memory_bytes / sizeof(std::pair<K, V>))),
+        spiller_([parent = scratch_parent.empty() ? ScratchDir::default_parent() : std::move(scratch_parent),
+                  tag = tag_] { return std::make_shared<ScratchDir>(parent, tag); }) {}
 
   /// Appends a pair whose key is above every key pushed before it (throws Error if not).
   void push(const K& key, const V& value) {
@@ -48,43 +50,30 @@ class SortedResultBuilder {
     }
     last_ = key;
     have_last_ = true;
-    runs_.memory.emplace_back(key, value);
-    if (runs_.memory.size() >= limit_) spill();
+    memory_.emplace_back(key, value);
+    if (memory_.size() >= limit_) {
+      spilled_ += memory_.size();
+      spiller_.spill(memory_, tag_.c_str());  // one consecutive, ascending run
+    }
   }
 
   /// Pairs pushed so far (memory and disk).
-  [[nodiscard]] std::size_t size() const noexcept { return spilled_ + runs_.memory.size(); }
+  [[nodiscard]] std::size_t size() const noexcept { return spilled_ + memory_.size(); }
 
   /// The pairs as a KeyedResult (keys unique: its fold is never called); the builder is
   /// left empty.
   KeyedResult<K, V> finish() && {
     const auto keep_first = [](const V& a, const V&) { return a; };
-    runs_.scratch = std::move(dir_);  // the result keeps its spilled files alive
-    return KeyedResult<K, V>(std::move(runs_), keep_first);
+    // The runs keep their scratch directory alive as long as the result.
+    return KeyedResult<K, V>(spiller_.finish(std::move(memory_), internal::SortedRuns<K, V>{}.read_buffer),
+                             keep_first);
   }
 
  private:
-  static constexpr std::size_t kRecord = internal::pair_size<K, V>;
-
-  void spill() {
-    if (!dir_) dir_ = std::make_shared<ScratchDir>(parent_, tag_);
-    RunWriter writer(dir_->new_file(tag_), kRecord);
-    std::vector<std::byte> bytes(runs_.memory.size() * kRecord);
-    for (std::size_t i = 0; i < runs_.memory.size(); ++i) {
-      internal::write_pair(bytes.data() + i * kRecord, runs_.memory[i].first, runs_.memory[i].second);
-    }
-    writer.append(bytes);
-    writer.close();
-    runs_.files.push_back(writer.file());
-    spilled_ += runs_.memory.size();
-    runs_.memory.clear();
-  }
-
-  std::filesystem::path parent_;
   std::string tag_;
   std::size_t limit_;
-  internal::SortedRuns<K, V> runs_;
-  std::shared_ptr<ScratchDir> dir_;
+  std::vector<std::pair<K, V>> memory_;
+  internal::Spiller<K, V> spiller_;
   std::size_t spilled_ = 0;
   K last_{};
   bool have_last_ = false;
