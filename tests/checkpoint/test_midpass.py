@@ -3,8 +3,9 @@ single-pass job stopped by SIGTERM, or SIGKILLed after a periodic save, part-way
 first pass resumes with --resume from where the pass stood, reads none of the batches it had
 mapped (the run metrics' rows_read), and writes output identical, byte for byte in every
 column (floating-point sums included), to an uninterrupted run at the same rank count. A map
-that keeps state across batches and saves it itself (table.aggregate's dense arrays) resumes
-mid-pass the same way."""
+that keeps state across batches and saves it itself (table.aggregate's dense arrays, the
+health jobs' counts, the rows social.compliance and social.anomalies keep on their in-memory
+paths) resumes mid-pass the same way."""
 import json
 import os
 import re
@@ -32,14 +33,22 @@ JOBS = {
     # maps that count cases in their own table across batches and save it themselves
     "incidence": ["health.incidence", "--input", "cases={d}/cases-*.h5", "--input", "population={d}/population-*.h5"],
     "outbreak": ["health.outbreak", "--input", "cases={d}/cases-*.h5"],
+    # in-memory paths whose maps keep the rows' cells, money and distinct pairs (compliance:
+    # several reads at 1 rank, one at 3) or the claims themselves (anomalies) in the pass
+    "compliance": ["social.compliance", "--input", "contributions={s}/contributions-*.h5"],
+    "anomalies": ["social.anomalies", "--input", "claims={s}/claims-*.h5", "--input", "deaths={s}/deaths-*.h5",
+                  "--input", "contributions={s}/contributions-*.h5"],
 }
 # The operation whose pass a test stops, where it is not the first: health.incidence sums
-# the population (operation 0) before it counts the cases.
-STOP_IN_OPERATION = {"incidence": 1}
+# the population (operation 0) before it counts the cases; social.anomalies reduces the
+# deaths (operation 0) before it reads the claims.
+STOP_IN_OPERATION = {"incidence": 1, "anomalies": 1}
+# What the resumed run's --verbose log shows when it took the path the test is about.
+PATH_SHOWN = {"compliance": "compliance: read;", "anomalies": "screened in memory, from one read of each table"}
 
 
-def job_args(name, d):
-    return [a.replace("{d}", d) for a in JOBS[name]] + MEMORY
+def job_args(name, d, s=None):
+    return [a.replace("{d}", d).replace("{s}", s or "") for a in JOBS[name]] + MEMORY
 
 
 def passes_saved(out):
@@ -69,6 +78,12 @@ class MidPass(unittest.TestCase):
         r = pearl("run", "data.generate", "--domain", "health", "--rows", "60000", "--shards", "3", "--seed", "23",
                   "--out-dir", cls.data, ranks=2, timeout=300)
         assert r.returncode == 0, r.stdout + r.stderr
+        # Social data in six small shards (one empty), so that every rank maps two or more
+        # batches at 3 ranks within --memory.
+        cls.social = os.path.join(cls.tmp.name, "social")
+        r = pearl("run", "data.generate", "--domain", "social", "--rows", "6000", "--shards", "6", "--seed", "23",
+                  "--out-dir", cls.social, ranks=2, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr
         cls.reference = {}
 
     @classmethod
@@ -85,15 +100,15 @@ class MidPass(unittest.TestCase):
         """The output and rows read of an uninterrupted run of `job` at `ranks` ranks."""
         if (job, ranks) not in self.reference:
             out = self.out(f"reference-{job}-{ranks}.h5")
-            r = pearl("run", *job_args(job, self.data), "--output", out, ranks=ranks, timeout=300)
+            r = pearl("run", *job_args(job, self.data, self.social), "--output", out, ranks=ranks, timeout=300)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.reference[(job, ranks)] = (out, rows_read(out))
         return self.reference[(job, ranks)]
 
     def start(self, job, out, ranks, every="0", hold=60):
         env = dict(os.environ, **{HOLD: str(hold), HOLD_OPERATION: str(STOP_IN_OPERATION.get(job, 0))})
-        cmd = pearl_command("run", *job_args(job, self.data), "--output", out, "--checkpoint-every", every, "--verbose",
-                            ranks=ranks)
+        cmd = pearl_command("run", *job_args(job, self.data, self.social), "--output", out, "--checkpoint-every", every,
+                            "--verbose", ranks=ranks)
         return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 start_new_session=True)
 
@@ -110,9 +125,11 @@ class MidPass(unittest.TestCase):
 
     def resume_and_compare(self, job, out, ranks):
         want, want_rows = self.uninterrupted(job, ranks)
-        r = pearl("run", *job_args(job, self.data), "--output", out, "--checkpoint-every", "0", "--resume",
-                  ranks=ranks, timeout=300)
+        r = pearl("run", *job_args(job, self.data, self.social), "--output", out, "--checkpoint-every", "0", "--resume",
+                  "--verbose", ranks=ranks, timeout=300)
         self.assertEqual(r.returncode, 0, r.stderr)
+        if job in PATH_SHOWN:
+            self.assertIn(PATH_SHOWN[job], r.stderr)
         assert_same_output(self, out, want)
         self.assertFalse(os.path.exists(out + ".checkpoint"), "removed once the output is written")
         return r.stderr, want_rows
@@ -126,9 +143,11 @@ class MidPass(unittest.TestCase):
         self.assertLess(rows_read(out), want_rows)
 
     def test_sigterm_mid_pass_resumes_without_rereading(self):
-        # aggregate-dense, incidence and outbreak keep state across batches in their maps
-        # (dense arrays, case counts), which each map saves with the pass itself.
-        runs = [(job, ranks) for job in ("aggregate-sparse", "aggregate-dense", "incidence") for ranks in (1, 2, 3)]
+        # aggregate-dense, incidence, outbreak, compliance and anomalies keep state across
+        # batches in their maps (dense arrays, case counts, cells and pairs, claims), which
+        # each map saves with the pass itself.
+        runs = [(job, ranks) for job in ("aggregate-sparse", "aggregate-dense", "incidence", "compliance", "anomalies")
+                for ranks in (1, 2, 3)]
         runs.append(("outbreak", 2))
         for job, ranks in runs:
             with self.subTest(job=job, ranks=ranks):
