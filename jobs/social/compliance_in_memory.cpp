@@ -1,7 +1,8 @@
-// social.compliance's in-memory path: one read of `contributions`, cells numbered as met,
-// money summed per cell, (cell, person) and (cell, employer) pairs kept distinct in
-// hash partitions (pearl/core/distinct.hpp), then one exchange of the pairs to the ranks
-// that own their values and one reduce-scatter of the dense cells in key order.
+// social.compliance's in-memory path: one read of `contributions` (an engine pass whose
+// map threads keep what it collects, saved with the pass at a checkpoint: compliance_read.hpp),
+// cells numbered as met, money summed per cell, (cell, person) and (cell, employer) pairs
+// kept distinct in hash partitions (pearl/core/distinct.hpp), then one exchange of the pairs
+// to the ranks that own their values and one reduce-scatter of the dense cells in key order.
 //
 // Why: through reduce_by_key every (cell, person) pair is a key of its own (each record of
 // a person is usually a cell of its own), so the engine carried ~90 bytes per record
