@@ -62,7 +62,8 @@ class ClaimsMap {
  public:
   /// `where`: the input's location, for errors; `reserve`: claims a thread expects.
   ClaimsMap(std::string where, std::size_t reserve)
-      : where_(std::move(where)), reserve_(reserve), threads_(std::make_shared<std::vector<std::unique_ptr<KeptClaims>>>()) {}
+      : where_(std::move(where)), reserve_(reserve),
+        threads_(std::make_shared<std::vector<std::unique_ptr<KeptClaims>>>()) {}
   /// A map thread's copy (the engine makes them in thread order): its own claims, listed in
   /// threads().
   ClaimsMap(const ClaimsMap& o) : where_(o.where_), reserve_(o.reserve_), threads_(o.threads_) {

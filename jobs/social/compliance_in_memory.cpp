@@ -102,8 +102,8 @@ bool cells_in_memory(JobContext& ctx, const CellKeyer& keyer, ComplianceOutput& 
     engine.progress("compliance: read; " + std::to_string(n) + " cells; pairs past " + format_bytes(limit) +
                     ": counting them in " + std::to_string(k) + " more passes");
     for (std::size_t pass = 0; pass < k; ++pass) {
-      ReadState next = read(ctx, keyer,
-                            {.first = partitions * pass / k, .last = partitions * (pass + 1) / k, .limit = limit}, first.cells);
+      const ReadPlan range{.first = partitions * pass / k, .last = partitions * (pass + 1) / k, .limit = limit};
+      ReadState next = read(ctx, keyer, range, first.cells);
       std::int64_t full[] = {next.rows_at_full != 0 ? 1 : 0};
       agree_on_failure(comm, nullptr, full);
       if (full[0] != 0) {

@@ -168,7 +168,9 @@ inline ReadState join_threads(std::vector<std::unique_ptr<ReadState>>& threads) 
     for (const CellKey& k : s.cells.keys()) to_rank.push_back(rank.cells.id(k));
     if (!s.money.empty()) {
       if (rank.money.size() < rank.cells.size()) rank.money.resize(rank.cells.size());
-      for (std::size_t i = 0; i < s.money.size(); ++i) rank.money[to_rank[i]] = fold(rank.money[to_rank[i]], s.money[i]);
+      for (std::size_t i = 0; i < s.money.size(); ++i) {
+        rank.money[to_rank[i]] = fold(rank.money[to_rank[i]], s.money[i]);
+      }
     }
     s.persons.for_each_pair([&](std::uint32_t g, std::uint64_t v) { rank.persons.add(to_rank[g], v); });
     s.employers.for_each_pair([&](std::uint32_t g, std::uint64_t v) { rank.employers.add(to_rank[g], v); });

@@ -57,7 +57,9 @@ TEST(Distinct, SavedPairsRestoreExactlyAndGoOnAlike) {
   DistinctPairs saved(3);
   saved.keep_partitions(1, 7);
   const auto add = [](DistinctPairs& p, std::uint64_t from, std::uint64_t to) {
-    for (std::uint64_t i = from; i < to; ++i) p.add(static_cast<std::uint32_t>(i % 11), (i % 7000) * 0x9E3779B97F4A7C15ULL);
+    for (std::uint64_t i = from; i < to; ++i) {
+      p.add(static_cast<std::uint32_t>(i % 11), (i % 7000) * 0x9E3779B97F4A7C15ULL);
+    }
   };
   add(saved, 0, 60000);
   internal::StateWriter w;
