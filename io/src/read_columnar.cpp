@@ -12,6 +12,21 @@
 
 namespace pearl::io {
 
+detail::RawVlenStrings* TableReader::Impl::raw_vlen(const TableInfo& info, std::size_t column) {
+  if (raw_tried.size() != info.columns.size()) {
+    raw_tried.assign(info.columns.size(), false);
+    raw_strings.resize(info.columns.size());
+  }
+  if (!raw_tried[column]) {
+    raw_tried[column] = true;
+    raw_strings[column] =
+        info.layout == Layout::compound
+            ? detail::RawVlenStrings::open_member(info.file, file->id(), compound.id(), info.rows, info.columns[column].name)
+            : detail::RawVlenStrings::open(info.file, file->id(), datasets[column].id(), info.rows);
+  }
+  return raw_strings[column].get();
+}
+
 void TableReader::Impl::read_columnar(const TableInfo& info, const detail::ReadPlan& p, std::uint64_t begin,
                                       std::uint64_t n, ColumnData& out) {
   const ColumnInfo& col = info.columns[p.column];
@@ -25,14 +40,17 @@ void TableReader::Impl::read_columnar(const TableInfo& info, const detail::ReadP
     const Handle mt = detail::string_memory_type(types[p.column].id(), col.stored, what);
     const std::uint64_t block = std::min(n, detail::kBlockRows);
     if (col.stored.variable) {
+      if (detail::RawVlenStrings* raw = raw_vlen(info, p.column); raw != nullptr && raw->read(begin, n, values)) return;
       std::vector<char*> buf(block);
+      detail::VlenArena& arena = vlen_arena();
       for (std::uint64_t off = 0; off < n; off += block) {
         const std::uint64_t m = std::min(block, n - off);
         const detail::Selection sel = detail::select_rows(dset, begin + off, m, what);
-        detail::read_rows(dset, mt.id(), sel, buf.data(), what, begin + off, m);
-        const detail::VlenGuard guard(mt.id(), sel.mem.id(), buf.data());
+        arena.reset();
+        detail::read_rows(dset, mt.id(), sel, buf.data(), what, begin + off, m, arena.transfer());
         for (std::uint64_t i = 0; i < m; ++i) values.emplace_back(buf[i] != nullptr ? buf[i] : "");
       }
+      arena.reset();
     } else {
       const std::size_t size = col.stored.size;
       std::vector<char> buf(block * size);

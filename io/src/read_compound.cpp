@@ -1,6 +1,7 @@
 // The table reader's compound read path: one memory compound type with only the
 // requested members, packed, so HDF5 reads each record once and gathers just those
 // fields (column projection); then each member is copied or converted out of the block.
+// Variable-length string members are read from the file's bytes where that is possible.
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -15,6 +16,31 @@ namespace pearl::io {
 
 void TableReader::Impl::read_compound(const TableInfo& info, const std::vector<detail::ReadPlan>& plans,
                                       std::uint64_t begin, std::uint64_t n, std::vector<ColumnData>& out) {
+  // Variable-length strings from the file's bytes where the layout allows
+  // (raw_vlen_strings.hpp): HDF5 then converts only the other members. If one of them
+  // does not parse, all go through HDF5 as before.
+  std::vector<bool> raw(plans.size(), false);
+  for (std::size_t j = 0; j < plans.size(); ++j) {
+    const detail::ReadPlan& p = plans[j];
+    if (p.spec->type != DType::str || !info.columns[p.column].stored.variable) continue;
+    detail::RawVlenStrings* reader = raw_vlen(info, p.column);
+    auto& values = std::get<std::vector<std::string>>(out[j]);
+    if (reader != nullptr && reader->read(begin, n, values)) {
+      raw[j] = true;
+      continue;
+    }
+    for (std::size_t k = 0; k < j; ++k) {
+      if (raw[k]) std::get<std::vector<std::string>>(out[k]).clear();
+    }
+    raw.assign(plans.size(), false);
+    break;
+  }
+  read_compound_members(info, plans, raw, begin, n, out);
+}
+
+void TableReader::Impl::read_compound_members(const TableInfo& info, const std::vector<detail::ReadPlan>& plans,
+                                              const std::vector<bool>& skip, std::uint64_t begin, std::uint64_t n,
+                                              std::vector<ColumnData>& out) {
   const std::string where = info.where();
   // One memory compound with only the requested members, packed: HDF5 reads each
   // record once and gathers just these fields (column projection).
@@ -27,11 +53,14 @@ void TableReader::Impl::read_compound(const TableInfo& info, const std::vector<d
   members.reserve(plans.size());
   std::size_t record = 0;
   bool has_vlen = false;
-  for (const auto& p : plans) {
+  for (std::size_t j = 0; j < plans.size(); ++j) {
+    const detail::ReadPlan& p = plans[j];
     const ColumnInfo& col = info.columns[p.column];
     Member m{Handle(), H5I_INVALID_HID, record};
     std::size_t size = 0;
-    if (p.spec->type == DType::str) {
+    if (skip[j]) {
+      // read already: not in the memory type
+    } else if (p.spec->type == DType::str) {
       m.type = detail::string_memory_type(types[p.column].id(), col.stored, where + ": column '" + col.name + "'");
       m.id = m.type.id();
       size = col.stored.variable ? sizeof(char*) : col.stored.size;
@@ -50,13 +79,16 @@ void TableReader::Impl::read_compound(const TableInfo& info, const std::vector<d
     record += size;
     members.push_back(std::move(m));
   }
+  if (record == 0) return;  // every member read already
   const Handle mem_type = io::check(H5Tcreate(H5T_COMPOUND, record), where + ": cannot create the memory type");
   for (std::size_t j = 0; j < plans.size(); ++j) {
+    if (skip[j]) continue;
     check_status(H5Tinsert(mem_type.id(), plans[j].spec->name.c_str(), members[j].offset, members[j].id),
                  where + ": cannot add member '" + plans[j].spec->name + "' to the memory type");
   }
 
   for (std::size_t j = 0; j < plans.size(); ++j) {
+    if (skip[j]) continue;
     std::visit(
         [&](auto& v) {
           if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::vector<std::string>>) {
@@ -75,9 +107,11 @@ void TableReader::Impl::read_compound(const TableInfo& info, const std::vector<d
   for (std::uint64_t off = 0; off < n; off += block) {
     const std::uint64_t m = std::min(block, n - off);
     const detail::Selection sel = detail::select_rows(dset, begin + off, m, where);
-    detail::read_rows(dset, mem_type.id(), sel, buf, where, begin + off, m);
-    const detail::VlenGuard guard(mem_type.id(), sel.mem.id(), has_vlen ? buf : nullptr);
+    if (has_vlen) vlen_arena().reset();
+    detail::read_rows(dset, mem_type.id(), sel, buf, where, begin + off, m,
+                      has_vlen ? vlen_arena().transfer() : H5P_DEFAULT);
     for (std::size_t j = 0; j < plans.size(); ++j) {
+      if (skip[j]) continue;
       const detail::ReadPlan& p = plans[j];
       const ColumnInfo& col = info.columns[p.column];
       const std::byte* base = buf + members[j].offset;
@@ -108,6 +142,7 @@ void TableReader::Impl::read_compound(const TableInfo& info, const std::vector<d
       });
     }
   }
+  if (has_vlen) vlen_arena().reset();
 }
 
 }  // namespace pearl::io
