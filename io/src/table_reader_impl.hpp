@@ -23,6 +23,7 @@
 #include "pearl/io/table_reader.hpp"
 
 #include "h5util.hpp"
+#include "direct_chunks.hpp"
 #include "raw_vlen_strings.hpp"
 
 namespace pearl::io {
@@ -70,6 +71,15 @@ struct TableReader::Impl {
 
   /// The raw reader of column `column`'s variable-length strings, or nullptr.
   detail::RawVlenStrings* raw_vlen(const TableInfo& info, std::size_t column);
+  /// Per column of a columnar table, its gzip chunks read whole and inflated by libdeflate
+  /// (direct_chunks.hpp); null where not possible.
+  std::vector<std::unique_ptr<detail::DirectChunks>> direct;
+  std::vector<bool> direct_tried;
+  /// Rows [begin, begin + n) of column `column` as the file stores them into `out` through
+  /// its DirectChunks, when the column has them, the rows start on a chunk, and the file
+  /// type is `mem_type`; false otherwise (then read them through HDF5).
+  bool read_direct(const TableInfo& info, std::size_t column, hid_t mem_type, std::uint64_t begin, std::uint64_t n,
+                   void* out);
 
   detail::VlenArena& vlen_arena() {
     if (!strings) strings = std::make_unique<detail::VlenArena>();

@@ -291,6 +291,48 @@ def vlen_strings():
         f.write(b"XXXX")
 
 
+def gzip_chunks():
+    """gzip-compressed columns, which the reader reads chunk by chunk and inflates itself:
+    deflate alone and shuffle + deflate, a partial last chunk, an int64 column read as
+    uint32 (range-checked, one value out of range at row 1234), big-endian values (left to
+    HDF5), fixed strings; a chunk its filters skipped (stored raw, as HDF5 does when a
+    chunk does not compress), chunks never written (fill values), and a copy with one
+    chunk's compressed bytes damaged."""
+    n, chunk = 5000, 256
+    ids = np.arange(n, dtype=np.uint64) * 7919
+    wide = RNG.integers(0, 2**31, n).astype(np.int64)
+    big = RNG.integers(-2**40, 2**40, n).astype(">i8")
+    text = np.array([f"code-{i % 97}".encode() for i in range(n)], dtype="S12")
+    values = RNG.random(n)
+    with h5py.File(os.path.join(OUT, "gzip_chunks.h5"), "w") as f:
+        g = f.create_group("t")
+        g.create_dataset("id", data=ids, chunks=(chunk,), compression="gzip")
+        g.create_dataset("wide", data=wide, chunks=(chunk,), compression="gzip", shuffle=True)
+        g.create_dataset("big", data=big, chunks=(chunk,), compression="gzip", shuffle=True)
+        g.create_dataset("text", data=text, chunks=(chunk,), compression="gzip", shuffle=True)
+        d = g.create_dataset("value", data=values, chunks=(chunk,), compression="gzip", shuffle=True)
+        # chunk 3 written again without its filters (filter mask 0b11: both skipped)
+        d.id.write_direct_chunk((3 * chunk,), values[3 * chunk:4 * chunk].tobytes(), filter_mask=0b11)
+        sparse = g.create_dataset("sparse", shape=(n,), dtype="<i4", chunks=(chunk,), compression="gzip",
+                                  fillvalue=-1)
+        sparse[chunk:2 * chunk] = np.arange(chunk, dtype=np.int32)  # the other chunks never written
+        out_of_range = wide.copy()
+        out_of_range[1234] = 2**40
+        g.create_dataset("out_of_range", data=out_of_range, chunks=(chunk,), compression="gzip", shuffle=True)
+    sparse = np.full(n, -1, dtype=np.int64)
+    sparse[chunk:2 * chunk] = np.arange(chunk)
+    for column, v in (("id", ids), ("wide", wide), ("big", big), ("text", text), ("value", values),
+                      ("sparse", sparse)):
+        expect("gzip_chunks", column, v)
+    # one chunk of "id" with its compressed bytes damaged: HDF5's error, as before
+    shutil.copy(os.path.join(OUT, "gzip_chunks.h5"), os.path.join(OUT, "gzip_damaged.h5"))
+    with h5py.File(os.path.join(OUT, "gzip_damaged.h5"), "r") as f:
+        where = f["t/id"].id.get_chunk_info_by_coord((2 * chunk,)).byte_offset
+    with open(os.path.join(OUT, "gzip_damaged.h5"), "r+b") as f:
+        f.seek(where + 20)
+        f.write(b"\xff" * 16)
+
+
 def bad_values():
     """Values outside the contract's domains (row_checks), one table per layout, and the
     string faults a reader must name: invalid UTF-8, a NUL inside a fixed-length string
@@ -321,6 +363,7 @@ def main():
     strings()
     compound()
     vlen_strings()
+    gzip_chunks()
     pandas_files()
     shards()
     broken()
