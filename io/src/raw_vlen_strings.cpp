@@ -1,15 +1,13 @@
 // Variable-length strings from the file's bytes (raw_vlen_strings.hpp).
 #include "raw_vlen_strings.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 
 #include "pearl/io/hdf5.hpp"
+#include "raw_records.hpp"
 
 namespace pearl::io::detail {
 
@@ -37,85 +35,37 @@ constexpr std::uint64_t align8(std::uint64_t n) noexcept { return (n + 7) / 8 * 
 std::unique_ptr<RawVlenStrings> RawVlenStrings::open(const std::filesystem::path& file, hid_t file_id, hid_t dataset,
                                                      std::uint64_t rows, std::size_t member, std::size_t record) {
   std::unique_ptr<RawVlenStrings> raw(new RawVlenStrings());
-  H5E_BEGIN_TRY {
-    const Handle dcpl(H5Dget_create_plist(dataset));
+  {
     const Handle fcpl(H5Fget_create_plist(file_id));
     hsize_t userblock = 0;
-    const haddr_t offset = H5Dget_offset(dataset);
-    if (!dcpl.valid() || !fcpl.valid() || H5Pget_layout(dcpl.id()) != H5D_CONTIGUOUS || H5Pget_nfilters(dcpl.id()) != 0 ||
-        H5Pget_external_count(dcpl.id()) != 0 || offset == HADDR_UNDEF ||
-        H5Pget_sizes(fcpl.id(), &raw->addr_bytes_, &raw->len_bytes_) < 0 ||
+    if (!fcpl.valid() || H5Pget_sizes(fcpl.id(), &raw->addr_bytes_, &raw->len_bytes_) < 0 ||
         H5Pget_userblock(fcpl.id(), &userblock) < 0) {
-      raw.reset();
-    } else {
-      raw->base_ = userblock;
-      raw->data_ = offset;
+      H5Eclear2(H5E_DEFAULT);
+      return nullptr;
     }
+    raw->base_ = userblock;  // heap addresses count from the end of the user block
   }
-  H5E_END_TRY;
-  H5Eclear2(H5E_DEFAULT);
-  if (!raw || raw->addr_bytes_ < 1 || raw->addr_bytes_ > 8 || raw->len_bytes_ < 1 || raw->len_bytes_ > 8) return nullptr;
+  if (raw->addr_bytes_ < 1 || raw->addr_bytes_ > 8 || raw->len_bytes_ < 1 || raw->len_bytes_ > 8) return nullptr;
   raw->member_ = member;
   raw->record_ = record == 0 ? raw->element_bytes() : record;
   raw->rows_ = rows;
   if (raw->member_ + raw->element_bytes() > raw->record_) return nullptr;
-  // The dataset's storage is its records exactly, and within the file.
-  if (H5Dget_storage_size(dataset) != rows * raw->record_) return nullptr;
-  raw->fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat st {};
-  if (raw->fd_ < 0 || ::fstat(raw->fd_, &st) != 0) return nullptr;
-  raw->file_bytes_ = static_cast<std::uint64_t>(st.st_size);
-  if (raw->data_ > raw->file_bytes_ || rows * raw->record_ > raw->file_bytes_ - raw->data_) return nullptr;
+  const auto data = open_contiguous(file, dataset, rows * raw->record_);
+  if (!data) return nullptr;
+  raw->fd_ = data->fd;
+  raw->data_ = data->offset;
+  raw->file_bytes_ = data->file_bytes;
   return raw;
 }
 
 std::unique_ptr<RawVlenStrings> RawVlenStrings::open_member(const std::filesystem::path& file, hid_t file_id,
                                                             hid_t dataset, std::uint64_t rows, const std::string& name) {
-  std::size_t addr_bytes = 0, len_bytes = 0;
-  {
-    const Handle fcpl(H5Fget_create_plist(file_id));
-    if (!fcpl.valid() || H5Pget_sizes(fcpl.id(), &addr_bytes, &len_bytes) < 0) return nullptr;
+  const auto layout = compound_disk_layout(file_id, dataset);
+  if (!layout) return nullptr;
+  for (const auto& m : layout->members) {
+    if (m.name == name) return m.vlen_string ? open(file, file_id, dataset, rows, m.offset, layout->record) : nullptr;
   }
-  const Handle type(H5Dget_type(dataset));
-  if (!type.valid() || H5Tget_class(type.id()) != H5T_COMPOUND) return nullptr;
-  const int members = H5Tget_nmembers(type.id());
-  const std::size_t disk_element = 8 + addr_bytes;  // a variable-length string on disk
-  struct Member {
-    std::size_t offset, size;
-    bool vlen;
-    bool wanted;
-  };
-  std::vector<Member> list;
-  for (int m = 0; m < members; ++m) {
-    const auto u = static_cast<unsigned>(m);
-    const Handle mt(H5Tget_member_type(type.id(), u));
-    if (!mt.valid()) return nullptr;
-    const H5T_class_t c = H5Tget_class(mt.id());
-    const bool vlen = c == H5T_STRING && H5Tis_variable_str(mt.id()) > 0;
-    if (c != H5T_INTEGER && c != H5T_FLOAT && c != H5T_STRING) return nullptr;  // nothing else moves on disk
-    if (vlen && H5Tget_size(mt.id()) != sizeof(char*)) return nullptr;
-    char* raw = H5Tget_member_name(type.id(), u);
-    const bool wanted = raw != nullptr && name == raw;
-    H5free_memory(raw);
-    list.push_back({H5Tget_member_offset(type.id(), u), H5Tget_size(mt.id()), vlen, wanted});
-  }
-  std::sort(list.begin(), list.end(), [](const Member& a, const Member& b) { return a.offset < b.offset; });
-  // Back from memory to disk: every variable-length string before a member shifted it by
-  // the difference between its memory and its disk size.
-  std::size_t shift = 0;
-  std::size_t member = 0;
-  bool found = false;
-  for (const auto& m : list) {
-    if (m.wanted) {
-      if (!m.vlen) return nullptr;
-      member = m.offset + shift;
-      found = true;
-    }
-    if (m.vlen) shift += disk_element - sizeof(char*);
-  }
-  H5Eclear2(H5E_DEFAULT);
-  if (!found) return nullptr;
-  return open(file, file_id, dataset, rows, member, H5Tget_size(type.id()) + shift);
+  return nullptr;
 }
 
 RawVlenStrings::~RawVlenStrings() {
@@ -123,16 +73,7 @@ RawVlenStrings::~RawVlenStrings() {
 }
 
 bool RawVlenStrings::read_at(void* into, std::size_t n, std::uint64_t offset) const {
-  auto* p = static_cast<unsigned char*>(into);
-  while (n > 0) {
-    const ssize_t got = ::pread(fd_, p, n, static_cast<off_t>(offset));
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return false;
-    p += got;
-    n -= static_cast<std::size_t>(got);
-    offset += static_cast<std::uint64_t>(got);
-  }
-  return true;
+  return pread_all(fd_, into, n, offset);
 }
 
 const RawVlenStrings::Collection* RawVlenStrings::collection(std::uint64_t addr) {

@@ -36,11 +36,8 @@ class RawVlenStrings {
   static std::unique_ptr<RawVlenStrings> open(const std::filesystem::path& file, hid_t file_id, hid_t dataset,
                                               std::uint64_t rows, std::size_t member = 0, std::size_t record = 0);
 
-  /// The same for member `name` of a compound `dataset`. The member offsets HDF5 reports
-  /// are those in memory, where a variable-length string takes a pointer (8 bytes) and on
-  /// disk it takes its element (16): the disk offsets are recomputed as HDF5 shifts them
-  /// (H5T_set_loc), only for records of numbers and strings, and checked against the
-  /// dataset's storage size; nullptr otherwise.
+  /// The same for member `name` of a compound `dataset`, at its disk offset
+  /// (compound_disk_layout, raw_records.hpp); nullptr when that is not possible.
   static std::unique_ptr<RawVlenStrings> open_member(const std::filesystem::path& file, hid_t file_id, hid_t dataset,
                                                      std::uint64_t rows, const std::string& name);
 

@@ -100,25 +100,47 @@ void TableReader::Impl::read_compound_members(const TableInfo& info, const std::
         out[j]);
   }
 
-  const std::uint64_t block =
-      std::min<std::uint64_t>(n, std::max<std::size_t>(1, detail::kCompoundBlockBytes / record));
-  std::byte* const buf = staging(block * record);
+  // The records as stored, when every member left is in the file as the memory type asks
+  // for it (raw_records.hpp): their bytes are then taken from the stored records as they
+  // are, without HDF5's conversion of each record into the packed type.
+  if (!records_tried) {
+    records_tried = true;
+    records = detail::RawRecords::open(info.file, file->id(), compound.id(), info.rows);
+  }
+  std::vector<std::size_t> stored_at(plans.size(), 0);
+  bool as_stored = records != nullptr;
+  for (std::size_t j = 0; as_stored && j < plans.size(); ++j) {
+    if (skip[j]) continue;
+    stored_at[j] = records->offset_of(plans[j].spec->name);
+    as_stored = stored_at[j] != detail::RawRecords::npos && H5Tequal(types[plans[j].column].id(), members[j].id) > 0 &&
+                !(plans[j].spec->type == DType::str && info.columns[plans[j].column].stored.variable);
+  }
+  const std::size_t stored_record = as_stored ? records->record() : 0;
+
+  const std::uint64_t block = std::min<std::uint64_t>(
+      n, std::max<std::size_t>(1, detail::kCompoundBlockBytes / std::max(record, stored_record)));
+  std::byte* const buf = staging(block * (record + stored_record));
+  std::byte* const stored = buf + block * record;
   const hid_t dset = compound.id();
   for (std::uint64_t off = 0; off < n; off += block) {
     const std::uint64_t m = std::min(block, n - off);
-    const detail::Selection sel = detail::select_rows(dset, begin + off, m, where);
-    if (has_vlen) vlen_arena().reset();
-    detail::read_rows(dset, mem_type.id(), sel, buf, where, begin + off, m,
-                      has_vlen ? vlen_arena().transfer() : H5P_DEFAULT);
+    const bool raw = as_stored && records->read(begin + off, m, stored);
+    if (!raw) {
+      const detail::Selection sel = detail::select_rows(dset, begin + off, m, where);
+      if (has_vlen) vlen_arena().reset();
+      detail::read_rows(dset, mem_type.id(), sel, buf, where, begin + off, m,
+                        has_vlen ? vlen_arena().transfer() : H5P_DEFAULT);
+    }
+    const std::size_t stride = raw ? stored_record : record;
     for (std::size_t j = 0; j < plans.size(); ++j) {
       if (skip[j]) continue;
       const detail::ReadPlan& p = plans[j];
       const ColumnInfo& col = info.columns[p.column];
-      const std::byte* base = buf + members[j].offset;
+      const std::byte* base = raw ? stored + stored_at[j] : buf + members[j].offset;
       if (p.spec->type == DType::str) {
         auto& values = std::get<std::vector<std::string>>(out[j]);
         for (std::uint64_t i = 0; i < m; ++i) {
-          const std::byte* at = base + i * record;
+          const std::byte* at = base + i * stride;
           if (col.stored.variable) {
             const char* s = nullptr;
             std::memcpy(&s, at, sizeof s);
@@ -132,11 +154,11 @@ void TableReader::Impl::read_compound_members(const TableInfo& info, const std::
       detail::with_numeric(p.spec->type, [&]<class T>(std::type_identity<T>) {
         T* dst = std::get<std::vector<T>>(out[j]).data() + off;
         if (p.conv == Conversion::exact) {
-          detail::copy_strided<T>(base, record, m, dst);
+          detail::copy_strided<T>(base, stride, m, dst);
           return;
         }
         detail::with_stored(col.stored, [&]<class S>(std::type_identity<S>) {
-          detail::convert_checked<T, S>(base, record, m, dst, begin + off,
+          detail::convert_checked<T, S>(base, stride, m, dst, begin + off,
                                         detail::ColumnContext{where, col.name, p.spec->type});
         });
       });

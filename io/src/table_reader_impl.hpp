@@ -24,6 +24,7 @@
 
 #include "h5util.hpp"
 #include "direct_chunks.hpp"
+#include "raw_records.hpp"
 #include "raw_vlen_strings.hpp"
 
 namespace pearl::io {
@@ -71,6 +72,10 @@ struct TableReader::Impl {
 
   /// The raw reader of column `column`'s variable-length strings, or nullptr.
   detail::RawVlenStrings* raw_vlen(const TableInfo& info, std::size_t column);
+  /// A compound table's records read as stored (raw_records.hpp), made on first use; null
+  /// where not possible (see records_tried).
+  std::unique_ptr<detail::RawRecords> records;
+  bool records_tried = false;
   /// Per column of a columnar table, its gzip chunks read whole and inflated by libdeflate
   /// (direct_chunks.hpp); null where not possible.
   std::vector<std::unique_ptr<detail::DirectChunks>> direct;
