@@ -46,7 +46,12 @@ std::unique_ptr<DirectChunks> DirectChunks::open(hid_t dataset, const StorageInf
   const auto& f = storage.filters;
   const bool deflate_only = f.size() == 1 && f[0].id == H5Z_FILTER_DEFLATE;
   const bool shuffled = f.size() == 2 && f[0].id == H5Z_FILTER_SHUFFLE && f[1].id == H5Z_FILTER_DEFLATE;
-  if (storage.chunk_rows == 0 || element == 0 || !(deflate_only || shuffled)) return nullptr;
+  // Chunks of up to 64 MiB (HDF5 allows 4 GiB; larger ones go through HDF5's own path).
+  constexpr std::uint64_t kMaxChunkBytes = std::uint64_t{64} << 20;
+  if (storage.chunk_rows == 0 || element == 0 || !(deflate_only || shuffled) ||
+      storage.chunk_rows > kMaxChunkBytes / element) {
+    return nullptr;
+  }
   std::unique_ptr<DirectChunks> c(new DirectChunks());
   c->inflater_ = libdeflate_alloc_decompressor();
   if (c->inflater_ == nullptr) return nullptr;
@@ -81,8 +86,11 @@ bool DirectChunks::read(std::uint64_t begin, std::uint64_t n, std::byte* out) {
       const hsize_t offset = first;
       hsize_t stored = 0;
       std::uint32_t skipped = 0;
-      if (H5Dget_chunk_storage_size(dataset_, &offset, &stored) < 0 || stored == 0) {
-        ok = false;  // not written (fill values) or unreadable: HDF5 knows what to do
+      // Not written (fill values), unreadable, or larger than deflate makes any chunk (a
+      // damaged index, or stored raw): HDF5 knows what to do.
+      if (H5Dget_chunk_storage_size(dataset_, &offset, &stored) < 0 || stored == 0 ||
+          stored > chunk_bytes + chunk_bytes / 100 + 1024) {
+        ok = false;
         break;
       }
       compressed_.resize(stored);

@@ -68,7 +68,7 @@ std::optional<DiskLayout> compound_disk_layout(hid_t file_id, hid_t dataset) {
     if (vlen && H5Tget_size(mt.id()) != sizeof(char*)) return std::nullopt;
     char* raw = H5Tget_member_name(type.id(), u);
     if (raw == nullptr) return std::nullopt;
-    layout.members.push_back({raw, H5Tget_member_offset(type.id(), u), vlen});
+    layout.members.push_back({raw, H5Tget_member_offset(type.id(), u), vlen ? 8 + addr_bytes : H5Tget_size(mt.id()), vlen});
     H5free_memory(raw);
   }
   std::vector<DiskLayout::Member*> by_offset;
@@ -83,6 +83,9 @@ std::optional<DiskLayout> compound_disk_layout(hid_t file_id, hid_t dataset) {
   }
   layout.record = H5Tget_size(type.id()) + shift;
   H5Eclear2(H5E_DEFAULT);
+  for (const auto& m : layout.members) {
+    if (m.offset > layout.record || m.size > layout.record - m.offset) return std::nullopt;
+  }
   return layout;
 }
 
@@ -104,9 +107,9 @@ RawRecords::~RawRecords() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-std::size_t RawRecords::offset_of(const std::string& member) const noexcept {
+std::size_t RawRecords::offset_of(const std::string& member, std::size_t bytes) const noexcept {
   for (const auto& m : layout_.members) {
-    if (m.name == member) return m.offset;
+    if (m.name == member) return m.size == bytes ? m.offset : npos;
   }
   return npos;
 }

@@ -33,6 +33,7 @@ struct DiskLayout {
   struct Member {
     std::string name;
     std::size_t offset;  // in the record, on disk
+    std::size_t size;    // bytes on disk
     bool vlen_string;
   };
   std::size_t record = 0;  // bytes of one record on disk
@@ -40,7 +41,8 @@ struct DiskLayout {
 };
 
 /// The disk layout of `dataset`'s compound type in the file `file_id`; nullopt when the
-/// type holds anything but integers, floats and strings (their sizes may also differ).
+/// type holds anything but integers, floats and strings (their sizes may also differ), or
+/// a member does not lie within the record (a damaged type).
 std::optional<DiskLayout> compound_disk_layout(hid_t file_id, hid_t dataset);
 
 class RawRecords {
@@ -56,7 +58,8 @@ class RawRecords {
   ~RawRecords();
 
   [[nodiscard]] std::size_t record() const noexcept { return layout_.record; }
-  [[nodiscard]] std::size_t offset_of(const std::string& member) const noexcept;
+  /// Where `member` starts in a record, or npos when it is absent or not `bytes` long.
+  [[nodiscard]] std::size_t offset_of(const std::string& member, std::size_t bytes) const noexcept;
   /// Records [begin, begin + n) into `out` (n * record() bytes); false when the file ends
   /// first (changed since it was opened).
   bool read(std::uint64_t begin, std::uint64_t n, std::byte* out) const;

@@ -111,7 +111,7 @@ void TableReader::Impl::read_compound_members(const TableInfo& info, const std::
   bool as_stored = records != nullptr;
   for (std::size_t j = 0; as_stored && j < plans.size(); ++j) {
     if (skip[j]) continue;
-    stored_at[j] = records->offset_of(plans[j].spec->name);
+    stored_at[j] = records->offset_of(plans[j].spec->name, H5Tget_size(members[j].id));
     as_stored = stored_at[j] != detail::RawRecords::npos && H5Tequal(types[plans[j].column].id(), members[j].id) > 0 &&
                 !(plans[j].spec->type == DType::str && info.columns[plans[j].column].stored.variable);
   }
