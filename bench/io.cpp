@@ -10,6 +10,13 @@
 //       (b, d) the hand-written baseline: k1 and k2 read with `H5Dread` in chunk-sized
 //       blocks into reused buffers, groups counted in an open-addressing hash map
 //       (linear probing, multiplicative hash, power-of-two capacity). Best of R.
+//   io scan FILE PATH --columns NAME:TYPE,... [--batch-bytes N] [--repeat R]
+//       io::TableSource over any projection of one shard (FILE may be a glob: then each
+//       matching shard is timed alone, and all of them together), as the runner sizes
+//       batches; for timing the read path on real inputs (data.generate's layouts:
+//       columnar, compound, gzip chunks, variable-length strings). Best of R.
+//   io checksum FILE... [--repeat R]
+//       io::file_checksum of each file (the output's input provenance). Best of R.
 //
 // Output: `key=value` lines (times in seconds, peak RSS in bytes from VmHWM, reset
 // between phases through /proc/self/clear_refs), read by bench/io.py.
@@ -21,6 +28,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -28,6 +36,7 @@
 
 #include "pearl/io/catalogue.hpp"
 #include "pearl/io/hdf5.hpp"
+#include "pearl/io/provenance.hpp"
 #include "pearl/io/table_source.hpp"
 
 namespace {
@@ -231,19 +240,100 @@ int loop_bench(const std::string& file, const std::string& group, int repeat) {
   return 0;
 }
 
+/// "region_code:u32,disease:str" as column specs.
+std::vector<pearl::ColumnSpec> parse_columns(const std::string& text) {
+  std::vector<pearl::ColumnSpec> cols;
+  for (std::size_t at = 0; at < text.size();) {
+    std::size_t end = text.find(',', at);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(at, end - at);
+    const std::size_t colon = item.find(':');
+    need(colon != std::string::npos, "--columns: " + item + " is not NAME:TYPE");
+    cols.push_back({item.substr(0, colon), pearl::parse_dtype(item.substr(colon + 1))});
+    at = end + 1;
+  }
+  return cols;
+}
+
+/// Best of `repeat` passes of TableSource over `spec` (all its shards, rank 0 of 1).
+double scan_once(const std::string& spec, const std::vector<pearl::ColumnSpec>& cols, std::size_t batch_bytes,
+                 int repeat, std::uint64_t& rows) {
+  const pearl::io::Catalogue cat = pearl::io::Catalogue::build(pearl::io::parse_input_spec(spec), cols);
+  const std::uint64_t batch_rows = pearl::io::TableSource::rows_for_budget(cols, batch_bytes);
+  double best = 1e300;
+  for (int r = 0; r < repeat; ++r) {
+    const auto t0 = Clock::now();
+    pearl::io::TableSource source(cat, cols, 0, 1, batch_rows);
+    rows = 0;
+    while (auto batch = source.next()) {
+      rows += batch->rows();
+      source.recycle(std::move(*batch));
+    }
+    best = std::min(best, since(t0));
+  }
+  return best;
+}
+
+int scan_bench(const std::string& file, const std::string& path, const std::string& columns, std::size_t batch_bytes,
+               int repeat) {
+  const auto cols = parse_columns(columns);
+  const auto shards = pearl::io::expand_glob(file);
+  std::uint64_t rows = 0;
+  for (const auto& shard : shards) {
+    const double s = scan_once("t=" + shard.string() + ":" + path, cols, batch_bytes, repeat, rows);
+    std::cout << "shard=" << shard.string() << " rows=" << rows << " scan_s=" << s << "\n";
+  }
+  const double all = scan_once("t=" + file + ":" + path, cols, batch_bytes, repeat, rows);
+  std::cout << "rows=" << rows << "\nscan_s=" << all << "\nscan_mrows=" << static_cast<double>(rows) / all / 1e6
+            << "\n";
+  return 0;
+}
+
+int checksum_bench(const std::vector<std::string>& files, int repeat) {
+  double total = 0;
+  double bytes = 0;
+  for (const auto& f : files) {
+    double best = 1e300;
+    std::string sum;
+    for (int r = 0; r < repeat; ++r) {
+      const auto t0 = Clock::now();
+      sum = pearl::io::file_checksum(f);
+      best = std::min(best, since(t0));
+    }
+    const auto size = static_cast<double>(std::filesystem::file_size(f));
+    std::cout << "file=" << f << " checksum=" << sum << " checksum_s=" << best << "\n";
+    total += best;
+    bytes += size;
+  }
+  std::cout << "checksum_s=" << total << "\nchecksum_gbps=" << bytes / total / 1e9 << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 3 && std::string(argv[1]) == "checksum") {
+    std::vector<std::string> files;
+    int repeat = 3;
+    for (int i = 2; i < argc; ++i) {
+      if (std::string(argv[i]) == "--repeat" && i + 1 < argc) repeat = std::stoi(argv[++i]);
+      else files.emplace_back(argv[i]);
+    }
+    return checksum_bench(files, repeat);
+  }
   if (argc < 4) {
-    std::cerr << "usage: io read|loop FILE PATH [--batch-bytes N] [--repeat R]\n";
+    std::cerr << "usage: io read|loop|scan FILE PATH [--columns NAME:TYPE,...] [--batch-bytes N] [--repeat R]\n"
+                 "       io checksum FILE... [--repeat R]\n";
     return 2;
   }
   const std::string mode = argv[1], file = argv[2], group = argv[3];
   std::size_t batch_bytes = (std::size_t{1} << 30) / 8;  // runner: memory.total / 8 / threads
   int repeat = 3;
+  std::string columns;
   for (int i = 4; i + 1 < argc; i += 2) {
     const std::string opt = argv[i];
-    if (opt == "--batch-bytes") batch_bytes = std::stoull(argv[i + 1]);
+    if (opt == "--columns") columns = argv[i + 1];
+    else if (opt == "--batch-bytes") batch_bytes = std::stoull(argv[i + 1]);
     else if (opt == "--repeat") repeat = std::stoi(argv[i + 1]);
     else need(false, "unknown option " + opt);
   }
@@ -251,6 +341,7 @@ int main(int argc, char** argv) {
   try {
     if (mode == "read") return read_bench(file, group, batch_bytes, repeat);
     if (mode == "loop") return loop_bench(file, group, repeat);
+    if (mode == "scan") return scan_bench(file, group, columns, batch_bytes, repeat);
   } catch (const std::exception& e) {
     std::cerr << "io: " << e.what() << "\n";
     return 1;

@@ -165,6 +165,39 @@ std::vector<hsize_t> dims_of(hid_t dataset, const std::string& what) {
   return dims;
 }
 
+VlenArena::VlenArena()
+    : dxpl_(check(H5Pcreate(H5P_DATASET_XFER), "cannot create a data transfer property list")) {
+  check_status(H5Pset_vlen_mem_manager(dxpl_.id(), &VlenArena::allocate, this, &VlenArena::release, this),
+               "cannot set the variable-length memory manager");
+}
+
+void VlenArena::reset() noexcept {
+  current_ = 0;
+  used_ = 0;
+  large_.clear();
+}
+
+void* VlenArena::allocate(std::size_t bytes, void* arena) noexcept {
+  try {
+    return static_cast<VlenArena*>(arena)->take(bytes);
+  } catch (...) {
+    return nullptr;  // out of memory: HDF5 fails the read, which then reports it
+  }
+}
+
+void* VlenArena::take(std::size_t bytes) {
+  bytes = (bytes + 15) & ~std::size_t{15};  // malloc's alignment, whatever HDF5 stores there
+  if (bytes > kBlock) return large_.emplace_back(std::make_unique_for_overwrite<std::byte[]>(bytes)).get();
+  if (current_ == 0 || used_ + bytes > kBlock) {
+    if (current_ == blocks_.size()) blocks_.push_back(std::make_unique_for_overwrite<std::byte[]>(kBlock));
+    ++current_;
+    used_ = 0;
+  }
+  std::byte* at = blocks_[current_ - 1].get() + used_;
+  used_ += bytes;
+  return at;
+}
+
 std::string decode_fixed(const char* p, std::size_t size, StringPad pad) {
   // Only trailing NULs are padding: a NUL with text after it is kept, so the row
   // checks report it (row_checks.hpp) instead of the value being cut short silently.

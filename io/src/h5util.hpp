@@ -4,7 +4,9 @@
 
 #include <hdf5.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,21 +41,38 @@ bool path_exists(hid_t file, const std::string& path);
 /// The dataspace dimensions of a dataset.
 std::vector<hsize_t> dims_of(hid_t dataset, const std::string& what);
 
-/// Frees the variable-length strings HDF5 allocated in `buf` (H5Dvlen_reclaim) when
-/// destroyed, so exceptions while copying them out do not leak.
-class VlenGuard {
+/// Where HDF5 puts the variable-length strings it reads: one arena of 1 MiB blocks, kept
+/// from read to read, instead of a malloc per string and a free per string after
+/// (H5Dvlen_reclaim walking the buffer again). Read with `transfer()` as the transfer
+/// property list, copy the strings out, then `reset()`: every string read since is gone.
+/// Not movable: HDF5 holds its address.
+///
+///   detail::VlenArena arena;
+///   H5Dread(dset, str_type, mem, file, arena.transfer(), ptrs);   // ptrs[i] point into the arena
+///   for (...) values.emplace_back(ptrs[i]);
+///   arena.reset();
+class VlenArena {
  public:
-  VlenGuard(hid_t mem_type, hid_t mem_space, void* buf) noexcept : type_(mem_type), space_(mem_space), buf_(buf) {}
-  VlenGuard(const VlenGuard&) = delete;
-  VlenGuard& operator=(const VlenGuard&) = delete;
-  ~VlenGuard() {
-    if (buf_ != nullptr) H5Dvlen_reclaim(type_, space_, H5P_DEFAULT, buf_);
-  }
+  VlenArena();
+  VlenArena(const VlenArena&) = delete;
+  VlenArena& operator=(const VlenArena&) = delete;
+  ~VlenArena() = default;
+
+  [[nodiscard]] hid_t transfer() const noexcept { return dxpl_.id(); }
+  /// Drops every string allocated since the last reset (the blocks stay for the next read).
+  void reset() noexcept;
 
  private:
-  hid_t type_;
-  hid_t space_;
-  void* buf_;
+  static constexpr std::size_t kBlock = std::size_t{1} << 20;
+  static void* allocate(std::size_t bytes, void* arena) noexcept;
+  static void release(void* /*mem*/, void* /*arena*/) noexcept {}  // reset() frees them all at once
+  void* take(std::size_t bytes);
+
+  Handle dxpl_;
+  std::vector<std::unique_ptr<std::byte[]>> blocks_;  // 1 MiB each
+  std::vector<std::unique_ptr<std::byte[]>> large_;   // strings longer than a block, until reset
+  std::size_t current_ = 0;                           // blocks in use
+  std::size_t used_ = 0;                              // bytes used in the last of them
 };
 
 /// A fixed-length string's value: up to the first NUL (null-terminated), without

@@ -1,14 +1,11 @@
-// Reading back a result file's run attributes, and file content checksums.
+// Reading back a result file's run attributes (file checksums: file_checksum.cpp).
 #include "pearl/io/provenance.hpp"
 
 #include <hdf5.h>
 
-#include <cstdio>
-#include <fstream>
 #include <vector>
 
 #include "pearl/core/error.hpp"
-#include "pearl/core/record.hpp"
 #include "pearl/io/hdf5.hpp"
 
 #include "hdf5_types.hpp"
@@ -55,26 +52,6 @@ std::optional<Provenance> read_provenance(const std::filesystem::path& file) {
   p.started = string_attribute(h5.id(), "started", what);
   p.finished = string_attribute(h5.id(), "finished", what);
   return p;
-}
-
-std::string file_checksum(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(file.string() + ": cannot read to compute its checksum");
-  std::vector<char> block(std::size_t{1} << 20);
-  std::uint64_t h = 0x243f6a8885a308d3ULL;
-  std::uint64_t total = 0;
-  while (in) {
-    in.read(block.data(), static_cast<std::streamsize>(block.size()));
-    const auto n = static_cast<std::size_t>(in.gcount());
-    if (n == 0) break;
-    h = mix64(h ^ hash_bytes(block.data(), n));
-    total += n;
-  }
-  if (in.bad()) throw Error(file.string() + ": read error while computing its checksum");
-  h = mix64(h ^ total);
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return std::string("h64:") + hex;
 }
 
 }  // namespace pearl::io

@@ -44,8 +44,8 @@ Selection select_rows(hid_t dataset, std::uint64_t begin, std::uint64_t count, c
 }
 
 void read_rows(hid_t dataset, hid_t mem_type, const Selection& sel, void* buf, const std::string& what,
-               std::uint64_t begin, std::uint64_t count) {
-  check_status(H5Dread(dataset, mem_type, sel.mem.id(), sel.file.id(), H5P_DEFAULT, buf),
+               std::uint64_t begin, std::uint64_t count, hid_t transfer) {
+  check_status(H5Dread(dataset, mem_type, sel.mem.id(), sel.file.id(), transfer, buf),
                what + ": cannot read rows " + std::to_string(begin) + ".." + std::to_string(begin + count) +
                    " (damaged or truncated file?)",
                true);

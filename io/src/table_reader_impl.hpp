@@ -22,6 +22,11 @@
 #include "pearl/io/table_info.hpp"
 #include "pearl/io/table_reader.hpp"
 
+#include "h5util.hpp"
+#include "direct_chunks.hpp"
+#include "raw_records.hpp"
+#include "raw_vlen_strings.hpp"
+
 namespace pearl::io {
 
 namespace detail {
@@ -49,7 +54,7 @@ Selection select_rows(hid_t dataset, std::uint64_t begin, std::uint64_t count, c
 /// Reads the selected rows into `buf` (memory type `mem_type`); a failure is an
 /// InputError naming rows begin..begin + count.
 void read_rows(hid_t dataset, hid_t mem_type, const Selection& sel, void* buf, const std::string& what,
-               std::uint64_t begin, std::uint64_t count);
+               std::uint64_t begin, std::uint64_t count, hid_t transfer = H5P_DEFAULT);
 
 }  // namespace detail
 
@@ -59,6 +64,32 @@ struct TableReader::Impl {
   std::vector<Handle> datasets;    // columnar layout: one per column, parallel to info.columns
   std::vector<Handle> types;       // file type per column (compound: the member's type)
   std::vector<std::byte> scratch;  // staging for converted and compound reads, kept across batches
+  std::unique_ptr<detail::VlenArena> strings;  // variable-length strings, made on the first read of one
+  /// Per column, variable-length strings read from the file's bytes where the dataset
+  /// allows (raw_vlen_strings.hpp); null: not tried yet, or not possible (see raw_tried).
+  std::vector<std::unique_ptr<detail::RawVlenStrings>> raw_strings;
+  std::vector<bool> raw_tried;
+
+  /// The raw reader of column `column`'s variable-length strings, or nullptr.
+  detail::RawVlenStrings* raw_vlen(const TableInfo& info, std::size_t column);
+  /// A compound table's records read as stored (raw_records.hpp), made on first use; null
+  /// where not possible (see records_tried).
+  std::unique_ptr<detail::RawRecords> records;
+  bool records_tried = false;
+  /// Per column of a columnar table, its gzip chunks read whole and inflated by libdeflate
+  /// (direct_chunks.hpp); null where not possible.
+  std::vector<std::unique_ptr<detail::DirectChunks>> direct;
+  std::vector<bool> direct_tried;
+  /// Rows [begin, begin + n) of column `column` as the file stores them into `out` through
+  /// its DirectChunks, when the column has them, the rows start on a chunk, and the file
+  /// type is `mem_type`; false otherwise (then read them through HDF5).
+  bool read_direct(const TableInfo& info, std::size_t column, hid_t mem_type, std::uint64_t begin, std::uint64_t n,
+                   void* out);
+
+  detail::VlenArena& vlen_arena() {
+    if (!strings) strings = std::make_unique<detail::VlenArena>();
+    return *strings;
+  }
 
   /// scratch as at least `bytes` bytes (grown, never shrunk: no allocation per batch).
   std::byte* staging(std::size_t bytes) {
@@ -75,6 +106,10 @@ struct TableReader::Impl {
                      ColumnData& out);
   void read_compound(const TableInfo& info, const std::vector<detail::ReadPlan>& plans, std::uint64_t begin,
                      std::uint64_t n, std::vector<ColumnData>& out);
+  /// The members of `plans` not marked in `skip`, through HDF5.
+  void read_compound_members(const TableInfo& info, const std::vector<detail::ReadPlan>& plans,
+                             const std::vector<bool>& skip, std::uint64_t begin, std::uint64_t n,
+                             std::vector<ColumnData>& out);
 };
 
 }  // namespace pearl::io

@@ -15,6 +15,7 @@
 #include "pearl/core/error.hpp"
 #include "pearl/core/table.hpp"
 #include "pearl/io/hdf5.hpp"
+#include "pearl/io/table_reader.hpp"
 
 namespace pearl::io::testing {
 
@@ -59,6 +60,20 @@ inline void expect_values(const ColumnData& data, const std::vector<std::string>
         }
       },
       data);
+}
+
+/// Rows [begin, end) of `cols` read by `r` are the fixture's expected values, each column
+/// of its spec's type.
+inline void expect_table(TableReader& r, const std::string& fixture_name, const std::vector<ColumnSpec>& cols,
+                         std::uint64_t begin, std::uint64_t end) {
+  const auto data = r.read(cols, begin, end);
+  ASSERT_EQ(data.size(), cols.size());
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    ASSERT_EQ(column_size(data[i]), end - begin) << cols[i].name;
+    EXPECT_EQ(data[i].index(), make_column(cols[i].type).index()) << cols[i].name;
+    expect_values(data[i], expected(fixture_name, cols[i].name), begin,
+                  fixture_name + "/" + cols[i].name + " rows " + std::to_string(begin) + ".." + std::to_string(end));
+  }
 }
 
 /// The InputError message `f` throws ("" and a test failure when it throws none).

@@ -251,6 +251,88 @@ def broken():
         f.write("region_code,cases\n440106,3\n")
 
 
+def vlen_strings():
+    """Variable-length strings in the layouts pearl reads from the file's bytes (contiguous,
+    unfiltered: the reader parses HDF5's global heap itself) and one it leaves to HDF5
+    (chunked): 70,000 rows over many heap collections and more than one read block,
+    empty strings, UTF-8, a value larger than a heap collection, two string members
+    around numbers in a compound, in a file with a user block (heap addresses are
+    relative to it; the other fixtures have none), and a copy whose heap is damaged."""
+    n = 70_000
+    words = np.array(["", "A90", "B08.4", "Tianhe 天河", "x" * 40, "dengue fever", "深圳北站"], dtype=object)
+    text = words[RNG.integers(0, len(words), n)].copy()
+    text[7] = "x" * 100_000  # its own collection
+    note = np.array([f"n{i}" for i in range(n)], dtype=object)
+    rec = np.zeros(n, dtype=[("id", "<u4"), ("text", h5py.string_dtype("utf-8")), ("flag", "u1"),
+                             ("note", h5py.string_dtype("utf-8")), ("amount", "<f8")])
+    rec["id"], rec["text"], rec["flag"], rec["note"] = np.arange(n), text, np.arange(n) % 3, note
+    rec["amount"] = np.arange(n) / 4
+    with h5py.File(os.path.join(OUT, "vlen_strings.h5"), "w", userblock_size=512) as f:
+        g = f.create_group("columns")
+        g.create_dataset("text", data=text, dtype=h5py.string_dtype("utf-8"))
+        g.create_dataset("chunked", data=text, dtype=h5py.string_dtype("utf-8"), chunks=(1000,))
+        g.create_dataset("note", data=note, dtype=h5py.string_dtype("utf-8"))
+        f.create_dataset("records", data=rec)
+    for column, values in (("text", text), ("chunked", text), ("note", note), ("id", rec["id"]),
+                           ("flag", rec["flag"]), ("amount", rec["amount"])):
+        expect("vlen_strings", column, values)
+    # The signature of the heap collection holding /columns/text's first string overwritten:
+    # HDF5 refuses to read the strings. Its element: length (4), collection address (8),
+    # object index (4); addresses count from the end of the user block.
+    with h5py.File(os.path.join(OUT, "vlen_strings.h5"), "r") as f:
+        element = f["columns/text"].id.get_offset()
+    shutil.copy(os.path.join(OUT, "vlen_strings.h5"), os.path.join(OUT, "vlen_damaged_heap.h5"))
+    with open(os.path.join(OUT, "vlen_damaged_heap.h5"), "r+b") as f:
+        f.seek(element + 4)
+        collection = 512 + int.from_bytes(f.read(8), "little")
+        f.seek(collection)
+        assert f.read(4) == b"GCOL"
+        f.seek(collection)
+        f.write(b"XXXX")
+
+
+def gzip_chunks():
+    """gzip-compressed columns, which the reader reads chunk by chunk and inflates itself:
+    deflate alone and shuffle + deflate, a partial last chunk, an int64 column read as
+    uint32 (range-checked, one value out of range at row 1234), big-endian values (left to
+    HDF5), fixed strings; a chunk its filters skipped (stored raw, as HDF5 does when a
+    chunk does not compress), chunks never written (fill values), and a copy with one
+    chunk's compressed bytes damaged."""
+    n, chunk = 5000, 256
+    ids = np.arange(n, dtype=np.uint64) * 7919
+    wide = RNG.integers(0, 2**31, n).astype(np.int64)
+    big = RNG.integers(-2**40, 2**40, n).astype(">i8")
+    text = np.array([f"code-{i % 97}".encode() for i in range(n)], dtype="S12")
+    values = RNG.random(n)
+    with h5py.File(os.path.join(OUT, "gzip_chunks.h5"), "w") as f:
+        g = f.create_group("t")
+        g.create_dataset("id", data=ids, chunks=(chunk,), compression="gzip")
+        g.create_dataset("wide", data=wide, chunks=(chunk,), compression="gzip", shuffle=True)
+        g.create_dataset("big", data=big, chunks=(chunk,), compression="gzip", shuffle=True)
+        g.create_dataset("text", data=text, chunks=(chunk,), compression="gzip", shuffle=True)
+        d = g.create_dataset("value", data=values, chunks=(chunk,), compression="gzip", shuffle=True)
+        # chunk 3 written again without its filters (filter mask 0b11: both skipped)
+        d.id.write_direct_chunk((3 * chunk,), values[3 * chunk:4 * chunk].tobytes(), filter_mask=0b11)
+        sparse = g.create_dataset("sparse", shape=(n,), dtype="<i4", chunks=(chunk,), compression="gzip",
+                                  fillvalue=-1)
+        sparse[chunk:2 * chunk] = np.arange(chunk, dtype=np.int32)  # the other chunks never written
+        out_of_range = wide.copy()
+        out_of_range[1234] = 2**40
+        g.create_dataset("out_of_range", data=out_of_range, chunks=(chunk,), compression="gzip", shuffle=True)
+    sparse = np.full(n, -1, dtype=np.int64)
+    sparse[chunk:2 * chunk] = np.arange(chunk)
+    for column, v in (("id", ids), ("wide", wide), ("big", big), ("text", text), ("value", values),
+                      ("sparse", sparse)):
+        expect("gzip_chunks", column, v)
+    # one chunk of "id" with its compressed bytes damaged: HDF5's error, as before
+    shutil.copy(os.path.join(OUT, "gzip_chunks.h5"), os.path.join(OUT, "gzip_damaged.h5"))
+    with h5py.File(os.path.join(OUT, "gzip_damaged.h5"), "r") as f:
+        where = f["t/id"].id.get_chunk_info_by_coord((2 * chunk,)).byte_offset
+    with open(os.path.join(OUT, "gzip_damaged.h5"), "r+b") as f:
+        f.seek(where + 20)
+        f.write(b"\xff" * 16)
+
+
 def bad_values():
     """Values outside the contract's domains (row_checks), one table per layout, and the
     string faults a reader must name: invalid UTF-8, a NUL inside a fixed-length string
@@ -280,6 +362,8 @@ def main():
     columnar()
     strings()
     compound()
+    vlen_strings()
+    gzip_chunks()
     pandas_files()
     shards()
     broken()

@@ -15,21 +15,12 @@ namespace pearl::io {
 namespace {
 
 using testing::expect_contains;
+using testing::expect_table;
 using testing::expect_values;
 using testing::input_error;
 using testing::expected;
 using testing::fixture;
 
-void expect_table(TableReader& r, const std::string& fixture_name, const std::vector<ColumnSpec>& cols,
-                  std::uint64_t begin, std::uint64_t end) {
-  const auto data = r.read(cols, begin, end);
-  ASSERT_EQ(data.size(), cols.size());
-  for (std::size_t i = 0; i < cols.size(); ++i) {
-    EXPECT_EQ(column_size(data[i]), end - begin);
-    EXPECT_EQ(data[i].index(), make_column(cols[i].type).index()) << cols[i].name;
-    expect_values(data[i], expected(fixture_name, cols[i].name), begin, fixture_name + "/" + cols[i].name);
-  }
-}
 
 const std::vector<ColumnSpec>& cases_columns() { return find_contract_table("cases")->columns; }
 

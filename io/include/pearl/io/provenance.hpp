@@ -5,12 +5,20 @@
 //   if (rec && rec->job == "health.incidence") { ... json in rec->parameters, rec->inputs ... }
 //   std::string sum = io::file_checksum("data/cases-0000.h5");   // "h64:0123abcd..."
 //
+// The same checksum in parts, when several processes share the work (the runner: each
+// rank hashes its share of all inputs' blocks, then one allgather):
+//   auto part = io::checksum_blocks(file, bytes, first, count);   // hashes of blocks first..first+count
+//   std::string sum = io::checksum_from_blocks(all_blocks_in_order, bytes);   // == file_checksum(file)
+//
 // The attributes themselves are written by write_tables (pearl/io/output_writer.hpp).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 namespace pearl::io {
 
@@ -28,8 +36,26 @@ struct Provenance {
 /// when an attribute exists but cannot be read.
 std::optional<Provenance> read_provenance(const std::filesystem::path& file);
 
-/// A checksum of the file's bytes: "h64:" and 16 hex digits (pearl::hash_bytes over
-/// 1 MiB blocks, chained). Reads the whole file once. Throws pearl::Error if unreadable.
+/// A checksum of the file's bytes: "h64:" and 16 hex digits (pearl::hash_bytes of each
+/// kChecksumBlockBytes block, the last one shorter, chained in order with the size).
+/// Reads the whole file once. Throws pearl::Error if unreadable.
 std::string file_checksum(const std::filesystem::path& file);
+
+/// The block size of file_checksum: 1 MiB.
+inline constexpr std::uint64_t kChecksumBlockBytes = std::uint64_t{1} << 20;
+
+/// Blocks of a file of `bytes` bytes (the last one may be short; none for an empty file).
+constexpr std::uint64_t checksum_block_count(std::uint64_t bytes) noexcept {
+  return (bytes + kChecksumBlockBytes - 1) / kChecksumBlockBytes;
+}
+
+/// The hashes of blocks [first, first + count) of the first `bytes` bytes of `file`, as
+/// file_checksum computes them. Throws pearl::Error when the file cannot be read, ends
+/// before those bytes (changed since `bytes` was taken), or the blocks lie outside it.
+std::vector<std::uint64_t> checksum_blocks(const std::filesystem::path& file, std::uint64_t bytes, std::uint64_t first,
+                                           std::uint64_t count);
+
+/// file_checksum of a file of `bytes` bytes from all its block hashes, in order.
+std::string checksum_from_blocks(std::span<const std::uint64_t> blocks, std::uint64_t bytes);
 
 }  // namespace pearl::io
