@@ -12,14 +12,17 @@ namespace pearl::io::detail {
 
 namespace {
 
+/// Rows [first, first + rows) of one window of a part (PartWindows), `bytes` on the wire.
 struct Piece {
   std::uint64_t first = 0, rows = 0, bytes = 0;
+  std::size_t window = 0;
 };
 
-std::vector<Piece> split_pieces(const OutputTable& part, const std::vector<std::size_t>& cols, std::size_t budget) {
-  std::vector<Piece> pieces;
+/// Appends the pieces of one window of a part: a piece never spans two windows.
+void split_pieces(const OutputTable& part, std::size_t window, const std::vector<std::size_t>& cols,
+                  std::size_t budget, std::vector<Piece>& pieces) {
   const std::uint64_t n = part.rows();
-  if (n == 0 || cols.empty()) return pieces;
+  if (n == 0 || cols.empty()) return;
   std::uint64_t fixed = 0;
   std::vector<const std::vector<std::string>*> strings;
   for (std::size_t c : cols) {
@@ -34,23 +37,22 @@ std::vector<Piece> split_pieces(const OutputTable& part, const std::vector<std::
     const std::uint64_t per = std::max<std::uint64_t>(1, budget / fixed);
     for (std::uint64_t r = 0; r < n; r += per) {
       const std::uint64_t k = std::min(per, n - r);
-      pieces.push_back({r, k, k * fixed});
+      pieces.push_back({r, k, k * fixed, window});
     }
-    return pieces;
+    return;
   }
-  Piece cur;
+  Piece cur{0, 0, 0, window};
   for (std::uint64_t r = 0; r < n; ++r) {
     std::uint64_t b = fixed;
     for (const auto* s : strings) b += (*s)[r].size();
     if (cur.rows > 0 && cur.bytes + b > budget) {
       pieces.push_back(cur);
-      cur = {r, 0, 0};
+      cur = {r, 0, 0, window};
     }
     cur.rows += 1;
     cur.bytes += b;
   }
   pieces.push_back(cur);
-  return pieces;
 }
 
 void encode(const OutputTable& part, const std::vector<std::size_t>& cols, const Piece& p, std::vector<std::byte>& out) {
@@ -118,8 +120,13 @@ void gather_rounds(Communicator& comm, const OutputTable& part, const std::vecto
   const bool root = comm.rank() == 0;
 
   // Everyone's pieces (rows, bytes), so every rank derives the same schedule.
+  // A part that spilled (pearl/core/spilled_rows.hpp) is read window by window, here to
+  // split it and again, in the same order, as its pieces are sent.
+  PartWindows windows(part);
   std::vector<Piece> mine;
-  agreed(comm, [&] { mine = split_pieces(part, cols, budget); });
+  agreed(comm, [&] {
+    for (std::size_t w = 0; w < windows.count(); ++w) split_pieces(windows.load(w), w, cols, budget, mine);
+  });
   std::vector<std::uint64_t> flat;
   for (const auto& p : mine) flat.insert(flat.end(), {p.rows, p.bytes});
   std::vector<std::vector<std::byte>> all;
@@ -127,7 +134,7 @@ void gather_rounds(Communicator& comm, const OutputTable& part, const std::vecto
 
   struct Entry {
     std::size_t rank, piece;
-    std::uint64_t first, rows;  // rows of that rank's part
+    std::uint64_t first, rows;  // rows of that rank's part (over all its windows)
   };
   std::vector<std::vector<Entry>> rounds;
   {
@@ -163,7 +170,9 @@ void gather_rounds(Communicator& comm, const OutputTable& part, const std::vecto
       if (failure) std::rethrow_exception(failure);
       send.clear();
       for (const auto& e : round) {
-        if (e.rank == static_cast<std::size_t>(comm.rank()) && !root) encode(part, cols, mine[e.piece], send);
+        if (e.rank == static_cast<std::size_t>(comm.rank()) && !root) {
+          encode(windows.load(mine[e.piece].window), cols, mine[e.piece], send);
+        }
       }
     });
     send_counts[0] = send.size();
@@ -174,16 +183,22 @@ void gather_rounds(Communicator& comm, const OutputTable& part, const std::vecto
       std::uint64_t rows = 0;
       for (const auto& e : round) rows += e.rows;
       std::vector<const ColumnData*> views;
-      const bool local_only = std::all_of(round.begin(), round.end(), [](const Entry& e) { return e.rank == 0; });
+      const bool local_only = std::all_of(round.begin(), round.end(), [&](const Entry& e) {
+        return e.rank == 0 && mine[e.piece].window == mine[round.front().piece].window;
+      });
       if (local_only) {
-        for (std::size_t c : cols) views.push_back(&part.data(c));
-        sink(first, rows, views, static_cast<std::size_t>(round.front().first));
+        const Piece& head = mine[round.front().piece];
+        const OutputTable& window = windows.load(head.window);
+        for (std::size_t c : cols) views.push_back(&window.data(c));
+        sink(first, rows, views, static_cast<std::size_t>(head.first));
       } else {
         for (auto& d : data) std::visit([](auto& v) { v.clear(); }, d);
         const std::byte* at = recv.data();
         for (const auto& e : round) {
           if (e.rank == 0) {
-            for (std::size_t k = 0; k < cols.size(); ++k) append_local(part.data(cols[k]), e.first, e.rows, data[k]);
+            const Piece& piece = mine[e.piece];
+            const OutputTable& window = windows.load(piece.window);
+            for (std::size_t k = 0; k < cols.size(); ++k) append_local(window.data(cols[k]), piece.first, piece.rows, data[k]);
           } else {
             for (auto& d : data) decode_append(at, e.rows, d);
           }

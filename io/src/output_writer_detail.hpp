@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -24,10 +25,34 @@
 
 namespace pearl::io::detail {
 
+/// A part's rows in windows, in row order: the rounds it spilled to scratch
+/// (OutputTable::spill_past), read back one at a time, then its rows in memory. A part
+/// that never spilled is one window, the part itself (not copied).
+class PartWindows {
+ public:
+  explicit PartWindows(const OutputTable& part) : part_(part) {}
+  [[nodiscard]] std::size_t count() const noexcept;
+  [[nodiscard]] std::uint64_t rows(std::size_t window) const;
+  /// Window `window`'s rows: valid until the next load.
+  const OutputTable& load(std::size_t window);
+
+ private:
+  const OutputTable& part_;
+  std::optional<OutputTable> round_;
+  std::size_t loaded_ = static_cast<std::size_t>(-1);
+};
+
 /// Rows per table per rank, known on every rank after `make_plan`.
 struct Plan {
   std::vector<std::vector<std::uint64_t>> rows;  // [table][rank]
   std::vector<std::uint64_t> total;              // [table]
+  std::vector<std::vector<std::vector<std::uint64_t>>> windows;  // [table][rank][window]: rows
+  /// The most windows any rank has of `table` (the parallel writer's rounds).
+  [[nodiscard]] std::size_t max_windows(std::size_t table) const {
+    std::size_t n = 0;
+    for (const auto& w : windows[table]) n = std::max(n, w.size());
+    return n;
+  }
   [[nodiscard]] std::uint64_t offset(std::size_t table, int rank) const {
     std::uint64_t o = 0;
     for (int r = 0; r < rank; ++r) o += rows[table][static_cast<std::size_t>(r)];

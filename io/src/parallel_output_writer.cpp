@@ -19,6 +19,16 @@ namespace pearl::io::detail {
 namespace {
 /// Bytes per rank per collective write: MPI-IO counts are ints, so stay well below 2 GiB.
 constexpr std::uint64_t kMaxWriteBytes = std::uint64_t{1} << 30;
+
+/// An empty column of `type`: what a rank with fewer windows writes (empty selections).
+const ColumnData& empty_column(DType type) {
+  static const std::vector<ColumnData> empty = [] {
+    std::vector<ColumnData> all;
+    for (int t = 0; t <= static_cast<int>(DType::str); ++t) all.push_back(make_column(static_cast<DType>(t)));
+    return all;
+  }();
+  return empty[static_cast<std::size_t>(type)];
+}
 }  // namespace
 
 void write_parallel_numeric(Communicator& comm, const std::filesystem::path& file,
@@ -48,31 +58,45 @@ void write_parallel_numeric(Communicator& comm, const std::filesystem::path& fil
     Handle group;
     agreed(comm, [&] { group = create_table(h5.id(), part, plan.total[t], options, datasets, what); });
 
-    const std::uint64_t offset = plan.offset(t, me);
-    for (std::size_t c = 0; c < part.specs().size(); ++c) {
-      const DType type = part.specs()[c].type;
-      if (type == DType::str || plan.total[t] == 0) continue;
-      // Every rank makes the same number of collective calls: enough for the largest part.
-      const std::uint64_t per = kMaxWriteBytes / element_size(type);
-      std::uint64_t calls = 0;
-      for (std::size_t r = 0; r < ranks; ++r) calls = std::max(calls, (plan.rows[t][r] + per - 1) / per);
-      const std::string col = at + ": column '" + part.specs()[c].name + "'";
+    // Window by window (a part that spilled has several: pearl/core/spilled_rows.hpp),
+    // each rank at its offset; every rank makes as many collective calls per window and
+    // column as the rank with the most rows in that window needs.
+    PartWindows windows(part);
+    std::uint64_t offset = plan.offset(t, me);
+    for (std::size_t w = 0; w < plan.max_windows(t); ++w) {
+      const bool have = w < windows.count();
+      const OutputTable* rows = nullptr;
       agreed(comm, [&] {
-        std::visit(
-            [&](const auto& v) {
-              using T = typename std::decay_t<decltype(v)>::value_type;
-              if constexpr (!std::is_same_v<T, std::string>) {
-                const std::uint64_t n = v.size();
-                for (std::uint64_t i = 0; i < calls; ++i) {
-                  const std::uint64_t first = std::min(n, i * per);
-                  const std::uint64_t count = std::min(per, n - first);
-                  write_slab(datasets[c].id(), native_type(type), offset + first, count, v.data() + first, dxpl.id(),
-                             col);
-                }
-              }
-            },
-            part.data(c));
+        if (have) rows = &windows.load(w);
       });
+      for (std::size_t c = 0; c < part.specs().size(); ++c) {
+        const DType type = part.specs()[c].type;
+        if (type == DType::str || plan.total[t] == 0) continue;
+        const std::uint64_t per = kMaxWriteBytes / element_size(type);
+        std::uint64_t calls = 0;
+        for (std::size_t r = 0; r < ranks; ++r) {
+          const auto& theirs = plan.windows[t][r];
+          if (w < theirs.size()) calls = std::max(calls, (theirs[w] + per - 1) / per);
+        }
+        const std::string col = at + ": column '" + part.specs()[c].name + "'";
+        agreed(comm, [&] {
+          std::visit(
+              [&](const auto& v) {
+                using T = typename std::decay_t<decltype(v)>::value_type;
+                if constexpr (!std::is_same_v<T, std::string>) {
+                  const std::uint64_t n = v.size();
+                  for (std::uint64_t i = 0; i < calls; ++i) {
+                    const std::uint64_t first = std::min(n, i * per);
+                    const std::uint64_t count = std::min(per, n - first);
+                    write_slab(datasets[c].id(), native_type(type), offset + first, count, v.data() + first,
+                               dxpl.id(), col);
+                  }
+                }
+              },
+              rows != nullptr ? rows->data(c) : empty_column(type));
+        });
+      }
+      if (have) offset += windows.rows(w);
     }
   }
 

@@ -14,6 +14,7 @@
 #include "pearl/io/hdf5.hpp"
 
 #include "hdf5_types.hpp"
+#include "output_writer_detail.hpp"
 
 namespace pearl::io {
 namespace {
@@ -57,14 +58,14 @@ std::vector<ColumnPlan> plan_columns(const OutputTable& t, const ShardOptions& o
 /// Converts column `c` to its stored type into `out` (rows × stored width bytes, packed
 /// with `stride` bytes between rows at byte `offset`). Throws on a value that does not fit.
 void convert_into(const ColumnData& data, const ColumnPlan& p, std::byte* out, std::size_t stride, std::size_t offset,
-                  const std::string& what) {
+                  std::uint64_t first, const std::string& what) {
   std::visit(
       [&]<class T>(const std::vector<T>& v) {
         if constexpr (!std::is_same_v<T, std::string>) {
           detail::with_numeric(p.stored, [&]<class S>(std::type_identity<S>) {
             for (std::size_t r = 0; r < v.size(); ++r) {
               if (!detail::fits<S>(v[r])) {
-                throw Error(what + ": column '" + p.name + "': row " + std::to_string(r) + " value " +
+                throw Error(what + ": column '" + p.name + "': row " + std::to_string(first + r) + " value " +
                             std::to_string(v[r]) + " does not fit the stored type " +
                             std::string(dtype_name(p.stored)));
               }
@@ -79,15 +80,15 @@ void convert_into(const ColumnData& data, const ColumnPlan& p, std::byte* out, s
 
 /// Fills string column values into `out`: fixed bytes (null-padded) or char* (vlen).
 void strings_into(const std::vector<std::string>& v, const ColumnPlan& p, std::byte* out, std::size_t stride,
-                  std::size_t offset, const std::string& what) {
+                  std::size_t offset, std::uint64_t first, const std::string& what) {
   for (std::size_t r = 0; r < v.size(); ++r) {
     std::byte* at = out + r * stride + offset;
     if (v[r].find('\0') != std::string::npos) {
-      throw Error(what + ": column '" + p.name + "': row " + std::to_string(r) + " holds a NUL byte");
+      throw Error(what + ": column '" + p.name + "': row " + std::to_string(first + r) + " holds a NUL byte");
     }
     if (p.fixed > 0) {
       if (v[r].size() > p.fixed) {
-        throw Error(what + ": column '" + p.name + "': row " + std::to_string(r) + " value '" + v[r] + "' is " +
+        throw Error(what + ": column '" + p.name + "': row " + std::to_string(first + r) + " value '" + v[r] + "' is " +
                     std::to_string(v[r].size()) + " bytes, longer than the fixed length " + std::to_string(p.fixed));
       }
       std::memcpy(at, v[r].data(), v[r].size());
@@ -126,36 +127,64 @@ Handle create_dataset(hid_t parent, const std::string& name, hid_t type, hsize_t
                what + ": create dataset");
 }
 
+/// Writes `buf` (rows [first, first + count) of the dataset, memory type `mtype`).
+void write_rows(hid_t ds, hid_t mtype, hsize_t first, hsize_t count, const std::byte* buf, const std::string& what) {
+  if (count == 0) return;
+  Handle file_space = check(H5Dget_space(ds), what + ": dataspace");
+  check_status(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, &first, nullptr, &count, nullptr),
+               what + ": select rows");
+  Handle mem_space = check(H5Screate_simple(1, &count, nullptr), what + ": memory dataspace");
+  check_status(H5Dwrite(ds, mtype, mem_space.id(), file_space.id(), H5P_DEFAULT, buf), what + ": write");
+}
+
+/// Packs column `c` of `rows` (its rows from `first` on) into `buf` at `offset`, `stride` apart.
+void pack_column(const OutputTable& rows, std::size_t c, const ColumnPlan& p, std::vector<std::byte>& buf,
+                 std::size_t stride, std::size_t offset, std::uint64_t first, const std::string& what) {
+  if (p.stored == DType::str) {
+    strings_into(std::get<std::vector<std::string>>(rows.data(c)), p, buf.data(), stride, offset, first, what);
+  } else {
+    convert_into(rows.data(c), p, buf.data(), stride, offset, first, what);
+  }
+}
+
+// Both layouts write a table window by window (a table that spilled to scratch has
+// several: pearl/core/spilled_rows.hpp), so the write buffer holds one window's rows.
 void write_columnar(hid_t file, const OutputTable& t, const std::vector<ColumnPlan>& plan, const ShardOptions& o,
                     const std::string& what) {
   Handle gcpl = check(H5Pcreate(H5P_GROUP_CREATE), what + ": group creation properties");
   check_status(H5Pset_link_creation_order(gcpl.id(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
                what + ": link creation order");
   Handle group = check(H5Gcreate2(file, t.name().c_str(), H5P_DEFAULT, gcpl.id(), H5P_DEFAULT), what + ": create group");
-  const auto rows = static_cast<hsize_t>(t.rows());
-  for (std::size_t c = 0; c < plan.size(); ++c) {
-    const ColumnPlan& p = plan[c];
+  const auto rows = static_cast<hsize_t>(t.total_rows());
+  std::vector<Handle> datasets;
+  std::vector<hid_t> mtypes;
+  std::vector<Handle> str_types;
+  for (const ColumnPlan& p : plan) {
     const std::string at = what + ": column '" + p.name + "'";
-    Handle str_type;
     hid_t ftype = H5I_INVALID_HID;
     hid_t mtype = H5I_INVALID_HID;
     if (p.stored == DType::str) {
-      str_type = detail::string_type(at, p.fixed);
-      ftype = mtype = str_type.id();
+      str_types.push_back(detail::string_type(at, p.fixed));
+      ftype = mtype = str_types.back().id();
     } else {
       ftype = detail::file_type(p.stored);
       mtype = detail::native_type(p.stored);
     }
-    Handle ds = create_dataset(group.id(), p.name, ftype, rows, o, at);
-    if (rows == 0) continue;
-    const std::size_t width = member_size(p);
-    std::vector<std::byte> buf(static_cast<std::size_t>(rows) * width);
-    if (p.stored == DType::str) {
-      strings_into(std::get<std::vector<std::string>>(t.data(c)), p, buf.data(), width, 0, what);
-    } else {
-      convert_into(t.data(c), p, buf.data(), width, 0, what);
+    datasets.push_back(create_dataset(group.id(), p.name, ftype, rows, o, at));
+    mtypes.push_back(mtype);
+  }
+  detail::PartWindows windows(t);
+  std::uint64_t first = 0;
+  std::vector<std::byte> buf;
+  for (std::size_t w = 0; w < windows.count(); ++w) {
+    const OutputTable& part = windows.load(w);
+    for (std::size_t c = 0; c < plan.size(); ++c) {
+      const std::size_t width = member_size(plan[c]);
+      buf.assign(part.rows() * width, std::byte{0});
+      pack_column(part, c, plan[c], buf, width, 0, first, what);
+      write_rows(datasets[c].id(), mtypes[c], first, part.rows(), buf.data(), what + ": column '" + plan[c].name + "'");
     }
-    check_status(H5Dwrite(ds.id(), mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), at + ": write");
+    first += part.rows();
   }
 }
 
@@ -185,18 +214,18 @@ void write_compound(hid_t file, const OutputTable& t, const std::vector<ColumnPl
     check_status(H5Tinsert(mtype.id(), p.name.c_str(), offsets[c], m), what + ": member " + p.name);
     check_status(H5Tinsert(ftype.id(), p.name.c_str(), offsets[c], f), what + ": member " + p.name);
   }
-  const auto rows = static_cast<hsize_t>(t.rows());
+  const auto rows = static_cast<hsize_t>(t.total_rows());
   Handle ds = create_dataset(file, t.name(), ftype.id(), rows, o, what);
-  if (rows == 0) return;
-  std::vector<std::byte> buf(static_cast<std::size_t>(rows) * row_bytes);
-  for (std::size_t c = 0; c < plan.size(); ++c) {
-    if (plan[c].stored == DType::str) {
-      strings_into(std::get<std::vector<std::string>>(t.data(c)), plan[c], buf.data(), row_bytes, offsets[c], what);
-    } else {
-      convert_into(t.data(c), plan[c], buf.data(), row_bytes, offsets[c], what);
-    }
+  detail::PartWindows windows(t);
+  std::uint64_t first = 0;
+  std::vector<std::byte> buf;
+  for (std::size_t w = 0; w < windows.count(); ++w) {
+    const OutputTable& part = windows.load(w);
+    buf.assign(part.rows() * row_bytes, std::byte{0});
+    for (std::size_t c = 0; c < plan.size(); ++c) pack_column(part, c, plan[c], buf, row_bytes, offsets[c], first, what);
+    write_rows(ds.id(), mtype.id(), first, part.rows(), buf.data(), what);
+    first += part.rows();
   }
-  check_status(H5Dwrite(ds.id(), mtype.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), what + ": write");
 }
 
 void write_table(hid_t file, const OutputTable& t, const ShardOptions& o, const std::string& what) {

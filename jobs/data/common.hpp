@@ -123,7 +123,18 @@ struct Params {
   std::uint64_t rows = 0;    // rows of the domain's main table
   std::uint64_t shards = 1;  // shards per big table
   std::uint64_t seed = 1;
+  // A shard's rows past this many bytes wait on scratch for the write (0: never), so a
+  // shard larger than --memory is written within it (OutputTable::spill_past).
+  std::size_t spill_bytes = 0;
+  std::filesystem::path scratch;
 };
+
+/// An empty shard of a big table, spilling as `p` says.
+inline OutputTable shard_table(const Params& p, std::string name, std::vector<ColumnSpec> specs) {
+  OutputTable t(std::move(name), std::move(specs));
+  if (p.spill_bytes > 0) t.spill_past(p.spill_bytes, p.scratch);
+  return t;
+}
 
 /// Row ranges of `shards` shards over `n` rows: deliberately uneven (weights 3, 4, 5, 3, ...)
 /// and, with 5 or more shards, shard 3 empty (so readers meet a zero-row shard).

@@ -44,6 +44,10 @@ class Generate final : public Job {
   }
 
   void run(JobContext& ctx) override {
+    // The engine is idle: a shard being made may hold half of the budget; the writer's
+    // conversion buffer holds as much again for one round.
+    params_.spill_bytes = ctx.engine().options().memory.tables() / 2;
+    params_.scratch = ctx.engine().options().scratch;
     Domain domain;
     if (params_.domain == "health") domain = health_domain(params_);
     else if (params_.domain == "social") domain = social_domain(params_);
@@ -68,7 +72,7 @@ class Generate final : public Job {
         const auto& task = domain.tables[t];
         for (std::uint64_t k = rank; k < task.shards; k += ranks) {
           const OutputTable part = task.make(k);
-          rows[t] += static_cast<std::int64_t>(part.rows());
+          rows[t] += static_cast<std::int64_t>(part.total_rows());
           ctx.write_shard(dir / shard_name(task.table, k, task.shards), {part}, storage_for(task.table, k));
         }
       }

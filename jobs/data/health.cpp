@@ -178,7 +178,7 @@ Model make_model(const Params& p) {
 }
 
 OutputTable make_cases(const Params& p, const Model& m, std::uint64_t k) {
-  OutputTable t("cases", {{"case_id", DType::u64}, {"person_id", DType::u64}, {"sex", DType::u8},
+  OutputTable t = shard_table(p, "cases", {{"case_id", DType::u64}, {"person_id", DType::u64}, {"sex", DType::u8},
                           {"age_years", DType::u8}, {"region_code", DType::u32}, {"disease", DType::str},
                           {"onset_day", DType::i32}, {"report_day", DType::i32}});
   const auto bounds = split_rows(p.rows, p.shards);
@@ -243,7 +243,7 @@ OutputTable make_population() {
 constexpr double k_b0 = -9.0, k_b_age = 0.045, k_b_bmi = 0.12, k_b_sbp = 0.015, k_b_smoker = 0.35;
 
 OutputTable make_checkups(const Params& p, std::uint64_t k) {
-  OutputTable t("checkups", {{"person_id", DType::u64}, {"exam_day", DType::i32}, {"sex", DType::u8},
+  OutputTable t = shard_table(p, "checkups", {{"person_id", DType::u64}, {"exam_day", DType::i32}, {"sex", DType::u8},
                              {"age_years", DType::u8}, {"bmi", DType::f32}, {"systolic_bp", DType::f32},
                              {"fasting_glucose", DType::f32}, {"smoker", DType::u8}, {"diabetes", DType::u8}});
   const std::uint64_t n = std::max<std::uint64_t>(1000, p.rows / 2);

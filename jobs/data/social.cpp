@@ -249,7 +249,7 @@ std::map<std::uint64_t, Planted> plant(const World& w) {
 std::uint64_t claim_id(const World& w, std::uint64_t i) { return mix64(i ^ key({w.p.seed, tag("social.claim_id")})); }
 
 OutputTable make_claims(const World& w, const std::map<std::uint64_t, Planted>& planted, std::uint64_t k) {
-  OutputTable t("claims", {{"claim_id", DType::u64}, {"person_id", DType::u64}, {"region_code", DType::u32},
+  OutputTable t = shard_table(w.p, "claims", {{"claim_id", DType::u64}, {"person_id", DType::u64}, {"region_code", DType::u32},
                            {"benefit", DType::u8}, {"claim_day", DType::i32}, {"amount", DType::f64}});
   const auto bounds = split_rows(w.p.rows, w.p.shards);
   for (std::uint64_t i = bounds[k]; i < bounds[k + 1]; ++i) {
@@ -261,7 +261,7 @@ OutputTable make_claims(const World& w, const std::map<std::uint64_t, Planted>& 
 }
 
 OutputTable make_contributions(const World& w, std::uint64_t k) {
-  OutputTable t("contributions", {{"person_id", DType::u64}, {"employer_id", DType::u64}, {"region_code", DType::u32},
+  OutputTable t = shard_table(w.p, "contributions", {{"person_id", DType::u64}, {"employer_id", DType::u64}, {"region_code", DType::u32},
                                   {"industry", DType::u8}, {"month", DType::i32}, {"insurance", DType::u8},
                                   {"wage_base", DType::f64}, {"due", DType::f64}, {"paid", DType::f64}});
   const auto bounds = split_rows(w.persons, w.p.shards);
@@ -280,7 +280,7 @@ OutputTable make_contributions(const World& w, std::uint64_t k) {
 }
 
 OutputTable make_unemployment(const World& w, std::uint64_t k) {
-  OutputTable t("unemployment", {{"person_id", DType::u64}, {"region_code", DType::u32}, {"start_day", DType::i32},
+  OutputTable t = shard_table(w.p, "unemployment", {{"person_id", DType::u64}, {"region_code", DType::u32}, {"start_day", DType::i32},
                                  {"end_day", DType::i32}});
   const auto bounds = split_rows(w.persons, w.p.shards);
   for (std::uint64_t i = bounds[k]; i < bounds[k + 1]; ++i) {

@@ -111,18 +111,18 @@ void card_week(Rng& r, std::vector<Tap>& out) {
 }
 
 OutputTable make_taps(const Params& p, std::uint64_t k) {
-  OutputTable t("taps", {{"card_id", DType::u64}, {"tap_time", DType::i64}, {"station_id", DType::u32},
+  OutputTable t = shard_table(p, "taps", {{"card_id", DType::u64}, {"tap_time", DType::i64}, {"station_id", DType::u32},
                          {"line_id", DType::u16}, {"tap_type", DType::u8}, {"fare", DType::f64}});
   const auto bounds = split_rows(p.rows, p.shards);
   const std::uint64_t quota = bounds[k + 1] - bounds[k];
   std::vector<Tap> taps;
-  for (std::uint64_t j = 0; t.rows() < quota; ++j) {
+  for (std::uint64_t j = 0; t.total_rows() < quota; ++j) {
     Rng r(key({p.seed, tag("transport.card"), k, j}));
     const std::uint64_t card = mix64(key({p.seed, tag("transport.card_id"), k, j}));
     taps.clear();
     card_week(r, taps);
     for (const auto& x : taps) {
-      if (t.rows() == quota) break;
+      if (t.total_rows() == quota) break;
       t.append(card, x.time, x.station, x.line, x.type, x.fare);
     }
   }
@@ -136,13 +136,13 @@ double congestion(double hour) {
 }
 
 OutputTable make_gps(const Params& p, std::uint64_t k) {
-  OutputTable t("gps", {{"vehicle_id", DType::u64}, {"time", DType::i64}, {"lon", DType::f64}, {"lat", DType::f64},
+  OutputTable t = shard_table(p, "gps", {{"vehicle_id", DType::u64}, {"time", DType::i64}, {"lon", DType::f64}, {"lat", DType::f64},
                         {"speed_kmh", DType::f32}, {"occupied", DType::u8}});
   const auto bounds = split_rows(p.rows, p.shards);
   const std::uint64_t quota = bounds[k + 1] - bounds[k];
   const auto& st = metro_stations();
   auto round6 = [](double v) { return std::round(v * 1e6) / 1e6; };
-  for (std::uint64_t j = 0; t.rows() < quota; ++j) {
+  for (std::uint64_t j = 0; t.total_rows() < quota; ++j) {
     Rng r(key({p.seed, tag("transport.vehicle"), k, j}));
     const std::uint64_t vehicle = mix64(key({p.seed, tag("transport.vehicle_id"), k, j}));
     const std::int32_t day = k_first_day + static_cast<std::int32_t>(r.below(k_days));
@@ -156,7 +156,7 @@ OutputTable make_gps(const Params& p, std::uint64_t k) {
       return std::pair{s.lon + 0.03 * (r.uniform() - 0.5), s.lat + 0.03 * (r.uniform() - 0.5)};
     };
     auto [tlon, tlat] = next_target();
-    while (clock < 24 * 3600.0 && t.rows() < quota) {
+    while (clock < 24 * 3600.0 && t.total_rows() < quota) {
       const double dt = 20 + static_cast<double>(r.below(41));
       clock += dt;
       double speed = 0;
@@ -191,7 +191,7 @@ OutputTable make_gps(const Params& p, std::uint64_t k) {
         v = u < 0.004 ? -1.0F : static_cast<float>(150 + r.below(100));
       }
       t.append(vehicle, time, plon, plat, v, occupied);
-      if (r.chance(0.004) && t.rows() < quota) t.append(vehicle, time, plon, plat, v, occupied);  // duplicate
+      if (r.chance(0.004) && t.total_rows() < quota) t.append(vehicle, time, plon, plat, v, occupied);  // duplicate
     }
   }
   return t;

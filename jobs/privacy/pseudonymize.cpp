@@ -105,6 +105,10 @@ class Pseudonymize final : public Job {
       if (is_id[i]) out_specs[i].type = DType::str;
     }
     OutputTable out("table", out_specs);
+    // The output is as large as the input: past half the tables' share (the engine is
+    // idle), rows wait on scratch for the writer, which reads them back in rounds.
+    const EngineOptions& engine = ctx.engine().options();
+    out.spill_past(engine.memory.tables() / 2, engine.scratch);
     TableInput input = ctx.input("table", columns);
     std::uint64_t next_row = 0;
     bool first = true;
@@ -118,8 +122,9 @@ class Pseudonymize final : public Job {
         else append_values(batch->data(i), out.data(i));
       }
       input.recycle(std::move(*batch));
+      out.spill_if_full();
     }
-    ctx.engine().progress(name() + ": " + std::to_string(out.rows()) + " rows, " + std::to_string(ids.size()) +
+    ctx.engine().progress(name() + ": " + std::to_string(out.total_rows()) + " rows, " + std::to_string(ids.size()) +
                           " identifier columns pseudonymised with " + privacy::algorithm_label(algorithm) + " (rank 0)");
     ctx.write(std::move(out));
   }

@@ -17,6 +17,8 @@
 //      one rank they go straight into the table; at more they are kept as they come
 //      (SortedResultBuilder: no hash table, no sort, no shuffle by row key) and
 //      sort_globally makes the ranks' parts concatenate in (col, row, slot_start) order.
+//      The table keeps a bounded round of rows in memory, the rest on scratch until the
+//      write (OutputTable::spill_past).
 #include <algorithm>
 #include <cmath>
 #include <compare>
@@ -127,6 +129,9 @@ class Flow final : public Job {
     check_options();
     Engine& engine = ctx.engine();
     OutputTable flow = ctx.output_table("flow");
+    // The rows can outnumber the pings' share of memory (1.6M rows, 77 MiB, from 175 MiB
+    // of pings): past a quarter of the tables' share they wait on scratch for the writer.
+    flow.spill_past(engine.options().memory.tables() / 4, engine.options().scratch);
     // Passes 1-2 run in their own function, so the grouped pings (memory and scratch) are
     // released before the sort takes its share of the budget.
     SortedResultBuilder<FlowKey, FlowStats> rows(engine.options().scratch, "flow-rows",

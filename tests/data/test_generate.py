@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """End-to-end tests of `pearl run data.generate` (docs/data-generator.md).
 
-For each domain the generator runs at 1 and at 3 ranks with the same seed; the shards must
-hold the same tables (compared with h5py, not bytes), every table of the contract must be
+For each domain the generator runs at 1 and at 3 ranks with the same seed, the 3-rank run
+at --memory 1MiB, where the big shards wait on scratch in rounds before they are written
+(OutputTable::spill_past); the shards must hold the same tables (compared with h5py, not
+bytes), every table of the contract must be
 there with the contract's columns and types that convert losslessly, pearl's own reader must
 accept every shard variant, and the data must be plausible, with the planted ground truth
 (outbreaks, fraud cases, the logistic model) really in it.
@@ -95,7 +97,7 @@ class Generate(unittest.TestCase):
             for ranks in (1, 3):
                 out = os.path.join(cls.tmp.name, f"{domain}-{ranks}")
                 args = ["run", "data.generate", "--domain", domain, "--rows", str(ROWS), "--shards", str(SHARDS),
-                        "--seed", str(SEED), "--out-dir", out]
+                        "--seed", str(SEED), "--out-dir", out, *(["--memory", "1MiB"] if ranks == 3 else [])]
                 r = pearl(*args, ranks=None if ranks == 1 else ranks)
                 if r.returncode != 0:
                     raise AssertionError(f"{domain} at {ranks} ranks failed: {r.stderr}")

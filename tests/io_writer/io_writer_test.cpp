@@ -107,15 +107,19 @@ void append_every_type(OutputTable& t, std::uint64_t g) {
 }
 
 /// This rank's parts: every_type (uneven, rank 1 empty), empty (no rows anywhere),
-/// tail (rows on the last rank only).
-std::vector<OutputTable> make_parts(int rank, int size) {
+/// tail (rows on the last rank only). With `spill_bytes`, every_type and tail move their
+/// rows to scratch in rounds of that many bytes (OutputTable::spill_past): rounds of a
+/// row or two, as many as each rank has.
+std::vector<OutputTable> make_parts(int rank, int size, std::size_t spill_bytes = 0) {
   std::vector<OutputTable> parts;
   parts.emplace_back("every_type", every_type_specs());
+  if (spill_bytes > 0) parts.back().spill_past(spill_bytes, scratch());
   std::uint64_t first = 0;
   for (int r = 0; r < rank; ++r) first += rows_on(r);
   for (std::uint64_t i = 0; i < rows_on(rank); ++i) append_every_type(parts.back(), first + i);
   parts.emplace_back("empty", std::vector<pearl::ColumnSpec>{{"id", DType::u64}, {"label", DType::str}, {"x", DType::f32}});
   parts.emplace_back("tail", std::vector<pearl::ColumnSpec>{{"v", DType::i32}, {"s", DType::str}});
+  if (spill_bytes > 0) parts.back().spill_past(spill_bytes, scratch());
   if (rank == size - 1) {
     for (int i = 0; i < 4; ++i) parts.back().append(static_cast<std::int32_t>(i - 2), std::string("广州") + std::to_string(i));
   }
@@ -242,13 +246,14 @@ void write_committed(Communicator& comm, const fs::path& target, const std::vect
   });
 }
 
-void write_layout(Communicator& comm, const std::string& variant, const pearl::io::WriteOptions& options) {
+void write_layout(Communicator& comm, const std::string& variant, const pearl::io::WriteOptions& options,
+                  std::size_t spill_bytes = 0) {
   PEARL_AGREE_ON_FAILURE(comm);  // an earlier layout failed: stop on every rank
   const fs::path dir = scratch() / (layout_name(comm) + "-" + variant);
   const fs::path csv = dir / "csv";
   if (comm.rank() == 0) fs::create_directories(csv);
   comm.barrier();
-  const auto parts = make_parts(comm.rank(), comm.size());
+  const auto parts = make_parts(comm.rank(), comm.size(), spill_bytes);
   const auto info = make_info(comm.size());
   const fs::path h5 = dir / "out.h5";
   write_committed(comm, h5, parts, info, options);
@@ -311,6 +316,8 @@ TEST(OutputWriter, EveryTypeEveryLayoutReadByH5pyAndPandas) {
     pearl::io::WriteOptions gather;
     gather.force_gather = true;
     write_layout(comm, "gather", gather);
+    write_layout(comm, "spilled", {}, 100);
+    write_layout(comm, "spilled-gather", gather, 100);
   });
   run_checker();
 }

@@ -17,8 +17,8 @@ which data.generate makes too few of at these sizes, from the golden tests' own 
 builders. data.generate itself is checked on the output it writes (8 x BUDGET too).
 
 CTest (tests/memory/CMakeLists.txt) runs `generate` once (fixture memory.data) and a
-`check` per job that keeps within the bound today; `measure` gives the others' figures
-(docs/performance.md, "Memory bound of the built-in jobs"). Environment: PEARL_BIN, MPIEXEC, MPIEXEC_FLAGS (pearl_testing)."""
+`check` per job; `measure` prints the figures without failing (docs/performance.md,
+"Memory bound of the built-in jobs"). Environment: PEARL_BIN, MPIEXEC, MPIEXEC_FLAGS (pearl_testing)."""
 import glob
 import os
 import subprocess

@@ -1,13 +1,14 @@
 // health.risk_model — unpenalised logistic regression by distributed IRLS (contract:
 // docs/contracts/jobs.md; docs/jobs/health.risk_model.md).
 //
-// How: every rank reads its rows once into memory (outcome and covariates as float64
-// columns; rows with NaN anywhere dropped, as R's na.omit), then iterates exactly as R's
-// glm.fit: start from mu = (y + 0.5) / 2, and in each iteration one pass over the local
-// rows computes, at the current linear predictor, the deviance and the local XᵀWX and XᵀWz
-// (blocks of rows, OpenMP threads, Eigen), which are all-reduced; every rank solves the
-// same p × p system. Standard errors come from the XᵀWX of the last iteration's weighted
-// least squares, as summary.glm's do.
+// How: every rank reads its rows once (outcome and covariates as float64 columns; rows
+// with NaN anywhere dropped, as R's na.omit) into blocks of rows kept in memory up to half
+// of --memory and beyond it in a scratch file (row_blocks.hpp), then iterates exactly as
+// R's glm.fit: start from mu = (y + 0.5) / 2, and in each iteration one pass over the
+// local blocks computes, at the current linear predictor, the deviance and the local XᵀWX
+// and XᵀWz (OpenMP threads over blocks, Eigen), which are all-reduced; every rank solves
+// the same p × p system. Standard errors come from the XᵀWX of the last iteration's
+// weighted least squares, as summary.glm's do.
 //
 // Covariates are centred and scaled internally (global mean and sd) before fitting: IRLS
 // is invariant under a linear change of the columns, so iterations, deviances and the
@@ -24,6 +25,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,6 +34,7 @@
 #include "pearl/core/eigen_collectives.hpp"
 #include "pearl/core/job.hpp"
 #include "pearl/core/options.hpp"
+#include "row_blocks.hpp"
 
 namespace pearl::jobs {
 namespace {
@@ -119,25 +123,19 @@ class RiskModel final : public Job {
     }
   }
 
-  /// Reads this rank's rows once: outcome and covariates as float64, complete rows only.
+  /// Reads this rank's rows once into blocks: outcome (column 0) and covariates (1..k) as
+  /// float64, complete rows only.
   void load(JobContext& ctx) {
     std::vector<ColumnSpec> columns = {{outcome_, DType::f64}};
     for (const auto& t : terms_) columns.push_back({t, DType::f64});
     TableInput input = ctx.input("checkups", columns);
     const std::string where = ctx.input_location("checkups");
-    y_.clear();
-    x_.assign(terms_.size(), {});
-    // Room for this rank's share of the rows up front (twice an even share, all of them at
-    // one rank): growing by doubling held the old and the new copy of every column at
-    // once, up to three times the rows' bytes. Reserved pages that stay unused are never
-    // touched, so they cost address space, not memory.
-    const std::uint64_t ranks = static_cast<std::uint64_t>(ctx.comm().size());
-    const auto room = static_cast<std::size_t>(
-        ranks == 1 ? input.total_rows() : std::min(input.total_rows(), 2 * (input.total_rows() / ranks) + 65536));
-    y_.reserve(room);
-    for (auto& column : x_) column.reserve(room);
+    const EngineOptions& engine = ctx.engine().options();
+    // Half the budget, as the engine's tables take: the job runs no engine pass.
+    rows_ = std::make_unique<RowBlocks>(terms_.size() + 1, kBlock, engine.memory.tables(), engine.scratch);
     std::exception_ptr failure;
     try {
+      std::vector<double> row(terms_.size() + 1);
       while (auto batch = input.next()) {
         const auto y = batch->column<double>(outcome_);
         std::vector<std::span<const double>> x;
@@ -150,110 +148,132 @@ class RiskModel final : public Job {
             throw InputError(where + ": outcome column '" + outcome_ + "' has " + std::to_string(y[i]) + " (row " +
                              std::to_string(batch->first_row() + i) + "); it must be 0 or 1");
           }
+          row[0] = y[i];
           for (std::size_t j = 0; j < x.size(); ++j) {
             if (!std::isfinite(x[j][i])) {
               throw InputError(where + ": covariate column '" + terms_[j] + "' has an infinite value (row " +
                                std::to_string(batch->first_row() + i) + ")");
             }
-            x_[j].push_back(x[j][i]);
+            row[j + 1] = x[j][i];
           }
-          y_.push_back(static_cast<std::uint8_t>(y[i]));  // 0 or 1, checked above
+          rows_->push(row);
         }
+        input.recycle(std::move(*batch));
       }
+      rows_->seal();
     } catch (...) {
       failure = std::current_exception();
     }
     agree_on_failure(ctx.comm(), failure);  // one rank's bad row stops every rank
-    n_ = allreduce_sum(ctx.comm(), static_cast<std::int64_t>(y_.size()));
+    n_ = allreduce_sum(ctx.comm(), static_cast<std::int64_t>(rows_->rows()));
     if (n_ == 0) {
       throw InputError("health.risk_model: " + where + " has no row with a value in '" + outcome_ +
                        "' and every covariate");
     }
   }
 
-  /// Centres and scales every covariate by its global mean and standard deviation.
+  /// Centres and scales every covariate by its global mean and standard deviation. Sums
+  /// run block by block in row order, so they add exactly as over whole columns.
   void standardise(JobContext& ctx) {
     const std::size_t k = terms_.size();
-    Eigen::VectorXd sums = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(k + 1));
-    for (std::size_t j = 0; j < k; ++j) {
-      for (double v : x_[j]) sums[static_cast<Eigen::Index>(j)] += v;
-    }
-    for (double v : y_) sums[static_cast<Eigen::Index>(k)] += v;
+    const auto at = [](std::size_t j) { return static_cast<Eigen::Index>(j); };
+    Eigen::VectorXd sums = Eigen::VectorXd::Zero(at(k + 1));
+    rows_->for_each_chunk([&](std::span<const RowBlocks::Block> blocks) {
+      for (const auto& b : blocks) {
+        for (std::size_t j = 0; j < k; ++j) {
+          for (const double v : std::span<const double>(b.column(j + 1), b.rows)) sums[at(j)] += v;
+        }
+        for (const double v : std::span<const double>(b.column(0), b.rows)) sums[at(k)] += v;
+      }
+    });
     allreduce_sum(ctx.comm(), sums);
     const double n = static_cast<double>(n_);
-    positives_ = sums[static_cast<Eigen::Index>(k)];
+    positives_ = sums[at(k)];
     mean_.assign(k, 0);
     scale_.assign(k, 1);
-    Eigen::VectorXd squares = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(std::max<std::size_t>(k, 1)));
-    for (std::size_t j = 0; j < k; ++j) {
-      mean_[j] = sums[static_cast<Eigen::Index>(j)] / n;
-      for (double v : x_[j]) squares[static_cast<Eigen::Index>(j)] += (v - mean_[j]) * (v - mean_[j]);
-    }
+    Eigen::VectorXd squares = Eigen::VectorXd::Zero(at(std::max<std::size_t>(k, 1)));
+    for (std::size_t j = 0; j < k; ++j) mean_[j] = sums[at(j)] / n;
+    rows_->for_each_chunk([&](std::span<const RowBlocks::Block> blocks) {
+      for (const auto& b : blocks) {
+        for (std::size_t j = 0; j < k; ++j) {
+          for (const double v : std::span<const double>(b.column(j + 1), b.rows)) {
+            squares[at(j)] += (v - mean_[j]) * (v - mean_[j]);
+          }
+        }
+      }
+    });
     allreduce_sum(ctx.comm(), squares);
     for (std::size_t j = 0; j < k; ++j) {
-      const double sd = std::sqrt(squares[static_cast<Eigen::Index>(j)] / n);
+      const double sd = std::sqrt(squares[at(j)] / n);
       if (!(sd > 0)) {
         throw InputError("health.risk_model: covariate '" + terms_[j] + "' is constant over the " +
                          std::to_string(n_) + " complete rows; its coefficient cannot be estimated");
       }
       scale_[j] = sd;
-      for (double& v : x_[j]) v = (v - mean_[j]) / sd;
     }
+    rows_->transform([&](const RowBlocks::Block& b) {
+      for (std::size_t j = 0; j < k; ++j) {
+        for (double& v : std::span<double>(b.column(j + 1), b.rows)) v = (v - mean_[j]) / scale_[j];
+      }
+    });
   }
 
   /// One pass over the local rows. With `beta` null the linear predictor is R's start,
   /// eta = logit((y + 0.5) / 2); otherwise X beta. Sums are all-reduced.
   PassSums pass(JobContext& ctx, const Eigen::VectorXd* beta) const {
     const auto p = static_cast<Eigen::Index>(terms_.size() + 1);
-    const std::size_t rows = y_.size();
-    const std::size_t blocks = (rows + kBlock - 1) / kBlock;
     const int threads = threads_;
     std::vector<PassSums> partial(static_cast<std::size_t>(threads));
     for (auto& s : partial) {
       s.xtwx = Eigen::MatrixXd::Zero(p, p);
       s.xtwz = Eigen::VectorXd::Zero(p);
     }
+    // The blocks in memory are one chunk, so without a spill the threads share the blocks
+    // out as over whole columns; spilled blocks come a read buffer at a time.
+    rows_->for_each_chunk([&](std::span<const RowBlocks::Block> chunk) {
 #pragma omp parallel num_threads(threads)
-    {
-      PassSums& mine = partial[static_cast<std::size_t>(omp_get_thread_num())];
-      Eigen::MatrixXd xb(static_cast<Eigen::Index>(kBlock), p), wx(static_cast<Eigen::Index>(kBlock), p);
-      Eigen::VectorXd eta(static_cast<Eigen::Index>(kBlock)), wz(static_cast<Eigen::Index>(kBlock)),
-          wv(static_cast<Eigen::Index>(kBlock));
+      {
+        PassSums& mine = partial[static_cast<std::size_t>(omp_get_thread_num())];
+        Eigen::MatrixXd xb(static_cast<Eigen::Index>(kBlock), p), wx(static_cast<Eigen::Index>(kBlock), p);
+        Eigen::VectorXd eta(static_cast<Eigen::Index>(kBlock)), wz(static_cast<Eigen::Index>(kBlock)),
+            wv(static_cast<Eigen::Index>(kBlock));
 #pragma omp for schedule(static)
-      for (std::size_t b = 0; b < blocks; ++b) {
-        const std::size_t first = b * kBlock;
-        const auto len = static_cast<Eigen::Index>(std::min(kBlock, rows - first));
-        auto x = xb.topRows(len);
-        x.col(0).setOnes();
-        for (Eigen::Index j = 1; j < p; ++j) {
-          x.col(j) = Eigen::Map<const Eigen::VectorXd>(x_[static_cast<std::size_t>(j - 1)].data() + first, len);
-        }
-        auto e = eta.head(len);
-        if (beta != nullptr) {
-          e.noalias() = x * *beta;
-        } else {
-          for (Eigen::Index i = 0; i < len; ++i) {
-            const double mu = (y_[first + static_cast<std::size_t>(i)] + 0.5) / 2.0;
-            e[i] = std::log(mu / (1.0 - mu));
+        for (std::size_t b = 0; b < chunk.size(); ++b) {
+          const RowBlocks::Block& block = chunk[b];
+          const auto len = static_cast<Eigen::Index>(block.rows);
+          const double* ys = block.column(0);
+          auto x = xb.topRows(len);
+          x.col(0).setOnes();
+          for (Eigen::Index j = 1; j < p; ++j) {
+            x.col(j) = Eigen::Map<const Eigen::VectorXd>(block.column(static_cast<std::size_t>(j)), len);
           }
+          auto e = eta.head(len);
+          if (beta != nullptr) {
+            e.noalias() = x * *beta;
+          } else {
+            for (Eigen::Index i = 0; i < len; ++i) {
+              const double mu = (ys[i] + 0.5) / 2.0;
+              e[i] = std::log(mu / (1.0 - mu));
+            }
+          }
+          auto w = wv.head(len);
+          auto z = wz.head(len);
+          for (Eigen::Index i = 0; i < len; ++i) {
+            const double y = ys[i];
+            const auto [mu, d] = logit(e[i]);
+            const double weight = d * d / (mu * (1.0 - mu));  // R: w = sqrt(mu.eta² / variance), squared
+            mine.deviance += dev_resid(y, mu);
+            // R drops rows with mu.eta == 0 from the least squares; the clamp keeps it > 0.
+            z[i] = weight * (e[i] + (y - mu) / d);
+            w[i] = weight;
+          }
+          auto weighted = wx.topRows(len);
+          weighted.noalias() = (x.array().colwise() * w.array()).matrix();
+          mine.xtwx.noalias() += x.transpose() * weighted;
+          mine.xtwz.noalias() += x.transpose() * z;
         }
-        auto w = wv.head(len);
-        auto z = wz.head(len);
-        for (Eigen::Index i = 0; i < len; ++i) {
-          const double y = y_[first + static_cast<std::size_t>(i)];
-          const auto [mu, d] = logit(e[i]);
-          const double weight = d * d / (mu * (1.0 - mu));  // R: w = sqrt(mu.eta² / variance), squared
-          mine.deviance += dev_resid(y, mu);
-          // R drops rows with mu.eta == 0 from the least squares; the clamp keeps it > 0.
-          z[i] = weight * (e[i] + (y - mu) / d);
-          w[i] = weight;
-        }
-        auto weighted = wx.topRows(len);
-        weighted.noalias() = (x.array().colwise() * w.array()).matrix();
-        mine.xtwx.noalias() += x.transpose() * weighted;
-        mine.xtwz.noalias() += x.transpose() * z;
       }
-    }
+    });
     // Threads' sums folded in thread order: the same result for the same thread count.
     PassSums total = std::move(partial.front());
     for (std::size_t t = 1; t < partial.size(); ++t) {
@@ -346,8 +366,7 @@ class RiskModel final : public Job {
   double tol_ = 1e-8;
   int threads_ = 1;
   std::vector<std::string> terms_;
-  std::vector<std::uint8_t> y_;  // the outcome, 0 or 1: a byte per row, not eight
-  std::vector<std::vector<double>> x_;  // standardised covariates, column by column
+  std::unique_ptr<RowBlocks> rows_;  // outcome (0 or 1), then the standardised covariates
   std::vector<double> mean_, scale_;
   std::int64_t n_ = 0;
   double positives_ = 0;

@@ -14,6 +14,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -24,6 +26,8 @@
 #include "pearl/core/error.hpp"
 
 namespace pearl {
+
+class SpilledRows;  // pearl/core/spilled_rows.hpp
 
 /// The element types a column may have (the contract's types).
 enum class DType : std::uint8_t { u8, u16, u32, u64, i8, i16, i32, i64, f32, f64, str };
@@ -117,6 +121,8 @@ class TableBatch {
 
 /// A result table under construction: columns declared up front, rows appended in
 /// key order. Each rank builds its part; the runner writes all parts in rank order.
+/// `rows()` and `data()` are the rows in memory; with `spill_past`, earlier rows may be on
+/// scratch (`spilled()`), and `total_rows()` counts both.
 class OutputTable {
  public:
   OutputTable(std::string name, std::vector<ColumnSpec> specs);
@@ -143,12 +149,33 @@ class OutputTable {
     (column<std::conditional_t<std::is_convertible_v<Ts, std::string_view> && !std::is_arithmetic_v<Ts>, std::string, Ts>>(i++)
          .push_back(values),
      ...);
+    if (spill_limit_ != 0) spill_if_full();
   }
+
+  /// Bounds the rows held in memory, for outputs larger than memory: once they take
+  /// `bytes` or more they move to a file in a private scratch directory under
+  /// `scratch_parent` (empty: $TMPDIR or /tmp) and the columns start again empty. The
+  /// output writers read the moved rows back in rounds, before the rows in memory.
+  /// `append` checks after every row; a job that fills columns directly calls
+  /// `spill_if_full()` after each stretch. Copies of the table share the moved rows.
+  void spill_past(std::size_t bytes, std::filesystem::path scratch_parent = {});
+  /// Moves the rows in memory to scratch if they take `spill_past`'s bytes or more.
+  void spill_if_full();
+  /// Rows moved to scratch (they precede rows()), and all rows.
+  [[nodiscard]] std::uint64_t spilled_rows() const noexcept;
+  [[nodiscard]] std::uint64_t total_rows() const { return spilled_rows() + rows(); }
+  /// The rows moved to scratch, null when none were (what the output writers read).
+  [[nodiscard]] const SpilledRows* spilled() const noexcept { return spilled_.get(); }
 
  private:
   std::string name_;
   std::vector<ColumnSpec> specs_;
   std::vector<ColumnData> data_;
+  // spill_past's state: the limit (0: never), where, and the bytes counted so far.
+  std::size_t spill_limit_ = 0;
+  std::filesystem::path spill_parent_;
+  std::size_t counted_rows_ = 0, counted_bytes_ = 0;
+  std::shared_ptr<SpilledRows> spilled_;
 };
 
 }  // namespace pearl
