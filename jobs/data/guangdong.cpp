@@ -101,7 +101,7 @@ std::vector<County> make_counties() {
 }
 
 // Share of each 5-year age group (0–4 … 80–84, 85+), Guangdong 2020, approximate.
-constexpr std::array<double, 18> k_age_share = {6.3, 6.6, 5.9, 5.0, 6.2, 8.6, 10.6, 9.3, 8.0,
+constexpr std::array<double, 18> kAgeShare = {6.3, 6.6, 5.9, 5.0, 6.2, 8.6, 10.6, 9.3, 8.0,
                                                 7.9, 6.9, 5.0, 3.9, 3.6, 2.5, 1.6, 1.1, 0.9};
 
 }  // namespace
@@ -136,9 +136,9 @@ const Weighted& county_by_population() {
 const std::array<double, 18>& age_group_share() {
   static const std::array<double, 18> s = [] {
     double total = 0;
-    for (const double x : k_age_share) total += x;
+    for (const double x : kAgeShare) total += x;
     std::array<double, 18> a{};
-    for (std::size_t i = 0; i < a.size(); ++i) a[i] = k_age_share[i] / total;
+    for (std::size_t i = 0; i < a.size(); ++i) a[i] = kAgeShare[i] / total;
     return a;
   }();
   return s;

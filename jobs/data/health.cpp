@@ -10,8 +10,8 @@
 namespace pearl::jobs::data {
 namespace {
 
-constexpr std::int32_t k_first_day = day_of(2022, 1, 1);
-constexpr std::int32_t k_days = day_of(2024, 1, 1) - k_first_day;  // 2022–2023
+constexpr std::int32_t kFirstDay = day_of(2022, 1, 1);
+constexpr std::int32_t kDays = day_of(2024, 1, 1) - kFirstDay;  // 2022–2023
 
 struct Peak {
   double doy, amplitude, width;  // day of year, height over the base, sd in days
@@ -27,7 +27,7 @@ struct Disease {
 };
 
 // ICD-10 code, share of cases, seasonal base, peaks, 2023 level, male share, age model.
-const std::array<Disease, 7> k_diseases = {{
+const std::array<Disease, 7> kDiseases = {{
     {"J11", 0.42, 0.30, {{{20, 1.6, 18}, {170, 0.9, 20}, {355, 1.2, 15}}}, 1.4, 0.52, 0},    // influenza
     {"B08.4", 0.20, 0.15, {{{140, 1.5, 25}, {275, 0.7, 22}, {0, 0, 1}}}, 1.1, 0.60, 1},      // hand-foot-mouth
     {"A09", 0.13, 0.50, {{{200, 0.5, 40}, {10, 0.6, 25}, {0, 0, 1}}}, 1.0, 0.55, 2},         // infectious diarrhoea
@@ -108,16 +108,16 @@ struct Outbreak {
 };
 
 struct Model {
-  std::array<Weighted, k_diseases.size()> days;      // over [k_first_day, +k_days)
-  std::array<Weighted, k_diseases.size()> counties;  // population × regional factor
+  std::array<Weighted, kDiseases.size()> days;      // over [kFirstDay, +kDays)
+  std::array<Weighted, kDiseases.size()> counties;  // population × regional factor
   Weighted disease;
   std::vector<Outbreak> outbreaks;
   std::uint64_t base_cases = 0, stride = 0;
 };
 
 std::size_t disease_index(std::string_view code) {
-  for (std::size_t i = 0; i < k_diseases.size(); ++i) {
-    if (code == k_diseases[i].code) return i;
+  for (std::size_t i = 0; i < kDiseases.size(); ++i) {
+    if (code == kDiseases[i].code) return i;
   }
   return 0;
 }
@@ -125,14 +125,14 @@ std::size_t disease_index(std::string_view code) {
 Model make_model(const Params& p) {
   Model m;
   std::vector<double> shares;
-  for (std::size_t d = 0; d < k_diseases.size(); ++d) {
+  for (std::size_t d = 0; d < kDiseases.size(); ++d) {
     std::vector<double> w;
-    for (std::int32_t i = 0; i < k_days; ++i) w.push_back(season(k_diseases[d], k_first_day + i));
+    for (std::int32_t i = 0; i < kDays; ++i) w.push_back(season(kDiseases[d], kFirstDay + i));
     m.days[d] = Weighted(w);
     std::vector<double> c;
-    for (const auto& county : counties()) c.push_back(county.population * region_factor(k_diseases[d], county));
+    for (const auto& county : counties()) c.push_back(county.population * region_factor(kDiseases[d], county));
     m.counties[d] = Weighted(c);
-    shares.push_back(k_diseases[d].share);
+    shares.push_back(kDiseases[d].share);
   }
   m.disease = Weighted(shares);
 
@@ -167,11 +167,11 @@ Model make_model(const Params& p) {
   for (auto& o : m.outbreaks) {
     const std::size_t d = o.disease;
     double window = 0;
-    for (std::int32_t day = o.first_day; day <= o.last_day; ++day) window += season(k_diseases[d], day);
+    for (std::int32_t day = o.first_day; day <= o.last_day; ++day) window += season(kDiseases[d], day);
     const std::size_t ci = county_index(o.county);
     const double county_share =
-        counties()[ci].population * region_factor(k_diseases[d], counties()[ci]) / m.counties[d].total();
-    o.baseline = static_cast<double>(m.base_cases) * k_diseases[d].share / m.disease.total() *
+        counties()[ci].population * region_factor(kDiseases[d], counties()[ci]) / m.counties[d].total();
+    o.baseline = static_cast<double>(m.base_cases) * kDiseases[d].share / m.disease.total() *
                  (window / m.days[d].total()) * county_share;
   }
   return m;
@@ -208,10 +208,10 @@ OutputTable make_cases(const Params& p, const Model& m, std::uint64_t k) {
       region = o->county;
     } else {
       d = m.disease.pick(r);
-      onset = k_first_day + static_cast<std::int32_t>(m.days[d].pick(r));
+      onset = kFirstDay + static_cast<std::int32_t>(m.days[d].pick(r));
       region = counties()[m.counties[d].pick(r)].code;
     }
-    const Disease& dis = k_diseases[d];
+    const Disease& dis = kDiseases[d];
     const auto sex = static_cast<std::uint8_t>(r.chance(dis.male) ? 1 : 2);
     const auto age = static_cast<std::uint8_t>(sample_disease_age(dis.age_model, r));
     const std::uint64_t person = mix64(key({p.seed, tag("health.person")}) ^ r.below(50'000'000));
@@ -240,7 +240,7 @@ OutputTable make_population() {
 }
 
 // The true diabetes model: logit P(diabetes) = b0 + b1 age + b2 bmi + b3 sbp + b4 smoker.
-constexpr double k_b0 = -9.0, k_b_age = 0.045, k_b_bmi = 0.12, k_b_sbp = 0.015, k_b_smoker = 0.35;
+constexpr double kB0 = -9.0, kBAge = 0.045, kBBmi = 0.12, kBSbp = 0.015, kBSmoker = 0.35;
 
 OutputTable make_checkups(const Params& p, std::uint64_t k) {
   OutputTable t = shard_table(p, "checkups", {{"person_id", DType::u64}, {"exam_day", DType::i32}, {"sex", DType::u8},
@@ -261,8 +261,8 @@ OutputTable make_checkups(const Params& p, std::uint64_t k) {
     const float sbp = static_cast<float>(std::round(
         std::clamp(110 + 0.5 * (age - 20) + 0.8 * (static_cast<double>(bmi) - 23) + 12 * r.normal(), 85.0, 220.0)));
     const std::uint8_t smoker = r.chance(sex == 1 ? 0.50 : 0.03) ? 1 : 0;
-    const double eta = k_b0 + k_b_age * age + k_b_bmi * static_cast<double>(bmi) +
-                       k_b_sbp * static_cast<double>(sbp) + k_b_smoker * smoker;
+    const double eta = kB0 + kBAge * age + kBBmi * static_cast<double>(bmi) +
+                       kBSbp * static_cast<double>(sbp) + kBSmoker * smoker;
     const std::uint8_t diabetes = r.chance(1.0 / (1.0 + std::exp(-eta))) ? 1 : 0;
     const float glucose = static_cast<float>(
         std::round((diabetes ? std::max(7.0, 8.5 + 1.8 * r.normal()) : std::clamp(5.1 + 0.5 * r.normal(), 3.6, 6.9)) *
@@ -280,7 +280,7 @@ std::vector<std::string> write_outbreaks(const Model& m, const std::filesystem::
     const auto& c = counties()[county_index(o.county)];
     char base[32];
     std::snprintf(base, sizeof base, "%.2f", o.baseline);
-    s << o.county << ',' << cities()[c.city].code << ',' << k_diseases[o.disease].code << ',' << o.first_day << ','
+    s << o.county << ',' << cities()[c.city].code << ',' << kDiseases[o.disease].code << ',' << o.first_day << ','
       << o.last_day << ',' << iso_date(o.first_day) << ',' << iso_date(o.last_day) << ',' << o.cases << ',' << base
       << '\n';
   }

@@ -15,7 +15,7 @@ struct Stop {
   double lon, lat;
 };
 
-const std::vector<std::vector<Stop>> k_lines = {
+const std::vector<std::vector<Stop>> kLines = {
     {// Line 1
      {"罗湖", 114.1187, 22.5316}, {"国贸", 114.1185, 22.5397}, {"老街", 114.1160, 22.5450},
      {"大剧院", 114.1040, 22.5440}, {"科学馆", 114.0950, 22.5430}, {"华强路", 114.0880, 22.5420},
@@ -82,9 +82,9 @@ const Network& network() {
     Network net;
     std::map<std::string, std::size_t> node_of;
     std::vector<std::pair<double, double>> where;
-    for (std::size_t l = 0; l < k_lines.size(); ++l) {
-      for (std::size_t s = 0; s < k_lines[l].size(); ++s) {
-        const Stop& stop = k_lines[l][s];
+    for (std::size_t l = 0; l < kLines.size(); ++l) {
+      for (std::size_t s = 0; s < kLines[l].size(); ++s) {
+        const Stop& stop = kLines[l][s];
         auto [it, added] = node_of.emplace(stop.name, node_of.size());
         if (added) where.emplace_back(stop.lon, stop.lat);
         const auto& [lon, lat] = where[it->second];  // interchanges: one position

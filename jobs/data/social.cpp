@@ -11,12 +11,12 @@
 namespace pearl::jobs::data {
 namespace {
 
-constexpr std::int32_t k_year_first = day_of(2023, 1, 1);
-constexpr std::int32_t k_year_last = day_of(2023, 12, 31);
-constexpr std::int32_t k_spell_first = day_of(2021, 1, 1);  // spells start 2021–2023
-constexpr std::int32_t k_death_first = day_of(2022, 1, 1);  // deaths registered 2022–2023
-constexpr int k_lf_first_month = 202201, k_lf_months = 24;
-constexpr std::array<double, 6> k_rates = {0, 0.24, 0.075, 0.008, 0.0, 0.01};  // work injury: by industry
+constexpr std::int32_t kYearFirst = day_of(2023, 1, 1);
+constexpr std::int32_t kYearLast = day_of(2023, 12, 31);
+constexpr std::int32_t kSpellFirst = day_of(2021, 1, 1);  // spells start 2021–2023
+constexpr std::int32_t kDeathFirst = day_of(2022, 1, 1);  // deaths registered 2022–2023
+constexpr int kLfFirstMonth = 202201, kLfMonths = 24;
+constexpr std::array<double, 6> kRates = {0, 0.24, 0.075, 0.008, 0.0, 0.01};  // work injury: by industry
 
 struct Person {
   std::uint64_t id = 0;
@@ -91,7 +91,7 @@ Person person(const World& w, std::uint64_t i) {
   q.pension = cents(city.avg_wage * 0.45 * std::exp(0.12 * r.normal_clamped(2.5)));
   // Deaths 2022–2023 with an age-dependent annual hazard.
   const double hazard = q.age < 40 ? 0.001 : q.age < 60 ? 0.004 : q.age < 70 ? 0.012 : q.age < 80 ? 0.03 : 0.09;
-  if (r.chance(2 * hazard)) q.death_day = k_death_first + static_cast<std::int32_t>(r.below(730));
+  if (r.chance(2 * hazard)) q.death_day = kDeathFirst + static_cast<std::int32_t>(r.below(730));
   // One registered unemployment spell at most, for labour-force members.
   const double u = r.uniform();
   const bool surge = counties()[q.county].city == w.surge_city && r.chance(0.05);
@@ -99,11 +99,11 @@ Person person(const World& w, std::uint64_t i) {
     if (surge) {
       q.spell_start = month_first(w.surge_month) + static_cast<std::int32_t>(r.below(28));
     } else {
-      q.spell_start = k_spell_first + static_cast<std::int32_t>(r.below(1095));
+      q.spell_start = kSpellFirst + static_cast<std::int32_t>(r.below(1095));
     }
     const auto days = static_cast<std::int32_t>(std::ceil(-150.0 * std::log(1.0 - r.uniform())));
     q.spell_end = q.spell_start + std::max(days, 15);
-    if (q.spell_end > k_year_last) q.spell_end = -1;
+    if (q.spell_end > kYearLast) q.spell_end = -1;
     if (q.death_day >= 0 && q.spell_start > q.death_day) q.spell_start = q.spell_end = -1;
     else if (q.death_day >= 0 && (q.spell_end < 0 || q.spell_end > q.death_day)) q.spell_end = q.death_day;
   }
@@ -121,7 +121,7 @@ double pay_fraction(const World& w, std::uint64_t employer, int month) {
 }
 
 double due_of(const Person& q, int insurance) {
-  const double rate = insurance == 4 ? injury_rate(q.industry) : k_rates[static_cast<std::size_t>(insurance)];
+  const double rate = insurance == 4 ? injury_rate(q.industry) : kRates[static_cast<std::size_t>(insurance)];
   return cents(rate * q.wage_base);
 }
 
@@ -162,15 +162,15 @@ Claim natural_claim(const World& w, std::uint64_t i) {
   static const Weighted mix({0.42, 0.13, 0.40, 0.05});  // pension, unemployment, medical, work injury
   int benefit = static_cast<int>(mix.pick(r)) + 1;
   Person q;
-  std::int32_t first = k_year_first, last = k_year_last;
+  std::int32_t first = kYearFirst, last = kYearLast;
   for (int probe = 0;; ++probe) {
     q = person(w, r.below(w.persons));
-    if (!q.alive_on(k_year_first)) continue;
-    last = q.death_day >= 0 ? std::min(k_year_last, q.death_day) : k_year_last;
-    first = k_year_first;
+    if (!q.alive_on(kYearFirst)) continue;
+    last = q.death_day >= 0 ? std::min(kYearLast, q.death_day) : kYearLast;
+    first = kYearFirst;
     if (probe >= 64) benefit = 3;  // nobody eligible found: a medical claim
     bool ok = benefit == 3 || (benefit == 1 && q.retired) || (benefit == 4 && q.employee);
-    if (benefit == 2 && q.unemployed_within(k_year_first, last)) {
+    if (benefit == 2 && q.unemployed_within(kYearFirst, last)) {
       first = std::max(first, q.spell_start);
       if (q.spell_end >= 0) last = std::min(last, q.spell_end - 1);
       ok = first <= last;
@@ -201,10 +201,10 @@ std::map<std::uint64_t, Planted> plant(const World& w) {
     }
     return std::nullopt;
   };
-  auto alive_all_year = [](const Person& q) { return q.death_day < 0 || q.death_day > k_year_last; };
+  auto alive_all_year = [](const Person& q) { return q.death_day < 0 || q.death_day > kYearLast; };
   for (std::uint64_t n = 0; n < per_rule; ++n) {
     // paid_after_death: a benefit claimed 32–91 days after the registered death.
-    if (auto q = find([](const Person& x) { return x.death_day >= k_year_first && x.death_day <= k_year_last - 92; })) {
+    if (auto q = find([](const Person& x) { return x.death_day >= kYearFirst && x.death_day <= kYearLast - 92; })) {
       const int benefit = q->retired ? 1 : 3;
       const std::int32_t day = q->death_day + 32 + static_cast<std::int32_t>(r.below(60));
       out[fresh_index()] = {"paid_after_death",
@@ -239,7 +239,7 @@ std::map<std::uint64_t, Planted> plant(const World& w) {
           return alive_all_year(x) && (code == 440100 || code == 440300);
         })) {
       out[fresh_index()] = {"amount_outlier",
-                            {q->id, counties()[q->county].code, 3, day_in(r, k_year_first, k_year_last),
+                            {q->id, counties()[q->county].code, 3, day_in(r, kYearFirst, kYearLast),
                              cents(60'000 + 140'000 * r.uniform())}};
     }
   }
@@ -301,19 +301,19 @@ OutputTable make_deaths(const World& w) {
 
 OutputTable make_labour_force(const World& w) {
   OutputTable t("labour_force", {{"region_code", DType::u32}, {"month", DType::i32}, {"employed", DType::i64}});
-  std::vector<std::int64_t> employed(counties().size() * k_lf_months, 0);
+  std::vector<std::int64_t> employed(counties().size() * kLfMonths, 0);
   for (std::uint64_t i = 0; i < w.persons; ++i) {
     const Person q = person(w, i);
     if (!q.active) continue;
-    for (int m = 0; m < k_lf_months; ++m) {
-      const std::int32_t last = month_last(add_months(k_lf_first_month, m));
-      if (q.alive_on(last) && !q.unemployed_on(last)) ++employed[q.county * k_lf_months + static_cast<std::size_t>(m)];
+    for (int m = 0; m < kLfMonths; ++m) {
+      const std::int32_t last = month_last(add_months(kLfFirstMonth, m));
+      if (q.alive_on(last) && !q.unemployed_on(last)) ++employed[q.county * kLfMonths + static_cast<std::size_t>(m)];
     }
   }
   for (std::size_t c = 0; c < counties().size(); ++c) {
-    for (int m = 0; m < k_lf_months; ++m) {
-      const std::int64_t e = employed[c * k_lf_months + static_cast<std::size_t>(m)];
-      if (e > 0) t.append(counties()[c].code, add_months(k_lf_first_month, m), e);
+    for (int m = 0; m < kLfMonths; ++m) {
+      const std::int64_t e = employed[c * kLfMonths + static_cast<std::size_t>(m)];
+      if (e > 0) t.append(counties()[c].code, add_months(kLfFirstMonth, m), e);
     }
   }
   return t;

@@ -9,8 +9,8 @@
 namespace pearl::jobs::data {
 namespace {
 
-constexpr std::int32_t k_first_day = day_of(2023, 9, 4);  // Monday; one week
-constexpr int k_days = 7;
+constexpr std::int32_t kFirstDay = day_of(2023, 9, 4);  // Monday; one week
+constexpr int kDays = 7;
 
 std::int64_t utc(std::int32_t day, double local_seconds) {
   return static_cast<std::int64_t>(day) * 86400 + static_cast<std::int64_t>(std::llround(local_seconds)) - 28800;
@@ -19,7 +19,7 @@ std::int64_t utc(std::int32_t day, double local_seconds) {
 struct Cbd {
   double lon, lat;
 };
-constexpr std::array<Cbd, 4> k_cbds = {{{114.0555, 22.5410},   // Futian
+constexpr std::array<Cbd, 4> kCbds = {{{114.0555, 22.5410},   // Futian
                                         {113.9520, 22.5410},   // Nanshan high-tech park
                                         {114.1187, 22.5316},   // Luohu
                                         {114.0295, 22.6096}}};  // Shenzhen North
@@ -39,7 +39,7 @@ const Metro& metro() {
     for (std::size_t i = 0; i < st.size(); ++i) {
       x.by_node[st[i].node].push_back(i);
       double near = 1e9;
-      for (const auto& c : k_cbds) near = std::min(near, haversine_km(st[i].lon, st[i].lat, c.lon, c.lat));
+      for (const auto& c : kCbds) near = std::min(near, haversine_km(st[i].lon, st[i].lat, c.lon, c.lat));
       work[st[i].node] = 1 + 6 * std::exp(-near / 2);
     }
     x.work = Weighted(work);
@@ -86,8 +86,8 @@ void card_week(Rng& r, std::vector<Tap>& out) {
   if (work == home) work = m.work.pick(r);
   const auto bus = static_cast<std::uint16_t>(1 + r.below(400));
   auto clamp_h = [](double h, double lo, double hi) { return 3600 * std::clamp(h, lo, hi); };
-  for (int d = 0; d < k_days; ++d) {
-    const std::int32_t day = k_first_day + d;
+  for (int d = 0; d < kDays; ++d) {
+    const std::int32_t day = kFirstDay + d;
     const bool weekday = d < 5;
     if (commuter && weekday && r.chance(0.92)) {
       trip(r, day, clamp_h(8.0 + 0.75 * r.normal(), 6.0, 10.5), home, work, bus, out);
@@ -145,7 +145,7 @@ OutputTable make_gps(const Params& p, std::uint64_t k) {
   for (std::uint64_t j = 0; t.total_rows() < quota; ++j) {
     Rng r(key({p.seed, tag("transport.vehicle"), k, j}));
     const std::uint64_t vehicle = mix64(key({p.seed, tag("transport.vehicle_id"), k, j}));
-    const std::int32_t day = k_first_day + static_cast<std::int32_t>(r.below(k_days));
+    const std::int32_t day = kFirstDay + static_cast<std::int32_t>(r.below(kDays));
     double clock = 6 * 3600.0 + 7200 * r.uniform();
     const auto& s0 = st[r.below(st.size())];
     double lon = s0.lon + 0.01 * (r.uniform() - 0.5), lat = s0.lat + 0.01 * (r.uniform() - 0.5);

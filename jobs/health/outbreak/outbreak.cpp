@@ -239,7 +239,7 @@ class Outbreak final : public Job {
     const auto sorted = ctx.engine().sort_globally(std::move(keyed));
 
     std::vector<ColumnSpec> specs = key.output_columns();
-    const std::size_t k_columns = specs.size();
+    const std::size_t kColumns = specs.size();
     specs.insert(specs.end(), {{"day", DType::i32},
                                {"method", DType::str},
                                {"observed", DType::i64},
@@ -248,11 +248,11 @@ class Outbreak final : public Job {
     OutputTable out("alarms", specs);
     sorted.for_each([&](const RowKey& k, const Row& r) {
       key.decode(reinterpret_cast<const unsigned char*>(std::get<0>(k).bytes.data()), out);
-      out.column<std::int32_t>(k_columns).push_back(std::get<1>(k));
-      out.column<std::string>(k_columns + 1).emplace_back(ears::method_name(static_cast<Method>(std::get<2>(k))));
-      out.column<std::int64_t>(k_columns + 2).push_back(std::get<0>(r));
-      out.column<double>(k_columns + 3).push_back(std::get<1>(r));
-      out.column<std::uint8_t>(k_columns + 4).push_back(std::get<2>(r));
+      out.column<std::int32_t>(kColumns).push_back(std::get<1>(k));
+      out.column<std::string>(kColumns + 1).emplace_back(ears::method_name(static_cast<Method>(std::get<2>(k))));
+      out.column<std::int64_t>(kColumns + 2).push_back(std::get<0>(r));
+      out.column<double>(kColumns + 3).push_back(std::get<1>(r));
+      out.column<std::uint8_t>(kColumns + 4).push_back(std::get<2>(r));
     });
     ctx.write(std::move(out));
   }
