@@ -27,10 +27,8 @@
 #include <string>
 #include <vector>
 
-#include "pearl/core/collectives.hpp"
+#include "pearl/job.hpp"
 #include "pearl/core/eigen_collectives.hpp"
-#include "pearl/core/job.hpp"
-#include "pearl/core/options.hpp"
 
 namespace pearl::jobs {
 namespace {
