@@ -1,7 +1,8 @@
 // social.anomalies' in-memory plan: all four rules from one read of each input table.
 //
-// Each rank reads its share of `claims` once and keeps it (48 bytes a claim) with what the
-// rules need to know about it; only small things travel:
+// Each rank reads its share of `claims` once, in an engine pass whose map threads keep it
+// (48 bytes a claim; claims_read.hpp: a checkpoint saves them in the middle of the pass)
+// with what the rules need to know about it; only small things travel:
 //  - paid_after_death: the earliest death day per person (one reduce over `deaths`) is
 //    replicated on every rank, and each rank checks its own claims against it;
 //  - concurrent_claims: one reduce over person_id keeps the least and the greatest city
@@ -20,29 +21,20 @@
 // makes the same choice. Larger inputs take each rule's own dataflow, which spills.
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
 
+#include "claims_read.hpp"
 #include "key_lookup.hpp"
 #include "pearl/job.hpp"
 #include "rule.hpp"
 
 namespace pearl::jobs::social {
 namespace {
-
-using GroupKey = std::pair<std::uint8_t, std::uint32_t>;                            // benefit, city
-using PersonMonth = std::pair<std::uint64_t, std::int32_t>;                        // person, yyyymm
-using PersonBenefitMonth = std::tuple<std::uint64_t, std::uint8_t, std::int32_t>;  // person, benefit, yyyymm
-
-/// A claim as kept between the reads and the flagging pass.
-struct KeptClaim {
-  ClaimRow row;
-  std::int32_t month;   // yyyymm of claim_day
-  std::uint32_t group;  // index of its (benefit, city) group on this rank
-};
 
 struct CityRange {
   std::uint32_t least;
@@ -85,8 +77,7 @@ class InMemoryScreen {
     if (per_rank * kClaimBytes + deaths.total_rows() * kDeathEntryBytes > share) return {};
 
     read_deaths(deaths);
-    // Local work that may throw (a non-finite amount) before the next collective.
-    agreed(ctx_.comm(), [&] { read_claims(claims, per_rank); });
+    read_claims(claims, per_rank);
     phase("claims read and kept: " + std::to_string(claims_.size()) + " on rank 0");
     std::vector<std::string> done{"amount_outlier", "paid_after_death"};
     const bool concurrent = find_concurrent(share);
@@ -115,28 +106,20 @@ class InMemoryScreen {
     deaths_ = KeyLookup<std::uint64_t, std::int32_t>(earliest.gather(ctx_.comm()));  // fits: checked in run()
   }
 
-  /// The one read of `claims`: kept, grouped for the outlier rule, unemployment keys noted.
+  /// The one read of `claims`, through the engine (its map waves, threads and meetings,
+  /// where a checkpoint can save the pass and a resumed run skip the batches read): kept,
+  /// grouped for the outlier rule, unemployment keys noted.
   void read_claims(TableInput& input, std::size_t expected) {
-    const std::string where = ctx_.where("claims");
-    claims_.reserve(expected);
-    KeyLookup<GroupKey, std::uint32_t> group_index;
-    while (auto batch = input.next()) {
-      const TableBatch& b = *batch;
-      const ClaimColumns columns(b);
-      for (std::size_t i = 0; i < b.rows(); ++i) {
-        require_finite_amount(where, b, i, columns.amount[i]);
-        KeptClaim k;
-        k.row = columns.row(i);
-        k.month = month_of_day(k.row.claim_day);
-        const GroupKey g{k.row.benefit, city_of(k.row.region_code)};
-        k.group = group_index.emplace(g, static_cast<std::uint32_t>(groups_.size()));
-        if (k.group == groups_.size()) groups_.push_back({g, {}});
-        groups_[k.group].values.push_back(k.row.amount);
-        if (k.row.benefit == 2) unemployed_.emplace_back(PersonMonth{k.row.person_id, k.month}, std::uint8_t{1});
-        claims_.push_back(k);
-      }
-      input.recycle(std::move(*batch));
-    }
+    Engine& engine = ctx_.engine();
+    const auto threads = static_cast<std::size_t>(engine.options().threads);
+    ClaimsMap map(ctx_.where("claims"), threads == 1 ? expected : expected / threads + expected / 8);
+    (void)engine.reduce_by_key<std::uint64_t, std::uint64_t>(input, map, std::plus<>());  // emits nothing
+    agreed(ctx_.comm(), [&] {
+      KeptClaims kept = join_threads(map.threads());
+      claims_ = std::move(kept.claims);
+      groups_ = std::move(kept.groups);
+      unemployed_ = std::move(kept.unemployed);
+    });
   }
 
   /// concurrent_claims: the (person, benefit, month) keys with two or more cities, and how

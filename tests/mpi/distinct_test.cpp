@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pearl/core/distinct.hpp"
+#include "pearl/core/map_state.hpp"
 #include "test_world.hpp"
 
 namespace pearl {
@@ -40,6 +41,42 @@ TEST(Distinct, PairsAreDeDuplicatedAsTheyGrow) {
   EXPECT_LT(pairs.size(), 10000U + 4 * 4096U);
   EXPECT_GT(pairs.bytes(), 10000U * 12);
   EXPECT_THROW(DistinctPairs(0), Error);
+}
+
+/// Every pair as held, in order (partition by partition).
+std::vector<std::pair<std::uint32_t, std::uint64_t>> held(const DistinctPairs& pairs) {
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> out;
+  pairs.for_each_pair([&](std::uint32_t g, std::uint64_t v) { out.emplace_back(g, v); });
+  return out;
+}
+
+TEST(Distinct, SavedPairsRestoreExactlyAndGoOnAlike) {
+  // What a pass saved in its middle holds (social.compliance's map): restored pairs hold the
+  // same pairs in the same places with the same capacities, so bytes() (which the caller
+  // checks against its memory share) and the compactions to come are the same.
+  DistinctPairs saved(3);
+  saved.keep_partitions(1, 7);
+  const auto add = [](DistinctPairs& p, std::uint64_t from, std::uint64_t to) {
+    for (std::uint64_t i = from; i < to; ++i) {
+      p.add(static_cast<std::uint32_t>(i % 11), (i % 7000) * 0x9E3779B97F4A7C15ULL);
+    }
+  };
+  add(saved, 0, 60000);
+  MapStateWriter w;
+  saved.save_state(w);
+  MapStateReader r(w.bytes(), "test");
+  DistinctPairs restored(3);
+  restored.restore_state(r);
+  EXPECT_TRUE(r.done());
+  EXPECT_EQ(restored.bytes(), saved.bytes());
+  EXPECT_EQ(held(restored), held(saved));
+  add(saved, 60000, 200000);
+  add(restored, 60000, 200000);
+  EXPECT_EQ(restored.bytes(), saved.bytes());
+  EXPECT_EQ(held(restored), held(saved));
+  MapStateReader other(w.bytes(), "test");
+  DistinctPairs wider(4);
+  EXPECT_THROW(wider.restore_state(other), InputError);
 }
 
 // Rank r's pairs: values every rank holds (in groups that depend on the value), values

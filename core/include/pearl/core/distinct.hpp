@@ -173,6 +173,59 @@ class DistinctPairs {
   /// The partition of a value (the top bits of its mixed hash).
   [[nodiscard]] std::size_t partition_of(std::uint64_t value) const noexcept { return mix64(value) >> (64 - bits_); }
 
+  /// Calls f(group, value) for every pair held (e.g. to add one map thread's pairs to
+  /// another's, with its group numbers translated).
+  template <class F>
+  void for_each_pair(F&& f) const {
+    for (const auto& p : parts_) {
+      for (std::size_t i = 0; i < p.values.size(); ++i) f(p.groups[i], p.values[i]);
+    }
+  }
+
+  /// The pairs exactly as held, every vector's capacity included (so that bytes() and the
+  /// compactions to come are the same), for an engine pass saved in its middle: `w` and
+  /// `r` are the pass's state writer and reader (put<T>, put_bytes; get<T>, get_bytes,
+  /// damaged). Restored into pairs made with the same partition bits.
+  template <class Writer>
+  void save_state(Writer& w) const {
+    for (const std::uint64_t n : {std::uint64_t{bits_}, std::uint64_t{first_kept_}, std::uint64_t{kept_},
+                                  std::uint64_t{floor_}, std::uint64_t{scratch_.capacity()}}) {
+      w.put(n);
+    }
+    for (const auto& p : parts_) {
+      w.put(std::uint64_t{p.compact_at});
+      w.put(std::uint64_t{p.values.capacity()});
+      w.put_bytes(std::as_bytes(std::span<const std::uint64_t>(p.values)));
+      w.put_bytes(std::as_bytes(std::span<const std::uint32_t>(p.groups)));
+    }
+  }
+  template <class Reader>
+  void restore_state(Reader& r) {
+    if (r.template get<std::uint64_t>() != bits_) r.damaged("distinct pairs of another partition count");
+    first_kept_ = r.template get<std::uint64_t>();
+    kept_ = r.template get<std::uint64_t>();
+    floor_ = r.template get<std::uint64_t>();
+    scratch_.reserve(r.template get<std::uint64_t>());
+    for (auto& p : parts_) {
+      p.compact_at = r.template get<std::uint64_t>();
+      const auto capacity = r.template get<std::uint64_t>();
+      const auto values = r.get_bytes();
+      const auto groups = r.get_bytes();
+      const std::size_t n = values.size() / sizeof(std::uint64_t);
+      if (values.size() % sizeof(std::uint64_t) != 0 || groups.size() != n * sizeof(std::uint32_t) || n > capacity) {
+        r.damaged("a partition of distinct pairs");
+      }
+      p.values.reserve(capacity);
+      p.groups.reserve(capacity);
+      p.values.resize(n);
+      p.groups.resize(n);
+      if (n > 0) {
+        std::memcpy(p.values.data(), values.data(), values.size());
+        std::memcpy(p.groups.data(), groups.data(), groups.size());
+      }
+    }
+  }
+
  private:
   friend std::vector<std::int64_t> count_distinct(Communicator&, DistinctPairs&&, std::span<const std::uint32_t>,
                                                   std::size_t, std::size_t, DistinctStats*);
