@@ -164,7 +164,7 @@ class FlatSumMap {
  private:
   void allocate(std::size_t capacity) {
     slots_ = std::make_unique_for_overwrite<Slot[]>(capacity);
-    if (huge_pages_) pearl::internal::advise_huge_pages(slots_.get(), capacity * sizeof(Slot));
+    if (huge_pages_) pearl::detail::advise_huge_pages(slots_.get(), capacity * sizeof(Slot));
     for (std::size_t i = 0; i < capacity; ++i) slots_[i].key = empty;
     capacity_ = capacity;
     mask_ = capacity - 1;
@@ -238,7 +238,7 @@ int run_baseline(const Options& o) {
     const double build = seconds_since(t0);
     std::vector<Pair> out;
     out.reserve(map.size());
-    if (o.huge_pages) pearl::internal::advise_huge_pages(out.data(), map.size() * sizeof(Pair));
+    if (o.huge_pages) pearl::detail::advise_huge_pages(out.data(), map.size() * sizeof(Pair));
     map.for_each([&](std::int64_t key, double value) { out.emplace_back(key, value); });
     std::sort(out.begin(), out.end(), [](const Pair& a, const Pair& b) { return a.first < b.first; });
     const double total = seconds_since(t0);

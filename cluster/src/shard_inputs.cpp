@@ -6,7 +6,7 @@
 
 #include "pearl/core/agreement.hpp"
 #include "pearl/core/error.hpp"
-#include "pearl/core/internal/fault_point.hpp"
+#include "pearl/core/detail/fault_point.hpp"
 #include "pearl/io/column_domains.hpp"
 #include "pearl/io/contract.hpp"
 #include "pearl/io/table_reader.hpp"
@@ -233,7 +233,7 @@ TableInput ShardInputs::open(const std::string& table, const std::vector<ColumnS
   struct Reader final : TableReaderBase {
     Reader(io::TableSource s, int r, ReadCounters& c) : source(std::move(s)), rank(r), counters(c) {}
     std::optional<TableBatch> next() override {
-      internal::fault_point("map", rank);  // testing aid (tests/faults): batches are read as the map goes
+      pearl::detail::fault_point("map", rank);  // testing aid (tests/faults): batches are read as the map goes
       auto batch = source.next();
       if (batch) {
         counters.rows += batch->rows();

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "pearl/core/detail/pass_state.hpp"
+
 namespace pearl {
 
 Engine::Engine(Communicator& comm, EngineOptions options) : comm_(comm), options_(std::move(options)) {
@@ -47,6 +49,34 @@ void Engine::log_restored(std::size_t index) const {
   notice("resume: operation " + std::to_string(index) + " (" + saved.kind + ") restored from the checkpoint: " +
          std::to_string(saved.batches) + " input batches on rank 0 not read again, " + std::to_string(saved.pairs) +
          " result pairs; " + std::to_string(options_.checkpoint->restored()) + " operations restored so far");
+}
+
+void Engine::write_pass_save(std::size_t index, const char* kind, std::size_t pair_bytes, std::uint64_t batches,
+                             const std::vector<std::filesystem::path>& runs,
+                             const std::function<void(MapStateWriter&)>& fill) {
+  Checkpoint& cp = *options_.checkpoint;
+  const std::uint64_t save = cp.next_pass_save(index);
+  agreed(comm_, [&] {
+    if (comm_.rank() != 0) return;
+    std::filesystem::remove_all(cp.pass_dir(index, save));  // a save a crash interrupted
+    std::filesystem::create_directories(cp.pass_dir(index, save));
+  });
+  agreed(comm_, [&] {
+    MapStateWriter w;
+    fill(w);
+    for (std::size_t j = 0; j < runs.size(); ++j) {
+      std::filesystem::copy_file(runs[j], cp.pass_file(index, save, "run-" + std::to_string(j)));
+    }
+    detail::write_state_file(cp.pass_file(index, save, "state"), w.bytes());
+  });
+  std::int64_t all[2] = {comm_.rank() == 0 ? static_cast<std::int64_t>(batches) : 0, static_cast<std::int64_t>(batches)};
+  comm_.allreduce(std::span<std::int64_t>(all, 2), ReduceOp::sum);
+  agreed(comm_, [&] {
+    cp.commit_pass({index, save, kind, pair_bytes, static_cast<std::uint64_t>(all[0]), static_cast<std::uint64_t>(all[1])});
+  });
+  progress("checkpoint: operation " + std::to_string(index) + " (" + kind + ") saved in its pass after " +
+           std::to_string(all[1]) + " input batches (all ranks)");
+  cp.saved_now(true, index);
 }
 
 void Engine::notice(const std::string& line) const {

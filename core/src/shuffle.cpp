@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "pearl/core/agreement.hpp"
-#include "pearl/core/internal/fault_point.hpp"
+#include "pearl/core/detail/fault_point.hpp"
 #include "pearl/core/hash_table.hpp"  // BigArray's huge-page advice
 
 namespace pearl {
@@ -81,7 +81,7 @@ ExchangeStats exchange(Communicator& comm, std::span<Outbox> outboxes, std::size
       if (send.capacity() < total) {
         std::vector<std::byte>().swap(send);
         send.reserve(total);
-        internal::advise_huge_pages(send.data(), total);
+        detail::advise_huge_pages(send.data(), total);
       }
       for (int d = 0; d < ranks; ++d) {
         for (std::size_t t = 0; t < outboxes.size(); ++t) {
@@ -91,14 +91,14 @@ ExchangeStats exchange(Communicator& comm, std::span<Outbox> outboxes, std::size
       }
       out = send;
     }
-    if (total >= internal::kBigArrayFrom && recv.capacity() < max_round) {
+    if (total >= detail::kBigArrayFrom && recv.capacity() < max_round) {
       std::vector<std::byte>().swap(recv);
       recv.reserve(max_round);
-      internal::advise_huge_pages(recv.data(), max_round);
+      detail::advise_huge_pages(recv.data(), max_round);
     }
     comm.alltoallv(out, send_counts, recv, recv_counts);
     ++stats.rounds;
-    internal::fault_point("shuffle", comm.rank());  // testing aid (tests/faults)
+    detail::fault_point("shuffle", comm.rank());  // testing aid (tests/faults)
     stats.bytes_sent += total;
     stats.bytes_received += recv.size();
     stats.largest_round = std::max(stats.largest_round, recv.size());

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-#include "pearl/core/job.hpp"
+#include "pearl/job.hpp"
 
 namespace {
 

@@ -8,7 +8,7 @@
 
 #include "output_writer_detail.hpp"
 #include "pearl/core/agreement.hpp"
-#include "pearl/core/internal/fault_point.hpp"
+#include "pearl/core/detail/fault_point.hpp"
 
 namespace pearl::io {
 
@@ -117,7 +117,7 @@ void write_tables(Communicator& comm, const std::filesystem::path& file, const s
     });
     gather_and_write(comm, h5, parts, plan, options, false, what);
   }
-  internal::fault_point("write", comm.rank());  // testing aid (tests/faults)
+  pearl::detail::fault_point("write", comm.rank());  // testing aid (tests/faults)
   agreed(comm, [&] { close_file(h5, what); });
 }
 

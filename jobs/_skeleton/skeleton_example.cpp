@@ -9,7 +9,7 @@
 #include <string>
 #include <utility>
 
-#include "pearl/core/job.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs {
 namespace {

@@ -16,10 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pearl/core/calendar.hpp"
-#include "pearl/core/record.hpp"
-#include "pearl/core/shard_output.hpp"
-#include "pearl/core/table.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs::data {
 

@@ -11,9 +11,7 @@
 #include <ostream>
 
 #include "common.hpp"
-#include "pearl/core/agreement.hpp"
-#include "pearl/core/collectives.hpp"
-#include "pearl/core/job.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs::data {
 namespace {

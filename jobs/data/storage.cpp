@@ -3,7 +3,7 @@
 #include <fstream>
 
 #include "common.hpp"
-#include "pearl/core/error.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs::data {
 

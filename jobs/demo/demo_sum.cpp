@@ -8,8 +8,7 @@
 #include <iomanip>
 #include <ostream>
 
-#include "pearl/core/collectives.hpp"
-#include "pearl/core/job.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs {
 namespace {

@@ -30,9 +30,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "pearl/core/hash_table.hpp"
-#include "pearl/core/internal/pass_state.hpp"
-#include "pearl/core/table.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs {
 
@@ -114,7 +112,7 @@ class CodedCounts {
   /// map that counts with this class saves them at a meeting (save_state) and a resumed
   /// run adds them back (restore_state, into an empty table). Counts are integers, so
   /// the order they are added back in does not change any sum.
-  void save_state(internal::StateWriter& w) const {
+  void save_state(pearl::MapStateWriter& w) const {
     w.put<std::uint64_t>(table_.size());
     w.put<std::uint64_t>(longest_);
     table_.for_each([&](const CodedKey& k, std::int64_t n) {
@@ -125,7 +123,7 @@ class CodedCounts {
       w.put_bytes({reinterpret_cast<const std::byte*>(text.data()), text.size()});
     });
   }
-  void restore_state(internal::StateReader& r) {
+  void restore_state(pearl::MapStateReader& r) {
     if (table_.size() != 0) r.damaged("counts restored into a table that already counts");
     const auto keys = r.get<std::uint64_t>();
     const auto longest = r.get<std::uint64_t>();
@@ -181,8 +179,8 @@ class CountingMap {
   }
   /// Everything counted is emitted by finish: the operation can be restored from a checkpoint.
   [[nodiscard]] static bool keeps_state_after_finish() noexcept { return false; }
-  void save_state(internal::StateWriter& w) const { counts_.save_state(w); }
-  void restore_state(internal::StateReader& r) { counts_.restore_state(r); }
+  void save_state(pearl::MapStateWriter& w) const { counts_.save_state(w); }
+  void restore_state(pearl::MapStateReader& r) { counts_.restore_state(r); }
 
  protected:
   CountingMap() = default;

@@ -15,7 +15,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "pearl/core/error.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::privacy {
 

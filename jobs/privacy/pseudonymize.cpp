@@ -19,9 +19,7 @@
 #include <vector>
 
 #include "keyed_hash.hpp"
-#include "pearl/core/agreement.hpp"
-#include "pearl/core/job.hpp"
-#include "pearl/core/options.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs {
 namespace {

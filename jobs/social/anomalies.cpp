@@ -14,7 +14,7 @@
 #include <string>
 #include <utility>
 
-#include "pearl/core/job.hpp"
+#include "pearl/job.hpp"
 #include "rule.hpp"
 
 namespace pearl::jobs::social {

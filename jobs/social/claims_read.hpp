@@ -25,9 +25,7 @@
 #include <vector>
 
 #include "key_lookup.hpp"
-#include "pearl/core/calendar.hpp"
-#include "pearl/core/internal/pass_state.hpp"
-#include "pearl/core/quantiles.hpp"
+#include "pearl/job.hpp"
 #include "rule.hpp"
 
 namespace pearl::jobs::social {
@@ -97,7 +95,7 @@ class ClaimsMap {
 
   /// The thread's claims, groups (in the order met, so numbered the same on restore) and
   /// unemployment keys.
-  void save_state(internal::StateWriter& w) const {
+  void save_state(pearl::MapStateWriter& w) const {
     const KeptClaims& s = *kept_;
     w.put_bytes(std::as_bytes(std::span<const KeptClaim>(s.claims)));
     w.put<std::uint64_t>(s.groups.size());
@@ -112,7 +110,7 @@ class ClaimsMap {
       w.put(key.second);
     }
   }
-  void restore_state(internal::StateReader& r) {
+  void restore_state(pearl::MapStateReader& r) {
     KeptClaims& s = *kept_;
     get_vector(r, s.claims);
     const auto groups = r.get<std::uint64_t>();
@@ -137,7 +135,7 @@ class ClaimsMap {
 
  private:
   template <class T>
-  static void get_vector(internal::StateReader& r, std::vector<T>& v) {
+  static void get_vector(pearl::MapStateReader& r, std::vector<T>& v) {
     const auto bytes = r.get_bytes();
     if (bytes.size() % sizeof(T) != 0) r.damaged("social.anomalies' kept claims");
     v.resize(bytes.size() / sizeof(T));

@@ -10,9 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "pearl/core/calendar.hpp"
-#include "pearl/core/results.hpp"
-#include "pearl/core/table.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs::social {
 

@@ -24,10 +24,7 @@
 #include <vector>
 
 #include "compliance_cells.hpp"
-#include "pearl/core/job.hpp"
-#include "pearl/core/options.hpp"
-#include "pearl/core/region.hpp"
-#include "pearl/core/suppression.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs::social::compliance {
 

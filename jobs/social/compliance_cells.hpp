@@ -17,9 +17,7 @@
 #include <vector>
 
 #include "common.hpp"
-#include "pearl/core/region.hpp"
-#include "pearl/core/suppression.hpp"
-#include "pearl/core/table.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs::social::compliance {
 

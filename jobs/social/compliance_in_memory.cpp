@@ -23,11 +23,7 @@
 
 #include "compliance_cells.hpp"
 #include "compliance_read.hpp"
-#include "pearl/core/agreement.hpp"
-#include "pearl/core/dense_reduce.hpp"
-#include "pearl/core/distinct.hpp"
-#include "pearl/core/job.hpp"
-#include "pearl/core/memory.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs::social::compliance {
 

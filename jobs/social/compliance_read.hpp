@@ -22,8 +22,7 @@
 #include <vector>
 
 #include "compliance_cells.hpp"
-#include "pearl/core/distinct.hpp"
-#include "pearl/core/internal/pass_state.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs::social::compliance {
 
@@ -106,7 +105,7 @@ class ReadMap {
 
   /// The thread's state exactly as it stands (cells in the order numbered, money with
   /// its capacity, the pairs as held), so that a resumed pass goes on as this one would.
-  void save_state(internal::StateWriter& w) const {
+  void save_state(pearl::MapStateWriter& w) const {
     const ReadState& s = *state_;
     w.put_bytes(std::as_bytes(std::span<const CellKey>(s.cells.keys())));
     w.put<std::uint64_t>(s.cells.keys().capacity());
@@ -116,7 +115,7 @@ class ReadMap {
     s.employers.save_state(w);
     for (const std::uint64_t n : {s.rows, s.rows_at_full, s.bytes_at_full}) w.put(n);
   }
-  void restore_state(internal::StateReader& r) {
+  void restore_state(pearl::MapStateReader& r) {
     ReadState& s = *state_;
     const auto keys = r.get_bytes();
     if (keys.size() % sizeof(CellKey) != 0) r.damaged("social.compliance's cells");

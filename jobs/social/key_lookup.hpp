@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "pearl/core/record.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs::social {
 

@@ -21,9 +21,7 @@
 #include <vector>
 
 #include "common.hpp"
-#include "pearl/core/job.hpp"
-#include "pearl/core/region.hpp"
-#include "pearl/core/spilling_buffer.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs::social {
 

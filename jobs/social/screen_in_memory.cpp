@@ -30,9 +30,7 @@
 
 #include "claims_read.hpp"
 #include "key_lookup.hpp"
-#include "pearl/core/calendar.hpp"
-#include "pearl/core/collectives.hpp"
-#include "pearl/core/quantiles.hpp"
+#include "pearl/job.hpp"
 #include "rule.hpp"
 
 namespace pearl::jobs::social {

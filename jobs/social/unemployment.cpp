@@ -18,9 +18,7 @@
 #include <vector>
 
 #include "common.hpp"
-#include "pearl/core/collectives.hpp"
-#include "pearl/core/job.hpp"
-#include "pearl/core/region.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs::social {
 namespace {

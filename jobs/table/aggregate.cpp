@@ -30,9 +30,7 @@
 #include "dense_reduce.hpp"
 #include "derived_columns.hpp"
 #include "group_key.hpp"
-#include "pearl/core/collectives.hpp"
-#include "pearl/core/job.hpp"
-#include "pearl/core/options.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs {
 namespace {

@@ -24,7 +24,7 @@
 
 #include "dense_groups.hpp"
 #include "group_key.hpp"
-#include "pearl/core/job.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs::table_aggregate {
 
@@ -264,7 +264,7 @@ class AggregateMap {
   /// thread order): the dense array, still in the map or, once this rank's batches ran
   /// out, already left in `kept` (finish ran on the threads in order, so restoring in
   /// order leaves `kept` as it was). Row by row the map keeps nothing between batches.
-  void save_state(internal::StateWriter& w) const {
+  void save_state(pearl::MapStateWriter& w) const {
     if (dense_) {
       w.put<std::uint8_t>(kInMap);
       dense_->save_state(w);
@@ -277,7 +277,7 @@ class AggregateMap {
     }
   }
 
-  void restore_state(internal::StateReader& r) {
+  void restore_state(pearl::MapStateReader& r) {
     const auto where = r.get<std::uint8_t>();
     if (where != kNoArray ? !dense() : dense()) r.damaged("table.aggregate's map: dense array or not");
     if (where == kInMap) {

@@ -36,9 +36,7 @@
 #include <variant>
 #include <vector>
 
-#include "pearl/core/error.hpp"
-#include "pearl/core/internal/pass_state.hpp"
-#include "pearl/core/table.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs {
 
@@ -177,7 +175,7 @@ class DenseGroups {
 
   /// The array exactly as it stands (layout, cells, the ranges last seen), for a pass
   /// saved in its middle: a restored array widens, restarts and folds as this one would.
-  void save_state(internal::StateWriter& w) const {
+  void save_state(pearl::MapStateWriter& w) const {
     static_assert(std::is_trivially_copyable_v<Value>);
     for (const std::uint64_t n : {std::uint64_t{key_columns_}, std::uint64_t{max_cells_}, restarts_}) w.put(n);
     for (const auto& r : seen_) w.put(r);
@@ -187,7 +185,7 @@ class DenseGroups {
   }
 
   /// Into an array made with the same key columns and cap.
-  void restore_state(internal::StateReader& r) {
+  void restore_state(pearl::MapStateReader& r) {
     if (r.get<std::uint64_t>() != key_columns_ || r.get<std::uint64_t>() != max_cells_) {
       r.damaged("a dense array of another size: another --memory or --threads?");
     }

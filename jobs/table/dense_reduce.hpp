@@ -27,9 +27,7 @@
 #include <vector>
 
 #include "dense_groups.hpp"
-#include "pearl/core/communicator.hpp"
-#include "pearl/core/dense_reduce.hpp"
-#include "pearl/core/results.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs::table_aggregate {
 

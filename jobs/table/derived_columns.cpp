@@ -7,8 +7,7 @@
 #include <utility>
 #include <variant>
 
-#include "pearl/core/error.hpp"
-#include "pearl/core/value_text.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs::table_aggregate {
 

@@ -21,8 +21,7 @@
 #include <vector>
 
 #include "expression.hpp"
-#include "pearl/core/table.hpp"
-#include "pearl/core/table_input.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs::table_aggregate {
 

@@ -13,8 +13,7 @@
 #include <system_error>
 #include <utility>
 
-#include "pearl/core/error.hpp"
-#include "pearl/core/value_text.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs::table_aggregate {
 

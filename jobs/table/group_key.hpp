@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "pearl/core/table.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs {
 

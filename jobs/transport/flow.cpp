@@ -30,9 +30,7 @@
 #include <string>
 #include <vector>
 
-#include "pearl/core/job.hpp"
-#include "pearl/core/sorted_result.hpp"
-#include "pearl/core/spilling_buffer.hpp"
+#include "pearl/job.hpp"
 #include "transport_util.hpp"
 
 namespace pearl::jobs::transport {

@@ -24,10 +24,7 @@
 #include <span>
 #include <string>
 
-#include "pearl/core/collectives.hpp"
-#include "pearl/core/job.hpp"
-#include "pearl/core/sorted_result.hpp"
-#include "pearl/core/spilling_buffer.hpp"
+#include "pearl/job.hpp"
 #include "transport_util.hpp"
 
 namespace pearl::jobs::transport {

@@ -4,7 +4,7 @@ run), nothing left in scratch or next to the output, and a non-zero exit with a 
 message. Run by CTest as `faults` (labels e2e;faults) under the MPI of the build; alone:
 PYTHONPATH=tests/support:tests/faults PEARL_BIN=build/bin/pearl /usr/bin/python3 THIS_FILE.
 
-SIGKILL points come from PEARL_TEST_KILL_AT (core/include/pearl/core/internal/fault_point.hpp);
+SIGKILL points come from PEARL_TEST_KILL_AT (core/include/pearl/core/detail/fault_point.hpp);
 the full file system is a 2 MiB tmpfs (or loop-mounted ext2) and needs root; permission
 faults run as the user nobody when run as root."""
 import json

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "pearl/core/distinct.hpp"
-#include "pearl/core/internal/pass_state.hpp"
+#include "pearl/core/map_state.hpp"
 #include "test_world.hpp"
 
 namespace pearl {
@@ -62,9 +62,9 @@ TEST(Distinct, SavedPairsRestoreExactlyAndGoOnAlike) {
     }
   };
   add(saved, 0, 60000);
-  internal::StateWriter w;
+  MapStateWriter w;
   saved.save_state(w);
-  internal::StateReader r(w.bytes(), "test");
+  MapStateReader r(w.bytes(), "test");
   DistinctPairs restored(3);
   restored.restore_state(r);
   EXPECT_TRUE(r.done());
@@ -74,7 +74,7 @@ TEST(Distinct, SavedPairsRestoreExactlyAndGoOnAlike) {
   add(restored, 60000, 200000);
   EXPECT_EQ(restored.bytes(), saved.bytes());
   EXPECT_EQ(held(restored), held(saved));
-  internal::StateReader other(w.bytes(), "test");
+  MapStateReader other(w.bytes(), "test");
   DistinctPairs wider(4);
   EXPECT_THROW(wider.restore_state(other), InputError);
 }

@@ -226,7 +226,7 @@ TEST(Engine, GroupByKeyDeliversSortedValues) {
         for (std::size_t j = 0; j < vs.size(); ++j) weighted += vs[j] * static_cast<std::int64_t>(j + 1);
         mine.push_back({k, {static_cast<std::int64_t>(vs.size()), weighted}});
       });
-      const auto all = internal::gather_sorted(comm, mine);
+      const auto all = detail::gather_sorted(comm, mine);
       ASSERT_EQ(all.size(), expected.size());
       for (std::size_t i = 0; i < all.size(); ++i) {
         EXPECT_EQ(all[i].first, std::get<0>(expected[i]));
@@ -335,7 +335,7 @@ TEST(Engine, GroupByKeySpillsAndCleansScratch) {
       });
     }
     PEARL_AGREE_ON_FAILURE(comm);
-    EXPECT_EQ(internal::gather_sorted(comm, mins), expected);
+    EXPECT_EQ(detail::gather_sorted(comm, mins), expected);
   });
   EXPECT_TRUE(scratch.empty());
 }
@@ -386,13 +386,13 @@ TEST(Engine, SortGloballyGivesEachRankAContiguousKeyRange) {
         const auto mine = by_range.local();
         // Concatenate in rank order: allgather the parts and append rank by rank.
         std::vector<std::byte> bytes(mine.size() * 16);
-        for (std::size_t i = 0; i < mine.size(); ++i) internal::write_pair(bytes.data() + 16 * i, mine[i].first, mine[i].second);
+        for (std::size_t i = 0; i < mine.size(); ++i) detail::write_pair(bytes.data() + 16 * i, mine[i].first, mine[i].second);
         std::vector<std::vector<std::byte>> parts;
         comm.allgather(bytes, parts);
         std::vector<std::pair<std::int64_t, std::int64_t>> concatenated;
         for (const auto& part : parts) {
           for (std::size_t off = 0; off < part.size(); off += 16) {
-            concatenated.push_back(internal::read_pair<std::int64_t, std::int64_t>(part.data() + off));
+            concatenated.push_back(detail::read_pair<std::int64_t, std::int64_t>(part.data() + off));
           }
         }
         EXPECT_EQ(concatenated, expected) << "keys " << keys << ", memory " << memory << ", handed over " << handed_over;

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Compiles every public header of pearl/core on its own (a translation unit that includes
-# only it), with only core/include, Eigen and Boost on the include path (and -fopenmp, as
-# jobs are compiled), and fails if one does not compile or pulls in an MPI or HDF5 header:
-# a job or plugin author needs neither.
+# Compiles the job API, pearl/job.hpp, and every public header of pearl/core on its own (a
+# translation unit that includes only it), with only core/include, Eigen and Boost on the
+# include path, and fails if one does not compile or pulls in an MPI or HDF5 header: a
+# job or plugin author needs neither. pearl/job.hpp must also compile without -fopenmp
+# and pull in none of <omp.h>, <sys/mman.h>, <fstream> (the engine's machinery is in the
+# program, core/src, not in the headers a plugin compiles).
 # Usage: check_headers.sh CXX CORE_INCLUDE_DIR [OTHER_INCLUDE_DIR...]
 set -u
 cxx=${1:?usage: check_headers.sh CXX CORE_INCLUDE_DIR [INCLUDE_DIR...]}
 core=${2:?}
 shift 2
-flags=(-std=c++20 -fopenmp -fsyntax-only -Wall -Wextra -Wpedantic -Werror -I "$core")
+flags=(-std=c++20 -fsyntax-only -Wall -Wextra -Wpedantic -Werror -I "$core")
 for d in "$@"; do
   case "$d" in /usr/include|/usr/local/include) ;;  # searched anyway; -isystem would reorder them
     *) flags+=(-isystem "$d") ;; esac
@@ -28,5 +30,12 @@ for header in "$core"/pearl/core/*.hpp; do
   fi
   count=$((count + 1))
 done
-[ $status -eq 0 ] && echo "$count public core headers compile alone, without MPI or HDF5"
+printf '#include "pearl/job.hpp"\n' > "$tmp/tu.cpp"
+if ! "$cxx" "${flags[@]}" -MD -MF "$tmp/deps" "$tmp/tu.cpp" -o /dev/null 2> "$tmp/err"; then
+  echo "pearl/job.hpp does not compile on its own:"; head -20 "$tmp/err"; status=1
+elif grep -qE '(^|/)(omp\.h|sys/mman\.h|fstream)\b' "$tmp/deps"; then
+  echo "pearl/job.hpp pulls in machinery a job does not need:"; grep -oE '[^ ]*(omp\.h|sys/mman\.h|/fstream)\b' "$tmp/deps" | head
+  status=1
+fi
+[ $status -eq 0 ] && echo "pearl/job.hpp and $count public core headers compile alone, without MPI or HDF5 (and the job API without OpenMP, mmap or file streams)"
 exit $status

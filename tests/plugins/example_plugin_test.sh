@@ -17,6 +17,18 @@ mkdir -m 755 "$tmp/plugins"
 cp "$tmp/plugin-build/libpearl_example.so" "$tmp/plugins/"
 lib=$tmp/plugins/libpearl_example.so
 
+# The job API is one header: the example includes pearl/job.hpp and no other pearl
+# header, and the installed include tree has no internal/ headers (the engine's templates
+# a job compiles are under pearl/core/detail, not API).
+others=$(find "$example" -name '*.[ch]pp' -exec cat {} + | grep -E '^\s*#\s*include\s*[<"]pearl/' | grep -v 'pearl/job\.hpp' || true)
+if [ -n "$others" ]; then
+  echo "FAIL: the example plugin includes other pearl headers than pearl/job.hpp:"; echo "$others"; exit 1
+fi
+internal=$(find "$prefix/include/pearl" -path '*/internal/*')
+if [ -n "$internal" ]; then
+  echo "FAIL: the installed headers have internal/ paths:"; echo "$internal"; exit 1
+fi
+
 # One registry per process: the plugin must reference pearl's JobRegistry, not define one.
 defined=$(nm -D --defined-only "$lib")
 undefined=$(nm -D --undefined-only "$lib")

@@ -8,6 +8,7 @@ Also: scripts/new-job touches only the new job's folder.
 Run by CTest (plugin_cli) with PEARL_BIN, PLUGIN_FIXTURES, PEARL_SOURCE_DIR, MPIEXEC and
 MPIEXEC_FLAGS in the environment."""
 import os
+import re
 import shlex
 import shutil
 import stat
@@ -153,9 +154,12 @@ class Plugins(unittest.TestCase):
 
     def test_abi_version_mismatch(self):
         lib = self.private_copy("wrong_abi")
-        # The fixture reports the program's version + 98 (pearl/core/plugin.hpp: version 2).
-        self.refused(pearl("--plugin", lib, "jobs"), "built for plugin ABI version 100",
-                     "this pearl has ABI version 2", "rebuild")
+        # The fixture reports the program's version + 98 (PEARL_PLUGIN_ABI_VERSION, read
+        # from pearl/core/plugin.hpp).
+        with open(os.path.join(SOURCE, "core/include/pearl/core/plugin.hpp"), encoding="utf-8") as f:
+            version = int(re.search(r"^#define PEARL_PLUGIN_ABI_VERSION (\d+)$", f.read(), re.M).group(1))
+        self.refused(pearl("--plugin", lib, "jobs"), f"built for plugin ABI version {version + 98}",
+                     f"this pearl has ABI version {version}", "rebuild")
         self.refused(pearl("jobs", plugin_path=os.path.dirname(lib), ranks=2), "ABI version")
 
     def test_job_name_already_taken(self):

@@ -36,7 +36,7 @@ struct Scenario {
 
 using Pairs = std::vector<std::pair<std::int64_t, double>>;
 
-/// A map with state across batches that saves it itself (internal::SavableMap): every
+/// A map with state across batches that saves it itself (pearl::SavableMap): every
 /// thread's copy sums the values it mapped, in order, and hands the sum on as key -1
 /// when it finishes. A restore that lost or mixed up a thread's sum changes it.
 struct FoldingMap {
@@ -57,8 +57,8 @@ struct FoldingMap {
   void finish(Emit& emit) {
     emit(std::int64_t{-1}, folded);
   }
-  void save_state(pearl::internal::StateWriter& w) const { w.put(folded); }
-  void restore_state(pearl::internal::StateReader& r) { folded = r.get<double>(); }
+  void save_state(pearl::MapStateWriter& w) const { w.put(folded); }
+  void restore_state(pearl::MapStateReader& r) { folded = r.get<double>(); }
 };
 
 /// Runs the scenario; `stop_after` > 0: requests a stop once that many batches were mapped.
@@ -84,7 +84,7 @@ Pairs run(const Scenario& s, const std::shared_ptr<Checkpoint>& cp, std::atomic<
       for (double v : values) folded = folded * 0.5 + v;  // depends on the values' order
       out.emplace_back(k, folded);
     });
-    return pearl::internal::gather_sorted(comm, out);
+    return pearl::detail::gather_sorted(comm, out);
   }
   return engine.reduce_by_key<std::int64_t, double>(rows, map, std::plus<>{}).gather(comm);
 }

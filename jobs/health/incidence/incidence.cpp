@@ -26,12 +26,7 @@
 #include <tuple>
 #include <vector>
 
-#include "pearl/core/agreement.hpp"
-#include "pearl/core/collectives.hpp"
-#include "pearl/core/job.hpp"
-#include "pearl/core/options.hpp"
-#include "pearl/core/region.hpp"
-#include "pearl/core/suppression.hpp"
+#include "pearl/job.hpp"
 #include "strata_counter.hpp"
 
 namespace pearl::jobs {

@@ -23,8 +23,7 @@
 #include <tuple>
 
 #include "../local_counts.hpp"
-#include "pearl/core/job.hpp"
-#include "pearl/core/region.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs {
 

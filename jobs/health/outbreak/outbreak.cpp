@@ -23,10 +23,7 @@
 
 #include "day_counter.hpp"
 #include "ears.hpp"
-#include "pearl/core/collectives.hpp"
-#include "pearl/core/job.hpp"
-#include "pearl/core/options.hpp"
-#include "pearl/core/region.hpp"
+#include "pearl/job.hpp"
 #include "series_key.hpp"
 
 namespace pearl::jobs {

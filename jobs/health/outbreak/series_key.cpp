@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "pearl/core/value_text.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs {
 

@@ -13,8 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pearl/core/region.hpp"
-#include "pearl/core/table.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs {
 

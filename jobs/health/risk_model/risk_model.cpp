@@ -30,10 +30,8 @@
 #include <string>
 #include <vector>
 
-#include "pearl/core/collectives.hpp"
+#include "pearl/job.hpp"
 #include "pearl/core/eigen_collectives.hpp"
-#include "pearl/core/job.hpp"
-#include "pearl/core/options.hpp"
 #include "row_blocks.hpp"
 
 namespace pearl::jobs {

@@ -27,8 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "pearl/core/error.hpp"
-#include "pearl/core/scratch.hpp"
+#include "pearl/job.hpp"
 
 namespace pearl::jobs {
 

@@ -83,14 +83,14 @@ TEST(CodedCounts, SavedCountsRestoreToTheSameCounts) {
   counts.add(1, eight, 7);
   counts.add(2, nul, 0xFFFFFFFFU);
   counts.add(3, "", 0);
-  internal::StateWriter w;
+  pearl::MapStateWriter w;
   counts.save_state(w);
   CodedCounts restored;
   restored.add(9, "other", 9);
-  internal::StateReader into_counting(w.bytes(), "rank-0.state");
+  pearl::MapStateReader into_counting(w.bytes(), "rank-0.state");
   EXPECT_THROW(restored.restore_state(into_counting), InputError);  // only into an empty table
   (void)drained(restored);
-  internal::StateReader r(w.bytes(), "rank-0.state");
+  pearl::MapStateReader r(w.bytes(), "rank-0.state");
   restored.restore_state(r);
   EXPECT_TRUE(r.done());
   EXPECT_EQ(restored.longest(), 8U);

@@ -1,5 +1,5 @@
 // A job built out of tree against the installed package: the job API needs pearl::core only.
-#include "pearl/core/job.hpp"
+#include "pearl/job.hpp"
 struct J final : pearl::Job {
   std::string name() const override { return "x.y"; }
   std::string summary() const override { return "s"; }

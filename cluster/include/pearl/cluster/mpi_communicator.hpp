@@ -7,6 +7,7 @@
 
 #include <mpi.h>
 
+#include "pearl/cluster/communicator_overrides.hpp"
 #include "pearl/core/communicator.hpp"
 
 namespace pearl::cluster {
@@ -21,13 +22,7 @@ class MpiCommunicator final : public Communicator {
 
   [[nodiscard]] int rank() const override { return rank_; }
   [[nodiscard]] int size() const override { return size_; }
-  void barrier() override;
-  void allreduce(std::span<double> data, ReduceOp op) override;
-  void allreduce(std::span<std::int64_t> data, ReduceOp op) override;
-  void broadcast(std::vector<std::byte>& data, int root) override;
-  void allgather(std::span<const std::byte> mine, std::vector<std::vector<std::byte>>& all) override;
-  void alltoallv(std::span<const std::byte> send, std::span<const std::size_t> send_counts,
-                 std::vector<std::byte>& recv, std::vector<std::size_t>& recv_counts) override;
+  PEARL_COMMUNICATOR_COLLECTIVES
 
   [[nodiscard]] const void* mpi_comm() const noexcept override { return &comm_; }
 

@@ -12,7 +12,7 @@
 // an InputError naming what changed. The engine numbers its collective operations
 // (reduce_by_key, group_by_key, sort_globally) in the order the job calls them, saves a
 // result at the end of an operation when the checkpoint is due, and on resume returns a
-// saved result instead of running the operation again (internal/checkpoint_ops.hpp).
+// saved result instead of running the operation again (detail/checkpoint_ops.hpp).
 //
 //   auto cp = std::make_shared<pearl::Checkpoint>(dir, comm.rank(), std::chrono::minutes(5));
 //   cp->start(identity, manifest_text_or_empty);   // every rank, same arguments
@@ -40,7 +40,7 @@ struct SavedOperation {
   std::uint64_t pairs = 0;    // result pairs over all ranks, for the resume log
 };
 
-/// An operation saved in the middle of its map phase (internal/pass_checkpoint.hpp): every
+/// An operation saved in the middle of its map phase (detail/pass_checkpoint.hpp): every
 /// rank's sinks, spilled runs and input position at a meeting of the ranks.
 struct SavedPass {
   std::size_t index = 0;

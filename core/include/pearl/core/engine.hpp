@@ -36,9 +36,10 @@
 #include "pearl/core/agreement.hpp"
 #include "pearl/core/checkpoint.hpp"
 #include "pearl/core/communicator.hpp"
-#include "pearl/core/internal/checkpoint_ops.hpp"
-#include "pearl/core/internal/group_sink.hpp"
-#include "pearl/core/internal/reduce_sink.hpp"
+#include "pearl/core/detail/checkpoint_ops.hpp"
+#include "pearl/core/detail/group_sink.hpp"
+#include "pearl/core/detail/reduce_sink.hpp"
+#include "pearl/core/map_state.hpp"
 #include "pearl/core/memory.hpp"
 #include "pearl/core/results.hpp"
 #include "pearl/core/source.hpp"
@@ -108,11 +109,11 @@ class Engine {
   /// called once on each copy after the rank's last batch, before the final shuffle.
   template <KeyRecord K, Record V, BatchSource Source, class MapFn, class Op>
   KeyedResult<K, V> reduce_by_key(Source& source, MapFn&& map, Op op) {
-    using Sink = internal::ReduceSink<K, V, Op>;
-    const bool restorable = internal::restorable_map<Sink>(map);  // see checkpoint_ops.hpp
+    using Sink = detail::ReduceSink<K, V, Op>;
+    const bool restorable = detail::restorable_map<Sink>(map);  // see checkpoint_ops.hpp
     const std::size_t index = next_operation_++;
     if (auto saved = restore<K, V>(index, "reduce_by_key", restorable)) return KeyedResult<K, V>(std::move(*saved), op);
-    internal::Spiller<K, V> spiller(scratch_factory());
+    detail::Spiller<K, V> spiller(scratch_factory());
     const std::size_t table_limit = options_.memory.tables() / static_cast<std::size_t>(threads());
     std::vector<Sink> sinks;
     sinks.reserve(static_cast<std::size_t>(threads()));
@@ -120,7 +121,7 @@ class Engine {
                          spiller);
     drive(source, map, sinks, spiller, index, "reduce_by_key");
     for (const auto& s : sinks) stats_.uncombined_pairs += s.uncombined_pairs();
-    auto runs = finish(sinks, spiller, internal::pair_size<K, V>, "reduce_by_key");
+    auto runs = finish(sinks, spiller, detail::pair_size<K, V>, "reduce_by_key");
     save(index, "reduce_by_key", restorable, runs);
     return KeyedResult<K, V>(std::move(runs), op);
   }
@@ -132,19 +133,19 @@ class Engine {
     if constexpr (!std::totally_ordered<V>) {
       if (group.sort_values) throw Error("group_by_key: sort_values needs a value type with operator<");
     }
-    using Sink = internal::GroupSink<K, V>;
-    const bool restorable = internal::restorable_map<Sink>(map);
+    using Sink = detail::GroupSink<K, V>;
+    const bool restorable = detail::restorable_map<Sink>(map);
     const std::size_t index = next_operation_++;
     if (auto saved = restore<K, V>(index, "group_by_key", restorable)) {
       return GroupedResult<K, V>(std::move(*saved), group.sort_values);
     }
-    internal::Spiller<K, V> spiller(scratch_factory());
+    detail::Spiller<K, V> spiller(scratch_factory());
     const std::size_t buffer_limit = options_.memory.tables() / static_cast<std::size_t>(threads());
     std::vector<Sink> sinks;
     sinks.reserve(static_cast<std::size_t>(threads()));
     for (int t = 0; t < threads(); ++t) sinks.emplace_back(rank(), ranks(), buffer_limit, group.sort_values, spiller);
     drive(source, map, sinks, spiller, index, "group_by_key");
-    auto runs = finish(sinks, spiller, internal::pair_size<K, V>, "group_by_key");
+    auto runs = finish(sinks, spiller, detail::pair_size<K, V>, "group_by_key");
     save(index, "group_by_key", restorable, runs);
     return GroupedResult<K, V>(std::move(runs), group.sort_values);
   }
@@ -159,15 +160,15 @@ class Engine {
     const std::size_t index = next_operation_++;
     if (auto saved = restore<K, V>(index, "sort_globally", true)) return KeyedResult<K, V>(std::move(*saved), keep_first);
     const std::vector<K> splitters = choose_splitters(local);
-    internal::RangePartitioner<K> by_range{&splitters};
-    using Sink = internal::GroupSink<K, V, internal::RangePartitioner<K>>;
-    internal::Spiller<K, V> spiller(scratch_factory());
+    detail::RangePartitioner<K> by_range{&splitters};
+    using Sink = detail::GroupSink<K, V, detail::RangePartitioner<K>>;
+    detail::Spiller<K, V> spiller(scratch_factory());
     std::vector<Sink> sinks;
     sinks.emplace_back(rank(), ranks(), options_.memory.tables(), false, spiller, by_range);
     ResultBatches<K, V> source(local, batch_pairs<K, V>());
     auto forward = forward_pairs;
     drive(source, forward, sinks, spiller, index, "sort_globally");
-    auto runs = finish(sinks, spiller, internal::pair_size<K, V>, "sort_globally");
+    auto runs = finish(sinks, spiller, detail::pair_size<K, V>, "sort_globally");
     save(index, "sort_globally", true, runs);
     return KeyedResult<K, V>(std::move(runs), keep_first);
   }
@@ -210,7 +211,7 @@ class Engine {
       while (sample.size() < per_rank && sample.size() * n / per_rank == i) sample.emplace_back(k, 0);
       ++i;
     });
-    const auto all = internal::gather_sorted(comm_, sample);
+    const auto all = detail::gather_sorted(comm_, sample);
     std::vector<K> splitters;
     for (int r = 1; r < ranks() && !all.empty(); ++r) {
       splitters.push_back(all[static_cast<std::size_t>(r) * all.size() / static_cast<std::size_t>(ranks())].first);
@@ -226,15 +227,15 @@ class Engine {
 
   /// Operation `index`'s result from the checkpoint resumed from, if it holds it.
   template <class K, class V>
-  std::optional<internal::SortedRuns<K, V>> restore(std::size_t index, const char* kind, bool restorable) {
-    auto runs = internal::restore_operation<K, V>(comm_, options_.checkpoint.get(), index, kind, restorable,
+  std::optional<detail::SortedRuns<K, V>> restore(std::size_t index, const char* kind, bool restorable) {
+    auto runs = detail::restore_operation<K, V>(comm_, options_.checkpoint.get(), index, kind, restorable,
                                                   scratch_factory(), options_.memory.tables());
     if (runs) log_restored(index);
     return runs;
   }
   template <class K, class V>
-  void save(std::size_t index, const char* kind, bool restorable, const internal::SortedRuns<K, V>& runs) {
-    internal::save_operation(comm_, options_.checkpoint.get(), index, kind, restorable, runs, stats_.batches);
+  void save(std::size_t index, const char* kind, bool restorable, const detail::SortedRuns<K, V>& runs) {
+    detail::save_operation(comm_, options_.checkpoint.get(), index, kind, restorable, runs, stats_.batches);
   }
 
   // Combine tables per destination stay cache-resident: at most 4096 entries, and
@@ -256,14 +257,14 @@ class Engine {
                                    combine_entries<K, V>(), std::size_t{1} << 18);
   }
 
-  /// The map phase with its shuffle (internal/map_phase.hpp) of operation `index`: waves
+  /// The map phase with its shuffle (detail/map_phase.hpp) of operation `index`: waves
   /// of up to `threads` batches mapped in parallel, the ranks meeting every few waves to
   /// agree on failure, on whether to exchange and on saving the pass to the checkpoint.
   template <class Source, class MapFn, class Sink, class K, class V>
-  void drive(Source& source, MapFn& map, std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller, std::size_t index,
+  void drive(Source& source, MapFn& map, std::vector<Sink>& sinks, detail::Spiller<K, V>& spiller, std::size_t index,
              const char* kind);
 
-  /// Where a map phase stands at a meeting of the ranks (internal/pass_checkpoint.hpp).
+  /// Where a map phase stands at a meeting of the ranks (detail/pass_checkpoint.hpp).
   struct PassPosition {
     std::uint64_t batches = 0;  // taken from this rank's source
     bool more = true;           // whether this rank's source may hold more
@@ -272,12 +273,17 @@ class Engine {
   /// Collective, at a meeting: saves the pass's state into the checkpoint.
   template <class Map, class Sink, class K, class V>
   void save_pass(std::size_t index, const char* kind, const std::vector<Map>& maps, std::vector<Sink>& sinks,
-                 internal::Spiller<K, V>& spiller, const PassPosition& at);
+                 detail::Spiller<K, V>& spiller, const PassPosition& at);
+  /// Collective, the untyped part of save_pass (engine.cpp): the save's directory, the
+  /// state `fill` writes, copies of the spilled `runs` (read after `fill`, which may spill),
+  /// the manifest line.
+  void write_pass_save(std::size_t index, const char* kind, std::size_t pair_bytes, std::uint64_t batches,
+                       const std::vector<std::filesystem::path>& runs, const std::function<void(MapStateWriter&)>& fill);
   /// Collective, before the first wave: the state of a pass saved by the run resumed
   /// from, with the source moved past the batches it had mapped. False: none saved.
   template <class Source, class Map, class Sink, class K, class V>
   bool resume_pass(std::size_t index, const char* kind, Source& source, std::vector<Map>& maps,
-                   std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller, PassPosition& at);
+                   std::vector<Sink>& sinks, detail::Spiller<K, V>& spiller, PassPosition& at);
 
   template <class Sink>
   static std::size_t pending_bytes(std::vector<Sink>& sinks) noexcept;
@@ -286,13 +292,13 @@ class Engine {
   /// delay before a failure on one rank stops the others (a few hundred MiB of input).
   static constexpr std::size_t kMaxWavesBetweenChecks = 32;
 
-  /// One exchange of every thread's outbox (internal/map_phase.hpp).
+  /// One exchange of every thread's outbox (detail/map_phase.hpp).
   template <class Sink>
   void shuffle(std::vector<Sink>& sinks, std::size_t record_size);
 
   /// Folds the threads' state into thread 0's and returns it as sorted runs.
   template <class Sink, class K, class V>
-  internal::SortedRuns<K, V> finish(std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller, std::size_t record_size,
+  detail::SortedRuns<K, V> finish(std::vector<Sink>& sinks, detail::Spiller<K, V>& spiller, std::size_t record_size,
                                     const char* kind);
 
   Communicator& comm_;
@@ -308,5 +314,5 @@ class Engine {
 
 }  // namespace pearl
 
-#include "pearl/core/internal/pass_checkpoint.hpp"  // Engine::save_pass, resume_pass
-#include "pearl/core/internal/map_phase.hpp"        // Engine::drive, shuffle, finish
+#include "pearl/core/detail/pass_checkpoint.hpp"  // Engine::save_pass, resume_pass
+#include "pearl/core/detail/map_phase.hpp"        // Engine::drive, shuffle, finish

@@ -6,8 +6,8 @@
 // exactly (`bytes()`), which is what the memory budget and the spill decision use.
 //
 // Arrays of 4 MiB and more are mapped straight from the kernel with transparent huge
-// pages requested (`BigArray`): a randomly probed table then costs far fewer page
-// faults and TLB misses, and its zeroed pages need no clearing.
+// pages requested (detail/big_array.hpp): a randomly probed table then costs far fewer
+// page faults and TLB misses, and its zeroed pages need no clearing.
 //
 //   pearl::HashTable<std::int64_t, double> t;
 //   t.upsert(42, 1.5, pearl::KeyHash<std::int64_t>{}(42), std::plus<>{});
@@ -23,156 +23,11 @@
 #include <utility>
 #include <vector>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
+#include "pearl/core/detail/big_array.hpp"
+#include "pearl/core/detail/sort_by_key.hpp"
 #include "pearl/core/record.hpp"
 
 namespace pearl {
-
-namespace internal {
-
-inline constexpr std::size_t kBigArrayFrom = std::size_t{4} << 20;  // bytes
-inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
-
-/// Asks for transparent huge pages on the whole 2 MiB pages inside [p, p + bytes), for
-/// memory not yet touched. A hint: a no-op for small ranges and where unsupported.
-inline void advise_huge_pages([[maybe_unused]] void* p, [[maybe_unused]] std::size_t bytes) noexcept {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  if (bytes < kBigArrayFrom) return;
-  const auto at = reinterpret_cast<std::uintptr_t>(p);
-  const std::uintptr_t begin = (at + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
-  const std::uintptr_t end = (at + bytes) & ~(kHugePageBytes - 1);
-  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-#endif
-}
-
-/// n default-initialised objects of T, zeroed first when `zeroed` (trivial T: all zero
-/// bytes). From `kBigArrayFrom` bytes on (Linux), mapped directly at a huge-page
-/// boundary with huge pages requested, and unmapped when released; else on the heap.
-template <class T>
-class BigArray {
- public:
-  BigArray() = default;
-  BigArray(std::size_t n, bool zeroed) : n_(n) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (n * sizeof(T) >= kBigArrayFrom) {
-      static_assert(alignof(T) <= 4096);
-      const std::size_t page = 4096;
-      mapped_ = (n * sizeof(T) + page - 1) / page * page;
-      void* raw = ::mmap(nullptr, mapped_ + kHugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (raw == MAP_FAILED) throw std::bad_alloc();
-      // Keep the huge-page aligned part; give back the slack before and after it.
-      const auto at = reinterpret_cast<std::uintptr_t>(raw);
-      const std::uintptr_t begin = (at + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
-      if (begin > at) ::munmap(raw, begin - at);
-      const std::uintptr_t tail = begin + mapped_;
-      if (at + mapped_ + kHugePageBytes > tail) ::munmap(reinterpret_cast<void*>(tail), at + mapped_ + kHugePageBytes - tail);
-      ::madvise(reinterpret_cast<void*>(begin), mapped_, MADV_HUGEPAGE);
-      p_ = reinterpret_cast<T*>(begin);
-      std::uninitialized_default_construct_n(p_, n_);  // fresh pages are zero already
-      return;
-    }
-#endif
-    p_ = zeroed ? new T[n]() : new T[n];
-  }
-  BigArray(BigArray&& o) noexcept
-      : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)), mapped_(std::exchange(o.mapped_, 0)) {}
-  BigArray& operator=(BigArray&& o) noexcept {
-    if (this != &o) {
-      release();
-      p_ = std::exchange(o.p_, nullptr);
-      n_ = std::exchange(o.n_, 0);
-      mapped_ = std::exchange(o.mapped_, 0);
-    }
-    return *this;
-  }
-  BigArray(const BigArray&) = delete;
-  BigArray& operator=(const BigArray&) = delete;
-  ~BigArray() { release(); }
-
-  [[nodiscard]] T* get() const noexcept { return p_; }
-  T& operator[](std::size_t i) const noexcept { return p_[i]; }
-
- private:
-  void release() noexcept {
-    if (p_ == nullptr) return;
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (mapped_ > 0) {
-      std::destroy_n(p_, n_);
-      ::munmap(p_, mapped_);
-      p_ = nullptr;
-      return;
-    }
-#endif
-    delete[] p_;
-    p_ = nullptr;
-  }
-
-  T* p_ = nullptr;
-  std::size_t n_ = 0;
-  std::size_t mapped_ = 0;  // bytes mapped, 0 when on the heap
-};
-
-/// Sorts pairs with distinct keys by key. Integral keys: LSD radix sort, a byte per
-/// pass, skipping the bytes in which no two keys differ (keys below 2^24 take three
-/// passes); other keys: std::sort.
-template <class K, class V>
-void sort_by_key(std::vector<std::pair<K, V>>& v) {
-  using P = std::pair<K, V>;
-  const std::size_t n = v.size();
-  if constexpr (std::is_integral_v<K> && !std::is_same_v<K, bool> && std::is_trivially_destructible_v<V> &&
-                std::is_nothrow_copy_constructible_v<V>) {
-    if (n >= 512) {
-      using U = std::make_unsigned_t<K>;
-      constexpr std::size_t digits = sizeof(K);
-      const auto ukey = [](const K& k) {
-        auto u = static_cast<U>(k);
-        if constexpr (std::is_signed_v<K>) u ^= static_cast<U>(U{1} << (8 * sizeof(K) - 1));
-        return u;
-      };
-      U varying = 0;
-      const U first = ukey(v[0].first);
-      for (const P& p : v) varying |= static_cast<U>(ukey(p.first) ^ first);
-      std::array<unsigned, digits> pass{};
-      std::size_t passes = 0;
-      for (unsigned d = 0; d < digits; ++d) {
-        if (((varying >> (8 * d)) & 0xff) != 0) pass[passes++] = d;
-      }
-      if (passes == 0) return;
-      std::vector<std::array<std::size_t, 256>> count(passes, std::array<std::size_t, 256>{});
-      for (const P& p : v) {
-        const U u = ukey(p.first);
-        for (std::size_t j = 0; j < passes; ++j) ++count[j][(u >> (8 * pass[j])) & 0xff];
-      }
-      // Scratch for n pairs, constructed by the scatter (pairs are trivially destructible).
-      static_assert(alignof(P) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
-      BigArray<std::byte> scratch(n * sizeof(P), false);
-      P* tmp = reinterpret_cast<P*>(scratch.get());
-      P* src = v.data();
-      P* dst = tmp;
-      for (std::size_t j = 0; j < passes; ++j) {
-        std::array<std::size_t, 256> at{};
-        std::size_t sum = 0;
-        for (std::size_t b = 0; b < 256; ++b) {
-          at[b] = sum;
-          sum += count[j][b];
-        }
-        const unsigned shift = 8 * pass[j];
-        for (std::size_t i = 0; i < n; ++i) {
-          ::new (static_cast<void*>(dst + at[(ukey(src[i].first) >> shift) & 0xff]++)) P(src[i]);
-        }
-        std::swap(src, dst);
-      }
-      if (src != v.data()) std::copy(src, src + n, v.data());
-      return;
-    }
-  }
-  std::sort(v.begin(), v.end(), [](const P& a, const P& b) { return a.first < b.first; });
-}
-
-}  // namespace internal
 
 template <KeyRecord K, Record V>
 class HashTable {
@@ -236,10 +91,10 @@ class HashTable {
   std::vector<std::pair<K, V>> take_sorted() {
     std::vector<std::pair<K, V>> out;
     out.reserve(size_);
-    internal::advise_huge_pages(out.data(), size_ * sizeof(std::pair<K, V>));
+    detail::advise_huge_pages(out.data(), size_ * sizeof(std::pair<K, V>));
     for_each([&](const K& k, const V& v) { out.emplace_back(k, v); });
     reset();
-    internal::sort_by_key(out);
+    detail::sort_by_key(out);
     return out;
   }
 
@@ -283,8 +138,8 @@ class HashTable {
 
   void allocate(std::size_t capacity) {
     // Slots need no zeroing, tags do (0 = empty).
-    slots_ = internal::BigArray<Slot>(capacity, false);
-    tags_ = internal::BigArray<std::uint8_t>(capacity, true);
+    slots_ = detail::BigArray<Slot>(capacity, false);
+    tags_ = detail::BigArray<std::uint8_t>(capacity, true);
     mask_ = capacity - 1;
     size_ = 0;
   }
@@ -307,8 +162,8 @@ class HashTable {
     size_ = entries;
   }
 
-  internal::BigArray<Slot> slots_;
-  internal::BigArray<std::uint8_t> tags_;
+  detail::BigArray<Slot> slots_;
+  detail::BigArray<std::uint8_t> tags_;
   std::size_t mask_ = 0;
   std::size_t size_ = 0;
 };

@@ -1,64 +1,8 @@
 // pearl/core/job.hpp — the public job API: what a job is, what it declares, what it sees.
 //
-// A job is a class with a name, a one-line summary, a declaration (inputs with the
-// columns and types it needs, options, output tables and their columns) and a `run`
-// that expresses the computation on the engine. Nothing here is about MPI, ranks or
-// HDF5: the runner checks the declaration before any work, opens the inputs, drives the
-// engine on every rank and writes the outputs. A complete job, in its own .cpp file:
-//
-//   #include <cstdint>
-//   #include "pearl/core/job.hpp"
-//
-//   namespace {
-//   struct Totals {                     // a value: any trivially copyable struct
-//     std::int64_t count;
-//     double sum;
-//   };
-//
-//   class KeyTotals final : public pearl::Job {
-//    public:
-//     std::string name() const override { return "demo.key_totals"; }
-//     std::string summary() const override { return "count and sum of value per key"; }
-//
-//     void declare(pearl::JobSpec& spec) override {
-//       spec.input("events", "one row per event",
-//                  {{"key", pearl::DType::i64}, {"value", pearl::DType::f64}});
-//       spec.options().add_options()
-//           ("min-count", pearl::at_least(&min_count_, std::int64_t{1})->default_value(1),
-//            "drop keys seen fewer times");
-//       spec.output("totals", "one row per key, ascending",
-//                   {{"key", pearl::DType::i64}, {"count", pearl::DType::i64}, {"sum", pearl::DType::f64}});
-//     }
-//
-//     void run(pearl::JobContext& ctx) override {
-//       pearl::TableInput events = ctx.input("events");  // this rank's rows, declared columns only
-//       auto by_key = ctx.engine().reduce_by_key<std::int64_t, Totals>(
-//           events,
-//           [](const pearl::TableBatch& b, auto& emit) {   // a batch of rows, column by column
-//             const auto key = b.column<std::int64_t>("key");
-//             const auto value = b.column<double>("value");
-//             for (std::size_t i = 0; i < b.rows(); ++i) emit(key[i], Totals{1, value[i]});
-//           },
-//           [](const Totals& a, const Totals& b) { return Totals{a.count + b.count, a.sum + b.sum}; });
-//       const auto sorted = ctx.engine().sort_globally(std::move(by_key));  // rank r's keys before rank r+1's
-//       pearl::OutputTable out = ctx.output_table("totals");
-//       sorted.for_each([&](std::int64_t key, const Totals& t) {
-//         if (t.count >= min_count_) out.append(key, t.count, t.sum);
-//       });
-//       ctx.write(std::move(out));
-//     }
-//
-//    private:
-//     std::int64_t min_count_ = 1;
-//   };
-//   }  // namespace
-//   PEARL_REGISTER_JOB(KeyTotals);
-//
-//   $ mpirun -n 4 pearl run demo.key_totals --input events='data/events-*.h5' --output totals.h5
-//
-// Built in, a job lives in its own folder under jobs/ (see jobs/_skeleton/ and
-// scripts/new-job); out of tree, it is a plugin (pearl/core/plugin.hpp). The same class
-// works in both. docs/writing-a-job.md walks through it.
+// A job is a class with a name, a one-line summary, a declaration (inputs, options,
+// outputs) and a `run` that expresses the computation on the engine. Jobs and plugins
+// do not include this header: they include pearl/job.hpp, which shows a complete job.
 #pragma once
 
 #include <boost/program_options.hpp>

@@ -1,10 +1,11 @@
 // pearl/core/plugin.hpp — the entry point of an out-of-tree job plugin.
 //
-// A plugin is a shared library holding one or more jobs (pearl/core/job.hpp), each
-// registered with PEARL_REGISTER_JOB as in the source tree, plus exactly one entry point:
+// A plugin is a shared library holding one or more jobs, each registered with
+// PEARL_REGISTER_JOB as in the source tree, plus exactly one entry point. Its sources
+// include the job API, pearl/job.hpp, which includes this header too:
 //
 //   // my_plugin.cpp
-//   #include "pearl/core/plugin.hpp"
+//   #include "pearl/job.hpp"
 //   PEARL_PLUGIN("acme", "ACME's health jobs");
 //
 // built against the installed package and loaded by the `pearl` program:
@@ -28,8 +29,9 @@
 // Each refusal is one message and exit code 2. The same file named twice (--plugin and
 // PEARL_PLUGIN_PATH) is loaded once, with a note saying so.
 //
-// The header fingerprint (PEARL_PLUGIN_HEADERS_FINGERPRINT) is a hash of every header
-// under pearl/core, computed by CMake when pearl is built and when a plugin finds the
+// The header fingerprint (PEARL_PLUGIN_HEADERS_FINGERPRINT) is a hash of pearl/job.hpp
+// and every header under pearl/core (pearl/core/detail/ included: the engine's templates
+// are compiled into the plugin, so their layout is part of the ABI), computed by CMake when pearl is built and when a plugin finds the
 // installed package (cmake/PearlHeadersFingerprint.cmake) and set on pearl::plugin. It
 // catches what a hand-bumped number misses: a struct changed, the plugin not rebuilt.
 // The plugin's version (PEARL_PLUGIN_BUILD_VERSION: its CMake project's VERSION, set by
@@ -44,13 +46,14 @@
 // compatible compiler.
 #pragma once
 
-#include "pearl/core/job.hpp"
-
 /// The version of the C++ job API that plugins are compiled against. Bumped whenever a
 /// class or function in pearl/core's public headers changes incompatibly; a plugin
 /// reporting another version is refused.
 /// Version 2: pearl_plugin_info gained headers_fingerprint and version.
-#define PEARL_PLUGIN_ABI_VERSION 2
+/// Version 3: jobs include pearl/job.hpp; the engine's templates moved to pearl/core/detail
+/// (namespace pearl::detail) and their non-template parts into the program; a map saves
+/// its state with pearl::MapStateWriter / MapStateReader (pearl/core/map_state.hpp).
+#define PEARL_PLUGIN_ABI_VERSION 3
 
 #ifndef PEARL_PLUGIN_HEADERS_FINGERPRINT
 /// Set by pearl::plugin (see above); empty when a plugin is compiled without it, which

@@ -178,7 +178,7 @@ std::vector<GroupSpread<K>> median_and_mad(Communicator& comm, const std::vector
   sizes.reserve(mine.size());
   for (const auto& g : mine) sizes.emplace_back(g.key, static_cast<std::int64_t>(g.values.size()));
   std::sort(sizes.begin(), sizes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  const auto all = internal::gather_sorted(comm, sizes);
+  const auto all = detail::gather_sorted(comm, sizes);
   std::vector<GroupSpread<K>> out;
   for (const auto& [k, c] : all) {
     if (out.empty() || !(out.back().key == k)) out.push_back({k, 0, 0, 0});

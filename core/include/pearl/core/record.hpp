@@ -28,16 +28,16 @@ namespace pearl {
 
 // ---- serialisation -----------------------------------------------------------------
 
-namespace internal {
+namespace detail {
 template <class>
 inline constexpr bool kNotARecord = false;
-}  // namespace internal
+}  // namespace detail
 
 /// Every type the engine cannot carry ends here, directly or as a member of a pair or
 /// tuple, with this one message as the first error (instead of pages of template errors).
 template <class T, class = void>
 struct Codec {
-  static_assert(internal::kNotARecord<T>,
+  static_assert(detail::kNotARecord<T>,
                 "pearl: keys and values must be record types: arithmetic types, pearl::FixedString<N>, "
                 "trivially copyable structs, or std::pair/std::tuple of these. std::string, std::vector and "
                 "other types owning memory cannot travel as bytes: use pearl::FixedString<N> "
@@ -59,19 +59,19 @@ struct Codec<T, std::enable_if_t<std::is_trivially_copyable_v<T>>> {
   }
 };
 
-namespace internal {
+namespace detail {
 template <class Tuple, std::size_t... I>
 constexpr std::size_t tuple_size_bytes(std::index_sequence<I...>) {
   return (std::size_t{0} + ... + Codec<std::tuple_element_t<I, Tuple>>::size);
 }
-}  // namespace internal
+}  // namespace detail
 
 /// std::tuple and std::pair, which libstdc++ does not make trivially copyable.
 template <class T>
 struct Codec<T, std::enable_if_t<!std::is_trivially_copyable_v<T> &&
                                  (std::tuple_size<T>::value >= 0)>> {
   using Indices = std::make_index_sequence<std::tuple_size_v<T>>;
-  static constexpr std::size_t size = internal::tuple_size_bytes<T>(Indices{});
+  static constexpr std::size_t size = detail::tuple_size_bytes<T>(Indices{});
 
   static void write(std::byte* out, const T& v) noexcept {
     std::apply(
@@ -128,18 +128,18 @@ inline std::uint64_t hash_bytes(const void* data, std::size_t n) noexcept {
   return h;
 }
 
-namespace internal {
+namespace detail {
 template <class>
 inline constexpr bool kNotAKey = false;
 /// Whether Codec takes T at all; if not, Codec's static_assert has already said why.
 template <class T>
 inline constexpr bool kHasCodec = std::is_trivially_copyable_v<T> || requires { std::tuple_size<T>::value; };
-}  // namespace internal
+}  // namespace detail
 
 /// Record types that cannot be keys end here (floating point, and what Codec refuses).
 template <class T, class = void>
 struct KeyHash {
-  static_assert(internal::kNotAKey<T> || !internal::kHasCodec<T>,
+  static_assert(detail::kNotAKey<T> || !detail::kHasCodec<T>,
                 "pearl: keys must be integers, enums, pearl::FixedString<N>, padding-free trivially copyable "
                 "structs with operator<=> and ==, or std::pair/std::tuple of these (no floating point: NaN and "
                 "-0.0 break grouping; no std::string: use pearl::FixedString<N>)");

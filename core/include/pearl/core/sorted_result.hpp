@@ -25,8 +25,8 @@
 #include <utility>
 #include <vector>
 
+#include "pearl/core/detail/spiller.hpp"
 #include "pearl/core/error.hpp"
-#include "pearl/core/internal/spiller.hpp"
 #include "pearl/core/record.hpp"
 #include "pearl/core/results.hpp"
 #include "pearl/core/scratch.hpp"
@@ -65,7 +65,7 @@ class SortedResultBuilder {
   KeyedResult<K, V> finish() && {
     const auto keep_first = [](const V& a, const V&) { return a; };
     // The runs keep their scratch directory alive as long as the result.
-    return KeyedResult<K, V>(spiller_.finish(std::move(memory_), internal::SortedRuns<K, V>{}.read_buffer),
+    return KeyedResult<K, V>(spiller_.finish(std::move(memory_), detail::SortedRuns<K, V>{}.read_buffer),
                              keep_first);
   }
 
@@ -73,7 +73,7 @@ class SortedResultBuilder {
   std::string tag_;
   std::size_t limit_;
   std::vector<std::pair<K, V>> memory_;
-  internal::Spiller<K, V> spiller_;
+  detail::Spiller<K, V> spiller_;
   std::size_t spilled_ = 0;
   K last_{};
   bool have_last_ = false;

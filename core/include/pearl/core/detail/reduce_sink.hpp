@@ -1,4 +1,4 @@
-// pearl/core/internal/reduce_sink.hpp — one map thread's side of reduce_by_key.
+// pearl/core/detail/reduce_sink.hpp — not API: one map thread's side of reduce_by_key.
 //
 // Pairs whose key this rank owns go straight into the rank's table (for thread 0) or the
 // thread's own table (merged at the end). Pairs for other ranks are pre-aggregated in a
@@ -33,12 +33,12 @@
 #include <span>
 #include <vector>
 
+#include "pearl/core/detail/pass_state.hpp"
+#include "pearl/core/detail/spiller.hpp"
 #include "pearl/core/hash_table.hpp"
-#include "pearl/core/internal/pass_state.hpp"
-#include "pearl/core/internal/spiller.hpp"
 #include "pearl/core/shuffle.hpp"
 
-namespace pearl::internal {
+namespace pearl::detail {
 
 template <class K, class V, class Op>
 class ReduceSink {
@@ -133,7 +133,7 @@ class ReduceSink {
   /// (pass_state.hpp): every lane with its table's layout and its growth and combining
   /// state, and the outbox. The ring is drained first: its pairs reach the owned table in
   /// the same order either way.
-  void save_state(StateWriter& w) {
+  void save_state(MapStateWriter& w) {
     drain();
     for (const Lane& lane : lanes_) {
       put_table(w, lane.table);
@@ -147,7 +147,7 @@ class ReduceSink {
     w.put<std::uint64_t>(uncombined_pairs_);
     w.put<std::uint64_t>(emitted_);
   }
-  void load_state(StateReader& r) {
+  void load_state(MapStateReader& r) {
     for (Lane& lane : lanes_) {
       get_table(r, lane.table);
       lane.full_at = r.get<std::uint64_t>();
@@ -337,4 +337,4 @@ class ReduceSink {
   std::uint64_t emitted_ = 0;
 };
 
-}  // namespace pearl::internal
+}  // namespace pearl::detail

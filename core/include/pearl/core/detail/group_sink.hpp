@@ -1,4 +1,4 @@
-// pearl/core/internal/group_sink.hpp — one map thread's side of group_by_key.
+// pearl/core/detail/group_sink.hpp — not API: one map thread's side of group_by_key.
 //
 // Every pair is kept (no combining): pairs this rank owns go to the thread's buffer,
 // others to the outbox. The buffer's memory is reserved once at its limit (pages are
@@ -11,12 +11,12 @@
 #include <cstddef>
 #include <vector>
 
+#include "pearl/core/detail/pass_state.hpp"
+#include "pearl/core/detail/spiller.hpp"
 #include "pearl/core/error.hpp"
-#include "pearl/core/internal/pass_state.hpp"
-#include "pearl/core/internal/spiller.hpp"
 #include "pearl/core/shuffle.hpp"
 
-namespace pearl::internal {
+namespace pearl::detail {
 
 /// The default owner of a key: by hash, so keys spread evenly whatever their values.
 struct HashPartitioner {
@@ -82,13 +82,13 @@ class GroupSink {
 
   /// The kept pairs in their order and the outbox, for a checkpoint in the middle of a
   /// pass (pass_state.hpp).
-  void save_state(StateWriter& w) const {
+  void save_state(MapStateWriter& w) const {
     w.put<std::uint64_t>(pairs_.size());
     for (const auto& [k, v] : pairs_) w.put_pair(k, v);
     put_outbox(w, outbox_);
     w.put<std::uint64_t>(emitted_);
   }
-  void load_state(StateReader& r) {
+  void load_state(MapStateReader& r) {
     const auto n = r.get<std::uint64_t>();
     if (n > capacity_) r.damaged("a buffer's size");
     pairs_.clear();
@@ -134,4 +134,4 @@ class GroupSink {
   std::uint64_t emitted_ = 0;
 };
 
-}  // namespace pearl::internal
+}  // namespace pearl::detail

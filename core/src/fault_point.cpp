@@ -1,23 +1,14 @@
-// pearl/core/internal/fault_point.hpp — a testing aid: kill one rank at a chosen point.
-//
-// The fault-injection tests (tests/faults) need a rank to die with SIGKILL at a known
-// stage: during the map, between shuffle rounds, in the middle of writing the output.
-// With PEARL_TEST_KILL_AT=<point>:<rank>[:<nth>] in the environment, rank <rank> sends
-// itself SIGKILL the <nth> time (default 1) it passes `fault_point("<point>", rank)`.
-// Points: "map" (before each input batch is read, as the map asks for it), "shuffle"
-// (after each exchange round), "write" (after the output's columns are written, before
-// the file is closed).
-// Unset, a fault point costs one comparison of a cached flag.
-//
-//   pearl::internal::fault_point("map", comm.rank());
-#pragma once
+// The fault points of pearl/core/detail/fault_point.hpp (tests/faults).
+#include "pearl/core/detail/fault_point.hpp"
 
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
-namespace pearl::internal {
+namespace pearl::detail {
+
+namespace {
 
 struct FaultPlan {
   std::string point;
@@ -26,7 +17,7 @@ struct FaultPlan {
   long passed = 0;
 };
 
-inline FaultPlan* fault_plan() noexcept {
+FaultPlan* fault_plan() noexcept {
   static FaultPlan* plan = []() -> FaultPlan* {
     const char* text = std::getenv("PEARL_TEST_KILL_AT");
     if (text == nullptr || *text == '\0') return nullptr;
@@ -43,11 +34,13 @@ inline FaultPlan* fault_plan() noexcept {
   return plan;
 }
 
+}  // namespace
+
 /// SIGKILLs this process when PEARL_TEST_KILL_AT names this point and rank (see above).
-inline void fault_point(const char* point, int rank) noexcept {
+void fault_point(const char* point, int rank) noexcept {
   FaultPlan* plan = fault_plan();
   if (plan == nullptr || plan->rank != rank || plan->point != point) return;
   if (++plan->passed >= plan->nth) std::raise(SIGKILL);
 }
 
-}  // namespace pearl::internal
+}  // namespace pearl::detail

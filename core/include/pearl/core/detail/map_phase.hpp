@@ -1,14 +1,12 @@
-// pearl/core/internal/map_phase.hpp — the Engine's map phase: drive (map waves on the
+// pearl/core/detail/map_phase.hpp — not API: the Engine's map phase: drive (map waves on the
 // threads, the ranks meeting to agree on failure and on when to exchange), shuffle (one
 // exchange of the threads' outboxes) and finish (the threads' state folded into sorted
 // runs). Engine member templates, defined here so that engine.hpp shows the operations a
 // job calls; included at the end of engine.hpp, not on its own.
 //
 //   drive(source, map, sinks, spiller, index, "reduce_by_key");   // in reduce_by_key & co.
-//   auto runs = finish(sinks, spiller, internal::pair_size<K, V>, "reduce_by_key");
+//   auto runs = finish(sinks, spiller, detail::pair_size<K, V>, "reduce_by_key");
 #pragma once
-
-#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -20,6 +18,7 @@
 #include <vector>
 
 #include "pearl/core/agreement.hpp"
+#include "pearl/core/detail/parallel_wave.hpp"
 #include "pearl/core/memory.hpp"
 #include "pearl/core/shuffle.hpp"
 #include "pearl/core/stop.hpp"
@@ -44,10 +43,10 @@ namespace pearl {
 /// batches it does not save itself, or its source cannot skip batches) stops as before
 /// and starts over on resume.
 template <class Source, class MapFn, class Sink, class K, class V>
-void Engine::drive(Source& source, MapFn& map, std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller,
+void Engine::drive(Source& source, MapFn& map, std::vector<Sink>& sinks, detail::Spiller<K, V>& spiller,
                    std::size_t index, const char* kind) {
   using Batch = typename Source::Batch;
-  constexpr std::size_t record_size = internal::pair_size<K, V>;
+  constexpr std::size_t record_size = detail::pair_size<K, V>;
   // A map with state across batches (FinishingMap) is copied per thread and finished
   // once this rank's batches run out; a plain map is shared by the threads.
   constexpr bool finishing = FinishingMap<MapFn, Sink>;
@@ -64,7 +63,7 @@ void Engine::drive(Source& source, MapFn& map, std::vector<Sink>& sinks, interna
   operation_started_ = std::chrono::steady_clock::now();
   operation_cpu_started_ = process_cpu_seconds();
   Checkpoint* const cp = options_.checkpoint.get();
-  const bool savable = cp != nullptr && internal::pass_savable<Source, Sink>(map);
+  const bool savable = cp != nullptr && detail::pass_savable<Source, Sink>(map);
   if (cp != nullptr && !savable) {
     progress("checkpoint: operation " + std::to_string(index) + " (" + kind + ") is saved only once its pass is done (" +
              (SeekableSource<Source> ? "its map keeps state across batches" : "its input cannot skip batches") +
@@ -96,16 +95,13 @@ void Engine::drive(Source& source, MapFn& map, std::vector<Sink>& sinks, interna
           else more_here = false;
           if (b) ++at.batches;
         }
-        const int n = static_cast<int>(wave.size());
-#pragma omp parallel for num_threads(threads()) schedule(static, 1) if (n > 1)
-        for (int i = 0; i < n; ++i) {
-          const auto t = static_cast<std::size_t>(omp_get_thread_num());
+        detail::parallel_wave(wave.size(), threads(), [&](std::size_t i, std::size_t t) {
           try {
-            map_of(t)(std::as_const(wave[static_cast<std::size_t>(i)]), sinks[t]);
+            map_of(t)(std::as_const(wave[i]), sinks[t]);
           } catch (...) {
             failures[t] = std::current_exception();
           }
-        }
+        });
         for (auto& f : failures) {
           if (f) std::rethrow_exception(std::exchange(f, nullptr));
         }
@@ -195,9 +191,9 @@ void Engine::shuffle(std::vector<Sink>& sinks, std::size_t record_size) {
 
 /// Folds the threads' state into thread 0's and returns it as sorted runs.
 template <class Sink, class K, class V>
-internal::SortedRuns<K, V> Engine::finish(std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller, std::size_t record_size,
+detail::SortedRuns<K, V> Engine::finish(std::vector<Sink>& sinks, detail::Spiller<K, V>& spiller, std::size_t record_size,
                                   const char* kind) {
-  std::optional<internal::SortedRuns<K, V>> runs;
+  std::optional<detail::SortedRuns<K, V>> runs;
   for (const auto& s : sinks) stats_.pairs_emitted += s.emitted();
   const DeferStop save_first;  // a stop now is taken after the operation's save (checkpoint_ops.hpp)
   agreed(comm_, [&] {

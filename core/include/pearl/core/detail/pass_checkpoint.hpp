@@ -1,4 +1,4 @@
-// pearl/core/internal/pass_checkpoint.hpp — an engine operation saved in the middle of its
+// pearl/core/detail/pass_checkpoint.hpp — not API: an engine operation saved in the middle of its
 // map phase, and resumed from there: Engine::save_pass and Engine::resume_pass, member
 // templates included at the end of engine.hpp (not on their own).
 //
@@ -26,25 +26,13 @@
 
 #include "pearl/core/agreement.hpp"
 #include "pearl/core/checkpoint.hpp"
+#include "pearl/core/detail/pass_state.hpp"
 #include "pearl/core/error.hpp"
-#include "pearl/core/internal/pass_state.hpp"
 #include "pearl/core/source.hpp"
 
 namespace pearl {
 
-namespace internal {
-
-/// A map that saves the state it keeps across batches itself: the engine writes every
-/// thread's copy into the pass's state file at a save, in thread order, and reads them
-/// back in the same order on resume, before the first wave.
-///
-///   void save_state(internal::StateWriter& w) const;   // e.g. w.put<std::uint64_t>(n)
-///   void restore_state(internal::StateReader& r);      // r.get<std::uint64_t>(), r.damaged(...)
-template <class Map>
-concept SavableMap = requires(const Map& saved, Map& restored, StateWriter& w, StateReader& r) {
-  saved.save_state(w);
-  restored.restore_state(r);
-};
+namespace detail {
 
 /// Whether a pass over `Source` with `map` can be saved at a meeting. A map with a
 /// `finish(emit)` member keeps state across batches (in-mapper combining) that no
@@ -69,7 +57,7 @@ inline constexpr std::uint64_t kPassStateVersion = 2;
 /// The per-thread copies of a map (empty for a map the threads share, which keeps no
 /// state of its own) into the state file: how many, then each one's state if it saves it.
 template <class Map>
-void put_maps(StateWriter& w, const std::vector<Map>& maps) {
+void put_maps(MapStateWriter& w, const std::vector<Map>& maps) {
   if constexpr (SavableMap<Map>) {
     w.put<std::uint64_t>(maps.size());
     for (const auto& m : maps) m.save_state(w);
@@ -79,7 +67,7 @@ void put_maps(StateWriter& w, const std::vector<Map>& maps) {
 }
 
 template <class Map>
-void get_maps(StateReader& r, std::vector<Map>& maps) {
+void get_maps(MapStateReader& r, std::vector<Map>& maps) {
   const auto saved = r.get<std::uint64_t>();
   if constexpr (SavableMap<Map>) {
     if (saved != maps.size()) r.damaged("its map threads' state");
@@ -89,64 +77,38 @@ void get_maps(StateReader& r, std::vector<Map>& maps) {
   }
 }
 
-}  // namespace internal
+}  // namespace detail
 
 template <class Map, class Sink, class K, class V>
 void Engine::save_pass(std::size_t index, const char* kind, const std::vector<Map>& maps, std::vector<Sink>& sinks,
-                       internal::Spiller<K, V>& spiller, const PassPosition& at) {
-  Checkpoint& cp = *options_.checkpoint;
-  const std::uint64_t save = cp.next_pass_save(index);
-  agreed(comm_, [&] {
-    if (comm_.rank() != 0) return;
-    std::filesystem::remove_all(cp.pass_dir(index, save));  // a save a crash interrupted
-    std::filesystem::create_directories(cp.pass_dir(index, save));
-  });
-  agreed(comm_, [&] {
-    internal::StateWriter w;
-    w.put<std::uint64_t>(internal::kPassStateVersion);
-    w.put<std::uint64_t>(internal::pair_size<K, V>);
+                       detail::Spiller<K, V>& spiller, const PassPosition& at) {
+  write_pass_save(index, kind, detail::pair_size<K, V>, at.batches, spiller.files(), [&](MapStateWriter& w) {
+    w.put<std::uint64_t>(detail::kPassStateVersion);
+    w.put<std::uint64_t>(detail::pair_size<K, V>);
     w.put<std::uint64_t>(sinks.size());
     w.put<std::uint64_t>(at.batches);
     w.put<std::uint8_t>(at.more ? 1 : 0);
     w.put<std::uint64_t>(at.growth);
     w.put<std::int64_t>(waves_until_check_);
     w.put(stats_);
-    internal::put_maps(w, maps);
-    for (auto& s : sinks) s.save_state(w);  // may spill (draining a ring): before the runs
+    detail::put_maps(w, maps);
+    for (auto& s : sinks) s.save_state(w);  // may spill (draining a ring): before the runs are copied
     w.put<std::uint64_t>(spiller.runs());
     w.put<std::uint64_t>(spiller.bytes());
-    for (std::size_t j = 0; j < spiller.runs(); ++j) {
-      std::filesystem::copy_file(spiller.files()[j], cp.pass_file(index, save, "run-" + std::to_string(j)));
-    }
-    internal::write_state_file(cp.pass_file(index, save, "state"), w.bytes());
   });
-  std::int64_t batches[2] = {comm_.rank() == 0 ? static_cast<std::int64_t>(at.batches) : 0,
-                             static_cast<std::int64_t>(at.batches)};
-  comm_.allreduce(std::span<std::int64_t>(batches, 2), ReduceOp::sum);
-  agreed(comm_, [&] {
-    cp.commit_pass({index, save, kind, internal::pair_size<K, V>, static_cast<std::uint64_t>(batches[0]),
-                    static_cast<std::uint64_t>(batches[1])});
-  });
-  progress("checkpoint: operation " + std::to_string(index) + " (" + kind + ") saved in its pass after " +
-           std::to_string(batches[1]) + " input batches (all ranks)");
-  cp.saved_now(true, index);
 }
 
 template <class Source, class Map, class Sink, class K, class V>
 bool Engine::resume_pass(std::size_t index, const char* kind, Source& source, std::vector<Map>& maps,
-                         std::vector<Sink>& sinks, internal::Spiller<K, V>& spiller, PassPosition& at) {
+                         std::vector<Sink>& sinks, detail::Spiller<K, V>& spiller, PassPosition& at) {
   Checkpoint& cp = *options_.checkpoint;
   const SavedPass* saved = cp.saved_pass(index);
   if (saved == nullptr) return false;
-  if (saved->kind != kind || saved->pair_bytes != internal::pair_size<K, V>) {
-    throw InputError("--resume: operation " + std::to_string(index) + " in the checkpoint " + cp.dir().string() +
-                     " is a " + saved->kind + " of " + std::to_string(saved->pair_bytes) + "-byte pairs, the job now does a " +
-                     kind + " of " + std::to_string(internal::pair_size<K, V>) + "-byte pairs (another pearl build?); run without --resume");
-  }
+  detail::check_saved_kind(cp, index, saved->kind, saved->pair_bytes, kind, detail::pair_size<K, V>);
   agreed(comm_, [&] {
     const auto file = cp.pass_file(index, saved->save, "state");
-    internal::StateReader r(internal::read_state_file(file), file);
-    if (r.get<std::uint64_t>() != internal::kPassStateVersion || r.get<std::uint64_t>() != internal::pair_size<K, V> ||
+    MapStateReader r(detail::read_state_file(file), file);
+    if (r.get<std::uint64_t>() != detail::kPassStateVersion || r.get<std::uint64_t>() != detail::pair_size<K, V> ||
         r.get<std::uint64_t>() != sinks.size()) {
       r.damaged("written by another pearl build or thread count");
     }
@@ -155,7 +117,7 @@ bool Engine::resume_pass(std::size_t index, const char* kind, Source& source, st
     at.growth = r.get<std::uint64_t>();
     waves_until_check_ = static_cast<int>(r.get<std::int64_t>());
     stats_ = r.get<EngineStats>();
-    internal::get_maps(r, maps);
+    detail::get_maps(r, maps);
     for (auto& s : sinks) s.load_state(r);
     const auto runs = r.get<std::uint64_t>();
     const auto bytes = r.get<std::uint64_t>();

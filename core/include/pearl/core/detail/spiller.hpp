@@ -1,4 +1,4 @@
-// pearl/core/internal/spiller.hpp — writes sorted runs of pairs to scratch (thread-safe).
+// pearl/core/detail/spiller.hpp — not API: writes sorted runs of pairs to scratch (thread-safe).
 #pragma once
 
 #include <atomic>
@@ -12,7 +12,7 @@
 #include "pearl/core/results.hpp"
 #include "pearl/core/scratch.hpp"
 
-namespace pearl::internal {
+namespace pearl::detail {
 
 template <class K, class V>
 class Spiller {
@@ -71,4 +71,4 @@ class Spiller {
   std::atomic<std::size_t> bytes_{0};  // map threads spill concurrently
 };
 
-}  // namespace pearl::internal
+}  // namespace pearl::detail

@@ -1,0 +1,76 @@
+// pearl/core/detail/sort_by_key.hpp — not API: the sort behind HashTable::take_sorted.
+//
+//   std::vector<std::pair<std::int64_t, double>> pairs = ...;   // distinct keys
+//   detail::sort_by_key(pairs);
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <new>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "pearl/core/detail/big_array.hpp"
+
+namespace pearl::detail {
+
+/// Sorts pairs with distinct keys by key. Integral keys: LSD radix sort, a byte per
+/// pass, skipping the bytes in which no two keys differ (keys below 2^24 take three
+/// passes); other keys: std::sort.
+template <class K, class V>
+void sort_by_key(std::vector<std::pair<K, V>>& v) {
+  using P = std::pair<K, V>;
+  const std::size_t n = v.size();
+  if constexpr (std::is_integral_v<K> && !std::is_same_v<K, bool> && std::is_trivially_destructible_v<V> &&
+                std::is_nothrow_copy_constructible_v<V>) {
+    if (n >= 512) {
+      using U = std::make_unsigned_t<K>;
+      constexpr std::size_t digits = sizeof(K);
+      const auto ukey = [](const K& k) {
+        auto u = static_cast<U>(k);
+        if constexpr (std::is_signed_v<K>) u ^= static_cast<U>(U{1} << (8 * sizeof(K) - 1));
+        return u;
+      };
+      U varying = 0;
+      const U first = ukey(v[0].first);
+      for (const P& p : v) varying |= static_cast<U>(ukey(p.first) ^ first);
+      std::array<unsigned, digits> pass{};
+      std::size_t passes = 0;
+      for (unsigned d = 0; d < digits; ++d) {
+        if (((varying >> (8 * d)) & 0xff) != 0) pass[passes++] = d;
+      }
+      if (passes == 0) return;
+      std::vector<std::array<std::size_t, 256>> count(passes, std::array<std::size_t, 256>{});
+      for (const P& p : v) {
+        const U u = ukey(p.first);
+        for (std::size_t j = 0; j < passes; ++j) ++count[j][(u >> (8 * pass[j])) & 0xff];
+      }
+      // Scratch for n pairs, constructed by the scatter (pairs are trivially destructible).
+      static_assert(alignof(P) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+      BigArray<std::byte> scratch(n * sizeof(P), false);
+      P* tmp = reinterpret_cast<P*>(scratch.get());
+      P* src = v.data();
+      P* dst = tmp;
+      for (std::size_t j = 0; j < passes; ++j) {
+        std::array<std::size_t, 256> at{};
+        std::size_t sum = 0;
+        for (std::size_t b = 0; b < 256; ++b) {
+          at[b] = sum;
+          sum += count[j][b];
+        }
+        const unsigned shift = 8 * pass[j];
+        for (std::size_t i = 0; i < n; ++i) {
+          ::new (static_cast<void*>(dst + at[(ukey(src[i].first) >> shift) & 0xff]++)) P(src[i]);
+        }
+        std::swap(src, dst);
+      }
+      if (src != v.data()) std::copy(src, src + n, v.data());
+      return;
+    }
+  }
+  std::sort(v.begin(), v.end(), [](const P& a, const P& b) { return a.first < b.first; });
+}
+
+}  // namespace pearl::detail
