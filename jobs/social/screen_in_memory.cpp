@@ -20,6 +20,7 @@
 // estimate is made from the tables' row counts before anything is read, so every rank
 // makes the same choice. Larger inputs take each rule's own dataflow, which spills.
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -103,7 +104,10 @@ class InMemoryScreen {
           for (std::size_t i = 0; i < b.rows(); ++i) emit(person[i], day[i]);
         },
         [](std::int32_t a, std::int32_t b) { return std::min(a, b); });
-    deaths_ = KeyLookup<std::uint64_t, std::int32_t>(earliest.gather(ctx_.comm()));  // fits: checked in run()
+    const auto gathered = earliest.gather(ctx_.comm());  // fits: checked in run()
+    deaths_ = KeyLookup<std::uint64_t, std::int32_t>(gathered);
+    named_ = PersonBits(gathered.size());
+    for (const auto& [person, unused] : gathered) named_.add(person);
   }
 
   /// The one read of `claims`, through the engine (its map waves, threads and meetings,
@@ -168,6 +172,7 @@ class InMemoryScreen {
     }
     std::erase_if(counts, [](const auto& c) { return c.second < 2; });
     cities_ = KeyLookup<PersonBenefitMonth, std::uint32_t>(counts);
+    for (const auto& [key, unused] : counts) named_.add(std::get<0>(key));
     return true;
   }
 
@@ -198,10 +203,25 @@ class InMemoryScreen {
       const auto month = b.column<std::int32_t>("month");
       const auto insurance = b.column<std::uint8_t>("insurance");
       const auto paid = b.column<double>("paid");
-      for (std::size_t i = 0; i < b.rows(); ++i) {
-        if (insurance[i] != 1 || !(paid[i] > 0)) continue;
-        const PersonMonth key{person[i], month[i]};
-        if (!filter || claimed.contains(key)) emit(key, std::uint8_t{2});
+      // The claims' keys are a table far larger than the cache, probed by a fifth of the
+      // rows: a block's probes are prefetched before they are made (KeyLookup::hash).
+      constexpr std::size_t kBlock = 256;  // rows: some 50 probes in flight
+      std::array<std::pair<PersonMonth, std::uint64_t>, kBlock> probes;
+      for (std::size_t from = 0; from < b.rows(); from += kBlock) {
+        std::size_t n = 0;
+        for (std::size_t i = from; i < std::min(b.rows(), from + kBlock); ++i) {
+          if (insurance[i] != 1 || !(paid[i] > 0)) continue;
+          const PersonMonth key{person[i], month[i]};
+          if (!filter) {
+            emit(key, std::uint8_t{2});
+            continue;
+          }
+          probes[n] = {key, claimed.hash(key)};
+          claimed.prefetch(probes[n++].second);
+        }
+        for (std::size_t p = 0; p < n; ++p) {
+          if (claimed.find(probes[p].first, probes[p].second) != nullptr) emit(probes[p].first, std::uint8_t{2});
+        }
       }
     };
     std::vector<std::pair<PersonMonth, std::uint8_t>> both;
@@ -227,6 +247,7 @@ class InMemoryScreen {
     const auto matched = replicate(ctx_.engine(), both, kKeepFirst, share / 2, kKeyEntryBytes);
     if (!matched) return too_many("unemployment claims with a paid contribution");
     employed_ = KeyLookup<PersonMonth, std::uint8_t>(*matched);
+    for (const auto& [key, unused] : *matched) named_.add(key.first);
     return true;
   }
 
@@ -249,15 +270,19 @@ class InMemoryScreen {
     const double limit = ctx_.options().outlier_z;
     for (const auto& k : claims_) {
       const ClaimRow& c = k.row;
-      if (const std::int32_t* death = deaths_.find(c.person_id)) {
-        if (c.claim_day > *death + grace) flags_.flag(c, static_cast<double>(c.claim_day - *death), after_death);
-      }
-      if (!cities_.empty()) {
-        if (const std::uint32_t* n = cities_.find(PersonBenefitMonth{c.person_id, c.benefit, k.month})) {
-          flags_.flag(c, static_cast<double>(*n), concurrent);
+      if (named_.may_contain(c.person_id)) {  // else no rule but the outlier one can flag the claim
+        if (const std::int32_t* death = deaths_.find(c.person_id)) {
+          if (c.claim_day > *death + grace) flags_.flag(c, static_cast<double>(c.claim_day - *death), after_death);
+        }
+        if (!cities_.empty()) {
+          if (const std::uint32_t* n = cities_.find(PersonBenefitMonth{c.person_id, c.benefit, k.month})) {
+            flags_.flag(c, static_cast<double>(*n), concurrent);
+          }
+        }
+        if (employment && c.benefit == 2 && employed_.contains(PersonMonth{c.person_id, k.month})) {
+          flags_.flag(c, 0.0, employed);
         }
       }
-      if (employment && c.benefit == 2 && employed_.contains(PersonMonth{c.person_id, k.month})) flags_.flag(c, 0.0, employed);
       const auto& s = spread_[k.group];
       if (s.mad != 0) {
         const double z = 0.6745 * (c.amount - s.median) / s.mad;
@@ -272,6 +297,7 @@ class InMemoryScreen {
   std::vector<ValueGroup<GroupKey>> groups_;
   std::vector<GroupSpread<GroupKey>> spread_;
   std::vector<std::pair<PersonMonth, std::uint8_t>> unemployed_;
+  PersonBits named_;  // the persons of deaths_, cities_ and employed_ (and some others)
   KeyLookup<std::uint64_t, std::int32_t> deaths_;
   KeyLookup<PersonBenefitMonth, std::uint32_t> cities_;
   KeyLookup<PersonMonth, std::uint8_t> employed_;
