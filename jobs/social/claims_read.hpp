@@ -68,9 +68,6 @@ class ClaimsMap {
     threads_->push_back(std::make_unique<KeptClaims>());
     kept_ = threads_->back().get();
     kept_->claims.reserve(reserve_);
-    // Hundreds of megabytes written once, front to back: in huge pages, 512 times fewer
-    // page faults (which cost this read more than its stores).
-    pearl::detail::advise_huge_pages(kept_->claims.data(), reserve_ * sizeof(KeptClaim));
   }
   ClaimsMap& operator=(const ClaimsMap&) = delete;
   ~ClaimsMap() = default;
