@@ -91,7 +91,8 @@ class CodedText {
  public:
   std::uint64_t word(std::string_view text) {
     longest_ = std::max(longest_, text.size());
-    if (text.size() > kShort) return kLong << kLengthShift | strings_.code(text);
+    if (text.size() > kShort) [[unlikely]]
+      return long_word(text);
     return bytes_of(text.data(), text.size()) | std::uint64_t{text.size()} << kLengthShift;
   }
   /// The string of a word: its bytes when short, else its code's value. (The view points
@@ -131,6 +132,8 @@ class CodedText {
     }
     return n == 0 ? 0 : byte(0) | byte(n / 2) | byte(n - 1);
   }
+
+  [[gnu::noinline]] std::uint64_t long_word(std::string_view text) { return kLong << kLengthShift | strings_.code(text); }
 
   StringCodes strings_;
   std::size_t longest_ = 0;

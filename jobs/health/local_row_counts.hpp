@@ -39,10 +39,8 @@ class CodedRowCounts {
       return at;
     };
     index_.upsert(key, row, mix64(key.word ^ mix64(key.text)), found);
-    if (row == keys_.size()) {
-      keys_.push_back(key);
-      counts_.emplace_back();
-    }
+    if (row == keys_.size()) [[unlikely]]
+      new_row(key);
     counts_[row][i] += rows;
   }
   /// Whether the rows or the long strings have reached `limit` entries: time to drain.
@@ -78,6 +76,11 @@ class CodedRowCounts {
   }
 
  private:
+  [[gnu::noinline]] void new_row(const CodedKey& key) {
+    keys_.push_back(key);
+    counts_.emplace_back();
+  }
+
   template <class F>
   void for_each(F&& f) const {
     for (std::size_t row = 0; row < keys_.size(); ++row) {
