@@ -43,12 +43,13 @@ struct CityRange {
 };
 
 // Bytes of a kept claim (with its amount in its group's list), and on every rank of one
-// replicated entry: its lookup slots and its gathered pair.
+// replicated entry: its lookup slots and its gathered pair (and for deaths and claims'
+// keys, their 2 bytes in a PersonBits).
 constexpr std::size_t kClaimBytes = sizeof(KeptClaim) + sizeof(double);
-constexpr std::size_t kDeathEntryBytes = 2 * (1 + sizeof(std::pair<std::uint64_t, std::int32_t>)) + 12;
+constexpr std::size_t kDeathEntryBytes = 2 * (1 + sizeof(std::pair<std::uint64_t, std::int32_t>)) + 12 + 2;
 constexpr std::size_t kPersonEntryBytes = 2 * (1 + 16) + 16;
 constexpr std::size_t kCityEntryBytes = 2 * (1 + 24) + 32;
-constexpr std::size_t kKeyEntryBytes = 2 * (1 + sizeof(std::pair<PersonMonth, std::uint8_t>)) + 17;
+constexpr std::size_t kKeyEntryBytes = 2 * (1 + sizeof(std::pair<PersonMonth, std::uint8_t>)) + 17 + 2;
 
 /// Collective: every rank's pairs, one per key (folded with `op`), sorted, on every rank —
 /// unless they are more than `limit` bytes at `entry` bytes each (then nothing).
@@ -197,14 +198,23 @@ class InMemoryScreen {
     ctx_.engine().progress(filter ? "social.anomalies: contributions semi-joined with the unemployment claims' keys"
                                   : "social.anomalies: contributions and unemployment claims meet in a reduce");
     KeyLookup<PersonMonth, std::uint8_t> claimed;
-    if (filter) claimed = KeyLookup<PersonMonth, std::uint8_t>(*replicate(ctx_.engine(), unemployed_, kKeepFirst, share, 0));
+    PersonBits claimants;  // the persons of `claimed`: most rows' persons never claimed the benefit
+    if (filter) {
+      const auto pairs = *replicate(ctx_.engine(), unemployed_, kKeepFirst, share, 0);  // sorted
+      claimed = KeyLookup<PersonMonth, std::uint8_t>(pairs);
+      std::size_t persons = 0;
+      for (std::size_t i = 0; i < pairs.size(); ++i) persons += i == 0 || pairs[i].first.first != pairs[i - 1].first.first;
+      claimants = PersonBits(persons);
+      for (const auto& [key, unused] : pairs) claimants.add(key.first);
+    }
     const auto contribution_keys = [&](const TableBatch& b, auto& emit) {
       const auto person = b.column<std::uint64_t>("person_id");
       const auto month = b.column<std::int32_t>("month");
       const auto insurance = b.column<std::uint8_t>("insurance");
       const auto paid = b.column<double>("paid");
-      // The claims' keys are a table far larger than the cache, probed by a fifth of the
-      // rows: a block's probes are prefetched before they are made (KeyLookup::hash).
+      // The claims' keys are a table far larger than the cache, so a row whose person has
+      // no unemployment claim is answered by the bitmap of claimants, and the others' probes
+      // are prefetched a block at a time before they are made (KeyLookup::hash).
       constexpr std::size_t kBlock = 256;  // rows: some 50 probes in flight
       std::array<std::pair<PersonMonth, std::uint64_t>, kBlock> probes;
       for (std::size_t from = 0; from < b.rows(); from += kBlock) {
@@ -216,6 +226,7 @@ class InMemoryScreen {
             emit(key, std::uint8_t{2});
             continue;
           }
+          if (!claimants.may_contain(key.first)) continue;
           probes[n] = {key, claimed.hash(key)};
           claimed.prefetch(probes[n++].second);
         }
