@@ -6,8 +6,10 @@ touched input with other bytes of the same size still makes it out of date.
 
 The old values are computed here independently, with numpy, and written into the output's
 `inputs` attribute in place of the ones pearl recorded, as an older pearl would have."""
+import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,7 +50,7 @@ def h64(path):
 
 
 def main():
-    work = tempfile.mkdtemp(prefix="pearl-old-checksums-")
+    work = tempfile.mkdtemp(prefix=f"pearl-old-checksums-{os.getpid()}-")
     env = dict(os.environ)
     env["PATH"] = builds_launcher_dir(work) + os.pathsep + os.environ["PATH"]
     rng = np.random.default_rng(5)
@@ -107,4 +109,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        for d in glob.glob(os.path.join(tempfile.gettempdir(), f"pearl-old-checksums-{os.getpid()}-*")):
+            shutil.rmtree(d, ignore_errors=True)
