@@ -64,8 +64,9 @@ std::string inputs_changed(const Task& task, const std::string& recorded_json) {
       if (::stat(f.c_str(), &st) != 0) return "input shard " + f.string() + " cannot be read";
       if (static_cast<std::uint64_t>(st.st_size) != it->second.bytes) return "input shard " + f.string() + " changed size";
       if (static_cast<std::int64_t>(st.st_mtime) == it->second.mtime) continue;
-      // Touched: the same bytes still count as the same input (content, not time).
-      if (it->second.checksum.empty() || io::file_checksum(f) != it->second.checksum) {
+      // Touched: the same bytes still count as the same input (content, not time), by
+      // the algorithm the record names, so an older record's "h64:" still compares.
+      if (it->second.checksum.empty() || io::file_checksum_like(f, it->second.checksum) != it->second.checksum) {
         return "input shard " + f.string() + " changed (content checksum)";
       }
     }

@@ -1,10 +1,14 @@
-// io::file_checksum and its parts (checksum_blocks, checksum_from_blocks): the blocks are
-// hashed several at a time, so these check that every way of computing the checksum gives
-// the value of its definition, pearl::hash_bytes of each 1 MiB block chained in order,
-// computed here by the plain loop the checksum used before it was split.
+// io::file_checksum and its parts (checksum_blocks, checksum_from_blocks): the blocks may
+// be hashed by several processes, so these check that every way of computing the checksum
+// gives the value of its definition, XXH3 of each 1 MiB block and XXH3 of those hashes in
+// order, computed here by a plain loop over the file; and that io::file_checksum_like
+// still computes the older "h64:" checksum for a record that names it.
+// (tests/metrics/test_input_checksums.py checks the values with Python's xxhash.)
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <xxhash.h>
 
+#include <bit>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -21,8 +25,32 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// The definition: 1 MiB blocks read front to back, each hashed, chained, then the size.
+std::string hex16(const char* prefix, std::uint64_t h) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return prefix + std::string(hex);
+}
+
+/// The definition: 1 MiB blocks read front to back, each hashed, then XXH3 of the block
+/// hashes (little-endian words; this test runs on little-endian hosts) seeded with the size.
 std::string reference_checksum(const fs::path& file) {
+  static_assert(std::endian::native == std::endian::little);
+  std::ifstream in(file, std::ios::binary);
+  std::vector<char> block(kChecksumBlockBytes);
+  std::vector<std::uint64_t> hashes;
+  std::uint64_t total = 0;
+  while (in) {
+    in.read(block.data(), static_cast<std::streamsize>(block.size()));
+    const auto n = static_cast<std::size_t>(in.gcount());
+    if (n == 0) break;
+    hashes.push_back(XXH3_64bits(block.data(), n));
+    total += n;
+  }
+  return hex16("xxh3:", XXH3_64bits_withSeed(hashes.data(), hashes.size() * 8, total));
+}
+
+/// The older definition ("h64:"): each block's hash_bytes chained, then the size.
+std::string reference_h64(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   std::vector<char> block(kChecksumBlockBytes);
   std::uint64_t h = 0x243f6a8885a308d3ULL;
@@ -34,10 +62,7 @@ std::string reference_checksum(const fs::path& file) {
     h = mix64(h ^ hash_bytes(block.data(), n));
     total += n;
   }
-  h = mix64(h ^ total);
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return std::string("h64:") + hex;
+  return hex16("h64:", mix64(h ^ total));
 }
 
 class FileChecksum : public ::testing::Test {
@@ -109,6 +134,23 @@ TEST_F(FileChecksum, AChangedByteOrSizeChangesIt) {
   EXPECT_EQ(file_checksum(f), before);
   fs::resize_file(f, bytes - 1);
   EXPECT_NE(file_checksum(f), before);
+}
+
+TEST_F(FileChecksum, ARecordComparesByTheAlgorithmItsPrefixNames) {
+  for (const std::uint64_t bytes : {std::uint64_t{0}, std::uint64_t{13}, kChecksumBlockBytes, 3 * kChecksumBlockBytes + 7}) {
+    const fs::path f = write("r-" + std::to_string(bytes), bytes, static_cast<unsigned>(bytes) + 1);
+    const std::string now = file_checksum(f), old = reference_h64(f);
+    ASSERT_TRUE(now.starts_with("xxh3:")) << now;
+    EXPECT_EQ(file_checksum_like(f, now), now) << bytes << " bytes";
+    EXPECT_EQ(file_checksum_like(f, old), old) << bytes << " bytes";
+    EXPECT_EQ(file_checksum_like(f, "h64:0000000000000000"), old);  // the algorithm, not the value
+    EXPECT_EQ(file_checksum_like(f, "md5:whatever"), now);  // unknown: today's, so it differs
+  }
+  const fs::path f = write("r-changed", 2 * kChecksumBlockBytes, 4);
+  const std::string old = reference_h64(f);
+  fs::resize_file(f, 2 * kChecksumBlockBytes - 1);
+  EXPECT_NE(file_checksum_like(f, old), old);
+  EXPECT_THROW((void)file_checksum_like(dir_ / "missing.h5", old), Error);
 }
 
 TEST_F(FileChecksum, AFileShorterThanItsRecordedSizeOrMissingIsAnError) {

@@ -4,60 +4,32 @@ same at every rank count, and change with one changed byte. The ranks share the 
 by 1 MiB blocks across all inputs, so shards of several MiB, one under 1 MiB and an empty
 table are used, at 1, 2 and 3 ranks.
 
-The definition, computed here with numpy: each 1 MiB block (the last one shorter) hashed
-by pearl::hash_bytes (8-byte little-endian words, zero-padded at the end, each folded in
-with the murmur3 finaliser from the seed 0x9e3779b97f4a7c15 ^ length), the block hashes
-chained from 0x243f6a8885a308d3 the same way, then the file's size."""
+The definition, computed here with Python's xxhash (python3-xxhash): each 1 MiB block
+(the last one shorter) hashed by XXH3 (64-bit), then XXH3 of those hashes as 8-byte
+little-endian words in order, seeded with the file's size; "xxh3:" and 16 hex digits."""
 import json
 import os
 import shutil
+import struct
 import tempfile
 import unittest
 
 import h5py
 import numpy as np
 import pandas as pd
+import xxhash
 
 from pearl_testing import pearl, write_columnar, write_compound
 
 MIB = 1 << 20
-M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
-
-
-def mix64(x):
-    x = x ^ (x >> np.uint64(33))
-    x = x * np.uint64(0xFF51AFD7ED558CCD)
-    x = x ^ (x >> np.uint64(33))
-    x = x * np.uint64(0xC4CEB9FE1A85EC53)
-    return x ^ (x >> np.uint64(33))
-
-
-def block_hash(data):
-    words = np.frombuffer(data + b"\0" * (-len(data) % 8), dtype="<u8")
-    h = np.uint64(0x9E3779B97F4A7C15 ^ len(data))
-    for w in words:
-        h = mix64(h ^ w)
-    return h
 
 
 def checksum(path):
     with open(path, "rb") as f:
         data = f.read()
-    whole = len(data) // MIB
-    with np.errstate(over="ignore"):
-        # the whole blocks' chains side by side, one word of each at a time
-        words = np.frombuffer(data[: whole * MIB], dtype="<u8").reshape(whole, MIB // 8)
-        hashes = np.full(whole, np.uint64(0x9E3779B97F4A7C15 ^ MIB), dtype=np.uint64)
-        for j in range(MIB // 8):
-            hashes = mix64(hashes ^ words[:, j])
-        blocks = list(hashes)
-        if len(data) % MIB:
-            blocks.append(block_hash(data[whole * MIB:]))
-        h = np.uint64(0x243F6A8885A308D3)
-        for b in blocks:
-            h = mix64(h ^ b)
-        h = mix64(h ^ np.uint64(len(data)))
-    return f"h64:{int(h):016x}"
+    blocks = [xxhash.xxh3_64_intdigest(data[at:at + MIB]) for at in range(0, len(data), MIB)]
+    words = struct.pack(f"<{len(blocks)}Q", *blocks)
+    return f"xxh3:{xxhash.xxh3_64_intdigest(words, seed=len(data)):016x}"
 
 
 def shard(rng, rows):

@@ -17,7 +17,7 @@
 //   ranks                                                int64
 //   parameters   JSON object string {"name": "value", ...} in the job's declared order
 //   inputs       JSON array string [{"table": ..., "path": ..., "bytes": N, "mtime": N,
-//                "checksum": "h64:..."}, ...] (checksum: io::file_checksum, pearl/io/provenance.hpp;
+//                "checksum": "xxh3:..."}, ...] (checksum: io::file_checksum, pearl/io/provenance.hpp;
 //                what `pearl pipeline` compares to tell whether a result is up to date)
 //   (read them with json.loads(f.attrs["parameters"]) in Python)
 //   rejected_rows, rejected_by_reason   only with --on-bad-row skip (OutputInfo)

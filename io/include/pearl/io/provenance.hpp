@@ -3,7 +3,8 @@
 //
 //   auto rec = io::read_provenance("out/incidence.h5");   // nullopt: absent or no record
 //   if (rec && rec->job == "health.incidence") { ... json in rec->parameters, rec->inputs ... }
-//   std::string sum = io::file_checksum("data/cases-0000.h5");   // "h64:0123abcd..."
+//   std::string sum = io::file_checksum("data/cases-0000.h5");   // "xxh3:0123abcd..."
+//   bool same = io::file_checksum_like(file, recorded) == recorded;   // also for an older record
 //
 // The same checksum in parts, when several processes share the work (the runner: each
 // rank hashes its share of all inputs' blocks, then one allgather):
@@ -18,6 +19,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pearl::io {
@@ -36,10 +38,17 @@ struct Provenance {
 /// when an attribute exists but cannot be read.
 std::optional<Provenance> read_provenance(const std::filesystem::path& file);
 
-/// A checksum of the file's bytes: "h64:" and 16 hex digits (pearl::hash_bytes of each
-/// kChecksumBlockBytes block, the last one shorter, chained in order with the size).
+/// A checksum of the file's bytes: "xxh3:" and 16 hex digits, the XXH3 64-bit hash
+/// (xxHash) of the XXH3 hashes of each kChecksumBlockBytes block (the last one shorter),
+/// as 8-byte little-endian words in order, seeded with the file's size in bytes.
 /// Reads the whole file once. Throws pearl::Error if unreadable.
 std::string file_checksum(const std::filesystem::path& file);
+
+/// The checksum of `file` computed by the algorithm whose prefix starts `recorded`, to
+/// compare with it: "h64:" (pearl::hash_bytes of each block, chained: what pearl
+/// recorded before "xxh3:"), otherwise file_checksum's. So a record written by an older
+/// pearl still says whether an input's bytes changed. Throws pearl::Error if unreadable.
+std::string file_checksum_like(const std::filesystem::path& file, std::string_view recorded);
 
 /// The block size of file_checksum: 1 MiB.
 inline constexpr std::uint64_t kChecksumBlockBytes = std::uint64_t{1} << 20;
