@@ -12,6 +12,7 @@
 #include <boost/program_options.hpp>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pearl/core/job.hpp"

@@ -96,7 +96,7 @@ class OptionRef {
     requires std::is_same_v<T, std::string>;
   /// What --help shows as the default, when the default value itself says little
   /// (an empty string that means "chosen from the data").
-  OptionRef& shown_as(std::string text);
+  OptionRef& shown_as(const std::string& text);
 
  private:
   OptionRef& bound(T min, T max, bool min_exclusive);
@@ -129,7 +129,7 @@ class JobOptions {
   void flag(std::string name, bool* target, std::string help) {
     OptionTarget<bool> t;
     t.target = target;
-    add<bool>(std::move(name), std::move(help), OptionDecl::Kind::flag, std::move(t), false);
+    add<bool>(std::move(name), std::move(help), OptionDecl::Kind::flag, t, false);
   }
   /// `--name VALUE`, any number of times: the values in the order given (command line
   /// first, then --config).
@@ -185,8 +185,8 @@ OptionRef<T>& OptionRef<T>::names()
 }
 
 template <class T>
-OptionRef<T>& OptionRef<T>::shown_as(std::string text) {
-  decl().shown_default = std::move(text);
+OptionRef<T>& OptionRef<T>::shown_as(const std::string& text) {
+  decl().shown_default = text;
   return *this;
 }
 
