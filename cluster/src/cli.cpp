@@ -3,7 +3,6 @@
 // `pearl run`'s parsing is in run_command.cpp and run_options.cpp.
 #include "pearl/cluster/cli.hpp"
 
-#include <boost/program_options.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -98,8 +97,8 @@ void describe_job(const std::string& name, std::ostream& out) {
           << columns_text(in.columns, "      ");
     }
   }
-  out << '\n' << spec.options();
-  if (spec.options().options().empty()) out << "  (none)\n";
+  out << '\n' << job_options_text(spec);
+  if (spec.options().empty()) out << "  (none)\n";
   out << "\noutputs:";
   if (!spec.has_output()) out << " none (results are printed)";
   out << '\n';

@@ -4,15 +4,15 @@
 //
 //   GlobalOptions g;
 //   po::options_description all;
-//   all.add(spec.options()).add(global_options(g));
+//   all.add(job_options(spec)).add(global_options(g));
 //   store_tokens(tokens, all, vm, "");
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "option_values.hpp"
 #include "pearl/core/job.hpp"
-#include "pearl/core/options.hpp"
 
 namespace pearl::cluster {
 

@@ -1,6 +1,5 @@
 // parse_run: `pearl run JOB [options]` into the job, its declaration and the runner's
 // settings (shared by `pearl run`, `pearl submit` and the pipeline checks).
-#include <iomanip>
 #include <sstream>
 
 #include "cli_parts.hpp"
@@ -10,41 +9,6 @@
 #include "pearl/io/output_set.hpp"
 
 namespace pearl::cluster {
-namespace {
-
-/// The job's options with their effective values (given or default), for the output's
-/// attributes: the record of how a result was produced.
-std::string any_text(const boost::any& v) {
-  if (const auto* x = boost::any_cast<std::string>(&v)) return *x;
-  if (const auto* x = boost::any_cast<int>(&v)) return std::to_string(*x);
-  if (const auto* x = boost::any_cast<long>(&v)) return std::to_string(*x);
-  if (const auto* x = boost::any_cast<unsigned long>(&v)) return std::to_string(*x);
-  if (const auto* x = boost::any_cast<unsigned>(&v)) return std::to_string(*x);
-  if (const auto* x = boost::any_cast<bool>(&v)) return *x ? "true" : "false";
-  if (const auto* x = boost::any_cast<double>(&v)) {
-    std::ostringstream s;
-    s << std::setprecision(17) << *x;
-    return s.str();
-  }
-  if (const auto* x = boost::any_cast<std::vector<std::string>>(&v)) {
-    std::string joined;
-    for (const auto& e : *x) joined += (joined.empty() ? "" : ",") + e;
-    return joined;
-  }
-  return "?";
-}
-
-std::vector<std::pair<std::string, std::string>> job_parameters(const po::options_description& d,
-                                                                 const po::variables_map& vm) {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& o : d.options()) {
-    const auto it = vm.find(o->long_name());
-    if (it != vm.end() && !it->second.empty()) out.emplace_back(o->long_name(), any_text(it->second.value()));
-  }
-  return out;
-}
-
-}  // namespace
 
 const JobRegistry::Entry& find_job(const std::string& name) {
   const auto* entry = JobRegistry::instance().find(name);
@@ -67,8 +31,9 @@ RunCommand parse_run(const std::vector<std::string>& args) {
   cmd.spec = std::make_unique<JobSpec>(entry.name);
   cmd.job->declare(*cmd.spec);
   GlobalOptions g;
+  const po::options_description job = job_options(*cmd.spec);
   po::options_description all;
-  all.add(cmd.spec->options()).add(global_options(g));
+  all.add(job).add(global_options(g));
 
   const std::vector<std::string> tokens(args.begin() + 1, args.end());
   po::variables_map vm;
@@ -103,7 +68,7 @@ RunCommand parse_run(const std::vector<std::string>& args) {
   settings.overwrite = g.overwrite;
   settings.output_mode = io::parse_output_mode(g.output_mode);
   settings.csv_dir = g.csv;
-  settings.parameters = job_parameters(cmd.spec->options(), vm);
+  settings.parameters = job_parameters(job, vm);
   settings.on_bad_row = io::parse_bad_row_policy(g.on_bad_row);
   settings.metrics = g.metrics;
   settings.progress_every = g.progress_every;

@@ -1,11 +1,11 @@
 // `pearl submit` and `pearl profiles`: a job checked as `pearl run` would, then queued.
 #include "pearl/cluster/submit_command.hpp"
 
-#include <boost/program_options.hpp>
 #include <filesystem>
 #include <iomanip>
 #include <ostream>
 
+#include "option_values.hpp"
 #include "pearl/cluster/cli.hpp"
 #include "pearl/cluster/profile.hpp"
 #include "pearl/cluster/runner.hpp"
@@ -14,8 +14,6 @@
 #include "pearl/io/hdf5.hpp"
 
 namespace pearl::cluster {
-
-namespace po = boost::program_options;
 
 namespace {
 

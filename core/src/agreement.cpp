@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "pearl/core/error.hpp"
-#include "pearl/core/options.hpp"
 #include "pearl/core/stop.hpp"
 
 namespace pearl {
@@ -22,8 +21,6 @@ Failure describe(const std::exception_ptr& e) {
     std::rethrow_exception(e);
   } catch (const Error& err) {
     return {err.what(), err.exit_code()};
-  } catch (const po::error& err) {  // an option refused where no caller turned it into an InputError
-    return {option_error_text(err), ExitCode::usage_or_input};
   } catch (const std::exception& err) {
     return {err.what(), ExitCode::failure};
   } catch (...) {

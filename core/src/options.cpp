@@ -6,6 +6,7 @@
 #include <limits>
 #include <sstream>
 #include <system_error>
+#include <type_traits>
 
 #include "pearl/core/error.hpp"
 
@@ -50,14 +51,8 @@ std::string domain_text(T min, T max, bool min_exclusive) {
 template <class T>
 T parse_in_domain(const std::string& text, T min, T max, bool min_exclusive) {
   const std::string domain = domain_text(min, max, min_exclusive);
-  // %canonical_option% is filled in by Boost with the option's name. The user's text is a
-  // substitution, not part of the template, so a '%' in it is never read as a placeholder.
   const auto refuse = [&](const std::string& why) {
-    std::string message("option '%canonical_option%': '%value%' ");
-    message.append(why).append(" (domain ").append(domain).append(")");
-    po::error_with_option_name error(message);
-    error.set_substitute("value", text);
-    return error;
+    return OptionValueError(text, std::string(why).append(" (domain ").append(domain).append(")"));
   };
   const char* first = text.data();
   const char* last = text.data() + text.size();
@@ -122,10 +117,6 @@ std::vector<std::string> parse_names(const std::string& option, const std::strin
   if (items.empty() && !allow_empty) throw InputError("option --" + option + " needs at least one name");
   refuse_repeats(option, items);
   return items;
-}
-
-po::typed_value<std::string>* name_list(std::string* target, const std::string& option) {
-  return po::value(target)->notifier([option](const std::string& text) { parse_names(option, text); });
 }
 
 std::vector<double> parse_numbers(const std::string& option, const std::string& text, std::size_t count) {

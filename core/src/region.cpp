@@ -12,8 +12,7 @@ const char* region_level_name(RegionLevel level) noexcept {
 }
 
 void RegionLevelOption::declare(JobSpec& spec) {
-  spec.options().add_options()("region-level", po::value(&text_)->default_value("city"),
-                               "region grouping: county, city or province (GB/T 2260 code truncated)");
+  spec.option("region-level", &text_, "city", "region grouping: county, city or province (GB/T 2260 code truncated)");
 }
 
 RegionLevel RegionLevelOption::parse() const {

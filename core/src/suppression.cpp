@@ -2,16 +2,14 @@
 
 #include <string>
 
-#include "pearl/core/options.hpp"
 
 namespace pearl {
 
 void SmallCellSuppression::declare(JobSpec& spec, const char* what) {
-  spec.options().add_options()(
-      "min-cell", at_least(&min_cell_, std::int64_t{0})->default_value(10),
-      (std::string("small-cell suppression: a cell whose ") + what +
-       " is at least 1 and below N is published as -1 (rates NaN, suppressed = 1); 0 turns it off")
-          .c_str());
+  spec.option("min-cell", &min_cell_, 10,
+              std::string("small-cell suppression: a cell whose ") + what +
+                  " is at least 1 and below N is published as -1 (rates NaN, suppressed = 1); 0 turns it off")
+      .at_least(0);
 }
 
 void SmallCellSuppression::check() const {

@@ -20,10 +20,9 @@ class Histogram final : public pearl::Job {
 
   void declare(pearl::JobSpec& spec) override {
     spec.input("values", "the values to count", {{"x", pearl::DType::f64}});
-    spec.options().add_options()
-        ("lo", pearl::po::value(&lo_)->default_value(0.0), "lower edge of the first bin")
-        ("hi", pearl::po::value(&hi_)->default_value(1.0), "upper edge of the last bin")
-        ("bins", pearl::po::value(&bins_)->default_value(10), "number of bins");
+    spec.option("lo", &lo_, 0.0, "lower edge of the first bin");
+    spec.option("hi", &hi_, 1.0, "upper edge of the last bin");
+    spec.option("bins", &bins_, 10, "number of bins");
     spec.output("histogram", "one row per bin, bins without values included",
                 {{"bin", pearl::DType::i64}, {"lower", pearl::DType::f64}, {"count", pearl::DType::i64}});
   }

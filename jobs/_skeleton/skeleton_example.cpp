@@ -30,8 +30,7 @@ class SkeletonExample final : public Job {
     spec.input("events", "one row per event: an integer key and a floating-point value",
                {{"key", DType::i64}, {"value", DType::f64}});
     // Options: bound to members, with defaults; also read from [skeleton.example] in --config.
-    spec.options().add_options()
-        ("min-count", at_least(&min_count_, std::int64_t{1})->default_value(1), "leave out keys with fewer rows");
+    spec.option("min-count", &min_count_, 1, "leave out keys with fewer rows").at_least(1);
     // Outputs: tables and columns, in order. `--output FILE.h5` becomes required.
     spec.output("totals", "one row per key, ascending by key",
                 {{"key", DType::i64}, {"count", DType::i64}, {"sum", DType::f64}});

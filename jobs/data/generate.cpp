@@ -32,13 +32,13 @@ class Generate final : public Job {
   }
 
   void declare(JobSpec& spec) override {
-    spec.options().add_options()
-        ("domain", po::value(&params_.domain)->required(), "health, social or transport")
-        ("rows", at_least(&params_.rows, std::uint64_t{1})->default_value(100'000),
-         "rows of the domain's main table (cases, claims, taps); other tables are scaled from it")
-        ("shards", in_range(&params_.shards, std::uint64_t{1}, std::uint64_t{1} << 20)->default_value(4), "shards per big table")
-        ("seed", at_least(&params_.seed, std::uint64_t{0})->default_value(1), "random seed")
-        ("out-dir", po::value(&out_dir_)->required(), "directory for the shards (created if missing)");
+    spec.required("domain", &params_.domain, "health, social or transport");
+    spec.option("rows", &params_.rows, 100'000,
+                "rows of the domain's main table (cases, claims, taps); other tables are scaled from it")
+        .at_least(1);
+    spec.option("shards", &params_.shards, 4, "shards per big table").in_range(1, std::uint64_t{1} << 20);
+    spec.option("seed", &params_.seed, 1, "random seed").at_least(0);
+    spec.required("out-dir", &out_dir_, "directory for the shards (created if missing)");
   }
 
   void run(JobContext& ctx) override {

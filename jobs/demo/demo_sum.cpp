@@ -32,16 +32,15 @@ class DemoSum final : public Job {
   }
 
   void declare(JobSpec& spec) override {
-    spec.options().add_options()
-        ("rows", at_least(&rows_, std::uint64_t{0})->default_value(10'000'000), "number of generated events")
-        ("keys", at_least(&keys_, std::uint64_t{1})->default_value(1000), "number of distinct keys")
-        ("seed", at_least(&seed_, std::uint64_t{0})->default_value(1), "random seed")
-        ("show", at_least(&show_, 0)->default_value(10), "how many keys to print")
-        ("fail-on-rank", at_least(&fail_rank_, -1)->default_value(-1),
-         "testing aid: make this rank throw, to check failure handling")
-        ("fail-in", po::value(&fail_in_)->default_value("map"),
-         "testing aid: where --fail-on-rank throws: 'map' (inside the engine) or 'run' (in the "
-         "job's own code after the map, outside any agreement)");
+    spec.option("rows", &rows_, 10'000'000, "number of generated events").at_least(0);
+    spec.option("keys", &keys_, 1000, "number of distinct keys").at_least(1);
+    spec.option("seed", &seed_, 1, "random seed").at_least(0);
+    spec.option("show", &show_, 10, "how many keys to print").at_least(0);
+    spec.option("fail-on-rank", &fail_rank_, -1, "testing aid: make this rank throw, to check failure handling")
+        .at_least(-1);
+    spec.option("fail-in", &fail_in_, "map",
+                "testing aid: where --fail-on-rank throws: 'map' (inside the engine) or 'run' (in the "
+                "job's own code after the map, outside any agreement)");
   }
 
   void run(JobContext& ctx) override {

@@ -64,12 +64,10 @@ class Pseudonymize final : public Job {
 
   void declare(JobSpec& spec) override {
     spec.input("table", "any table; the --columns are integer or string identifiers");
-    spec.options().add_options()
-        ("columns", po::value(&columns_)->required(),
-         "identifier columns to replace, comma-separated (integer or string columns)")
-        ("key-file", po::value(&key_file_)->required(),
-         "file holding the secret key (mode 0600 or stricter, at least 16 bytes; trailing newlines ignored)")
-        ("algorithm", po::value(&algorithm_)->default_value("sha256"), "sha256 (HMAC-SHA256) or sm3 (HMAC-SM3)");
+    spec.required("columns", &columns_, "identifier columns to replace, comma-separated (integer or string columns)");
+    spec.required("key-file", &key_file_,
+                  "file holding the secret key (mode 0600 or stricter, at least 16 bytes; trailing newlines ignored)");
+    spec.option("algorithm", &algorithm_, "sha256", "sha256 (HMAC-SHA256) or sm3 (HMAC-SM3)");
     spec.output("table",
                 "the input rows in input order, every column as stored except the --columns, which hold "
                 "32-character lower-case hex pseudonyms (first 16 bytes of the HMAC)");

@@ -49,11 +49,10 @@ class Anomalies final : public Job {
     spec.input("contributions", "monthly contribution records (enables ui_while_employed)",
                {{"person_id", DType::u64}, {"month", DType::i32}, {"insurance", DType::u8}, {"paid", DType::f64}},
                false);
-    spec.options().add_options()
-        ("grace-days", at_least(&options_.grace_days, 0)->default_value(31),
-         "paid_after_death: days after death before a claim is flagged")
-        ("outlier-z", positive(&options_.outlier_z)->default_value(5.0),
-         "amount_outlier: flag claims with |robust z| above this");
+    spec.option("grace-days", &options_.grace_days, 31, "paid_after_death: days after death before a claim is flagged")
+        .at_least(0);
+    spec.option("outlier-z", &options_.outlier_z, 5.0, "amount_outlier: flag claims with |robust z| above this")
+        .positive();
     spec.output("flags", "one row per flagged claim and rule, sorted by claim_id, rule",
                 {{"claim_id", DType::u64}, {"rule", DType::str}, {"person_id", DType::u64},
                  {"region_code", DType::u32}, {"benefit", DType::u8}, {"claim_day", DType::i32},

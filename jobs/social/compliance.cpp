@@ -85,9 +85,8 @@ class Compliance final : public Job {
                {{"person_id", DType::u64}, {"employer_id", DType::u64}, {"region_code", DType::u32},
                 {"industry", DType::u8}, {"month", DType::i32}, {"insurance", DType::u8},
                 {"due", DType::f64}, {"paid", DType::f64}});
-    spec.options().add_options()
-        ("by", po::value(&by_)->default_value("region,insurance,month"),
-         "key columns, a subset of region, insurance, industry, month (in output order)");
+    spec.option("by", &by_, "region,insurance,month",
+                "key columns, a subset of region, insurance, industry, month (in output order)");
     region_level_.declare(spec);
     small_cells_.declare(spec, "persons");
     // Columns depend on --by: declared without them and built in run().

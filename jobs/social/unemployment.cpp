@@ -44,12 +44,11 @@ class Unemployment final : public Job {
     spec.input("labour_force", "urban employed persons per region and month",
                {{"region_code", DType::u32}, {"month", DType::i32}, {"employed", DType::i64}});
     region_level_.declare(spec);
-    spec.options().add_options()
-        ("yellow", in_range(&yellow_, 0.0, 100.0)->default_value(3.5), "warning 1 when rate >= this (percent)")
-        ("orange", in_range(&orange_, 0.0, 100.0)->default_value(4.5), "warning 2 when rate >= this (percent)")
-        ("red", in_range(&red_, 0.0, 100.0)->default_value(5.5), "warning 3 when rate >= this (percent)")
-        ("from-month", at_least(&from_, 0)->default_value(0), "first month (yyyymm); default: all of labour_force")
-        ("to-month", at_least(&to_, 0)->default_value(0), "last month (yyyymm); default: all of labour_force");
+    spec.option("yellow", &yellow_, 3.5, "warning 1 when rate >= this (percent)").in_range(0.0, 100.0);
+    spec.option("orange", &orange_, 4.5, "warning 2 when rate >= this (percent)").in_range(0.0, 100.0);
+    spec.option("red", &red_, 5.5, "warning 3 when rate >= this (percent)").in_range(0.0, 100.0);
+    spec.option("from-month", &from_, 0, "first month (yyyymm); default: all of labour_force").at_least(0);
+    spec.option("to-month", &to_, 0, "last month (yyyymm); default: all of labour_force").at_least(0);
     spec.output("unemployment", "one row per (region, month) of labour_force within the range",
                 {{"region_code", DType::u32}, {"month", DType::i32}, {"registered", DType::i64},
                  {"new_registrations", DType::i64}, {"employed", DType::i64}, {"rate", DType::f64},

@@ -47,21 +47,20 @@ class Aggregate final : public Job {
   void declare(JobSpec& spec) override {
     spec.input("table", "the table to aggregate (any table; give its path: --input table=GLOB:/path)");
     spec.writes_output();
-    spec.options().add_options()
-        ("by", name_list(&by_, "by")->required(), "grouping columns, comma-separated (integer or string columns)")
-        ("sum", name_list(&sum_, "sum")->default_value(""), "columns to sum")
-        ("mean", name_list(&mean_, "mean")->default_value(""), "columns to average")
-        ("min", name_list(&min_, "min")->default_value(""), "columns to take the minimum of")
-        ("max", name_list(&max_, "max")->default_value(""), "columns to take the maximum of")
-        ("derive", po::value(&derive_)->composing(),
-         "NAME=EXPR: a column computed from numeric columns and constants with + - * / and "
-         "parentheses (delay=report_day-onset_day), usable in --by/--sum/--mean/--min/--max; "
-         "repeatable, later ones may use earlier ones. int64 when every operand is an integer and "
-         "nothing divides, else float64. One comparison (< <= > >= == !=) gives 1 or 0: "
-         "--mean of late=delay>7 is the share of late rows")
-        ("dense-array", po::value(&dense_array_)->default_value(true, "true"),
-         "count integer keys with small value ranges in a dense array per map thread before the "
-         "engine sees them (false: every row through the engine's hash tables; same results)");
+    spec.required("by", &by_, "grouping columns, comma-separated (integer or string columns)").names();
+    spec.option("sum", &sum_, "", "columns to sum").names();
+    spec.option("mean", &mean_, "", "columns to average").names();
+    spec.option("min", &min_, "", "columns to take the minimum of").names();
+    spec.option("max", &max_, "", "columns to take the maximum of").names();
+    spec.repeated("derive", &derive_,
+                  "NAME=EXPR: a column computed from numeric columns and constants with + - * / and "
+                  "parentheses (delay=report_day-onset_day), usable in --by/--sum/--mean/--min/--max; "
+                  "repeatable, later ones may use earlier ones. int64 when every operand is an integer and "
+                  "nothing divides, else float64. One comparison (< <= > >= == !=) gives 1 or 0: "
+                  "--mean of late=delay>7 is the share of late rows");
+    spec.option("dense-array", &dense_array_, true,
+                "count integer keys with small value ranges in a dense array per map thread before the "
+                "engine sees them (false: every row through the engine's hash tables; same results)");
   }
 
   void run(JobContext& ctx) override {

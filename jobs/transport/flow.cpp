@@ -112,12 +112,11 @@ class Flow final : public Job {
     spec.input("gps", "vehicle GPS pings (tables.md: gps); occupied is not read",
                {{"vehicle_id", DType::u64}, {"time", DType::i64}, {"lon", DType::f64}, {"lat", DType::f64},
                 {"speed_kmh", DType::f64}});
-    spec.options().add_options()
-        ("cell-meters", positive(&cell_meters_)->default_value(500), "grid cell size in metres (TransBigData grid)")
-        ("slot-minutes", in_range(&slot_minutes_, std::int64_t{1}, std::int64_t{10080})->default_value(15), "time slot length in minutes")
-        ("bounds", po::value(&bounds_text_)->default_value("113.6,22.4,114.8,22.9"),
-         "lon1,lat1,lon2,lat2: pings outside (bounds inclusive) are dropped; the grid starts at lon1, lat1")
-        ("max-speed", at_least(&max_speed_, 0.0)->default_value(120), "pings faster than this (km/h), or negative, are dropped");
+    spec.option("cell-meters", &cell_meters_, 500, "grid cell size in metres (TransBigData grid)").positive();
+    spec.option("slot-minutes", &slot_minutes_, 15, "time slot length in minutes").in_range(1, 10080);
+    spec.option("bounds", &bounds_text_, "113.6,22.4,114.8,22.9",
+                "lon1,lat1,lon2,lat2: pings outside (bounds inclusive) are dropped; the grid starts at lon1, lat1");
+    spec.option("max-speed", &max_speed_, 120, "pings faster than this (km/h), or negative, are dropped").at_least(0.0);
     spec.output("flow", "one row per (col, row, slot_start) with at least one clean ping, ascending",
                 {{"col", DType::i32}, {"row", DType::i32}, {"slot_start", DType::i64}, {"pings", DType::i64},
                  {"vehicles", DType::i64}, {"mean_speed", DType::f64}, {"tti", DType::f64}, {"level", DType::u8}});

@@ -100,9 +100,9 @@ class Od final : public Job {
     spec.input("taps", "smart-card taps (tables.md: taps); line_id and fare are not read",
                {{"card_id", DType::u64}, {"tap_time", DType::i64}, {"station_id", DType::u32},
                 {"tap_type", DType::u8}});
-    spec.options().add_options()
-        ("max-trip-minutes", positive(&max_trip_minutes_)->default_value(240),
-         "an entry-exit pair longer than this (or with exit time <= entry time) counts as too_long");
+    spec.option("max-trip-minutes", &max_trip_minutes_, 240,
+                "an entry-exit pair longer than this (or with exit time <= entry time) counts as too_long")
+        .positive();
     spec.output("od", "trips per (origin, destination, local hour of entry), ascending",
                 {{"origin", DType::u32}, {"destination", DType::u32}, {"hour", DType::u8},
                  {"trips", DType::i64}, {"mean_minutes", DType::f64}, {"p50_minutes", DType::f64},

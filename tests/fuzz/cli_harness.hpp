@@ -23,15 +23,14 @@ class OptionsJob final : public Job {
   [[nodiscard]] std::string summary() const override { return "options of every type (fuzzing only)"; }
   void declare(JobSpec& spec) override {
     spec.input("t", "a table", false);
-    spec.options().add_options()
-        ("count", po::value(&count_)->default_value(1), "an int")
-        ("rows", po::value(&rows_)->default_value(0), "an int64")
-        ("limit", po::value(&limit_)->default_value(0), "an unsigned long")
-        ("rate", po::value(&rate_)->default_value(0.5), "a double")
-        ("by", po::value(&by_)->default_value(""), "a list")
-        ("flag", po::bool_switch(&flag_), "a switch")
-        ("enabled", po::value(&enabled_)->default_value(true), "a bool")
-        ("names", po::value(&names_)->composing(), "repeatable");
+    spec.option("count", &count_, 1, "an int");
+    spec.option("rows", &rows_, 0, "an int64");
+    spec.option("limit", &limit_, 0, "an unsigned long");
+    spec.option("rate", &rate_, 0.5, "a double");
+    spec.option("by", &by_, "", "a list");
+    spec.flag("flag", &flag_, "a switch");
+    spec.option("enabled", &enabled_, true, "a bool");
+    spec.repeated("names", &names_, "repeatable");
     spec.output("out", "a table", {{"k", DType::i64}});
   }
   void run(JobContext&) override { std::abort(); }  // --help comes first: never run

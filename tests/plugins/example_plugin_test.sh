@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The example out-of-tree plugin (examples/plugin) against the *installed* pearl: install
 # the build into a temporary prefix, build the plugin there with find_package(pearl),
-# check it carries no copy of pearl's core, load it with --plugin and PEARL_PLUGIN_PATH,
+# check it carries no copy of pearl's core and links neither Boost nor OpenMP, check the
+# package finds exactly what its targets link, load it with --plugin and PEARL_PLUGIN_PATH,
 # see it in `pearl jobs` and `pearl describe`, run it at 1 and 3 ranks and check the
 # result against NumPy.
 # Usage: example_plugin_test.sh BUILD_DIR EXAMPLE_SOURCE_DIR (PEARL_SOURCE_DIR, MPIEXEC,
@@ -27,6 +28,27 @@ fi
 internal=$(find "$prefix/include/pearl" -path '*/internal/*')
 if [ -n "$internal" ]; then
   echo "FAIL: the installed headers have internal/ paths:"; echo "$internal"; exit 1
+fi
+
+# The package finds exactly what its exported targets link: every package whose targets
+# they name (OpenMP::, Boost::, MPI::, ...) is found by pearlConfig.cmake, and nothing else.
+cmake_dir=$(dirname "$(find "$prefix" -name pearlConfig.cmake | head -1)")
+linked=$(grep -h INTERFACE_LINK_LIBRARIES "$cmake_dir"/pearlTargets.cmake | grep -oE '[A-Za-z0-9_]+::' | sort -u \
+         | grep -vx 'pearl::' | sed 's/::$//')
+found=$(grep -oE '^\s*find_dependency\([A-Za-z0-9_]+' "$cmake_dir/pearlConfig.cmake" | sed 's/.*(//' | sort -u)
+if [ "$linked" != "$found" ]; then
+  echo "FAIL: the exported targets link packages ($(echo $linked)) but pearlConfig.cmake finds ($(echo $found))"; exit 1
+fi
+# pearl::plugin brings a plugin pearl's headers and threads only: the job API needs neither
+# Boost (options are pearl's declarations) nor OpenMP, so the plugin does not link them.
+plugin_links=$(awk '/^set_target_properties\(pearl::plugin /{p=1} p && /INTERFACE_LINK_LIBRARIES/{print; exit}' \
+               "$cmake_dir"/pearlTargets.cmake)
+if grep -qE 'Boost|OpenMP' <<< "$plugin_links"; then
+  echo "FAIL: pearl::plugin links more than a plugin needs: $plugin_links"; exit 1
+fi
+needed=$(readelf -d "$lib" | grep NEEDED || true)
+if grep -qE 'boost|gomp' <<< "$needed"; then
+  echo "FAIL: the plugin depends on Boost or OpenMP:"; echo "$needed"; exit 1
 fi
 
 # One registry per process: the plugin must reference pearl's JobRegistry, not define one.

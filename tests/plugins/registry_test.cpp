@@ -94,7 +94,7 @@ class Described final : public pearl::Job {
   void declare(pearl::JobSpec& spec) override {
     spec.input("cases", "reported cases", {{"region_code", pearl::DType::u32}, {"age_years", pearl::DType::u8}});
     spec.input("extra", "anything", false);
-    spec.options().add_options()("standard", pearl::po::value(&standard_)->default_value("who2000"), "weights");
+    spec.option("standard", &standard_, "who2000", "weights");
     spec.output("incidence", "rates per region", {{"region_code", pearl::DType::u32}, {"rate", pearl::DType::f64}});
   }
   void run(pearl::JobContext&) override {}

@@ -19,8 +19,8 @@ class FakeCount final : public pearl::Job {
   [[nodiscard]] std::string summary() const override { return "a job for pipeline tests"; }
   void declare(pearl::JobSpec& spec) override {
     spec.input("table", "any table");
-    spec.options().add_options()("by", pearl::po::value(&by_)->default_value("region"), "key")(
-        "level", pearl::po::value(&level_)->default_value(1), "a number");
+    spec.option("by", &by_, "region", "key");
+    spec.option("level", &level_, 1, "a number");
     spec.output("counts", "one row per key");
   }
   void run(pearl::JobContext&) override {}

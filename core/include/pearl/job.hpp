@@ -23,9 +23,7 @@
 //     void declare(pearl::JobSpec& spec) override {
 //       spec.input("events", "one row per event",
 //                  {{"key", pearl::DType::i64}, {"value", pearl::DType::f64}});
-//       spec.options().add_options()
-//           ("min-count", pearl::at_least(&min_count_, std::int64_t{1})->default_value(1),
-//            "drop keys seen fewer times");
+//       spec.option("min-count", &min_count_, 1, "drop keys seen fewer times").at_least(1);
 //       spec.output("totals", "one row per key, ascending",
 //                   {{"key", pearl::DType::i64}, {"count", pearl::DType::i64}, {"sum", pearl::DType::f64}});
 //     }
@@ -62,13 +60,15 @@
 // both; docs/writing-a-job.md walks through it.
 //
 // What this header brings in is the job API: the job, its declaration and context
-// (pearl/core/job.hpp), the engine's typed operations and their results, tables and
-// records, the small collectives, options with domains, dense and distinct reductions,
-// quantiles, spilling buffers, scratch files, suppression, regions and calendars, and what
-// a map saves in a checkpoint (map_state.hpp). Headers under pearl/core/detail/ hold the engine's
-// templates that are instantiated in a job (its hash tables, sinks and map phase): they
-// come in through these headers, are not API, and a job never includes them itself
-// (tests/check_layering.sh). The one optional addition is pearl/core/eigen_collectives.hpp,
+// (pearl/core/job.hpp), typed options with domains (option_spec.hpp, options.hpp), the
+// engine's typed operations and their results, tables and records, the small
+// collectives, dense and distinct reductions, quantiles, spilling buffers, scratch files,
+// suppression, regions and calendars, and what a map saves in a checkpoint
+// (map_state.hpp). Headers under pearl/core/detail/ hold the engine's templates that are
+// instantiated in a job (its hash tables, sinks and map phase): they come in through
+// these headers, are not API, and a job never includes them itself
+// (tests/check_layering.sh). No header here includes Boost, OpenMP or MPI. The one
+// optional addition is pearl/core/eigen_collectives.hpp,
 // for a job that links Eigen itself.
 #pragma once
 
@@ -85,6 +85,7 @@
 #include "pearl/core/job.hpp"
 #include "pearl/core/map_state.hpp"
 #include "pearl/core/memory.hpp"
+#include "pearl/core/option_spec.hpp"
 #include "pearl/core/options.hpp"
 #include "pearl/core/plugin.hpp"
 #include "pearl/core/quantiles.hpp"

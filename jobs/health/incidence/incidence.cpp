@@ -66,11 +66,9 @@ class Incidence final : public Job {
     spec.input("population", "mid-year population by region (county or city), year, sex, age group",
                {{"region_code", DType::u32}, {"year", DType::u16}, {"sex", DType::u8},
                 {"age_group", DType::u8}, {"population", DType::i64}});
-    spec.options().add_options()
-        ("by", po::value(&by_)->default_value("region,disease,year"),
-         "key columns, a subset of region,disease,sex,year (written in that order)")
-        ("standard", po::value(&standard_)->default_value("who2000"), "standard population: who2000 or segi")
-        ("per", positive(&per_)->default_value(100000.0), "rates per this many person-years");
+    spec.option("by", &by_, "region,disease,year", "key columns, a subset of region,disease,sex,year (written in that order)");
+    spec.option("standard", &standard_, "who2000", "standard population: who2000 or segi");
+    spec.option("per", &per_, 100000.0, "rates per this many person-years").positive();
     region_level_.declare(spec);
     small_cells_.declare(spec, "cases");
     spec.output("incidence", "one row per key with at least one case, ascending by key");

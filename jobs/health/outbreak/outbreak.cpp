@@ -74,17 +74,16 @@ class Outbreak final : public Job {
     // The columns depend on --by and --date: declared here without them, passed in run.
     spec.input("cases", "notifiable-disease case reports (tables.md: cases)");
     region_level_.declare(spec);
-    spec.options().add_options()
-        ("by", po::value(&by_)->default_value("region,disease"), "series key: region, disease, sex (comma-separated)")
-        ("date", po::value(&date_)->default_value("onset_day"), "day column: onset_day or report_day")
-        ("methods", po::value(&methods_)->default_value("C1,C2,C3"), "EARS methods: C1, C2, C3 (comma-separated)")
-        ("baseline", at_least(&baseline_, 3)->default_value(7), "reference days per window (at least 3, as earsC)")
-        ("alpha", po::value(&alpha_)->default_value("", "0.001 for C1 and C2, 0.025 for C3"),
-         "one-sided level: upperbound uses z(1 - alpha)")
-        ("min-sigma", at_least(&min_sigma_, 0.0)->default_value(0.0), "lower bound on the reference sd")
-        ("from", po::value(&from_)->default_value("", "first day in the input"), "first day of the series")
-        ("to", po::value(&to_)->default_value("", "last day in the input"), "last day of the series")
-        ("only-alarms", po::bool_switch(&only_alarms_), "write only the rows with alarm = 1");
+    spec.option("by", &by_, "region,disease", "series key: region, disease, sex (comma-separated)");
+    spec.option("date", &date_, "onset_day", "day column: onset_day or report_day");
+    spec.option("methods", &methods_, "C1,C2,C3", "EARS methods: C1, C2, C3 (comma-separated)");
+    spec.option("baseline", &baseline_, 7, "reference days per window (at least 3, as earsC)").at_least(3);
+    spec.option("alpha", &alpha_, "", "one-sided level: upperbound uses z(1 - alpha)")
+        .shown_as("0.001 for C1 and C2, 0.025 for C3");
+    spec.option("min-sigma", &min_sigma_, 0.0, "lower bound on the reference sd").at_least(0.0);
+    spec.option("from", &from_, "", "first day of the series").shown_as("first day in the input");
+    spec.option("to", &to_, "", "last day of the series").shown_as("last day in the input");
+    spec.flag("only-alarms", &only_alarms_, "write only the rows with alarm = 1");
     // Key columns follow --by, so the columns are not fixed: see docs/jobs/health.outbreak.md.
     spec.output("alarms", "key columns, day, method, observed, upperbound, alarm; sorted by key, day, method");
   }

@@ -79,13 +79,12 @@ class RiskModel final : public Job {
   void declare(JobSpec& spec) override {
     // Columns depend on --outcome and --covariates: read at run time, as float64.
     spec.input("checkups", "one row per subject (any table: --input checkups=GLOB[:/path])");
-    spec.options().add_options()
-        ("outcome", po::value(&outcome_)->default_value("diabetes"), "the 0/1 outcome column")
-        ("covariates", po::value(&covariates_)->default_value("age_years,bmi,systolic_bp,smoker"),
-         "numeric covariate columns, comma-separated (an intercept is always added)")
-        ("max-iter", at_least(&max_iter_, std::int64_t{1})->default_value(25), "at most this many IRLS iterations")
-        ("tol", positive(&tol_)->default_value(1e-8),
-         "converged when |dev - dev_old| / (|dev| + 0.1) < tol (R's glm.control epsilon)");
+    spec.option("outcome", &outcome_, "diabetes", "the 0/1 outcome column");
+    spec.option("covariates", &covariates_, "age_years,bmi,systolic_bp,smoker",
+                "numeric covariate columns, comma-separated (an intercept is always added)");
+    spec.option("max-iter", &max_iter_, 25, "at most this many IRLS iterations").at_least(1);
+    spec.option("tol", &tol_, 1e-8, "converged when |dev - dev_old| / (|dev| + 0.1) < tol (R's glm.control epsilon)")
+        .positive();
     spec.output("coefficients", "one row per term: (Intercept), then the covariates in order",
                 {{"term", DType::str}, {"estimate", DType::f64}, {"std_error", DType::f64},
                  {"z_value", DType::f64}, {"p_value", DType::f64}});

@@ -34,6 +34,16 @@ struct RunCommand {
 };
 RunCommand parse_run(const std::vector<std::string>& args);
 
+/// Parses `args` (job options only, e.g. {"--min-cell", "0"}) into the members `spec`'s
+/// options are bound to, as `pearl run` does: defaults, domains, required options. A
+/// refused value or a missing option is an InputError naming it. For tests of a job's
+/// declaration.
+void parse_job_options(const JobSpec& spec, const std::vector<std::string>& args);
+
+/// The options part of `pearl run JOB --help` and `pearl describe JOB`: "JOB options:"
+/// and one entry per declared option, domains and defaults shown (`--shards N>=1 (=4)`).
+std::string job_options_text(const JobSpec& spec);
+
 /// `pearl pipeline check|run|status|submit ... FILE` (cluster/src/pipeline_cli.cpp); rank 0 acts.
 int pipeline_command(const std::vector<std::string>& args, Communicator& comm, std::ostream& out);
 

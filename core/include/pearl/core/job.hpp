@@ -5,7 +5,6 @@
 // do not include this header: they include pearl/job.hpp, which shows a complete job.
 #pragma once
 
-#include <boost/program_options.hpp>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
@@ -18,15 +17,13 @@
 #include "pearl/core/communicator.hpp"
 #include "pearl/core/engine.hpp"
 #include "pearl/core/error.hpp"
+#include "pearl/core/option_spec.hpp"
 #include "pearl/core/options.hpp"
 #include "pearl/core/shard_output.hpp"
 #include "pearl/core/table.hpp"
 #include "pearl/core/table_input.hpp"
 
 namespace pearl {
-
-/// Boost.Program_options, which jobs use to declare their options.
-namespace po = boost::program_options;
 
 /// An input table a job reads, given on the command line as `--input NAME=GLOB[:/path]`.
 struct InputDecl {
@@ -56,20 +53,16 @@ struct OutputDecl {
 
 /// What a job declares before it runs: filled by `Job::declare`, read by the runner
 /// (which checks inputs and outputs against it), by `--help` and by `pearl describe`.
-class JobSpec {
+/// Its options are declared with the members of JobOptions (pearl/core/option_spec.hpp):
+/// `spec.option("shards", &shards_, 4, "shards per table").at_least(1)`, `spec.required`,
+/// `spec.flag`, `spec.repeated`. They are parsed from the command line and from the
+/// `[JOB]` section of a `--config` file before `run` is called.
+class JobSpec : public JobOptions {
  public:
   /// An empty declaration for the job called `job_name`.
-  explicit JobSpec(const std::string& job_name) : options_(job_name + " options") {}
-
-  /// The job's own options. Add them with `options().add_options()(...)`, binding each
-  /// to a member with `po::value(&member)` — or, for a number, with its domain:
-  /// `pearl::at_least(&member, 1)`, `pearl::in_range(&member, 1, 60)`, `pearl::positive(&x)`
-  /// (pearl/core/options.hpp; checked at parse time, shown by --help); give defaults with
-  /// `->default_value(...)` and mark mandatory ones with `->required()`. They are parsed from the command line and
-  /// from the `[JOB]` section of a `--config` file before `run` is called.
-  po::options_description& options() noexcept { return options_; }
-  /// The declared options (for `--help`, `pearl describe` and the output's attributes).
-  [[nodiscard]] const po::options_description& options() const noexcept { return options_; }
+  explicit JobSpec(std::string job_name) : job_name_(std::move(job_name)) {}
+  /// The job's name, as given to the constructor.
+  [[nodiscard]] const std::string& job_name() const noexcept { return job_name_; }
 
   /// Declares an input table whose columns the job chooses at run time (it then calls
   /// `JobContext::input(table, columns)` with them).
@@ -115,7 +108,7 @@ class JobSpec {
   [[nodiscard]] bool has_output() const noexcept { return writes_output_; }
 
  private:
-  po::options_description options_;
+  std::string job_name_;
   std::vector<InputDecl> inputs_;
   std::vector<OutputDecl> outputs_;
   bool writes_output_ = false;

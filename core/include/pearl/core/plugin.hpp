@@ -53,7 +53,9 @@
 /// Version 3: jobs include pearl/job.hpp; the engine's templates moved to pearl/core/detail
 /// (namespace pearl::detail) and their non-template parts into the program; a map saves
 /// its state with pearl::MapStateWriter / MapStateReader (pearl/core/map_state.hpp).
-#define PEARL_PLUGIN_ABI_VERSION 3
+/// Version 4: jobs declare options with pearl's typed JobOptions (pearl/core/option_spec.hpp)
+/// in place of Boost.Program_options; no public header includes Boost or OpenMP.
+#define PEARL_PLUGIN_ABI_VERSION 4
 
 #ifndef PEARL_PLUGIN_HEADERS_FINGERPRINT
 /// Set by pearl::plugin (see above); empty when a plugin is compiled without it, which

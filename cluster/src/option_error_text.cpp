@@ -1,11 +1,11 @@
 // option_error_text: Boost.Program_options error messages without Boost's unbounded
-// placeholder filling (see options.hpp).
+// placeholder filling (see option_values.hpp).
 #include <map>
 #include <string>
 
-#include "pearl/core/options.hpp"
+#include "option_values.hpp"
 
-namespace pearl {
+namespace pearl::cluster {
 
 namespace {
 
@@ -70,4 +70,4 @@ std::string option_error_text(const po::error& e) {
   return message;
 }
 
-}  // namespace pearl
+}  // namespace pearl::cluster
