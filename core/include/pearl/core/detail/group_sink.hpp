@@ -3,7 +3,7 @@
 // Every pair is kept (no combining): pairs this rank owns go to the thread's buffer,
 // others to the outbox. The buffer's memory is reserved once at its limit (pages are
 // only touched as it fills, so it costs no more than it holds) and, when full, is
-// sorted and spilled to scratch.
+// sorted (group_sort.hpp) and spilled to scratch.
 #pragma once
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "pearl/core/detail/group_sort.hpp"
 #include "pearl/core/detail/pass_state.hpp"
 #include "pearl/core/detail/spiller.hpp"
 #include "pearl/core/error.hpp"
@@ -114,13 +115,9 @@ class GroupSink {
   void sort(std::vector<std::pair<K, V>>& v) const {
     // Values need operator< only when they are sorted: sort_globally and unsorted groups
     // accept any record type as value (e.g. a struct of counters without comparisons).
-    if constexpr (std::totally_ordered<V>) {
-      if (sort_values_) {
-        std::sort(v.begin(), v.end(), KeyValueLess<K, V>{});
-        return;
-      }
-    }
-    std::stable_sort(v.begin(), v.end(), KeyLess<K, V>{});
+    // The faster ways copy the pairs once: only while they fill at most half the buffer's
+    // share, so the copy stays within it.
+    sort_groups(v, sort_values_, v.size() <= capacity_ / 2);
   }
 
   int rank_;

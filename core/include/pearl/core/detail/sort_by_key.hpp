@@ -16,11 +16,13 @@
 
 namespace pearl::detail {
 
-/// Sorts pairs with distinct keys by key. Integral keys: LSD radix sort, a byte per
+/// Sorts pairs with distinct keys by key (the radix sort is stable, which group_sort.hpp
+/// relies on for repeated keys). Integral keys: LSD radix sort, a byte per
 /// pass, skipping the bytes in which no two keys differ (keys below 2^24 take three
 /// passes); other keys: std::sort.
+/// `scratch`: n pairs' bytes for the radix sort to use, or nullptr (it takes a BigArray).
 template <class K, class V>
-void sort_by_key(std::vector<std::pair<K, V>>& v) {
+void sort_by_key(std::vector<std::pair<K, V>>& v, std::byte* scratch = nullptr) {
   using P = std::pair<K, V>;
   const std::size_t n = v.size();
   if constexpr (std::is_integral_v<K> && !std::is_same_v<K, bool> && std::is_trivially_destructible_v<V> &&
@@ -49,8 +51,9 @@ void sort_by_key(std::vector<std::pair<K, V>>& v) {
       }
       // Scratch for n pairs, constructed by the scatter (pairs are trivially destructible).
       static_assert(alignof(P) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
-      BigArray<std::byte> scratch(n * sizeof(P), false);
-      P* tmp = reinterpret_cast<P*>(scratch.get());
+      BigArray<std::byte> own;
+      if (scratch == nullptr) own = BigArray<std::byte>(n * sizeof(P), false);
+      P* tmp = reinterpret_cast<P*>(scratch != nullptr ? scratch : own.get());
       P* src = v.data();
       P* dst = tmp;
       for (std::size_t j = 0; j < passes; ++j) {

@@ -1,0 +1,164 @@
+// pearl/core/detail/group_sort.hpp — not API: the sort behind group_by_key's runs. Pairs are
+// sorted by key, keeping input order within a key, or by (key, value); without comparing
+// all n pairs against each other where the data allows.
+//
+//   std::vector<std::pair<std::uint64_t, Tap>> pairs = ...;   // as a group sink kept them
+//   detail::sort_groups(pairs, /*by_value=*/true, /*may_copy=*/true);
+//
+// Three ways, the first that applies:
+//   1. Presorted stretches. Data often arrives grouped already (a card's taps, a vehicle's
+//      pings, stored together and in time order): a maximal stretch of one key whose values
+//      ascend is a segment. With few segments (at most n/4) only the segments are sorted,
+//      by (key, position), and copied into place: O(n + s log s).
+//   2. Integral keys: a stable LSD radix sort by key (sort_by_key.hpp), then each key's
+//      values sorted where they are not in order already (a group is short next to n).
+//   3. Otherwise a comparison sort: std::sort by (key, value), std::stable_sort by key.
+// Ways 1 and 2 copy the pairs through a second array of n pairs (from the heap);
+// `may_copy` false (a sink whose pairs fill more than half its share of memory) leaves
+// only way 3.
+//
+// Sorted by key alone, equal keys keep input order in every way. Sorted by (key, value),
+// the order of values equal under operator< is unspecified, as with std::sort.
+#pragma once
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "pearl/core/detail/sort_by_key.hpp"
+
+namespace pearl::detail {
+
+/// Below this many pairs, a comparison sort is as quick as the ways that copy.
+inline constexpr std::size_t kGroupSortFrom = 4096;
+
+namespace group_sort {
+
+/// Raw bytes for n pairs, from the heap, not zeroed. Not a BigArray: on the virtual
+/// machines measured, faulting in fresh huge pages cost far more than the sort saves
+/// (zeroing 2 MiB pages was half of transport.od's time).
+template <class P>
+std::unique_ptr<std::byte[]> copy_scratch(std::size_t n) {
+  static_assert(alignof(P) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+  return std::unique_ptr<std::byte[]>(new std::byte[n * sizeof(P)]);
+}
+
+/// Whether pair i starts a new segment: another key, or (by value) a smaller value.
+template <class P>
+bool starts_segment(const P* p, std::size_t i, bool by_value) {
+  if (!(p[i].first == p[i - 1].first)) return true;
+  if constexpr (std::totally_ordered<typename P::second_type>) {
+    return by_value && p[i].second < p[i - 1].second;
+  } else {
+    return false;
+  }
+}
+
+/// Sorts each key's values where they are not in order (the pairs are sorted by key).
+template <class K, class V>
+void sort_each_group(std::vector<std::pair<K, V>>& v) {
+  if constexpr (std::totally_ordered<V>) {
+    using P = std::pair<K, V>;
+    const auto less = [](const P& a, const P& b) { return a.second < b.second; };
+    for (auto first = v.begin(); first != v.end();) {
+      auto last = first + 1;
+      bool sorted = true;
+      for (; last != v.end() && last->first == first->first; ++last) sorted = sorted && !(last->second < (last - 1)->second);
+      if (!sorted) std::sort(first, last, less);
+      first = last;
+    }
+  }
+}
+
+/// Way 1: the segment starts, if there are at most n/4 of them (else empty).
+template <class K, class V>
+std::vector<std::size_t> few_segments(const std::vector<std::pair<K, V>>& v, bool by_value) {
+  const std::size_t n = v.size();
+  const std::size_t most = n / 4;
+  std::vector<std::size_t> starts{0};
+  for (std::size_t i = 1; i < n; ++i) {
+    if (starts_segment(v.data(), i, by_value)) {
+      if (starts.size() == most) return {};
+      starts.push_back(i);
+    }
+  }
+  return starts;
+}
+
+/// Way 1: the segments ordered by (first key, position), copied into place.
+template <class K, class V>
+void sort_segments(std::vector<std::pair<K, V>>& v, const std::vector<std::size_t>& starts, bool by_value) {
+  const std::size_t n = v.size();
+  std::vector<std::size_t> order(starts.size());
+  for (std::size_t s = 0; s < order.size(); ++s) order[s] = s;
+  // Positions are unique, so this is a total order: the sort is stable by construction.
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const K& ka = v[starts[a]].first;
+    const K& kb = v[starts[b]].first;
+    if (ka < kb) return true;
+    if (kb < ka) return false;
+    return a < b;
+  });
+  bool in_place = true;  // the segments are in order already: nothing to move
+  for (std::size_t j = 0; j < order.size() && in_place; ++j) in_place = order[j] == j;
+  if (in_place) {
+    if (by_value && order.size() < n) sort_each_group(v);  // a key's segments may need merging
+    return;
+  }
+  // Copied out in order into scratch (constructed by the copy: pairs are trivially
+  // destructible), then back: the pairs' own pages are resident already.
+  using P = std::pair<K, V>;
+  const auto scratch = copy_scratch<P>(n);
+  P* const out = reinterpret_cast<P*>(scratch.get());
+  std::size_t at = 0;
+  bool split_keys = false;  // a key in more than one segment: its values may need merging
+  for (std::size_t j = 0; j < order.size(); ++j) {
+    const std::size_t s = order[j];
+    const std::size_t end = s + 1 < starts.size() ? starts[s + 1] : n;
+    split_keys = split_keys || (j > 0 && out[at - 1].first == v[starts[s]].first);
+    for (std::size_t i = starts[s]; i < end; ++i) ::new (static_cast<void*>(out + at++)) P(v[i]);
+  }
+  std::copy(out, out + n, v.data());
+  if (by_value && split_keys) sort_each_group(v);
+}
+
+}  // namespace group_sort
+
+/// Sorts `v` by key, equal keys in input order, or (`by_value`) by (key, value).
+template <class K, class V>
+void sort_groups(std::vector<std::pair<K, V>>& v, bool by_value, bool may_copy) {
+  using P = std::pair<K, V>;
+  if constexpr (!std::totally_ordered<V>) by_value = false;
+  // Pairs the ways that copy may construct in raw scratch (records are; checked anyway).
+  constexpr bool kCopyable = std::is_trivially_destructible_v<P> && std::is_nothrow_copy_constructible_v<P>;
+  if (kCopyable && may_copy && v.size() >= kGroupSortFrom) {
+    if (const auto starts = group_sort::few_segments(v, by_value); !starts.empty()) {
+      group_sort::sort_segments(v, starts, by_value);
+      return;
+    }
+    // The conditions under which sort_by_key takes its (stable) radix sort.
+    if constexpr (std::is_integral_v<K> && !std::is_same_v<K, bool> && kCopyable) {
+      sort_by_key(v, group_sort::copy_scratch<P>(v.size()).get());  // LSD radix: stable
+      if (by_value) group_sort::sort_each_group(v);
+      return;
+    }
+  }
+  if constexpr (std::totally_ordered<V>) {
+    if (by_value) {
+      std::sort(v.begin(), v.end(), [](const P& a, const P& b) {
+        if (a.first < b.first) return true;
+        if (b.first < a.first) return false;
+        return a.second < b.second;
+      });
+      return;
+    }
+  }
+  std::stable_sort(v.begin(), v.end(), [](const P& a, const P& b) { return a.first < b.first; });
+}
+
+}  // namespace pearl::detail
