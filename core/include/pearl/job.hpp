@@ -63,7 +63,7 @@
 //
 // What this header brings in is the job API: the job, its declaration and context
 // (pearl/core/job.hpp), the engine's typed operations and their results, tables and
-// records, the small collectives, options with domains, dense and distinct reductions,
+// records, the memory accountant's leases, the small collectives, options with domains, dense and distinct reductions,
 // quantiles, spilling buffers, scratch files, suppression, regions and calendars, and what
 // a map saves in a checkpoint (map_state.hpp). Headers under pearl/core/detail/ hold the engine's
 // templates that are instantiated in a job (its hash tables, sinks and map phase): they
@@ -85,6 +85,7 @@
 #include "pearl/core/job.hpp"
 #include "pearl/core/map_state.hpp"
 #include "pearl/core/memory.hpp"
+#include "pearl/core/memory_accountant.hpp"
 #include "pearl/core/options.hpp"
 #include "pearl/core/plugin.hpp"
 #include "pearl/core/quantiles.hpp"
