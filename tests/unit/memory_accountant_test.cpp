@@ -122,7 +122,7 @@ TEST(MemoryAccountant, LeaseOnEveryRankTakesTheSmallestGrant) {
   pearl::testing::on_every_layout([](Communicator& comm) {
     MemoryAccountant memory(16 * MiB);
     const MemoryLease before = memory.lease("earlier", static_cast<std::size_t>(comm.rank()) * MiB);
-    const MemoryLease same = memory.lease_on_every_rank(comm, "claims kept", 14 * MiB, 0);
+    const MemoryLease same = memory.lease_on_every_rank(comm, "claims kept", 16 * MiB, 0);
     EXPECT_EQ(same.bytes(), 16 * MiB - static_cast<std::size_t>(comm.size() - 1) * MiB);
   });
 }
@@ -161,7 +161,9 @@ TEST(MemoryAccountant, AnEnginePassShrinksBesideALiveResult) {
     const auto first = sums(engine);  // alive through the second pass
     const auto* held = use_of(memory.usage(), "engine results");
     ASSERT_NE(held, nullptr);
-    EXPECT_EQ(held->peak, first.local_size() * sizeof(std::pair<std::int64_t, std::int64_t>));
+    EXPECT_GT(held->peak, 0u);  // the rows kept in memory; the rest of the result spilled
+    EXPECT_LE(held->peak, first.local_size() * sizeof(std::pair<std::int64_t, std::int64_t>));
+    EXPECT_EQ(memory.available(), 4 * MiB - held->peak);
     const MemoryLease job = memory.lease("job state", MemoryShare::job_alone);
     const auto second = sums(engine);
     const auto* tables = use_of(memory.usage(), "engine tables");
