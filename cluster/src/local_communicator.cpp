@@ -40,6 +40,8 @@ class RankLeft : public Error {
 LocalCommunicator::LocalCommunicator(std::shared_ptr<internal::LocalHub> hub, int rank)
     : hub_(std::move(hub)), rank_(rank) {}
 
+LocalCommunicator::LocalCommunicator() : LocalCommunicator(std::make_shared<internal::LocalHub>(1), 0) {}
+
 LocalCommunicator::~LocalCommunicator() = default;
 
 int LocalCommunicator::size() const { return hub_->ranks; }

@@ -1,13 +1,19 @@
-// The `pearl` program: owns MPI for its lifetime and hands the command line to run_cli.
+// The `pearl` program: decides whether it runs under MPI (launcher.hpp), owns MPI for its
+// lifetime when it does, and hands the command line to run_cli.
 #include <malloc.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 
 #include "pearl/cluster/cli.hpp"
+#include "pearl/cluster/launcher.hpp"
+#include "pearl/cluster/local_communicator.hpp"
 #include "pearl/cluster/mpi_session.hpp"
 #include "pearl/cluster/signals.hpp"
+#include "pearl/core/error.hpp"
+#include "process.hpp"
 
 namespace {
 /// Fixes glibc's malloc thresholds at the values its dynamic rule settles at (32 MiB
@@ -20,11 +26,26 @@ void tune_malloc() noexcept {
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
 }
+
+/// Started without a launcher: one rank, no MPI (its start-up would cost more than most
+/// commands take). There is no launcher to pass an exit code on, so none to work around.
+int run_alone(int argc, char** argv) {
+  pearl::cluster::remember_startup_environment();
+  pearl::cluster::install_stop_handlers();
+  pearl::cluster::LocalCommunicator alone;
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  const int code = pearl::cluster::run_cli(args, alone, std::cout, std::cerr);
+  std::cout.flush();
+  return code;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
   tune_malloc();
   try {
+    if (!pearl::cluster::mpi_needed([](const char* name) { return std::getenv(name); })) {
+      return run_alone(argc, argv);
+    }
     pearl::cluster::MpiSession mpi(argc, argv);
     pearl::cluster::install_stop_handlers();  // after MPI_Init: ours, not the MPI library's
     pearl::cluster::MpiCommunicator world = mpi.world();
@@ -32,6 +53,9 @@ int main(int argc, char** argv) {
     const int code = pearl::cluster::run_cli(args, world, std::cout, std::cerr);
     std::cout.flush();
     return pearl::cluster::MpiSession::finish(code);
+  } catch (const pearl::InputError& e) {
+    std::fprintf(stderr, "pearl: error: %s\n", e.what());  // PEARL_MPI's value
+    return 2;
   } catch (const std::exception& e) {
     // Only failures of MPI itself reach here; the CLI reports everything else.
     std::fprintf(stderr, "pearl: fatal: %s\n", e.what());

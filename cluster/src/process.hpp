@@ -20,7 +20,7 @@ struct ProcessResult {
 /// the environment remembered by remember_startup_environment() (else the current one).
 ProcessResult run_process(const std::vector<std::string>& argv);
 
-/// Snapshots the environment; MpiSession calls it before MPI_Init. Open MPI's singleton
+/// Snapshots the environment; main calls it first (MpiSession before MPI_Init). Open MPI's singleton
 /// init adds OMPI_*/PMIX_* variables naming this process's own MPI job; a batch job that
 /// inherited them through sbatch would have mpirun fail at once, with no message.
 void remember_startup_environment();

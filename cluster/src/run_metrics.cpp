@@ -31,10 +31,12 @@ std::string host_name() {
   return name;
 }
 
-std::string mpi_version() {
+/// The MPI library's version, or why there is none: the `pearl` program started without
+/// a launcher runs as one rank and never initialises MPI (launcher.hpp).
+std::string mpi_version(int ranks) {
   int initialized = 0;
   MPI_Initialized(&initialized);
-  if (initialized == 0) return "none (simulated ranks)";
+  if (initialized == 0) return ranks == 1 ? "none (one rank without a launcher: MPI not initialised)" : "none (simulated ranks)";
   char text[MPI_MAX_LIBRARY_VERSION_STRING] = {};
   int length = 0;
   MPI_Get_library_version(text, &length);
@@ -235,7 +237,7 @@ json RunMetrics::gather(Communicator& comm, const RunDescription& run) const {
                           {"tables_bytes", MemoryShare::engine_tables.of(run.memory.total)},
                           {"staging_bytes", MemoryShare::shuffle_staging.of(run.memory.total)},
                           {"round_bytes", MemoryShare::shuffle_rounds.of(run.memory.total)}};
-  doc["mpi_version"] = mpi_version();
+  doc["mpi_version"] = mpi_version(comm.size());
   doc["hdf5_version"] = hdf5_version();
   doc["started"] = run.started;
   doc["finished"] = run.finished;

@@ -20,6 +20,7 @@
 // estimate is made from the tables' row counts before anything is read, so every rank
 // makes the same choice. Larger inputs take each rule's own dataflow, which spills.
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -42,12 +43,13 @@ struct CityRange {
 };
 
 // Bytes of a kept claim (with its amount in its group's list), and on every rank of one
-// replicated entry: its lookup slots and its gathered pair.
+// replicated entry: its lookup slots and its gathered pair (and for deaths and claims'
+// keys, their 2 bytes in a PersonBits).
 constexpr std::size_t kClaimBytes = sizeof(KeptClaim) + sizeof(double);
-constexpr std::size_t kDeathEntryBytes = 2 * (1 + sizeof(std::pair<std::uint64_t, std::int32_t>)) + 12;
+constexpr std::size_t kDeathEntryBytes = 2 * (1 + sizeof(std::pair<std::uint64_t, std::int32_t>)) + 12 + 2;
 constexpr std::size_t kPersonEntryBytes = 2 * (1 + 16) + 16;
 constexpr std::size_t kCityEntryBytes = 2 * (1 + 24) + 32;
-constexpr std::size_t kKeyEntryBytes = 2 * (1 + sizeof(std::pair<PersonMonth, std::uint8_t>)) + 17;
+constexpr std::size_t kKeyEntryBytes = 2 * (1 + sizeof(std::pair<PersonMonth, std::uint8_t>)) + 17 + 2;
 
 /// Collective: every rank's pairs, one per key (folded with `op`), sorted, on every rank —
 /// unless they are more than `limit` bytes at `entry` bytes each (then nothing).
@@ -104,7 +106,10 @@ class InMemoryScreen {
           for (std::size_t i = 0; i < b.rows(); ++i) emit(person[i], day[i]);
         },
         [](std::int32_t a, std::int32_t b) { return std::min(a, b); });
-    deaths_ = KeyLookup<std::uint64_t, std::int32_t>(earliest.gather(ctx_.comm()));  // fits: checked in run()
+    const auto gathered = earliest.gather(ctx_.comm());  // fits: checked in run()
+    deaths_ = KeyLookup<std::uint64_t, std::int32_t>(gathered);
+    named_ = PersonBits(gathered.size());
+    for (const auto& [person, unused] : gathered) named_.add(person);
   }
 
   /// The one read of `claims`, through the engine (its map waves, threads and meetings,
@@ -169,6 +174,7 @@ class InMemoryScreen {
     }
     std::erase_if(counts, [](const auto& c) { return c.second < 2; });
     cities_ = KeyLookup<PersonBenefitMonth, std::uint32_t>(counts);
+    for (const auto& [key, unused] : counts) named_.add(std::get<0>(key));
     return true;
   }
 
@@ -193,16 +199,41 @@ class InMemoryScreen {
     ctx_.engine().progress(filter ? "social.anomalies: contributions semi-joined with the unemployment claims' keys"
                                   : "social.anomalies: contributions and unemployment claims meet in a reduce");
     KeyLookup<PersonMonth, std::uint8_t> claimed;
-    if (filter) claimed = KeyLookup<PersonMonth, std::uint8_t>(*replicate(ctx_.engine(), unemployed_, kKeepFirst, share, 0));
+    PersonBits claimants;  // the persons of `claimed`: most rows' persons never claimed the benefit
+    if (filter) {
+      const auto pairs = *replicate(ctx_.engine(), unemployed_, kKeepFirst, share, 0);  // sorted
+      claimed = KeyLookup<PersonMonth, std::uint8_t>(pairs);
+      std::size_t persons = 0;
+      for (std::size_t i = 0; i < pairs.size(); ++i) persons += i == 0 || pairs[i].first.first != pairs[i - 1].first.first;
+      claimants = PersonBits(persons);
+      for (const auto& [key, unused] : pairs) claimants.add(key.first);
+    }
     const auto contribution_keys = [&](const TableBatch& b, auto& emit) {
       const auto person = b.column<std::uint64_t>("person_id");
       const auto month = b.column<std::int32_t>("month");
       const auto insurance = b.column<std::uint8_t>("insurance");
       const auto paid = b.column<double>("paid");
-      for (std::size_t i = 0; i < b.rows(); ++i) {
-        if (insurance[i] != 1 || !(paid[i] > 0)) continue;
-        const PersonMonth key{person[i], month[i]};
-        if (!filter || claimed.contains(key)) emit(key, std::uint8_t{2});
+      // The claims' keys are a table far larger than the cache, so a row whose person has
+      // no unemployment claim is answered by the bitmap of claimants, and the others' probes
+      // are prefetched a block at a time before they are made (KeyLookup::hash).
+      constexpr std::size_t kBlock = 256;  // rows: some 50 probes in flight
+      std::array<std::pair<PersonMonth, std::uint64_t>, kBlock> probes;
+      for (std::size_t from = 0; from < b.rows(); from += kBlock) {
+        std::size_t n = 0;
+        for (std::size_t i = from; i < std::min(b.rows(), from + kBlock); ++i) {
+          if (insurance[i] != 1 || !(paid[i] > 0)) continue;
+          const PersonMonth key{person[i], month[i]};
+          if (!filter) {
+            emit(key, std::uint8_t{2});
+            continue;
+          }
+          if (!claimants.may_contain(key.first)) continue;
+          probes[n] = {key, claimed.hash(key)};
+          claimed.prefetch(probes[n++].second);
+        }
+        for (std::size_t p = 0; p < n; ++p) {
+          if (claimed.find(probes[p].first, probes[p].second) != nullptr) emit(probes[p].first, std::uint8_t{2});
+        }
       }
     };
     std::vector<std::pair<PersonMonth, std::uint8_t>> both;
@@ -228,6 +259,7 @@ class InMemoryScreen {
     const auto matched = replicate(ctx_.engine(), both, kKeepFirst, share / 2, kKeyEntryBytes);
     if (!matched) return too_many("unemployment claims with a paid contribution");
     employed_ = KeyLookup<PersonMonth, std::uint8_t>(*matched);
+    for (const auto& [key, unused] : *matched) named_.add(key.first);
     return true;
   }
 
@@ -250,15 +282,19 @@ class InMemoryScreen {
     const double limit = ctx_.options().outlier_z;
     for (const auto& k : claims_) {
       const ClaimRow& c = k.row;
-      if (const std::int32_t* death = deaths_.find(c.person_id)) {
-        if (c.claim_day > *death + grace) flags_.flag(c, static_cast<double>(c.claim_day - *death), after_death);
-      }
-      if (!cities_.empty()) {
-        if (const std::uint32_t* n = cities_.find(PersonBenefitMonth{c.person_id, c.benefit, k.month})) {
-          flags_.flag(c, static_cast<double>(*n), concurrent);
+      if (named_.may_contain(c.person_id)) {  // else no rule but the outlier one can flag the claim
+        if (const std::int32_t* death = deaths_.find(c.person_id)) {
+          if (c.claim_day > *death + grace) flags_.flag(c, static_cast<double>(c.claim_day - *death), after_death);
+        }
+        if (!cities_.empty()) {
+          if (const std::uint32_t* n = cities_.find(PersonBenefitMonth{c.person_id, c.benefit, k.month})) {
+            flags_.flag(c, static_cast<double>(*n), concurrent);
+          }
+        }
+        if (employment && c.benefit == 2 && employed_.contains(PersonMonth{c.person_id, k.month})) {
+          flags_.flag(c, 0.0, employed);
         }
       }
-      if (employment && c.benefit == 2 && employed_.contains(PersonMonth{c.person_id, k.month})) flags_.flag(c, 0.0, employed);
       const auto& s = spread_[k.group];
       if (s.mad != 0) {
         const double z = 0.6745 * (c.amount - s.median) / s.mad;
@@ -273,6 +309,7 @@ class InMemoryScreen {
   std::vector<ValueGroup<GroupKey>> groups_;
   std::vector<GroupSpread<GroupKey>> spread_;
   std::vector<std::pair<PersonMonth, std::uint8_t>> unemployed_;
+  PersonBits named_;  // the persons of deaths_, cities_ and employed_ (and some others)
   KeyLookup<std::uint64_t, std::int32_t> deaths_;
   KeyLookup<PersonBenefitMonth, std::uint32_t> cities_;
   KeyLookup<PersonMonth, std::uint8_t> employed_;

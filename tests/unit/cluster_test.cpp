@@ -1,9 +1,13 @@
-// Unit tests of cluster's pieces that need no launcher: simulated ranks, agreement, CLI.
+// Unit tests of cluster's pieces that need no launcher: simulated ranks, agreement, CLI,
+// and the launcher detection that decides whether `pearl` initialises MPI.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <sstream>
+#include <string>
 
 #include "pearl/cluster/cli.hpp"
+#include "pearl/cluster/launcher.hpp"
 #include "pearl/cluster/local_communicator.hpp"
 #include "pearl/core/agreement.hpp"
 #include "pearl/core/error.hpp"
@@ -43,6 +47,59 @@ TEST(LocalCommunicator, ARankLeavingEarlyReleasesTheOthers) {
                            comm.barrier();
                          }),
                InputError);
+}
+
+TEST(LocalCommunicator, OneRankAloneIsAWorldOfOne) {
+  LocalCommunicator alone;
+  EXPECT_EQ(alone.rank(), 0);
+  EXPECT_EQ(alone.size(), 1);
+  EXPECT_EQ(alone.mpi_comm(), nullptr);  // so the writer takes its serial path
+  std::vector<std::byte> mine{std::byte{7}, std::byte{9}};
+  std::vector<std::vector<std::byte>> all;
+  alone.allgather(mine, all);
+  ASSERT_EQ(all.size(), 1U);
+  EXPECT_EQ(all[0], mine);
+  std::int64_t v = 5;
+  alone.allreduce(std::span(&v, 1), ReduceOp::sum);
+  EXPECT_EQ(v, 5);
+}
+
+/// mpi_needed over a made-up environment.
+bool needed(const std::map<std::string, std::string>& vars) {
+  return mpi_needed([&vars](const char* name) -> const char* {
+    const auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  });
+}
+
+TEST(Launcher, EveryLaunchersVariablesMeanMpi) {
+  EXPECT_FALSE(needed({}));
+  EXPECT_FALSE(needed({{"PEARL_MPI", "auto"}, {"HOME", "/root"}}));
+  // What each launcher sets (checked with mpirun, mpiexec.hydra, srun --mpi=none|pmi2|pmix).
+  EXPECT_TRUE(needed({{"OMPI_COMM_WORLD_SIZE", "1"}, {"OMPI_COMM_WORLD_RANK", "0"}, {"PMIX_RANK", "0"}}));
+  EXPECT_TRUE(needed({{"OMPI_COMM_WORLD_SIZE", "1"}}));
+  EXPECT_TRUE(needed({{"PMI_RANK", "0"}, {"PMI_SIZE", "1"}, {"PMI_FD", "6"}, {"MPI_LOCALNRANKS", "1"}}));
+  for (const char* one : {"PMI_RANK", "PMI_SIZE", "PMI_FD", "PMI_PORT", "PMIX_RANK", "MPI_LOCALNRANKS", "PMI_ID",
+                          "MV2_COMM_WORLD_RANK", "ALPS_APP_PE", "PALS_RANKID", "OMPI_COMM_WORLD_RANK"}) {
+    EXPECT_TRUE(needed({{one, "0"}})) << one;
+  }
+  EXPECT_TRUE(needed({{"SLURM_STEP_ID", "0"}, {"SLURM_PROCID", "1"}, {"SLURM_NTASKS", "2"}}));  // srun --mpi=none
+  // A batch script's own shell (SLURM_PROCID, no step) or salloc's: no launcher.
+  EXPECT_FALSE(needed({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "1"}, {"SLURM_JOB_ID", "4"}}));
+  EXPECT_FALSE(needed({{"SLURM_JOB_ID", "4"}, {"SLURM_STEP_ID", ""}, {"SLURM_PROCID", "0"}}));
+  EXPECT_FALSE(needed({{"PMI_RANK", ""}}));  // set but empty: not a launcher's
+}
+
+TEST(Launcher, PearlMpiForcesMpiOrIsRefused) {
+  EXPECT_TRUE(needed({{"PEARL_MPI", "always"}}));
+  EXPECT_TRUE(needed({{"PEARL_MPI", "auto"}, {"PMIX_RANK", "0"}}));
+  EXPECT_FALSE(needed({{"PEARL_MPI", ""}}));
+  try {
+    (void)needed({{"PEARL_MPI", "never"}});
+    ADD_FAILURE() << "PEARL_MPI=never was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("PEARL_MPI=never"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Agreement, EveryRankLearnsTheLowestFailure) {

@@ -1,6 +1,8 @@
-// Unit tests of jobs/health/local_counts.hpp: the health maps' string codes and counting
-// table (strings held in the key up to 7 bytes, coded beyond; counts, drain, limits).
+// Unit tests of jobs/health/local_counts.hpp and local_row_counts.hpp: the health maps'
+// string codes and counting tables (strings held in the key up to 7 bytes, coded beyond;
+// counts, drain, limits, saved state).
 #include "../local_counts.hpp"
+#include "../local_row_counts.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,12 +15,28 @@ namespace {
 
 using Counted = std::map<std::tuple<std::uint64_t, std::string, std::uint32_t>, std::int64_t>;
 
-Counted drained(CodedCounts& counts) {
+template <class Counts>
+Counted drained(Counts& counts) {
   Counted out;
   counts.drain([&](std::uint64_t word, std::string_view text, std::uint32_t low, std::int64_t n) {
     EXPECT_TRUE(out.emplace(std::tuple{word, std::string(text), low}, n).second) << "a key drained twice";
   });
   return out;
+}
+
+/// Saves `counts` and restores the state into `restored`, which counts something else at
+/// first: refused then (only into an empty table), and taken once drained.
+template <class Counts>
+void restore_into(const Counts& counts, Counts& restored) {
+  pearl::MapStateWriter w;
+  counts.save_state(w);
+  restored.add(9, "other", 9);
+  pearl::MapStateReader into_counting(w.bytes(), "rank-0.state");
+  EXPECT_THROW(restored.restore_state(into_counting), InputError);
+  (void)drained(restored);
+  pearl::MapStateReader r(w.bytes(), "rank-0.state");
+  restored.restore_state(r);
+  EXPECT_TRUE(r.done());
 }
 
 TEST(StringCodes, CodesByFirstSightAndBack) {
@@ -83,20 +101,82 @@ TEST(CodedCounts, SavedCountsRestoreToTheSameCounts) {
   counts.add(1, eight, 7);
   counts.add(2, nul, 0xFFFFFFFFU);
   counts.add(3, "", 0);
-  pearl::MapStateWriter w;
-  counts.save_state(w);
   CodedCounts restored;
-  restored.add(9, "other", 9);
-  pearl::MapStateReader into_counting(w.bytes(), "rank-0.state");
-  EXPECT_THROW(restored.restore_state(into_counting), InputError);  // only into an empty table
-  (void)drained(restored);
-  pearl::MapStateReader r(w.bytes(), "rank-0.state");
-  restored.restore_state(r);
-  EXPECT_TRUE(r.done());
+  restore_into(counts, restored);
   EXPECT_EQ(restored.longest(), 8U);
   restored.add(1, "J11", 7);  // counting goes on from the restored counts
   const Counted want = {{{1, "J11", 7}, 5}, {{1, eight, 7}, 2}, {{2, nul, 0xFFFFFFFFU}, 1}, {{3, "", 0}, 1}};
   EXPECT_EQ(drained(restored), want);
+}
+
+TEST(CodedText, EveryShortLengthComesBackAsItWent) {
+  CodedText text;
+  const std::string bytes("\xff\x01\x00\x80\x7f\x02\x03\x04", 8);  // high and zero bytes, no terminator
+  for (std::size_t n = 0; n <= bytes.size(); ++n) {
+    for (std::size_t at = 0; at + n <= bytes.size(); ++at) {
+      const std::string_view s(bytes.data() + at, n);
+      const std::uint64_t word = text.word(s);
+      EXPECT_EQ(text.text(word), s) << n << " bytes at " << at;
+      if (n > 0) EXPECT_NE(word, text.word(std::string(n, 'x'))) << n << " bytes at " << at;  // other bytes
+    }
+  }
+}
+
+TEST(CodedRowCounts, CountsEachRowsIndicesApart) {
+  CodedRowCounts<18> counts;
+  const std::string eight = "12345678", nul("A\0B", 3);
+  for (int i = 0; i < 3; ++i) counts.add(1, "J11", 17);
+  counts.add(1, "J11", 0);
+  counts.add(1, "A15", 0, 4);
+  counts.add(1, eight, 5);
+  counts.add(1, "12345679", 5);  // a long string that differs in its last byte
+  counts.add(2, nul, 5);
+  counts.add(2, "", 5);
+  EXPECT_EQ(counts.longest(), 8U);
+  const Counted want = {{{1, "J11", 17}, 3}, {{1, "J11", 0}, 1},  {{1, "A15", 0}, 4},       {{1, eight, 5}, 1},
+                        {{1, "12345679", 5}, 1}, {{2, nul, 5}, 1}, {{2, "", 5}, 1}};
+  EXPECT_EQ(drained(counts), want);
+  EXPECT_TRUE(drained(counts).empty());  // drained means forgotten
+  counts.add(1, "J11", 3);
+  EXPECT_EQ(drained(counts), (Counted{{{1, "J11", 3}, 1}}));
+}
+
+TEST(CodedRowCounts, FullAtTheLimitOfRowsNotOfIndices) {
+  CodedRowCounts<18> counts;
+  for (std::size_t i = 0; i < 18; ++i) counts.add(1, "J11", i);  // one row, 18 counts
+  EXPECT_FALSE(counts.full(2));
+  counts.add(2, "J11", 0);
+  EXPECT_TRUE(counts.full(2));
+}
+
+TEST(CodedRowCounts, SavedCountsRestoreToTheSameCountsAndReadCodedCounts) {
+  CodedRowCounts<18> counts;
+  const std::string eight = "12345678";
+  for (int i = 0; i < 4; ++i) counts.add(1, "J11", 7);
+  counts.add(1, eight, 17, 2);
+  counts.add(3, "", 0);
+  CodedRowCounts<18> restored;
+  restore_into(counts, restored);
+  EXPECT_EQ(restored.longest(), 8U);
+  restored.add(1, "J11", 7);  // counting goes on from the restored counts
+  const Counted want = {{{1, "J11", 7}, 5}, {{1, eight, 17}, 2}, {{3, "", 0}, 1}};
+  EXPECT_EQ(drained(restored), want);
+
+  // The same entries as a CodedCounts saves: either table reads the other's state; an
+  // index beyond the row's N is a damaged state, not a count out of bounds.
+  CodedCounts coded;
+  coded.add(1, "J11", 7, 5);
+  pearl::MapStateWriter cw;
+  coded.save_state(cw);
+  pearl::MapStateReader cr(cw.bytes(), "rank-0.state");
+  restored.restore_state(cr);
+  EXPECT_EQ(drained(restored), (Counted{{{1, "J11", 7}, 5}}));
+  CodedCounts beyond;
+  beyond.add(1, "J11", 18);
+  pearl::MapStateWriter bw;
+  beyond.save_state(bw);
+  pearl::MapStateReader br(bw.bytes(), "rank-0.state");
+  EXPECT_THROW(restored.restore_state(br), InputError);
 }
 
 }  // namespace

@@ -2,7 +2,8 @@
 //
 // Each simulated rank is a thread with its own LocalCommunicator; collectives meet at a
 // shared barrier. Distributed logic (shuffle rounds, failure agreement, spilling per
-// rank) is thus testable without mpirun, and at odd rank counts cheaply.
+// rank) is thus testable without mpirun, and at odd rank counts cheaply. A lone
+// LocalCommunicator() is the world of a `pearl` started without a launcher.
 //
 //   pearl::cluster::run_local(3, [](pearl::Communicator& comm) {
 //     std::int64_t one = 1;
@@ -25,6 +26,8 @@ struct LocalHub;
 class LocalCommunicator final : public Communicator {
  public:
   LocalCommunicator(std::shared_ptr<internal::LocalHub> hub, int rank);
+  /// One rank alone: the `pearl` program started without a launcher (launcher.hpp).
+  LocalCommunicator();
   ~LocalCommunicator() override;
 
   [[nodiscard]] int rank() const override { return rank_; }

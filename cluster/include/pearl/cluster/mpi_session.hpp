@@ -1,7 +1,7 @@
 // pearl/cluster/mpi_session.hpp — MPI's lifetime, owned by main().
 //
-// Only `main` creates an MpiSession; library code never initialises, finalises or
-// aborts MPI. Threads: MPI_THREAD_FUNNELED (OpenMP threads map batches, only the main
+// Only `main` creates an MpiSession, and only when a launcher started the process
+// (pearl/cluster/launcher.hpp); library code never initialises, finalises or aborts MPI. Threads: MPI_THREAD_FUNNELED (OpenMP threads map batches, only the main
 // thread calls MPI).
 //
 //   int main(int argc, char** argv) {
