@@ -105,8 +105,13 @@ io::OutputPolicy output_policy(const RunSettings& settings, const ShardInputs* i
 std::unique_ptr<ShardInputs> inputs_stage(const JobSpec& spec, const RunSettings& settings, Communicator& comm,
                                           const Engine& engine) {
   if (settings.inputs.empty()) return nullptr;
-  const std::size_t batch_bytes = settings.engine.memory.total / 8 / static_cast<std::size_t>(settings.engine.threads);
+  // The readers' batches take their share for the whole run (every pass reads, and a job
+  // may read without a pass): the same on every rank, or the run stops here.
+  const std::size_t share = engine.memory().share(MemoryShare::input_batches);
+  MemoryLease batches = engine.memory().lease("input batches", share, share);
+  const std::size_t batch_bytes = batches.bytes() / static_cast<std::size_t>(settings.engine.threads);
   auto inputs = std::make_unique<ShardInputs>(comm, settings.inputs, batch_bytes, settings.on_bad_row);
+  inputs->hold(std::move(batches));
   engine.progress("inputs: " + std::to_string(inputs->files().size()) + " shards");
   for (const auto& decl : spec.inputs()) {
     if (!decl.columns.empty() && inputs->has(decl.name)) {

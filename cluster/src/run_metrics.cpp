@@ -153,6 +153,31 @@ std::string RunMetrics::current_stage() const {
   return stages_.empty() || !stages_.back().open ? std::string() : stages_.back().name;
 }
 
+namespace {
+
+/// The accountant's high-water marks, owner by owner (docs/user-guide.md, "Run metrics").
+json memory_use_json(const MemoryAccountant& memory) {
+  json owners = json::array();
+  for (const auto& u : memory.usage()) {
+    owners.push_back({{"owner", u.owner}, {"peak_bytes", u.peak}, {"asked_bytes", u.asked}, {"leases", u.leases},
+                      {"shrunk", u.shrunk}});
+  }
+  return {{"budget_bytes", memory.total()}, {"peak_bytes", memory.peak()}, {"owners", std::move(owners)}};
+}
+
+}  // namespace
+
+void report_memory_use(const Engine& engine) {
+  const MemoryAccountant& memory = engine.memory();
+  engine.progress("memory: leases held at most " + format_bytes(memory.peak()) + " of " + format_bytes(memory.total()) +
+                  " at once (rank 0)");
+  for (const auto& u : memory.usage()) {
+    engine.progress("memory:   " + u.owner + " peak " + format_bytes(u.peak) + ", asked " + format_bytes(u.asked) +
+                    ", " + std::to_string(u.leases) + (u.leases == 1 ? " lease" : " leases") +
+                    (u.shrunk > 0 ? ", " + std::to_string(u.shrunk) + " granted less" : ""));
+  }
+}
+
 json RunMetrics::local_record() const {
   json stages = json::array();
   for (const auto& s : stages_) {
@@ -182,6 +207,7 @@ json RunMetrics::local_record() const {
           {"cpu_seconds", cpu_seconds()},
           {"wall_seconds", elapsed()},
           {"rows_expected", reads_ != nullptr ? reads_->rows_expected.load() : 0},
+          {"memory_leases", memory_use_json(engine_.memory())},
           {"stages", std::move(stages)},
           {"operations", std::move(operations)}};
 }
@@ -208,9 +234,9 @@ json RunMetrics::gather(Communicator& comm, const RunDescription& run) const {
   doc["ranks"] = comm.size();
   doc["threads"] = run.threads;
   doc["memory_budget"] = {{"total_bytes", run.memory.total},
-                          {"tables_bytes", run.memory.tables()},
-                          {"staging_bytes", run.memory.staging()},
-                          {"round_bytes", run.memory.round()}};
+                          {"tables_bytes", MemoryShare::engine_tables.of(run.memory.total)},
+                          {"staging_bytes", MemoryShare::shuffle_staging.of(run.memory.total)},
+                          {"round_bytes", MemoryShare::shuffle_rounds.of(run.memory.total)}};
   doc["mpi_version"] = mpi_version(comm.size());
   doc["hdf5_version"] = hdf5_version();
   doc["started"] = run.started;

@@ -12,6 +12,20 @@ Engine::Engine(Communicator& comm, EngineOptions options) : comm_(comm), options
   if (options_.memory.total < (std::size_t{1} << 20)) {
     throw InputError("--memory " + format_bytes(options_.memory.total) + " is too small: give at least 1MiB per rank");
   }
+  if (!options_.accountant) options_.accountant = std::make_shared<MemoryAccountant>(options_.memory.total);
+}
+
+void Engine::begin_pass() {
+  pass_ = {};
+  MemoryAccountant& budget = memory();
+  agreed(comm_, [&] {
+    const std::size_t rounds = budget.share(MemoryShare::shuffle_rounds);
+    const std::size_t staging = budget.share(MemoryShare::shuffle_staging);
+    pass_.rounds = budget.lease("shuffle rounds", rounds, rounds);
+    pass_.staging = budget.lease("shuffle staging", staging, staging);
+    pass_.tables = budget.lease("engine tables", MemoryShare::engine_tables,
+                                MemoryAccountant::kSmallestLease * static_cast<std::size_t>(threads()));
+  });
 }
 
 std::function<std::shared_ptr<ScratchDir>()> Engine::scratch_factory() const {

@@ -104,6 +104,11 @@ void OutputTable::spill_past(std::size_t bytes, std::filesystem::path scratch_pa
   spill_parent_ = std::move(scratch_parent);
 }
 
+void OutputTable::spill_past(MemoryLease share, std::filesystem::path scratch_parent) {
+  spill_past(share.bytes(), std::move(scratch_parent));
+  share_ = std::make_shared<MemoryLease>(std::move(share));
+}
+
 void OutputTable::spill_if_full() {
   if (spill_limit_ == 0) return;
   const std::size_t n = rows();

@@ -44,7 +44,8 @@ class Generate final : public Job {
   void run(JobContext& ctx) override {
     // The engine is idle: a shard being made may hold half of the budget; the writer's
     // conversion buffer holds as much again for one round.
-    params_.spill_bytes = ctx.engine().options().memory.tables() / 2;
+    const MemoryLease shard_rows = ctx.memory().lease("data.generate shard rows", MemoryShare::output_table);
+    params_.spill_bytes = shard_rows.bytes();
     params_.scratch = ctx.engine().options().scratch;
     Domain domain;
     if (params_.domain == "health") domain = health_domain(params_);

@@ -104,7 +104,7 @@ class Pseudonymize final : public Job {
     // The output is as large as the input: past half the tables' share (the engine is
     // idle), rows wait on scratch for the writer, which reads them back in rounds.
     const EngineOptions& engine = ctx.engine().options();
-    out.spill_past(engine.memory.tables() / 2, engine.scratch);
+    out.spill_past(ctx.memory().lease("pseudonymize output rows", MemoryShare::output_table), engine.scratch);
     TableInput input = ctx.input("table", columns);
     std::uint64_t next_row = 0;
     bool first = true;

@@ -65,7 +65,7 @@ class Anomalies final : public Job {
 
     RuleContext rc(ctx, options_);
     const EngineOptions& engine = ctx.engine().options();
-    FlagSink sink(engine.scratch, engine.memory.tables() / 4);
+    FlagSink sink(engine.scratch, ctx.memory().lease("anomalies flags", MemoryShare::job_buffer));
     // One read of each table for all rules when this rank's claims fit in memory; each
     // rule's own dataflow (rule_*.cpp) for larger inputs and for any rule the in-memory
     // plan does not know.

@@ -52,8 +52,8 @@ constexpr std::int64_t kMaxPasses = 8;
 bool cells_in_memory(JobContext& ctx, const CellKeyer& keyer, ComplianceOutput& out) {
   Engine& engine = ctx.engine();
   Communicator& comm = ctx.comm();
-  const std::size_t limit = engine.options().memory.tables();
-  const std::size_t round = engine.options().memory.round();
+  const MemoryLease pairs = ctx.memory().lease_on_every_rank(comm, "compliance distinct pairs", MemoryShare::job_alone, 0);
+  const std::size_t limit = pairs.bytes();
 
   // The first read takes every row for the cells and the money, and every pair while they
   // fit. Passes needed (max over ranks): 1 if they fit, else the pairs' projected bytes
@@ -79,6 +79,8 @@ bool cells_in_memory(JobContext& ctx, const CellKeyer& keyer, ComplianceOutput& 
   DistinctStats moved;
   const auto count = [&](ReadState& pass) {
     DistinctStats p, e;
+    const std::size_t round = ctx.memory().share(MemoryShare::shuffle_rounds);  // whole: every rank the same
+    const MemoryLease rounds = ctx.memory().lease("compliance pair exchange", round, round);
     const auto persons = count_distinct(comm, std::move(pass.persons), groups.to_global, n, round, &p);
     const auto employers = count_distinct(comm, std::move(pass.employers), groups.to_global, n, round, &e);
     for (std::size_t g = 0; g < n; ++g) {

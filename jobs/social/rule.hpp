@@ -128,7 +128,7 @@ static_assert(sizeof(FlagRow) == 40);
 class FlagSink {
  public:
   using Entry = std::pair<FlagKey, FlagRow>;
-  FlagSink(const std::filesystem::path& scratch, std::size_t memory_bytes) : flags_(scratch, "flags", memory_bytes) {}
+  FlagSink(const std::filesystem::path& scratch, MemoryLease share) : flags_(scratch, "flags", std::move(share)) {}
   /// The rule whose flags follow.
   void begin_rule(const std::string& name) { rule_ = RuleName(name); }
   void flag(const ClaimRow& c, double detail) { flag(c, detail, rule_); }

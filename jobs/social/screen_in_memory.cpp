@@ -74,7 +74,8 @@ class InMemoryScreen {
     TableInput deaths = ctx_.input("deaths");
     TableInput claims = ctx_.input("claims");
     const auto ranks = static_cast<std::size_t>(ctx_.comm().size());
-    const std::size_t share = ctx_.engine().options().memory.total / 4;
+    const MemoryLease kept = ctx_.engine().memory().lease_on_every_rank(ctx_.comm(), "anomalies claims kept", {1, 4}, 0);
+    const std::size_t share = kept.bytes();
     const std::size_t per_rank = claims.total_rows() / ranks + 1;
     if (per_rank * kClaimBytes + deaths.total_rows() * kDeathEntryBytes > share) return {};
 

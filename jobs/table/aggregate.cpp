@@ -216,8 +216,8 @@ class Aggregate final : public Job {
 
     const auto counts = std::make_shared<MapCounts>();
     const auto kept = std::make_shared<KeptArrays<Value>>();
-    const std::size_t array_bytes =
-        dense_array_ ? dense_bytes(ctx.engine().options().memory, ctx.engine().options().threads) : 0;
+    const MemoryLease arrays = dense_array_ ? dense_lease(ctx) : MemoryLease();
+    const std::size_t array_bytes = arrays.bytes() / static_cast<std::size_t>(ctx.engine().options().threads);
     AggregateMap<Key, M, decltype(fold)> map(plan, *layout_, fold, array_bytes, counts, kept);
     auto by_hash = ctx.engine().reduce_by_key<Key, Value>(input, map, fold);
     ctx.engine().progress("table.aggregate: " + std::to_string(counts->rows) + " rows, " +

@@ -165,10 +165,13 @@ void fill_slot(const SlotPlan& slot, const TableBatch& batch, std::size_t key_co
 }
 
 
-/// Bytes of the dense group array per map thread: at most 16 MiB, and at most a
-/// sixteenth of the memory budget (the part the engine leaves to the job's map).
-inline std::size_t dense_bytes(const MemoryBudget& memory, int threads) {
-  return std::min<std::size_t>(std::size_t{16} << 20, memory.total / 16 / static_cast<std::size_t>(threads));
+/// Collective: the lease for the dense group arrays of all map threads: at most 16 MiB per
+/// thread, and at most a sixteenth of the memory budget (the part the engine's pass leaves
+/// to the job's map); the same on every rank, which exchange the arrays.
+inline MemoryLease dense_lease(JobContext& ctx) {
+  const auto threads = static_cast<std::size_t>(ctx.engine().options().threads);
+  const std::size_t per_thread = std::min<std::size_t>(std::size_t{16} << 20, ctx.memory().share({1, 16}) / threads);
+  return ctx.memory().lease_on_every_rank(ctx.comm(), "table.aggregate dense arrays", per_thread * threads, 0);
 }
 
 /// Which way the rows went: rank 0's figures are shown with --verbose, and the tests

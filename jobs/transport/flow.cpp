@@ -128,11 +128,11 @@ class Flow final : public Job {
     OutputTable flow = ctx.output_table("flow");
     // The rows can outnumber the pings' share of memory (1.6M rows, 77 MiB, from 175 MiB
     // of pings): past a quarter of the tables' share they wait on scratch for the writer.
-    flow.spill_past(engine.options().memory.tables() / 4, engine.options().scratch);
+    flow.spill_past(ctx.memory().lease("flow output rows", MemoryShare::job_buffer), engine.options().scratch);
     // Passes 1-2 run in their own function, so the grouped pings (memory and scratch) are
     // released before the sort takes its share of the budget.
     SortedResultBuilder<FlowKey, FlowStats> rows(engine.options().scratch, "flow-rows",
-                                                 engine.options().memory.tables() / 4);
+                                                 ctx.memory().lease("flow sorted rows", MemoryShare::job_buffer));
     cell_slot_rows(ctx, [&](const FlowKey& key, const FlowStats& stats) {
       if (engine.ranks() == 1) {
         append(flow, key, stats);
@@ -176,7 +176,7 @@ class Flow final : public Job {
 
     // 1. Clean (bounds, speed) in the map; a vehicle's pings together, by (time, row).
     SpillingBuffer<std::pair<std::uint64_t, Obs>> clean(engine.options().scratch, "flow-clean",
-                                                        engine.options().memory.tables() / 4);
+                                                        ctx.memory().lease("flow clean pings", MemoryShare::job_buffer));
     {
       TableInput gps = ctx.input("gps");
       const auto by_vehicle = engine.group_by_key<std::uint64_t, Fix>(

@@ -122,7 +122,8 @@ class Od final : public Job {
     // result and the buffers between passes are held at once.
     OutputTable od = ctx.output_table("od");
     {
-      SortedResultBuilder<OdKey, OdStats> rows(engine.options().scratch, "od-rows", engine.options().memory.tables() / 4);
+      SortedResultBuilder<OdKey, OdStats> rows(engine.options().scratch, "od-rows",
+                                               ctx.memory().lease("od sorted rows", MemoryShare::job_buffer));
       {
         SpillingBuffer<Trip> trips = pair_taps(ctx, q);
         summarise(engine, trips, [&](const OdKey& key, const OdStats& stats) {
@@ -193,7 +194,7 @@ class Od final : public Job {
     // Pairing, card by card, on the rank owning the card. Trips are buffered within an
     // eighth of the budget, beside the grouped taps' share.
     const double max_seconds = max_trip_minutes_ * 60.0;
-    SpillingBuffer<Trip> trips(engine.options().scratch, "od-trips", engine.options().memory.tables() / 4);
+    SpillingBuffer<Trip> trips(engine.options().scratch, "od-trips", ctx.memory().lease("od trips", MemoryShare::job_buffer));
     by_card.for_each_group([&](std::uint64_t, std::span<const Tap> card) {
       const std::size_t n = card.size();
       for (std::size_t i = 0; i < n;) {

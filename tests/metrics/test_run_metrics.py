@@ -85,6 +85,17 @@ class RunMetricsTest(unittest.TestCase):
             # the gather and the JSON writing after the measurement touch at most a few pages
             self.assertLess(os_kib * 1024 - rank["peak_rss_bytes"], 4 << 20, rank)
 
+        # The memory accountant's leases: every owner within the 64 MiB budget, the
+        # engine's and the readers' shares among them, all leases together never past it.
+        for rank in m["per_rank"]:
+            leases = rank["memory_leases"]
+            self.assertEqual(leases["budget_bytes"], 64 << 20)
+            self.assertLessEqual(leases["peak_bytes"], 64 << 20, leases)
+            owners = {o["owner"]: o for o in leases["owners"]}
+            self.assertEqual(owners["input batches"]["peak_bytes"], 8 << 20, owners)
+            self.assertEqual(owners["engine tables"]["asked_bytes"], 32 << 20, owners)
+            self.assertGreaterEqual(owners["engine tables"]["leases"], 1, owners)
+
         with h5py.File(out) as f:
             key = json.loads(f.attrs["metrics"])
         self.assertEqual(key["rows_read"], ROWS)

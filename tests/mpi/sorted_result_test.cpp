@@ -62,7 +62,7 @@ TEST(SortedResult, SortGloballyConcatenatesInKeyOrder) {
       // Rank r holds keys r, r + p, r + 2p, ...: every rank spans the whole range.
       const std::int64_t p = comm.size(), n = 30'000;
       SortedResultBuilder<CellSlot, std::int64_t> rows(engine.options().scratch, "sorted-result-test",
-                                                       engine.options().memory.tables() / 64);
+                                                       engine.memory().share(MemoryShare::engine_tables) / 64);
       for (std::int64_t i = comm.rank(); i < n; i += p) rows.push(key_of(i), i);
       PEARL_AGREE_ON_FAILURE(comm);
       const auto sorted = engine.sort_globally(std::move(rows).finish());

@@ -61,12 +61,12 @@
 //
 // What this header brings in is the job API: the job, its declaration and context
 // (pearl/core/job.hpp), typed options with domains (option_spec.hpp, options.hpp), the
-// engine's typed operations and their results, tables and records, the small
-// collectives, dense and distinct reductions, quantiles, spilling buffers, scratch files,
-// suppression, regions and calendars, and what a map saves in a checkpoint
-// (map_state.hpp). Headers under pearl/core/detail/ hold the engine's templates that are
-// instantiated in a job (its hash tables, sinks and map phase): they come in through
-// these headers, are not API, and a job never includes them itself
+// engine's typed operations and their results, the memory accountant's leases, tables and
+// records, the small collectives, dense and distinct reductions, quantiles, spilling
+// buffers, scratch files, suppression, regions and calendars, and what a map saves in a
+// checkpoint (map_state.hpp). Headers under pearl/core/detail/ hold the engine's templates
+// that are instantiated in a job (its hash tables, sinks and map phase): they come in
+// through these headers, are not API, and a job never includes them itself
 // (tests/check_layering.sh). No header here includes Boost, OpenMP or MPI. The one
 // optional addition is pearl/core/eigen_collectives.hpp,
 // for a job that links Eigen itself.
@@ -85,6 +85,7 @@
 #include "pearl/core/job.hpp"
 #include "pearl/core/map_state.hpp"
 #include "pearl/core/memory.hpp"
+#include "pearl/core/memory_accountant.hpp"
 #include "pearl/core/option_spec.hpp"
 #include "pearl/core/options.hpp"
 #include "pearl/core/plugin.hpp"

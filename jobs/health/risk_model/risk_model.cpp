@@ -129,7 +129,8 @@ class RiskModel final : public Job {
     const std::string where = ctx.input_location("checkups");
     const EngineOptions& engine = ctx.engine().options();
     // Half the budget, as the engine's tables take: the job runs no engine pass.
-    rows_ = std::make_unique<RowBlocks>(terms_.size() + 1, kBlock, engine.memory.tables(), engine.scratch);
+    rows_share_ = ctx.memory().lease("risk_model row blocks", MemoryShare::job_alone);
+    rows_ = std::make_unique<RowBlocks>(terms_.size() + 1, kBlock, rows_share_.bytes(), engine.scratch);
     std::exception_ptr failure;
     try {
       std::vector<double> row(terms_.size() + 1);
@@ -363,6 +364,7 @@ class RiskModel final : public Job {
   double tol_ = 1e-8;
   int threads_ = 1;
   std::vector<std::string> terms_;
+  MemoryLease rows_share_;  // the row blocks' share of --memory, before rows_ so it outlives them
   std::unique_ptr<RowBlocks> rows_;  // outcome (0 or 1), then the standardised covariates
   std::vector<double> mean_, scale_;
   std::int64_t n_ = 0;

@@ -6,7 +6,7 @@
 // budget); here the first blocks stay in memory up to the job's share and the rest are
 // read back from scratch, a few blocks at a time, on every walk:
 //
-//   RowBlocks rows(5, 2048, ctx.engine().options().memory.tables(), ctx.engine().options().scratch);
+//   RowBlocks rows(5, 2048, share.bytes(), ctx.engine().options().scratch);   // share: a MemoryLease
 //   rows.push(values);                       // one row: a value per column
 //   rows.seal();                             // the last, partial block
 //   rows.for_each_chunk([&](std::span<const RowBlocks::Block> blocks) { ... });

@@ -41,6 +41,10 @@ struct RunDescription {
   std::string error;  // empty on success
 };
 
+/// Local: --verbose lines on rank 0, one per owner of the rank's memory accountant, with
+/// its high-water mark ("memory: engine tables peak 1.0 GiB of 1.0 GiB asked, 3 leases").
+void report_memory_use(const Engine& engine);
+
 class RunMetrics {
  public:
   explicit RunMetrics(const Engine& engine);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "pearl/core/communicator.hpp"
+#include "pearl/core/memory_accountant.hpp"
 #include "pearl/core/table_input.hpp"
 #include "pearl/io/catalogue.hpp"
 #include "pearl/io/output_writer.hpp"
@@ -63,11 +64,15 @@ class ShardInputs final : public InputProvider {
   /// This rank's rows set aside by --on-bad-row skip so far.
   [[nodiscard]] const io::RejectLog& rejects() const noexcept { return *rejects_; }
   [[nodiscard]] const ReadCounters& counters() const noexcept { return counters_; }
+  /// Keeps the lease that `batch_bytes` came from (the rank's MemoryAccountant) as long as
+  /// the inputs are open.
+  void hold(MemoryLease batches) { batches_ = std::move(batches); }
 
  private:
   [[nodiscard]] const io::Catalogue& catalogue(const std::string& table) const;
   Communicator& comm_;
   std::size_t batch_bytes_;
+  MemoryLease batches_;
   io::BadRowPolicy on_bad_row_;
   std::shared_ptr<io::RejectLog> rejects_;
   std::vector<io::Catalogue> catalogues_;

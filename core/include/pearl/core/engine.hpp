@@ -41,6 +41,7 @@
 #include "pearl/core/detail/reduce_sink.hpp"
 #include "pearl/core/map_state.hpp"
 #include "pearl/core/memory.hpp"
+#include "pearl/core/memory_accountant.hpp"
 #include "pearl/core/results.hpp"
 #include "pearl/core/source.hpp"
 
@@ -48,6 +49,7 @@ namespace pearl {
 
 struct EngineOptions {
   MemoryBudget memory{};
+  std::shared_ptr<MemoryAccountant> accountant{};  // the rank's budget (runner); empty: made from `memory`
   int threads = 1;                   // map threads per rank
   std::filesystem::path scratch{};   // parent of the spill directory; empty: $TMPDIR or /tmp
   bool verbose = false;              // progress lines on rank 0
@@ -95,6 +97,9 @@ class Engine {
   [[nodiscard]] int rank() const noexcept { return comm_.rank(); }
   [[nodiscard]] int ranks() const noexcept { return comm_.size(); }
   [[nodiscard]] const EngineOptions& options() const noexcept { return options_; }
+  /// The rank's memory accountant: every pass leases its tables and shuffle shares here,
+  /// and a job leases what it keeps itself (pearl/core/memory_accountant.hpp).
+  [[nodiscard]] MemoryAccountant& memory() const noexcept { return *options_.accountant; }
   [[nodiscard]] const EngineStats& last_stats() const noexcept { return stats_; }
   /// Every operation finished so far, with its counters and times (run metrics).
   [[nodiscard]] const std::vector<OperationRecord>& history() const noexcept { return history_; }
@@ -113,8 +118,9 @@ class Engine {
     const bool restorable = detail::restorable_map<Sink>(map);  // see checkpoint_ops.hpp
     const std::size_t index = next_operation_++;
     if (auto saved = restore<K, V>(index, "reduce_by_key", restorable)) return KeyedResult<K, V>(std::move(*saved), op);
+    begin_pass();
     detail::Spiller<K, V> spiller(scratch_factory());
-    const std::size_t table_limit = options_.memory.tables() / static_cast<std::size_t>(threads());
+    const std::size_t table_limit = pass_.tables.bytes() / static_cast<std::size_t>(threads());
     std::vector<Sink> sinks;
     sinks.reserve(static_cast<std::size_t>(threads()));
     for (int t = 0; t < threads(); ++t) sinks.emplace_back(rank(), ranks(), table_limit, combine_entries<K, V>(), max_combine_entries<K, V>(), op,
@@ -139,8 +145,9 @@ class Engine {
     if (auto saved = restore<K, V>(index, "group_by_key", restorable)) {
       return GroupedResult<K, V>(std::move(*saved), group.sort_values);
     }
+    begin_pass();
     detail::Spiller<K, V> spiller(scratch_factory());
-    const std::size_t buffer_limit = options_.memory.tables() / static_cast<std::size_t>(threads());
+    const std::size_t buffer_limit = pass_.tables.bytes() / static_cast<std::size_t>(threads());
     std::vector<Sink> sinks;
     sinks.reserve(static_cast<std::size_t>(threads()));
     for (int t = 0; t < threads(); ++t) sinks.emplace_back(rank(), ranks(), buffer_limit, group.sort_values, spiller);
@@ -160,11 +167,12 @@ class Engine {
     const std::size_t index = next_operation_++;
     if (auto saved = restore<K, V>(index, "sort_globally", true)) return KeyedResult<K, V>(std::move(*saved), keep_first);
     const std::vector<K> splitters = choose_splitters(local);
+    begin_pass();
     detail::RangePartitioner<K> by_range{&splitters};
     using Sink = detail::GroupSink<K, V, detail::RangePartitioner<K>>;
     detail::Spiller<K, V> spiller(scratch_factory());
     std::vector<Sink> sinks;
-    sinks.emplace_back(rank(), ranks(), options_.memory.tables(), false, spiller, by_range);
+    sinks.emplace_back(rank(), ranks(), pass_.tables.bytes(), false, spiller, by_range);
     ResultBatches<K, V> source(local, batch_pairs<K, V>());
     auto forward = forward_pairs;
     drive(source, forward, sinks, spiller, index, "sort_globally");
@@ -196,7 +204,7 @@ class Engine {
 
   template <class K, class V>
   std::size_t batch_pairs() const {
-    return std::max<std::size_t>(1024, options_.memory.staging() / 4 / sizeof(std::pair<K, V>));
+    return std::max<std::size_t>(1024, pass_.staging.bytes() / 4 / sizeof(std::pair<K, V>));
   }
 
   /// ranks-1 splitters from a regular sample (up to 64 keys per rank) of all keys.
@@ -219,6 +227,18 @@ class Engine {
     return splitters;
   }
   std::function<std::shared_ptr<ScratchDir>()> scratch_factory() const;
+  /// Collective, as an operation's pass starts: leases its shuffle rounds and staging
+  /// (whole: every rank computes the same exchanges from them) and its tables (what is
+  /// free up to their share: a smaller share spills sooner) into pass_ (engine.cpp).
+  void begin_pass();
+  /// Gives the pass's leases back and accounts for the result's run in memory instead,
+  /// for as long as the result lives (docs/architecture.md, "Memory budget").
+  template <class K, class V>
+  void hold_result(detail::SortedRuns<K, V>& runs) {
+    pass_ = {};
+    runs.held = std::make_shared<MemoryLease>(
+        memory().hold("engine results", runs.memory.size() * sizeof(std::pair<K, V>)));
+  }
   /// CPU time of the whole process (every thread), in seconds.
   static double process_cpu_seconds() noexcept;
   /// Appends the operation that just finished (stats_ and the times since drive began).
@@ -229,8 +249,11 @@ class Engine {
   template <class K, class V>
   std::optional<detail::SortedRuns<K, V>> restore(std::size_t index, const char* kind, bool restorable) {
     auto runs = detail::restore_operation<K, V>(comm_, options_.checkpoint.get(), index, kind, restorable,
-                                                  scratch_factory(), options_.memory.tables());
-    if (runs) log_restored(index);
+                                                  scratch_factory(), memory().share(MemoryShare::engine_tables));
+    if (runs) {
+      hold_result(*runs);
+      log_restored(index);
+    }
     return runs;
   }
   template <class K, class V>
@@ -242,7 +265,7 @@ class Engine {
   // together within the staging share of the budget.
   template <class K, class V>
   std::size_t combine_entries() const {
-    const std::size_t per_table = options_.memory.staging() /
+    const std::size_t per_table = pass_.staging.bytes() /
                                   (static_cast<std::size_t>(ranks()) * static_cast<std::size_t>(threads()) * 4);
     return std::clamp<std::size_t>(per_table / (2 * (sizeof(typename HashTable<K, V>::Slot) + 1)), 16, 4096);
   }
@@ -251,7 +274,7 @@ class Engine {
   // (every destination and thread) together stay within half the staging share.
   template <class K, class V>
   std::size_t max_combine_entries() const {
-    const std::size_t per_table = options_.memory.staging() /
+    const std::size_t per_table = pass_.staging.bytes() /
                                   (static_cast<std::size_t>(ranks()) * static_cast<std::size_t>(threads()) * 2);
     return std::clamp<std::size_t>(per_table / (2 * (sizeof(typename HashTable<K, V>::Slot) + 1)),
                                    combine_entries<K, V>(), std::size_t{1} << 18);
@@ -304,6 +327,10 @@ class Engine {
   Communicator& comm_;
   EngineOptions options_;
   EngineStats stats_;
+  struct PassLeases {
+    MemoryLease rounds, staging, tables;
+  };
+  PassLeases pass_;                 // the running operation's shares; empty between operations
   int waves_until_check_ = 1;       // the map phase's first meeting comes after one wave
   std::size_t next_operation_ = 0;  // collective operations so far: their checkpoint numbers
   std::vector<OperationRecord> history_;

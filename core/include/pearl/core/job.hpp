@@ -127,6 +127,10 @@ class JobContext {
 
   /// The engine: reduce_by_key, group_by_key, sort_globally (pearl/core/engine.hpp).
   Engine& engine() noexcept { return engine_; }
+  /// The rank's memory budget: lease what the job keeps itself instead of computing a
+  /// fraction of --memory, e.g. `ctx.memory().lease("od trips", MemoryShare::job_buffer)`
+  /// (pearl/core/memory_accountant.hpp; docs/architecture.md lists the shares).
+  MemoryAccountant& memory() noexcept { return engine_.memory(); }
   /// The group of ranks, for the small collectives of pearl/core/collectives.hpp.
   Communicator& comm() noexcept { return engine_.comm(); }
   /// Human-readable results and summaries. Only rank 0's text is shown.

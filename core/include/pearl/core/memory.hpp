@@ -20,15 +20,11 @@ std::string format_bytes(std::size_t bytes);
 /// Peak resident set size of this process so far (VmHWM), in bytes; 0 if unknown.
 std::size_t peak_rss_bytes();
 
-/// How the engine divides one rank's budget. The parts are fractions of `total`:
-/// tables (combine/reduce/group state) take most; the shuffle's staging, send and
-/// receive buffers each get a bounded slice, so one round never exceeds the budget.
+/// One rank's `--memory`, as configured. Who gets which part of it is the rank's
+/// MemoryAccountant's business (pearl/core/memory_accountant.hpp): consumers ask it for a
+/// lease instead of taking fractions of `total` themselves.
 struct MemoryBudget {
   std::size_t total = std::size_t{1} << 30;
-
-  [[nodiscard]] std::size_t tables() const noexcept { return total / 2; }
-  [[nodiscard]] std::size_t staging() const noexcept { return total / 8; }
-  [[nodiscard]] std::size_t round() const noexcept { return total / 8; }
 };
 
 }  // namespace pearl

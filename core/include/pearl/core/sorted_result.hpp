@@ -12,7 +12,7 @@
 // bug in the caller and throws.
 //
 //   pearl::SortedResultBuilder<FlowKey, FlowStats> rows(engine.options().scratch, "flow-rows",
-//                                                       engine.options().memory.tables() / 4);
+//       ctx.memory().lease("flow sorted rows", pearl::MemoryShare::job_buffer));
 //   cells.for_each_group([&](const Cell& c, std::span<const Obs> obs) { ...; rows.push(key, stats); });
 //   pearl::KeyedResult<FlowKey, FlowStats> sorted = engine.sort_globally(std::move(rows).finish());
 #pragma once
@@ -42,6 +42,11 @@ class SortedResultBuilder {
         limit_(std::max<std::size_t>(1024, memory_bytes / sizeof(std::pair<K, V>))),
         spiller_([parent = scratch_parent.empty() ? ScratchDir::default_parent() : std::move(scratch_parent),
                   tag = tag_] { return std::make_shared<ScratchDir>(parent, tag); }) {}
+  /// The same within a lease from the rank's MemoryAccountant, which the result keeps.
+  SortedResultBuilder(std::filesystem::path scratch_parent, std::string tag, MemoryLease share)
+      : SortedResultBuilder(std::move(scratch_parent), std::move(tag), share.bytes()) {
+    share_ = std::move(share);
+  }
 
   /// Appends a pair whose key is above every key pushed before it (throws Error if not).
   void push(const K& key, const V& value) {
@@ -65,8 +70,9 @@ class SortedResultBuilder {
   KeyedResult<K, V> finish() && {
     const auto keep_first = [](const V& a, const V&) { return a; };
     // The runs keep their scratch directory alive as long as the result.
-    return KeyedResult<K, V>(spiller_.finish(std::move(memory_), detail::SortedRuns<K, V>{}.read_buffer),
-                             keep_first);
+    auto runs = spiller_.finish(std::move(memory_), detail::SortedRuns<K, V>{}.read_buffer);
+    if (share_.bytes() > 0) runs.held = std::make_shared<MemoryLease>(std::move(share_));
+    return KeyedResult<K, V>(std::move(runs), keep_first);
   }
 
  private:
@@ -74,6 +80,7 @@ class SortedResultBuilder {
   std::size_t limit_;
   std::vector<std::pair<K, V>> memory_;
   detail::Spiller<K, V> spiller_;
+  MemoryLease share_;  // empty when made with a byte count
   std::size_t spilled_ = 0;
   K last_{};
   bool have_last_ = false;

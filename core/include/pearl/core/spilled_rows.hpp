@@ -6,7 +6,8 @@
 // rows still in memory, so an output larger than memory is written within it:
 //
 //   pearl::OutputTable flow = ctx.output_table("flow");
-//   flow.spill_past(engine.options().memory.tables() / 4, engine.options().scratch);
+//   flow.spill_past(ctx.memory().lease("flow output rows", pearl::MemoryShare::job_buffer),
+//                   engine.options().scratch);
 //   ... flow.append(...) ...                       // moves full rounds to scratch
 //   ctx.write(std::move(flow));
 //

@@ -5,7 +5,7 @@
 // the next engine pass reads as its BatchSource, without holding them all in memory:
 //
 //   pearl::SpillingBuffer<Trip> trips(engine.options().scratch, "od-trips",
-//                                     engine.options().memory.tables() / 4);
+//                                     ctx.memory().lease("od trips", pearl::MemoryShare::job_buffer));
 //   cards.for_each_group([&](const CardId&, std::span<const Tap> taps) { ... trips.push(t); });
 //   auto by_od = engine.group_by_key<OdHour, float>(trips, map);
 //
@@ -43,6 +43,12 @@ class SpillingBuffer {
         tag_(std::move(tag)),
         limit_(std::max<std::size_t>(1024, memory_bytes / sizeof(T))),
         batch_(batch_records) {}
+  /// The same within a lease from the rank's MemoryAccountant, kept as long as the buffer.
+  SpillingBuffer(std::filesystem::path scratch_parent, std::string tag, MemoryLease share,
+                 std::size_t batch_records = std::size_t{1} << 15)
+      : SpillingBuffer(std::move(scratch_parent), std::move(tag), share.bytes(), batch_records) {
+    share_ = std::move(share);
+  }
 
   void push(const T& v) {
     if (reading_) throw Error("SpillingBuffer: push after reading started");
@@ -111,6 +117,7 @@ class SpillingBuffer {
   std::size_t spilled_ = 0;
   bool reading_ = false;
   std::vector<std::byte> bytes_;
+  MemoryLease share_;                 // empty when made with a byte count
   std::unique_ptr<ScratchDir> dir_;  // declared before the writer/reader: destroyed after them
   std::unique_ptr<RunWriter> writer_;
   std::unique_ptr<RunReader> reader_;

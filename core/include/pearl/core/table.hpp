@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "pearl/core/error.hpp"
+#include "pearl/core/memory_accountant.hpp"
 
 namespace pearl {
 
@@ -159,6 +160,9 @@ class OutputTable {
   /// `append` checks after every row; a job that fills columns directly calls
   /// `spill_if_full()` after each stretch. Copies of the table share the moved rows.
   void spill_past(std::size_t bytes, std::filesystem::path scratch_parent = {});
+  /// The same within a lease from the rank's MemoryAccountant, kept (by the table and its
+  /// copies) until the rows are written: `out.spill_past(ctx.memory().lease(...), scratch)`.
+  void spill_past(MemoryLease share, std::filesystem::path scratch_parent = {});
   /// Moves the rows in memory to scratch if they take `spill_past`'s bytes or more.
   void spill_if_full();
   /// Rows moved to scratch (they precede rows()), and all rows.
@@ -176,6 +180,7 @@ class OutputTable {
   std::filesystem::path spill_parent_;
   std::size_t counted_rows_ = 0, counted_bytes_ = 0;
   std::shared_ptr<SpilledRows> spilled_;
+  std::shared_ptr<MemoryLease> share_;  // spill_past's lease, if it was given one
 };
 
 }  // namespace pearl

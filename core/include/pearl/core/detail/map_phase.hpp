@@ -81,7 +81,7 @@ void Engine::drive(Source& source, MapFn& map, std::vector<Sink>& sinks, detail:
   std::vector<std::exception_ptr> failures(sinks.size());
   const auto started = std::chrono::steady_clock::now();
   auto last_report = started;
-  const std::size_t staging = options_.memory.staging();
+  const std::size_t staging = pass_.staging.bytes();
   for (;;) {
     std::exception_ptr failure;
     const int waves = waves_until_check_;
@@ -178,7 +178,7 @@ void Engine::shuffle(std::vector<Sink>& sinks, std::size_t record_size) {
   std::vector<Outbox> outboxes;
   outboxes.reserve(sinks.size());
   for (auto& s : sinks) outboxes.push_back(std::move(s.outbox()));
-  const ExchangeStats ex = exchange(comm_, outboxes, record_size, options_.memory.round(),
+  const ExchangeStats ex = exchange(comm_, outboxes, record_size, pass_.rounds.bytes(),
                                     [&](std::span<const std::byte> bytes) { sinks.front().absorb(bytes); });
   for (std::size_t t = 0; t < sinks.size(); ++t) sinks[t].outbox() = std::move(outboxes[t]);
   ++stats_.exchanges;
@@ -202,8 +202,9 @@ detail::SortedRuns<K, V> Engine::finish(std::vector<Sink>& sinks, detail::Spille
     stats_.spilled_runs = spiller.runs();
     stats_.spilled_bytes = spiller.bytes();
     const std::size_t read_buffer =
-        std::clamp<std::size_t>(options_.memory.tables() / (spiller.runs() + 1) / 4, record_size, 1 << 20);
+        std::clamp<std::size_t>(pass_.tables.bytes() / (spiller.runs() + 1) / 4, record_size, 1 << 20);
     runs = spiller.finish(std::move(memory), read_buffer);
+    hold_result(*runs);
   });
   progress("shuffle done: " + std::to_string(stats_.batches) + " batches, " + std::to_string(stats_.exchanges) +
            " exchanges in " + std::to_string(stats_.rounds) + " rounds, " + format_bytes(stats_.bytes_sent) +

@@ -18,6 +18,7 @@
 
 #include "pearl/core/agreement.hpp"
 #include "pearl/core/communicator.hpp"
+#include "pearl/core/memory_accountant.hpp"
 #include "pearl/core/record.hpp"
 #include "pearl/core/scratch.hpp"
 
@@ -114,6 +115,7 @@ struct SortedRuns {
   std::vector<std::filesystem::path> files;
   std::shared_ptr<ScratchDir> scratch;  // keeps spilled files alive as long as the result
   std::size_t read_buffer = 1 << 20;
+  std::shared_ptr<MemoryLease> held;  // the memory run's bytes, accounted while the result lives
 };
 
 /// All ranks' sorted pairs, merged in key order, on every rank (small data only).

@@ -45,7 +45,7 @@ class Spiller {
   }
 
   SortedRuns<K, V> finish(std::vector<std::pair<K, V>> memory, std::size_t read_buffer) {
-    return SortedRuns<K, V>{std::move(memory), std::move(files_), std::move(scratch_), read_buffer};
+    return SortedRuns<K, V>{std::move(memory), std::move(files_), std::move(scratch_), read_buffer, {}};
   }
   [[nodiscard]] std::size_t runs() const noexcept { return files_.size(); }
   /// The runs spilled so far, in spill order (a checkpoint copies them).
