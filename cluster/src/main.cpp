@@ -27,16 +27,21 @@ void tune_malloc() noexcept {
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
 }
 
+/// The command line, run on `comm` (every rank, or the one rank alone).
+int run_command_line(int argc, char** argv, pearl::Communicator& comm) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  const int code = pearl::cluster::run_cli(args, comm, std::cout, std::cerr);
+  std::cout.flush();
+  return code;
+}
+
 /// Started without a launcher: one rank, no MPI (its start-up would cost more than most
 /// commands take). There is no launcher to pass an exit code on, so none to work around.
 int run_alone(int argc, char** argv) {
   pearl::cluster::remember_startup_environment();
   pearl::cluster::install_stop_handlers();
   pearl::cluster::LocalCommunicator alone;
-  const std::vector<std::string> args(argv + 1, argv + argc);
-  const int code = pearl::cluster::run_cli(args, alone, std::cout, std::cerr);
-  std::cout.flush();
-  return code;
+  return run_command_line(argc, argv, alone);
 }
 }  // namespace
 
@@ -49,10 +54,7 @@ int main(int argc, char** argv) {
     pearl::cluster::MpiSession mpi(argc, argv);
     pearl::cluster::install_stop_handlers();  // after MPI_Init: ours, not the MPI library's
     pearl::cluster::MpiCommunicator world = mpi.world();
-    const std::vector<std::string> args(argv + 1, argv + argc);
-    const int code = pearl::cluster::run_cli(args, world, std::cout, std::cerr);
-    std::cout.flush();
-    return pearl::cluster::MpiSession::finish(code);
+    return pearl::cluster::MpiSession::finish(run_command_line(argc, argv, world));
   } catch (const pearl::InputError& e) {
     std::fprintf(stderr, "pearl: error: %s\n", e.what());  // PEARL_MPI's value
     return 2;
