@@ -43,6 +43,8 @@ struct MemoryLedger {
     held += bytes;
     peak = std::max(peak, held);
   }
+  /// The bytes of `total` nobody holds (the caller holds `mutex`).
+  [[nodiscard]] std::size_t free_of(std::size_t total) const noexcept { return held >= total ? 0 : total - held; }
   void give_back(std::size_t owner, std::size_t bytes) noexcept {
     const std::lock_guard lock(mutex);
     owners[owner].now -= bytes;
@@ -86,12 +88,12 @@ MemoryAccountant::MemoryAccountant(std::size_t total_bytes)
 
 std::size_t MemoryAccountant::available() const {
   const std::lock_guard lock(ledger_->mutex);
-  return ledger_->held >= total_ ? 0 : total_ - ledger_->held;
+  return ledger_->free_of(total_);
 }
 
 MemoryLease MemoryAccountant::lease(std::string_view owner, std::size_t want, std::size_t at_least) {
   const std::lock_guard lock(ledger_->mutex);
-  const std::size_t available = ledger_->held >= total_ ? 0 : total_ - ledger_->held;
+  const std::size_t available = ledger_->free_of(total_);
   const std::size_t grant = std::min(want, available);
   if (grant < std::min(at_least, want)) {
     throw InputError("--memory " + format_bytes(total_) + " is too small: " + std::string(owner) + " needs at least " +
