@@ -5,6 +5,7 @@ the output and exits non-zero (MPICH's hydra forwards the signal and pearl's mes
 through; Open MPI's mpirun SIGKILLs the ranks a second after forwarding SIGTERM, and prints
 nothing itself)."""
 import os
+import re
 import signal
 import time
 import unittest
@@ -82,14 +83,23 @@ class SignalToTheLauncher(CheckpointTest):
 class StopWithoutCheckpoint(CheckpointTest):
     def test_a_run_with_checkpoints_off_stops_with_exit_1(self):
         out = self.out("off.h5")
-        p = start_held([JOB, *JOBS[JOB](self.data)], out, RANKS, every="off", hold=0)
-        # Held nowhere (no checkpoint): signal it as soon as its ranks are up.
-        deadline = time.time() + 60
-        while time.time() < deadline and len(rank_pids(out)) < RANKS:
-            time.sleep(0.05)
-        time.sleep(0.5)
+        # Held nowhere (no checkpoint): signal it once every rank is inside the run. A rank
+        # prints progress only there (--verbose: every rank; a line each 0.05 s); before it,
+        # a signal ends the process at once (still starting: nothing to save or say).
+        p = start_held([JOB, *JOBS[JOB](self.data), "--verbose", "--progress-every", "0.05"], out, RANKS,
+                       every="off", hold=0)
+        seen, head = set(), []
+        while len(seen) < RANKS:
+            line = p.stderr.readline()
+            if not line:
+                break
+            head.append(line)
+            m = re.match(r"pearl: progress: (?:rank (\d+): )?", line)
+            if m:
+                seen.add(int(m.group(1) or 0))
         os.kill(p.pid, signal.SIGUSR1)
-        _, err = p.communicate(timeout=120)
+        _, rest = p.communicate(timeout=120)
+        err = "".join(head) + rest
         if p.returncode == 0:
             self.skipTest("the run finished before the signal arrived")
         self.assertEqual(p.returncode, 1, err)
