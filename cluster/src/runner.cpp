@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -26,8 +25,8 @@
 #include "pearl/core/error.hpp"
 #include "pearl/io/output_set.hpp"
 #include "pearl/io/output_writer.hpp"
-#include "pearl/io/provenance.hpp"
 #include "pearl/io/shard_writer.hpp"
+#include "input_checksums.hpp"
 #include "run_checks.hpp"
 
 #ifndef PEARL_VERSION
@@ -97,70 +96,6 @@ std::filesystem::path metrics_target(const RunSettings& settings, bool failed) {
   }
   if (settings.output.empty()) return {};
   return metrics_path(settings.output, failed);
-}
-
-/// Collective. The inputs with their content checksums (the output's provenance). The
-/// work is shared by bytes, not by files: all inputs' 1 MiB checksum blocks, in order, are
-/// cut into `ranks` equal runs, each rank hashes its run (io::checksum_blocks), and one
-/// allgather brings every rank's hashes to all, which chain them per file into exactly
-/// io::file_checksum's value. (One file per rank in turn left a rank with the largest
-/// shards hashing most of the bytes; rank 0 alone re-read every input before that.) A file
-/// that has vanished or changed size since the job read it is recorded without one, as
-/// the writer does for a vanished input.
-std::vector<io::InputFileInfo> with_checksums(Communicator& comm, std::vector<io::InputFileInfo> files) {
-  const auto ranks = static_cast<std::uint64_t>(comm.size());
-  const auto rank = static_cast<std::uint64_t>(comm.rank());
-  std::vector<std::uint64_t> first(files.size() + 1, 0);  // first block of file i in the sequence
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    first[i + 1] = first[i] + (files[i].checksum.empty() ? io::checksum_block_count(files[i].bytes) : 0);
-  }
-  const auto share = [&](std::uint64_t r) { return first.back() * r / ranks; };  // rank r's run: [share(r), share(r + 1))
-  // This rank's message: one word per file (1: readable as recorded), then its run's hashes.
-  std::vector<std::uint64_t> mine(files.size(), 0);
-  agreed(comm, [&] {
-    const std::uint64_t lo = share(rank), hi = share(rank + 1);
-    mine.reserve(files.size() + (hi - lo));
-    for (std::size_t i = 0; i < files.size(); ++i) {
-      if (!files[i].checksum.empty()) continue;
-      std::error_code gone;
-      const auto size = std::filesystem::file_size(files[i].path, gone);
-      mine[i] = !gone && size == files[i].bytes ? 1 : 0;
-      const std::uint64_t from = std::max(lo, first[i]), to = std::min(hi, first[i + 1]);
-      if (from >= to) continue;
-      std::vector<std::uint64_t> part(to - from, 0);
-      if (mine[i] == 1) {
-        try {
-          part = io::checksum_blocks(files[i].path, files[i].bytes, from - first[i], to - from);
-        } catch (const Error&) {
-          mine[i] = 0;  // changed while read: no checksum, as for a vanished input
-        }
-      }
-      mine.insert(mine.end(), part.begin(), part.end());
-    }
-  });
-  std::vector<std::vector<std::byte>> all;
-  comm.allgather(std::as_bytes(std::span<const std::uint64_t>(mine)), all);
-  std::vector<std::uint64_t> blocks(first.back(), 0);
-  std::vector<bool> readable(files.size(), true);
-  for (std::uint64_t r = 0; r < ranks; ++r) {
-    const auto& bytes = all[r];
-    if (bytes.size() != (files.size() + share(r + 1) - share(r)) * sizeof(std::uint64_t)) {
-      throw Error("input checksums: rank " + std::to_string(r) + " sent " + std::to_string(bytes.size()) +
-                  " bytes, not its share");
-    }
-    std::vector<std::uint64_t> words(bytes.size() / sizeof(std::uint64_t));
-    std::memcpy(words.data(), bytes.data(), bytes.size());
-    for (std::size_t i = 0; i < files.size(); ++i) readable[i] = readable[i] && (words[i] == 1 || !files[i].checksum.empty());
-    std::copy(words.begin() + static_cast<std::ptrdiff_t>(files.size()), words.end(),
-              blocks.begin() + static_cast<std::ptrdiff_t>(share(r)));
-  }
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    if (!files[i].checksum.empty()) continue;
-    files[i].checksum =
-        readable[i] ? io::checksum_from_blocks(std::span(blocks).subspan(first[i], first[i + 1] - first[i]), files[i].bytes)
-                    : std::string();
-  }
-  return files;
 }
 
 /// Key figures over all ranks so far, for the output's `metrics` attribute: one allgather.
@@ -233,7 +168,13 @@ void run_stages(Job& job, const JobSpec& spec, const RunSettings& settings, Comm
     const MemoryLease rounds = engine.memory().lease(
         "writer rounds", std::min(std::size_t{8} << 20, engine.memory().share(MemoryShare::writer_rounds)));
     if (!temp.empty()) {
-      info.inputs = with_checksums(comm, std::move(info.inputs));
+      std::size_t cached = 0;
+      const io::ChecksumCache cache(io::ChecksumCache::default_dir());
+      info.inputs = with_checksums(comm, std::move(info.inputs), cache, cached);
+      if (cached > 0) {
+        engine.progress("input checksums: " + std::to_string(cached) + " of " + std::to_string(info.inputs.size()) +
+                        " files from the checksum cache");
+      }
       info.metrics = key_figures_now(comm, metrics, run);
       io::write_tables(comm, temp, ctx.outputs(), info, {.gather_round_bytes = rounds.bytes()});
     }

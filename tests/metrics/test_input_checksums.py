@@ -2,7 +2,9 @@
 `pearl pipeline` compares when a shard was touched) are the checksum's definition, the
 same at every rank count, and change with one changed byte. The ranks share the hashing
 by 1 MiB blocks across all inputs, so shards of several MiB, one under 1 MiB and an empty
-table are used, at 1, 2 and 3 ranks.
+table are used, at 1, 2 and 3 ranks, with the checksum cache off (so every run hashes).
+With the cache on, a second run over the same files takes every checksum from it, and a
+file rewritten to the same size with its old modification time put back is hashed again.
 
 The definition, computed here with Python's xxhash (python3-xxhash): each 1 MiB block
 (the last one shorter) hashed by XXH3 (64-bit), then XXH3 of those hashes as 8-byte
@@ -12,6 +14,7 @@ import os
 import shutil
 import struct
 import tempfile
+import time
 import unittest
 
 import h5py
@@ -36,6 +39,16 @@ def shard(rng, rows):
     return pd.DataFrame({"id": rng.integers(0, 50, rows).astype(np.int64), "v": rng.random(rows)})
 
 
+def run_job(test, glob, ranks, out, cache="off"):
+    """table.aggregate over `glob` into `out` with the checksum cache `cache` ("off": none):
+    the checksums recorded for its inputs by file name, and its --verbose stderr."""
+    r = pearl("run", "table.aggregate", "--input", f"table={glob}:/t", "--by", "id", "--sum", "v",
+              "--output", out, "--verbose", ranks=ranks, env=dict(os.environ, PEARL_CHECKSUM_CACHE=cache))
+    test.assertEqual(r.returncode, 0, r.stderr)
+    with h5py.File(out, "r") as f:
+        return {os.path.basename(i["path"]): i["checksum"] for i in json.loads(f.attrs["inputs"])}, r.stderr
+
+
 class InputChecksumsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -48,12 +61,9 @@ class InputChecksumsTest(unittest.TestCase):
         cls.glob = f"{cls.dir.name}/in-*.h5"
 
     def recorded(self, glob, ranks, name):
-        out = f"{self.dir.name}/{name}.h5"
-        r = pearl("run", "table.aggregate", "--input", f"table={glob}:/t", "--by", "id", "--sum", "v",
-                  "--output", out, ranks=ranks)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        with h5py.File(out, "r") as f:
-            return {os.path.basename(i["path"]): i["checksum"] for i in json.loads(f.attrs["inputs"])}
+        sums, err = run_job(self, glob, ranks, f"{self.dir.name}/{name}.h5")
+        self.assertNotIn("checksum cache", err)
+        return sums
 
     def test_the_definition_at_every_rank_count_and_a_changed_byte_changes_it(self):
         files = sorted(os.listdir(self.dir.name))
@@ -77,6 +87,49 @@ class InputChecksumsTest(unittest.TestCase):
         self.assertEqual(got["in-0.h5"], checksum(f"{changed}/in-0.h5"))
         self.assertEqual({k: v for k, v in got.items() if k != "in-0.h5"},
                          {k: v for k, v in want.items() if k != "in-0.h5"})
+
+
+class ChecksumCacheTest(unittest.TestCase):
+    def test_a_second_run_takes_them_from_the_cache_and_a_changed_file_is_hashed_again(self):
+        with tempfile.TemporaryDirectory() as d:
+            rng = np.random.default_rng(12)
+            for i, n in enumerate((300_000, 2_000, 60_000)):
+                write_columnar(f"{d}/in-{i}.h5", shard(rng, n), "t")
+            cache = f"{d}/cache"
+            files = sorted(n for n in os.listdir(d) if n.endswith(".h5"))
+            want = {f: checksum(f"{d}/{f}") for f in files}
+            def job(ranks, name):
+                return run_job(self, f"{d}/in-*.h5", ranks, f"{d}/{name}.out", cache)
+            first, err = job(2, "fresh")
+            self.assertEqual(first, want)
+            # Files changed less than 2 s ago are not remembered (their times could hide a
+            # change made within the same second).
+            self.assertNotIn("checksum cache", err)
+            self.assertFalse(os.path.exists(cache) and os.listdir(cache), "nothing remembered yet")
+            time.sleep(2.2)
+            _, err = job(2, "first")
+            self.assertNotIn("checksum cache", err)
+            self.assertEqual(len(os.listdir(cache)), 3)
+            for ranks in (1, 3):
+                got, err = job(ranks, f"cached-{ranks}")
+                self.assertIn("input checksums: 3 of 3 files from the checksum cache", err)
+                self.assertEqual(got, want)
+            # The same size, other bytes, the old modification time put back: hashed again.
+            path = f"{d}/in-0.h5"
+            st = os.stat(path)
+            with open(path, "r+b") as f:
+                f.seek(st.st_size - 1)
+                last = f.read(1)
+                f.seek(st.st_size - 1)
+                f.write(bytes([last[0] ^ 0xFF]))
+            os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+            self.assertEqual(os.stat(path).st_mtime_ns, st.st_mtime_ns)
+            got, err = job(2, "changed")
+            self.assertIn("input checksums: 2 of 3 files from the checksum cache", err)
+            self.assertEqual(got["in-0.h5"], checksum(path))
+            self.assertNotEqual(got["in-0.h5"], want["in-0.h5"])
+            self.assertEqual({k: v for k, v in got.items() if k != "in-0.h5"},
+                             {k: v for k, v in want.items() if k != "in-0.h5"})
 
 
 if __name__ == "__main__":
