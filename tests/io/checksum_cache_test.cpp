@@ -9,12 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "pearl/io/provenance.hpp"
 
@@ -34,6 +36,11 @@ class ChecksumCacheTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
+  /// Linux before 6.13 stamps file times with the kernel's tick (4 ms at HZ=250), so two
+  /// changes within one tick can carry the same ctime. The cache never trusts a file
+  /// changed in the last 2 s, so that cannot fool it; these tests trust at once (settle
+  /// 0), so they wait out a tick before changing a file they have stamped.
+  static void past_a_clock_tick() { std::this_thread::sleep_for(std::chrono::milliseconds(30)); }
   static void write(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::trunc) << text; }
   /// The cache in dir_/cache, trusting changes as soon as they are made (settle 0).
   [[nodiscard]] ChecksumCache cache() const { return ChecksumCache(dir_ / "cache", 0); }
@@ -63,6 +70,7 @@ TEST_F(ChecksumCacheTest, ARewriteOfTheSameSizeWithItsOldMtimePutBackIsAMiss) {
   hash_and_remember(c);
   struct stat st {};
   ASSERT_EQ(::stat(file_.c_str(), &st), 0);
+  past_a_clock_tick();
   write(file_, "other content");  // same size
   const struct timespec times[2] = {st.st_atim, st.st_mtim};
   ASSERT_EQ(::utimensat(AT_FDCWD, file_.c_str(), times, 0), 0);  // mtime as before; ctime moves
@@ -83,6 +91,7 @@ TEST_F(ChecksumCacheTest, AnotherFileUnderTheNameIsAMiss) {
 TEST_F(ChecksumCacheTest, AFileChangedWhileHashedOrJustChangedIsNotRemembered) {
   const auto c = cache();
   const auto before = FileStamp::of(file_);
+  past_a_clock_tick();
   write(file_, "first CONTENT");  // during the hashing
   EXPECT_FALSE(c.remember(file_, *before, "xxh3:0000000000000000"));
   EXPECT_EQ(c.find(*FileStamp::of(file_)), "");
