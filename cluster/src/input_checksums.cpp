@@ -27,8 +27,9 @@ namespace pearl::cluster {
 std::vector<io::InputFileInfo> with_checksums(Communicator& comm, std::vector<io::InputFileInfo> files,
                                               const io::ChecksumCache& cache, std::size_t& from_cache) {
   // The cache, on rank 0: its answers (one line per file, "" for none) go to every rank,
-  // so all agree on what is left to hash; the stamps taken here, before any rank hashes,
-  // are what a new entry is checked against once all have.
+  // so all agree on what is left to hash. A stamp is kept for each file left to hash:
+  // taken here, before any rank hashes, it is what the new entry is checked against once
+  // all have.
   std::vector<std::optional<io::FileStamp>> stamps(files.size());
   std::string known;
   if (comm.rank() == 0 && cache.enabled()) {
@@ -37,7 +38,9 @@ std::vector<io::InputFileInfo> with_checksums(Communicator& comm, std::vector<io
       // The file the job read: its size and modification second as recorded then.
       const bool usable =
           stamps[i] && stamps[i]->bytes == files[i].bytes && stamps[i]->mtime_ns / 1'000'000'000 == files[i].mtime;
-      known += (usable ? cache.find(*stamps[i]) : std::string()) + "\n";
+      const std::string found = usable ? cache.find(*stamps[i]) : std::string();
+      if (!found.empty()) stamps[i].reset();  // known: nothing to remember
+      known += found + "\n";
     }
   }
   known = broadcast_string(comm, known, 0);
@@ -51,8 +54,6 @@ std::vector<io::InputFileInfo> with_checksums(Communicator& comm, std::vector<io
     }
     at = end + 1;
   }
-  std::vector<bool> hashed(files.size());  // what is left to hash, and then to remember
-  for (std::size_t i = 0; i < files.size(); ++i) hashed[i] = files[i].checksum.empty();
 
   const auto ranks = static_cast<std::uint64_t>(comm.size());
   const auto rank = static_cast<std::uint64_t>(comm.rank());
@@ -110,7 +111,7 @@ std::vector<io::InputFileInfo> with_checksums(Communicator& comm, std::vector<io
   }
   if (comm.rank() == 0) {
     for (std::size_t i = 0; i < files.size(); ++i) {
-      if (hashed[i] && stamps[i]) cache.remember(files[i].path, *stamps[i], files[i].checksum);
+      if (stamps[i]) cache.remember(files[i].path, *stamps[i], files[i].checksum);
     }
   }
   return files;
