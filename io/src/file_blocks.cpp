@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -48,6 +50,12 @@ bool read_at(int fd, unsigned char* into, std::size_t n, std::uint64_t offset, c
 }
 
 }  // namespace
+
+std::string checksum_text(std::string_view prefix, std::uint64_t value) {
+  std::array<char, 17> hex{};
+  std::snprintf(hex.data(), hex.size(), "%016llx", static_cast<unsigned long long>(value));
+  return std::string(prefix) + hex.data();
+}
 
 void for_each_block(const std::filesystem::path& file, std::uint64_t bytes, std::uint64_t first, std::uint64_t count,
                     const std::function<void(std::uint64_t, const unsigned char*, std::size_t)>& fn) {

@@ -1,5 +1,6 @@
-// The 1 MiB blocks of a file, read one after another into one reused buffer, for the
-// content checksums (file_checksum.cpp, and the older "h64:" one in file_checksum_h64.cpp).
+// What the content checksums share (file_checksum.cpp, and the older "h64:" one in
+// file_checksum_h64.cpp): a file's 1 MiB blocks, read one after another into one reused
+// buffer, and the text a checksum is recorded as.
 //
 //   for_each_block(file, bytes, first, count, [&](std::uint64_t i, const unsigned char* p, std::size_t n) {
 //     out[i] = hash(p, n);   // block first + i, n bytes (the file's last block may be short)
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace pearl::io::detail {
 
@@ -22,6 +24,13 @@ namespace pearl::io::detail {
 /// nothing (and opens nothing) when count is 0.
 void for_each_block(const std::filesystem::path& file, std::uint64_t bytes, std::uint64_t first, std::uint64_t count,
                     const std::function<void(std::uint64_t, const unsigned char*, std::size_t)>& fn);
+
+/// A checksum as recorded: its algorithm's prefix ("xxh3:", "h64:") and the 64-bit value
+/// in 16 lowercase hex digits.
+std::string checksum_text(std::string_view prefix, std::uint64_t value);
+
+/// The prefix of the checksum pearl recorded before "xxh3:".
+inline constexpr std::string_view kH64Prefix = "h64:";
 
 /// The blocks' hashes in the checksum "h64:" that pearl recorded before "xxh3:": kept only
 /// so that `pearl pipeline` can compare an input with a record written then

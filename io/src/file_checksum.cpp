@@ -7,8 +7,6 @@
 // second read of every input costs little next to the job.
 #include <xxhash.h>
 
-#include <array>
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -21,7 +19,6 @@ namespace pearl::io {
 namespace {
 
 constexpr std::string_view kPrefix = "xxh3:";
-constexpr std::string_view kOldPrefix = "h64:";
 
 std::uint64_t size_of(const std::filesystem::path& file) {
   std::error_code ec;
@@ -49,9 +46,7 @@ std::string checksum_from_blocks(std::span<const std::uint64_t> blocks, std::uin
     for (std::size_t b = 0; b < 8; ++b) words[i * 8 + b] = static_cast<unsigned char>(blocks[i] >> (8 * b));
   }
   const XXH64_hash_t h = XXH3_64bits_withSeed(words.data(), words.size(), bytes);
-  std::array<char, 17> hex{};
-  std::snprintf(hex.data(), hex.size(), "%016llx", static_cast<unsigned long long>(h));
-  return std::string(kPrefix) + hex.data();
+  return detail::checksum_text(kPrefix, h);
 }
 
 std::string file_checksum(const std::filesystem::path& file) {
@@ -60,7 +55,7 @@ std::string file_checksum(const std::filesystem::path& file) {
 }
 
 std::string file_checksum_like(const std::filesystem::path& file, std::string_view recorded) {
-  if (!recorded.starts_with(kOldPrefix)) return file_checksum(file);
+  if (!recorded.starts_with(detail::kH64Prefix)) return file_checksum(file);
   return detail::file_checksum_h64(file, size_of(file));
 }
 

@@ -3,7 +3,6 @@
 // to compare an input with a record written then (io::file_checksum_like), so that an
 // existing pipeline does not rerun its tasks merely because the algorithm changed. One
 // block at a time, plainly: this runs only for touched inputs of old records.
-#include <cstdio>
 #include <string>
 
 #include "file_blocks.hpp"
@@ -17,9 +16,7 @@ std::string file_checksum_h64(const std::filesystem::path& file, std::uint64_t b
   for_each_block(file, bytes, 0, checksum_block_count(bytes),
                  [&](std::uint64_t, const unsigned char* p, std::size_t n) { h = mix64(h ^ hash_bytes(p, n)); });
   h = mix64(h ^ bytes);
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return std::string("h64:") + hex;
+  return checksum_text(kH64Prefix, h);
 }
 
 }  // namespace pearl::io::detail
