@@ -117,7 +117,9 @@ TEST(CodedText, EveryShortLengthComesBackAsItWent) {
       const std::string_view s(bytes.data() + at, n);
       const std::uint64_t word = text.word(s);
       EXPECT_EQ(text.text(word), s) << n << " bytes at " << at;
-      if (n > 0) EXPECT_NE(word, text.word(std::string(n, 'x'))) << n << " bytes at " << at;  // other bytes
+      if (n > 0) {
+        EXPECT_NE(word, text.word(std::string(n, 'x'))) << n << " bytes at " << at;  // other bytes
+      }
     }
   }
 }
