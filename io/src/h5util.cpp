@@ -109,6 +109,48 @@ StorageInfo storage_of(hid_t dataset, const std::string& what) {
   return info;
 }
 
+namespace {
+
+/// Refuses a dataset that declares more rows than it holds. A damaged header can claim
+/// 2^45 rows for 60 bytes of storage, which would take days to read (found by
+/// tests/fuzz, table_layout): no dataset extends past its own maximum, and contiguous or
+/// compact storage is written whole, chunked storage chunk by chunk. Rows never written
+/// read as the dataset's fill value: that is data only where the writer chose the fill
+/// value (a sparse column whose missing rows read as -1, say); HDF5's default fill is
+/// zeros, which no reader could tell from real zeros.
+void check_written(hid_t dataset, const StorageInfo& storage, const std::string& what) {
+  const Handle space = check(H5Dget_space(dataset), what + ": cannot read the dataspace");
+  if (H5Sget_simple_extent_ndims(space.id()) != 1) return;
+  hsize_t rows = 0;
+  hsize_t most = 0;
+  check_status(H5Sget_simple_extent_dims(space.id(), &rows, &most), what + ": cannot read the dimensions");
+  if (most != H5S_UNLIMITED && rows > most) {
+    throw InputError(what + ": corrupt: declares " + std::to_string(rows) + " rows, more than its maximum of " +
+                     std::to_string(most));
+  }
+  if (rows == 0) return;
+  hsize_t written = 0;
+  if (storage.chunk_rows > 0) {
+    hsize_t chunks = 0;
+    if (H5Dget_num_chunks(dataset, space.id(), &chunks) < 0) fail(what + ": cannot count its chunks", true);
+    written = chunks >= (rows + storage.chunk_rows - 1) / storage.chunk_rows ? rows : chunks * storage.chunk_rows;
+  } else {
+    const Handle type = check(H5Dget_type(dataset), what + ": cannot read the type", true);
+    const std::size_t element = H5Tget_size(type.id());
+    written = element == 0 ? rows : H5Dget_storage_size(dataset) / element;
+  }
+  if (written >= rows) return;
+  const Handle dcpl = check(H5Dget_create_plist(dataset), what + ": cannot read the dataset's creation properties");
+  H5D_fill_value_t fill = H5D_FILL_VALUE_ERROR;
+  if (H5Pfill_value_defined(dcpl.id(), &fill) >= 0 && fill == H5D_FILL_VALUE_USER_DEFINED) return;
+  throw InputError(what + ": declares " + std::to_string(rows) + " rows but holds data for only " +
+                   std::to_string(written) +
+                   " (a damaged file, or a dataset created and never or only partly written: the other rows would "
+                   "read as zeros; a writer that means them as missing sets a fill value)");
+}
+
+}  // namespace
+
 Handle open_for_reading(hid_t loc, const std::string& name, const StorageInfo& storage, const std::string& what) {
   const Handle dapl = check(H5Pcreate(H5P_DATASET_ACCESS), what + ": cannot create dataset access properties");
   if (storage.chunk_rows > 0 && storage.filters.empty()) {
@@ -128,6 +170,7 @@ Handle open_for_reading(hid_t loc, const std::string& name, const StorageInfo& s
                        std::to_string(file_bytes));
     }
   }
+  check_written(dataset.id(), storage, what);
   H5Eclear2(H5E_DEFAULT);
   return dataset;
 }

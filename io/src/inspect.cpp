@@ -32,13 +32,15 @@ std::string join(const std::string& group, const std::string& name) {
 /// The longest value of string column `name` in bytes, read a block of rows at a time;
 /// -1 if the values cannot be read (the reader's checks name the problem when a job reads).
 std::int64_t longest_string(TableReader& reader, const std::string& name) {
-  constexpr std::uint64_t kRows = 1 << 16;
+  // Blocks of at most 65536 rows and about 16 MiB of fixed-length values.
+  const std::size_t width = std::max<std::size_t>(1, reader.info().find(name)->stored.size);
+  const std::uint64_t block = std::clamp<std::uint64_t>((std::size_t{16} << 20) / width, 1, 1 << 16);
   const std::vector<ColumnSpec> projection = {{name, DType::str}};
   std::int64_t longest = 0;
   try {
     std::vector<ColumnData> data;
-    for (std::uint64_t begin = 0; begin < reader.rows(); begin += kRows) {
-      reader.read_into(projection, begin, std::min(reader.rows(), begin + kRows), data);
+    for (std::uint64_t begin = 0; begin < reader.rows(); begin += block) {
+      reader.read_into(projection, begin, std::min(reader.rows(), begin + block), data);
       for (const auto& v : std::get<std::vector<std::string>>(data.front())) {
         longest = std::max(longest, static_cast<std::int64_t>(v.size()));
       }

@@ -119,6 +119,7 @@ const RawVlenStrings::Collection* RawVlenStrings::collection(std::uint64_t addr)
 }
 
 bool RawVlenStrings::read(std::uint64_t begin, std::uint64_t n, std::vector<std::string>& out) {
+  damage_.reset();
   if (begin > rows_ || n > rows_ - begin) return false;
   const std::size_t had = out.size();
   const auto fail = [&] {
@@ -140,6 +141,10 @@ bool RawVlenStrings::read(std::uint64_t begin, std::uint64_t n, std::vector<std:
       if (addr == 0 || length == 0) {  // HDF5's null string, or an empty one: both read as ""
         out.emplace_back();
         continue;
+      }
+      if (length > file_bytes_) {
+        damage_ = Damage{begin + off + i, length};
+        return fail();
       }
       if (last == nullptr || addr != last_addr) {
         last = collection(addr);

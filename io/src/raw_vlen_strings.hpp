@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <optional>
 #include <vector>
 
 namespace pearl::io::detail {
@@ -48,6 +49,16 @@ class RawVlenStrings {
   /// Appends rows [begin, begin + n) to `out`; false, with `out` as it was, when any of
   /// them does not parse (then read them through HDF5).
   bool read(std::uint64_t begin, std::uint64_t n, std::vector<std::string>& out);
+
+  /// A row whose string claims more bytes than the whole file: damaged beyond what HDF5
+  /// survives (it allocates what the length claims, up to 4 GiB, then reads past the heap).
+  struct Damage {
+    std::uint64_t row;
+    std::uint64_t length;
+  };
+  /// Set when the last read() returned false for such a row: then the caller reports it
+  /// instead of handing the rows to HDF5.
+  [[nodiscard]] const std::optional<Damage>& damage() const noexcept { return damage_; }
 
   /// Bytes of one element on disk: 4 (length) + an address + 4 (object index).
   [[nodiscard]] std::size_t element_bytes() const noexcept { return 8 + addr_bytes_; }
@@ -80,6 +91,7 @@ class RawVlenStrings {
   std::vector<unsigned char> elements_;  // one block of raw records, reused
   std::vector<Collection> collections_;  // a few slots, reused in turn (their buffers too)
   std::size_t next_slot_ = 0;
+  std::optional<Damage> damage_;
 };
 
 }  // namespace pearl::io::detail

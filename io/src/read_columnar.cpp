@@ -27,6 +27,19 @@ detail::RawVlenStrings* TableReader::Impl::raw_vlen(const TableInfo& info, std::
   return raw_strings[column].get();
 }
 
+bool TableReader::Impl::read_raw_vlen(const TableInfo& info, std::size_t column, std::uint64_t begin, std::uint64_t n,
+                                      std::vector<std::string>& out) {
+  detail::RawVlenStrings* raw = raw_vlen(info, column);
+  if (raw == nullptr) return false;
+  if (raw->read(begin, n, out)) return true;
+  if (const auto& d = raw->damage()) {
+    throw InputError(info.where() + ": column '" + info.columns[column].name + "': corrupt: the string at row " +
+                     std::to_string(d->row) + " claims " + std::to_string(d->length) +
+                     " bytes, more than the whole file");
+  }
+  return false;
+}
+
 bool TableReader::Impl::read_direct(const TableInfo& info, std::size_t column, hid_t mem_type, std::uint64_t begin,
                                     std::uint64_t n, void* out) {
   if (direct_tried.size() != info.columns.size()) {
@@ -57,7 +70,7 @@ void TableReader::Impl::read_columnar(const TableInfo& info, const detail::ReadP
     const Handle mt = detail::string_memory_type(types[p.column].id(), col.stored, what);
     const std::uint64_t block = std::min(n, detail::kBlockRows);
     if (col.stored.variable) {
-      if (detail::RawVlenStrings* raw = raw_vlen(info, p.column); raw != nullptr && raw->read(begin, n, values)) return;
+      if (read_raw_vlen(info, p.column, begin, n, values)) return;
       std::vector<char*> buf(block);
       detail::VlenArena& arena = vlen_arena();
       for (std::uint64_t off = 0; off < n; off += block) {

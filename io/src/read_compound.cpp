@@ -23,9 +23,7 @@ void TableReader::Impl::read_compound(const TableInfo& info, const std::vector<d
   for (std::size_t j = 0; j < plans.size(); ++j) {
     const detail::ReadPlan& p = plans[j];
     if (p.spec->type != DType::str || !info.columns[p.column].stored.variable) continue;
-    detail::RawVlenStrings* reader = raw_vlen(info, p.column);
-    auto& values = std::get<std::vector<std::string>>(out[j]);
-    if (reader != nullptr && reader->read(begin, n, values)) {
+    if (read_raw_vlen(info, p.column, begin, n, std::get<std::vector<std::string>>(out[j]))) {
       raw[j] = true;
       continue;
     }

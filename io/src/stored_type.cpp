@@ -58,7 +58,7 @@ Conversion conversion(const StoredType& stored, DType target) noexcept {
       return Conversion::none;
     }
     case TypeClass::floating: {
-      if (!dtype_is_float(target)) return Conversion::none;
+      if (stored.size == 0 || stored.size > 16 || !dtype_is_float(target)) return Conversion::none;
       const std::size_t w = dtype_width(target);
       if (stored.size == w) return Conversion::exact;
       return stored.size < w ? Conversion::widening : Conversion::checked;
@@ -76,6 +76,7 @@ std::string why_not_convertible(const StoredType& stored, DType target) {
       return "integers wider than 64 bits are not supported";
     case TypeClass::floating:
       if (target == DType::str) return "a number column cannot be read as a string";
+      if (stored.size == 0 || stored.size > 16) return "floats wider than 128 bits are not supported";
       return "a float column cannot be read as an integer without loss (store it as " + expected + ")";
     case TypeClass::other:
       return "the contract accepts only integer, float and string columns (store it as " + expected + ")";

@@ -120,6 +120,11 @@ void TableReader::Impl::open_compound(TableInfo& info, Handle dataset, const std
   info.object = object;
   info.rows = dims[0];
   const Handle type = io::check(H5Dget_type(dataset.id()), where + ": cannot read the compound type", true);
+  if (const std::size_t record = H5Tget_size(type.id()); record > detail::kMaxRecordBytes) {
+    throw InputError(where + ": compound dataset " + object + " has records of " + std::to_string(record) +
+                     " bytes; pearl reads records of up to " + std::to_string(detail::kMaxRecordBytes) +
+                     " bytes (a damaged type, or store long text as variable-length strings)");
+  }
   const StorageInfo storage = detail::storage_of(dataset.id(), where);
   const int members = H5Tget_nmembers(type.id());
   if (members < 0) fail(where + ": cannot read the compound type's members", true);

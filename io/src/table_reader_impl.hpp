@@ -35,6 +35,13 @@ namespace detail {
 constexpr std::uint64_t kBlockRows = 1 << 16;
 /// Bytes of staging buffer for one block of a compound read.
 constexpr std::size_t kCompoundBlockBytes = std::size_t{4} << 20;
+/// The widest fixed-length string value read, and the widest compound record. HDF5 lets a
+/// type claim up to 4 GiB, and a dataset whose storage was never written reads as fill
+/// values, so a file of a few KiB can ask for a buffer of several GiB per row (found by
+/// tests/fuzz, table_layout). Real tables stay far below: codes and names are tens of
+/// bytes, and longer text belongs in variable-length strings.
+constexpr std::size_t kMaxFixedStringBytes = std::size_t{64} << 10;
+constexpr std::size_t kMaxRecordBytes = std::size_t{1} << 20;
 
 /// What read() does for one requested column.
 struct ReadPlan {
@@ -72,6 +79,11 @@ struct TableReader::Impl {
 
   /// The raw reader of column `column`'s variable-length strings, or nullptr.
   detail::RawVlenStrings* raw_vlen(const TableInfo& info, std::size_t column);
+  /// Rows [begin, begin + n) of variable-length string column `column` appended to `out`
+  /// through raw_vlen; false (out as it was) when they must be read through HDF5. Throws
+  /// InputError for a string longer than the file, which HDF5 does not survive.
+  bool read_raw_vlen(const TableInfo& info, std::size_t column, std::uint64_t begin, std::uint64_t n,
+                     std::vector<std::string>& out);
   /// A compound table's records read as stored (raw_records.hpp), made on first use; null
   /// where not possible (see records_tried).
   std::unique_ptr<detail::RawRecords> records;

@@ -83,6 +83,14 @@ TEST(VlenStrings, ADamagedHeapIsHdf5sErrorAsBefore) {
   expect_table(r, "vlen_strings", {{"note", DType::str}}, 0, kVlenRows);  // the other column's heap is whole
 }
 
+TEST(VlenStrings, AStringLongerThanTheFileNamesItsRowInsteadOfReachingHdf5) {
+  TableReader r(fixture("vlen_damaged_length.h5"), "/columns");
+  expect_contains(input_error([&] { (void)r.read({{"text", DType::str}}, 0, 10); }),
+                  {"vlen_damaged_length.h5: table /columns: column 'text': corrupt: the string at row 0 claims "
+                   "4278190088 bytes"});
+  expect_table(r, "vlen_strings", {{"note", DType::str}}, 0, kVlenRows);
+}
+
 constexpr std::uint64_t kGzipRows = 5000;
 constexpr std::uint64_t kChunk = 256;
 

@@ -100,5 +100,25 @@ TEST(Inspect, ShowsTheLongestValueOfEachStringColumnInBytes) {
   expect_contains(out.str(), {"longest", "13 B"});
 }
 
+TEST(Inspect, TypesThatWouldMakeARowGigabytesWideAreShownNotRead) {
+  // Strings wider than the reader takes: inspect shows them without reading them.
+  std::ostringstream out;
+  inspect({fixture("oversized.h5")}, out);
+  expect_contains(out.str(), {"/stations: columnar group, 3 rows", "string(fixed 100000", "/taps: not readable:",
+                              "records of 2000008 bytes"});
+  const auto tables = find_tables(std::make_shared<const File>(File::open_read(fixture("oversized.h5"))));
+  ASSERT_EQ(tables.size(), 2U);
+  ASSERT_TRUE(tables[0].info.has_value());
+  const auto& columns = tables[0].info->columns;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i].name == "name") {
+      EXPECT_EQ(tables[0].longest[i], -1);
+    }
+    if (columns[i].name == "short_name") {
+      EXPECT_EQ(tables[0].longest[i], 3);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pearl::io

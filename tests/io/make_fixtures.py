@@ -241,6 +241,28 @@ def broken():
         g.create_dataset("half", data=np.array([0.5, 1.5, -2.0, 65504], dtype=np.float16))
     expect("lossy", "exact_f64", [0.5, -2.25, 2.0**100, float("inf")])
     expect("lossy", "half", [0.5, 1.5, -2.0, 65504.0])
+    # Types that make a row gigabytes wide (HDF5 allows up to 4 GiB per value): written
+    # a few rows wide, gzip keeps the file small.
+    with h5py.File(os.path.join(OUT, "oversized.h5"), "w") as f:
+        g = f.create_group("stations")
+        g.create_dataset("station_id", data=np.arange(3, dtype=np.uint32))
+        g.create_dataset("name", data=np.array([b"x", b"y", b"z"], dtype="S100000"), compression="gzip")
+        g.create_dataset("short_name", data=np.array([b"a", b"bb", b"ccc"], dtype="S65536"), compression="gzip")
+        wide = h5py.h5t.IEEE_F64LE.copy()
+        wide.set_size(1 << 20)
+        lon = h5py.h5d.create(g.id, b"lon", wide, h5py.h5s.create_simple((3,)))
+        lon.write(h5py.h5s.ALL, h5py.h5s.ALL, np.zeros(3 << 20, dtype=np.uint8), mtype=wide)
+        taps = np.zeros(3, dtype=[("card_id", "<u8"), ("note", "S2000000")])
+        f.create_dataset("taps", data=taps, compression="gzip")
+    # Rows declared but never written: HDF5 would read them as zeros.
+    with h5py.File(os.path.join(OUT, "unwritten.h5"), "w") as f:
+        g = f.create_group("deaths")
+        g.create_dataset("person_id", data=np.arange(5, dtype=np.uint64))
+        g.create_dataset("death_day", shape=(5,), dtype=np.int32)
+        g = f.create_group("gps")
+        g.create_dataset("vehicle_id", data=np.arange(100, dtype=np.uint32), chunks=(10,))
+        g.create_dataset("speed_kmh", shape=(100,), dtype=np.float32, chunks=(10,))
+        g["speed_kmh"][:25] = 1.0  # 3 of 10 chunks written
     # A valid file cut in half, and a text file with an .h5 name.
     src = os.path.join(OUT, "columnar.h5")
     with open(src, "rb") as f:
@@ -289,6 +311,12 @@ def vlen_strings():
         assert f.read(4) == b"GCOL"
         f.seek(collection)
         f.write(b"XXXX")
+    # The first string's length made 0xff000008 bytes, more than the file: HDF5 would
+    # allocate that much and read past the heap.
+    shutil.copy(os.path.join(OUT, "vlen_strings.h5"), os.path.join(OUT, "vlen_damaged_length.h5"))
+    with open(os.path.join(OUT, "vlen_damaged_length.h5"), "r+b") as f:
+        f.seek(element)
+        f.write((0xFF000008).to_bytes(4, "little"))
 
 
 def gzip_chunks():

@@ -213,6 +213,28 @@ TEST(TableReader, LosslessOnlyConversions) {
                   {"column 'flag'", "enum", "uint8"});
 }
 
+TEST(TableReader, TypesThatWouldMakeARowGigabytesWideAreRefused) {
+  TableReader r(fixture("oversized.h5"), "/stations");
+  expect_contains(input_error([&] { r.check(std::vector<ColumnSpec>{{"name", DType::str}}); }),
+                  {"oversized.h5: table /stations: column 'name'", "fixed-length strings of 100000 bytes",
+                   "variable-length"});
+  expect_contains(input_error([&] { r.check(std::vector<ColumnSpec>{{"lon", DType::f64}}); }),
+                  {"column 'lon'", "floats wider than 128 bits"});
+  // The widest fixed-length strings read, and the table's other columns.
+  const auto data = r.read({{"short_name", DType::str}, {"station_id", DType::u32}}, 0, 3);
+  EXPECT_EQ(std::get<std::vector<std::string>>(data[0]), (std::vector<std::string>{"a", "bb", "ccc"}));
+  EXPECT_EQ(std::get<std::vector<std::uint32_t>>(data[1]), (std::vector<std::uint32_t>{0, 1, 2}));
+  expect_contains(input_error([] { TableReader t(fixture("oversized.h5"), "/taps"); }),
+                  {"oversized.h5: table /taps", "records of 2000008 bytes"});
+}
+
+TEST(TableReader, RowsDeclaredButNeverWrittenAreRefused) {
+  expect_contains(input_error([] { TableReader r(fixture("unwritten.h5"), "/deaths"); }),
+                  {"unwritten.h5: /deaths/death_day: declares 5 rows but holds data for only 0", "never"});
+  expect_contains(input_error([] { TableReader r(fixture("unwritten.h5"), "/gps"); }),
+                  {"unwritten.h5: /gps/speed_kmh: declares 100 rows but holds data for only 30"});
+}
+
 TEST(TableReader, UnreadableFilesAndTablesAreInputErrorsNamingThem) {
   expect_contains(input_error([] { TableReader r(fixture("truncated.h5"), "/cases"); }), {"truncated.h5"});
   expect_contains(input_error([] { TableReader r(fixture("not_hdf5.h5"), "/cases"); }), {"not_hdf5.h5", "not an HDF5"});
