@@ -254,6 +254,15 @@ def broken():
         lon.write(h5py.h5s.ALL, h5py.h5s.ALL, np.zeros(3 << 20, dtype=np.uint8), mtype=wide)
         taps = np.zeros(3, dtype=[("card_id", "<u8"), ("note", "S2000000")])
         f.create_dataset("taps", data=taps, compression="gzip")
+    # A virtual dataset keeps its rows in another file: nothing of its own to check.
+    with h5py.File(os.path.join(OUT, "virtual_source.h5"), "w") as f:
+        f.create_dataset("person_id", data=np.arange(10, dtype=np.uint64) * 3)
+    with h5py.File(os.path.join(OUT, "virtual.h5"), "w") as f:
+        layout = h5py.VirtualLayout(shape=(10,), dtype=np.uint64)
+        layout[:] = h5py.VirtualSource("virtual_source.h5", "person_id", shape=(10,))
+        g = f.create_group("deaths")
+        g.create_virtual_dataset("person_id", layout)
+        g.create_dataset("death_day", data=np.arange(10, dtype=np.int32))
     # Rows declared but never written: HDF5 would read them as zeros.
     with h5py.File(os.path.join(OUT, "unwritten.h5"), "w") as f:
         g = f.create_group("deaths")

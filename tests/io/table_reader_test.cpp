@@ -235,6 +235,13 @@ TEST(TableReader, RowsDeclaredButNeverWrittenAreRefused) {
                   {"unwritten.h5: /gps/speed_kmh: declares 100 rows but holds data for only 30"});
 }
 
+TEST(TableReader, AVirtualDatasetReadsItsSourceRows) {
+  TableReader r(fixture("virtual.h5"), "/deaths");
+  const auto ids = std::get<std::vector<std::uint64_t>>(r.read({{"person_id", DType::u64}}, 0, 10).front());
+  EXPECT_EQ(ids.size(), 10U);
+  EXPECT_EQ(ids.at(9), 27U);
+}
+
 TEST(TableReader, UnreadableFilesAndTablesAreInputErrorsNamingThem) {
   expect_contains(input_error([] { TableReader r(fixture("truncated.h5"), "/cases"); }), {"truncated.h5"});
   expect_contains(input_error([] { TableReader r(fixture("not_hdf5.h5"), "/cases"); }), {"not_hdf5.h5", "not an HDF5"});
