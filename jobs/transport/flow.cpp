@@ -26,7 +26,6 @@
 #include <limits>
 #include <numbers>
 #include <span>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -245,22 +244,7 @@ class Flow final : public Job {
   void check_options() {
     const std::string job = name();
     const std::string bad = job + ": --bounds '" + bounds_text_ + "' ";
-    std::vector<double> v;
-    std::stringstream s(bounds_text_);
-    for (std::string item; std::getline(s, item, ',');) {
-      std::size_t used = 0;
-      double x = 0;
-      try {
-        x = std::stod(item, &used);
-      } catch (const std::exception&) {
-        throw InputError(bad + "has '" + item + "', which is not a number; give lon1,lat1,lon2,lat2");
-      }
-      if (item.find_first_not_of(" \t", used) != std::string::npos || !std::isfinite(x)) {
-        throw InputError(bad + "has '" + item + "', which is not a number; give lon1,lat1,lon2,lat2");
-      }
-      v.push_back(x);
-    }
-    if (v.size() != 4) throw InputError(bad + "needs 4 numbers, lon1,lat1,lon2,lat2; it has " + std::to_string(v.size()));
+    const std::vector<double> v = parse_numbers("bounds", bounds_text_, 4);  // lon1,lat1,lon2,lat2
     if (!(v[0] < v[2]) || !(v[1] < v[3])) throw InputError(bad + "needs lon1 < lon2 and lat1 < lat2");
     if (v[0] < -180 || v[2] > 180 || v[1] < -90 || v[3] > 90) {
       throw InputError(bad + "is outside -180..180 (longitude), -90..90 (latitude)");

@@ -240,7 +240,7 @@ class BadInput(BadInputCase):
         cases = [
             (f"{d}/nospeed.h5", (), ["nospeed.h5", "speed_kmh"]),
             (f"{d}/floattime.h5", (), ["floattime.h5", "time"]),
-            (good, ("--bounds", "113.6,22.4,114.8"), ["--bounds", "4 numbers"]),
+            (good, ("--bounds", "113.6,22.4,114.8"), ["--bounds", "4 comma-separated numbers", "got 3"]),
             (good, ("--bounds", "114.8,22.4,113.6,22.9"), ["--bounds", "lon1 < lon2"]),
             (good, ("--bounds", "113.6,x,114.8,22.9"), ["--bounds", "'x'"]),
             (good, ("--bounds", "113.6,22.4,114.8,22.9abc"), ["--bounds", "22.9abc"]),
