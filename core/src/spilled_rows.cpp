@@ -3,9 +3,11 @@
 #include "pearl/core/spilled_rows.hpp"
 
 #include <cstring>
+#include <new>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 #include "pearl/core/error.hpp"
 
@@ -102,6 +104,24 @@ void SpilledRows::read(std::size_t round, OutputTable& into) const {
 void OutputTable::spill_past(std::size_t bytes, std::filesystem::path scratch_parent) {
   spill_limit_ = std::max<std::size_t>(bytes, 1);
   spill_parent_ = std::move(scratch_parent);
+  // Numeric columns reserve the rows that fit the limit once: address space only, pages
+  // are touched as rows come. Grown by doubling, every column was copied into fresh
+  // pages at each doubling (transport.flow, 1.6M rows: 7K of its 198K page faults).
+  std::size_t row_bytes = 0;
+  for (const auto& spec : specs_) row_bytes += spec.type == DType::str ? sizeof(std::string) : dtype_width(spec.type);
+  const std::size_t rows = spill_limit_ / std::max<std::size_t>(row_bytes, 1) + 1;
+  for (auto& d : data_) {
+    std::visit(
+        [&](auto& v) {
+          if constexpr (!std::is_same_v<typename std::decay_t<decltype(v)>::value_type, std::string>) {
+            try {
+              v.reserve(rows);
+            } catch (const std::bad_alloc&) {  // no address space to spare: grow as rows come
+            }
+          }
+        },
+        d);
+  }
 }
 
 void OutputTable::spill_past(MemoryLease share, std::filesystem::path scratch_parent) {
