@@ -164,7 +164,7 @@ std::vector<std::string> column_problems(const TableInfo& table, const ContractT
       problems.push_back("no column '" + spec.name + "'");
     } else if (conversion(c->stored, spec.type) == Conversion::none) {
       problems.push_back("column '" + spec.name + "' is " + c->stored.name() + ", not convertible to " +
-                         std::string(dtype_name(spec.type)));
+                         std::string(dtype_name(spec.type)) + ": " + why_not_convertible(c->stored, spec.type));
     }
   }
   return problems;

@@ -40,7 +40,9 @@ std::string_view conversion_name(Conversion c) noexcept {
 
 Conversion conversion(const StoredType& stored, DType target) noexcept {
   switch (stored.cls) {
-    case TypeClass::string: return target == DType::str ? Conversion::exact : Conversion::none;
+    case TypeClass::string:
+      return target == DType::str && (stored.variable || stored.size <= kMaxFixedStringBytes) ? Conversion::exact
+                                                                                              : Conversion::none;
     case TypeClass::other: return Conversion::none;
     case TypeClass::integer: {
       if (stored.size == 0 || stored.size > 8) return Conversion::none;
@@ -58,7 +60,7 @@ Conversion conversion(const StoredType& stored, DType target) noexcept {
       return Conversion::none;
     }
     case TypeClass::floating: {
-      if (stored.size == 0 || stored.size > 16 || !dtype_is_float(target)) return Conversion::none;
+      if (stored.size == 0 || stored.size > kMaxFloatBytes || !dtype_is_float(target)) return Conversion::none;
       const std::size_t w = dtype_width(target);
       if (stored.size == w) return Conversion::exact;
       return stored.size < w ? Conversion::widening : Conversion::checked;
@@ -70,13 +72,18 @@ Conversion conversion(const StoredType& stored, DType target) noexcept {
 std::string why_not_convertible(const StoredType& stored, DType target) {
   const std::string expected(dtype_name(target));
   switch (stored.cls) {
-    case TypeClass::string: return "a string column cannot be read as " + expected;
+    case TypeClass::string:
+      if (target == DType::str) {
+        return "fixed-length strings of more than " + std::to_string(kMaxFixedStringBytes) +
+               " bytes are not read (store longer text as variable-length strings)";
+      }
+      return "a string column cannot be read as " + expected;
     case TypeClass::integer:
       if (target == DType::str) return "a number column cannot be read as a string";
       return "integers wider than 64 bits are not supported";
     case TypeClass::floating:
       if (target == DType::str) return "a number column cannot be read as a string";
-      if (stored.size == 0 || stored.size > 16) return "floats wider than 128 bits are not supported";
+      if (stored.size == 0 || stored.size > kMaxFloatBytes) return "floats wider than 128 bits are not supported";
       return "a float column cannot be read as an integer without loss (store it as " + expected + ")";
     case TypeClass::other:
       return "the contract accepts only integer, float and string columns (store it as " + expected + ")";

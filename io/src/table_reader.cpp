@@ -89,12 +89,6 @@ std::vector<detail::ReadPlan> TableReader::Impl::plan(const TableInfo& info,
       for (const auto& c : info.columns) have += (have.empty() ? "" : ", ") + c.name;
       throw InputError(where + ": no column '" + spec.name + "' (the table has: " + have + ")");
     }
-    if (col->stored.cls == TypeClass::string && col->stored.size > detail::kMaxFixedStringBytes) {
-      throw InputError(where + ": column '" + spec.name + "' holds fixed-length strings of " +
-                       std::to_string(col->stored.size) + " bytes each; pearl reads fixed-length strings of up to " +
-                       std::to_string(detail::kMaxFixedStringBytes) +
-                       " bytes (store longer text as variable-length strings)");
-    }
     const Conversion conv = conversion(col->stored, spec.type);
     if (conv == Conversion::none) {
       throw InputError(where + ": column '" + spec.name + "' is stored as " + col->stored.name() + ", expected " +

@@ -35,12 +35,8 @@ namespace detail {
 constexpr std::uint64_t kBlockRows = 1 << 16;
 /// Bytes of staging buffer for one block of a compound read.
 constexpr std::size_t kCompoundBlockBytes = std::size_t{4} << 20;
-/// The widest fixed-length string value read, and the widest compound record. HDF5 lets a
-/// type claim up to 4 GiB, and a dataset whose storage was never written reads as fill
-/// values, so a file of a few KiB can ask for a buffer of several GiB per row (found by
-/// tests/fuzz, table_layout). Real tables stay far below: codes and names are tens of
-/// bytes, and longer text belongs in variable-length strings.
-constexpr std::size_t kMaxFixedStringBytes = std::size_t{64} << 10;
+/// The widest compound record read: a type may claim up to 4 GiB (see
+/// kMaxFixedStringBytes, stored_type.hpp); a table's rows are far narrower.
 constexpr std::size_t kMaxRecordBytes = std::size_t{1} << 20;
 
 /// What read() does for one requested column.

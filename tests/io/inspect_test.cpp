@@ -66,7 +66,8 @@ TEST(Inspect, PrintsLayoutTypesStorageAndContractMatch) {
                          "/cases (at /cases/table): compound dataset, 300 rows; matches contract table 'cases'",
                          "pandas_fixed.h5\n  /cases: not readable:", "data_columns=True",
                          "does not match contract table 'taps': column 'card_id' is float64, not convertible to "
-                         "uint64; no column 'tap_time'",
+                         "uint64: a float column cannot be read as an integer without loss (store it as uint64); "
+                         "no column 'tap_time'",
                          "/deaths: not readable:", "differ in length"});
 }
 
@@ -104,8 +105,10 @@ TEST(Inspect, TypesThatWouldMakeARowGigabytesWideAreShownNotRead) {
   // Strings wider than the reader takes: inspect shows them without reading them.
   std::ostringstream out;
   inspect({fixture("oversized.h5")}, out);
-  expect_contains(out.str(), {"/stations: columnar group, 3 rows", "string(fixed 100000", "/taps: not readable:",
-                              "records of 2000008 bytes"});
+  expect_contains(out.str(), {"/stations: columnar group, 3 rows", "string(fixed 100000",
+                              "column 'name' is string(fixed 100000, null-padded, ascii), not convertible to string: "
+                              "fixed-length strings of more than 65536 bytes are not read",
+                              "/taps: not readable:", "records of 2000008 bytes"});
   const auto tables = find_tables(std::make_shared<const File>(File::open_read(fixture("oversized.h5"))));
   ASSERT_EQ(tables.size(), 2U);
   ASSERT_TRUE(tables[0].info.has_value());

@@ -62,6 +62,16 @@ TEST(StoredTypes, ConversionFollowsTheContract) {
   EXPECT_EQ(conversion(str, DType::u32), Conversion::none);
   EXPECT_EQ(conversion(integer(4, false), DType::str), Conversion::none);
   EXPECT_EQ(conversion(str, DType::str), Conversion::exact);
+  // Widths a few bytes of a damaged or odd file can declare: refused, not read.
+  str.size = kMaxFixedStringBytes;
+  EXPECT_EQ(conversion(str, DType::str), Conversion::exact);
+  str.size = kMaxFixedStringBytes + 1;
+  EXPECT_EQ(conversion(str, DType::str), Conversion::none);
+  str.variable = true;
+  str.size = 0;
+  EXPECT_EQ(conversion(str, DType::str), Conversion::exact);
+  EXPECT_EQ(conversion(floating(16), DType::f64), Conversion::checked);  // long double
+  EXPECT_EQ(conversion(floating(32), DType::f64), Conversion::none);
   EXPECT_EQ(integer(2, true).name(), "int16");
   EXPECT_EQ(floating(8).name(), "float64");
 }
@@ -216,8 +226,8 @@ TEST(TableReader, LosslessOnlyConversions) {
 TEST(TableReader, TypesThatWouldMakeARowGigabytesWideAreRefused) {
   TableReader r(fixture("oversized.h5"), "/stations");
   expect_contains(input_error([&] { r.check(std::vector<ColumnSpec>{{"name", DType::str}}); }),
-                  {"oversized.h5: table /stations: column 'name'", "fixed-length strings of 100000 bytes",
-                   "variable-length"});
+                  {"oversized.h5: table /stations: column 'name'", "fixed 100000",
+                   "fixed-length strings of more than 65536 bytes are not read", "variable-length"});
   expect_contains(input_error([&] { r.check(std::vector<ColumnSpec>{{"lon", DType::f64}}); }),
                   {"column 'lon'", "floats wider than 128 bits"});
   // The widest fixed-length strings read, and the table's other columns.

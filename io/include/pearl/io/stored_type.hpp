@@ -64,12 +64,22 @@ enum class Conversion : std::uint8_t {
 /// "exact", "widening", "checked", "none".
 std::string_view conversion_name(Conversion c) noexcept;
 
+/// The widest fixed-length string read, in bytes. HDF5 lets a type claim up to 4 GiB, and
+/// a dataset's rows can be fill values that take no room in the file, so a file of a few
+/// KiB could ask a reader for gigabytes per row (found by tests/fuzz, table_layout). Codes
+/// and names are tens of bytes; longer text belongs in variable-length strings.
+inline constexpr std::size_t kMaxFixedStringBytes = std::size_t{64} << 10;
+/// The widest float read, in bytes (long double's 16 at most).
+inline constexpr std::size_t kMaxFloatBytes = 16;
+
 /// Decides the conversion from the types alone (values are checked later, on read):
 ///  - integer → integer: widening when the target holds the stored range, else checked;
 ///  - integer → float: widening when the stored width fits the mantissa (≤ 16 bits for
 ///    float32, ≤ 32 bits for float64), else checked (|v| ≤ 2^24 resp. 2^53);
 ///  - float → float: widening when not narrower, float64 → float32 checked (round trip);
-///  - float → integer, string ↔ number, and any `other` type: none.
+///  - string → string: exact, unless fixed-length and wider than kMaxFixedStringBytes;
+///  - float → integer, string ↔ number, floats wider than kMaxFloatBytes, and any `other`
+///    type: none.
 Conversion conversion(const StoredType& stored, DType target) noexcept;
 
 /// Why `conversion(stored, target)` is none, as a sentence fragment for an error
