@@ -21,8 +21,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <string>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace pearl::io::detail {
