@@ -1,6 +1,7 @@
 // detail::sort_groups (core/include/pearl/core/detail/group_sort.hpp), the sort behind
 // group_by_key's runs, against std::stable_sort by key and std::sort by (key, value), in
-// each of its ways: presorted segments, radix by integral key, comparison sort.
+// each of its ways: presorted segments, in-place radix by (integral key, value), LSD radix
+// by integral key, comparison sort.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "pearl/core/detail/group_sort.hpp"
+#include "pearl/core/detail/radix_in_place.hpp"
 
 namespace {
 
@@ -37,6 +39,17 @@ struct Cell {
   std::int32_t col = 0, row = 0;
   auto operator<=>(const Cell&) const = default;
 };
+
+/// A value with a sort_prefix() (its slot, sign bit flipped): large groups are
+/// radix-sorted on it first, then compared.
+struct Ping {
+  std::int64_t slot = 0;
+  std::uint64_t vehicle = 0;
+  double speed = 0;
+  auto operator<=>(const Ping&) const = default;
+  [[nodiscard]] std::uint64_t sort_prefix() const noexcept { return static_cast<std::uint64_t>(slot) ^ (std::uint64_t{1} << 63); }
+};
+static_assert(pearl::detail::HasSortPrefix<Ping>);
 
 template <class K, class V>
 std::vector<std::pair<K, V>> stable_by_key(std::vector<std::pair<K, V>> v) {
@@ -109,6 +122,59 @@ TEST(GroupSort, RandomIntegralKeysSortByValue) {
   const auto want = by_key_value(v);
   sort_groups(v, true, true);
   EXPECT_EQ(v, want);
+}
+
+TEST(GroupSort, InPlaceRadixSortsByKeyAndValueWhateverTheKeys) {
+  // Key spreads that take every branch: one key (values only), a few keys (buckets of one
+  // key), keys differing in low bytes only, in high bytes only (zero bytes skipped), the
+  // full 64 bits, and signed keys around zero; sizes below and above the small-bucket cut.
+  std::mt19937_64 rng(6);
+  const std::vector<std::uint64_t> masks{0, 3, 0xffff, 0xff00000000000000, ~std::uint64_t{0}};
+  for (std::uint64_t mask : masks) {
+    for (std::size_t n : {std::size_t{2}, std::size_t{150}, std::size_t{5000}, std::size_t{70000}}) {
+      std::vector<std::pair<std::uint64_t, Tick>> v;
+      for (std::uint64_t i = 0; i < n; ++i) v.push_back({rng() & mask, Tick{static_cast<std::int64_t>(rng() % 30), i}});
+      const auto want = by_key_value(v);
+      pearl::detail::sort_by_key_value_in_place(v);
+      ASSERT_EQ(v, want) << "mask " << mask << ", " << n << " pairs";
+    }
+  }
+  std::vector<std::pair<std::int32_t, Tick>> signed_keys;
+  for (std::uint64_t i = 0; i < 40000; ++i) {
+    signed_keys.push_back({static_cast<std::int32_t>(rng() % 600) - 300, Tick{static_cast<std::int64_t>(rng() % 9), i}});
+  }
+  const auto want = by_key_value(signed_keys);
+  pearl::detail::sort_by_key_value_in_place(signed_keys);
+  EXPECT_EQ(signed_keys, want);
+}
+
+TEST(GroupSort, ByValueWithoutRoomToCopyStillSortsIntegralKeys) {
+  std::mt19937_64 rng(7);
+  std::vector<std::pair<std::uint64_t, Tick>> v;
+  for (std::uint64_t i = 0; i < 50000; ++i) v.push_back({rng() % 3000, Tick{static_cast<std::int64_t>(rng() % 40), i}});
+  const auto want = by_key_value(v);
+  sort_groups(v, true, false);  // no second array allowed: the in-place radix sort
+  EXPECT_EQ(v, want);
+}
+
+TEST(GroupSort, ValuesWithASortPrefixSortAsByOperatorLess) {
+  // Few keys, so groups are large enough for the prefix's radix passes; slots negative and
+  // positive, spread over one byte or several; repeated (slot, vehicle) with other speeds.
+  std::mt19937_64 rng(8);
+  for (std::int64_t spread : {std::int64_t{200}, std::int64_t{1} << 40}) {
+    std::vector<std::pair<std::uint64_t, Ping>> v;
+    for (int i = 0; i < 60000; ++i) {
+      const std::int64_t slot = static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(spread)) - spread / 2;
+      v.push_back({rng() % 7, Ping{slot, rng() % 5, static_cast<double>(rng() % 100) / 4}});
+    }
+    auto presorted_segments = by_key_value(v);  // way 1 with keys split in two segments
+    std::rotate(presorted_segments.begin(), presorted_segments.begin() + 12345, presorted_segments.end());
+    const auto want = by_key_value(v);
+    sort_groups(v, true, true);
+    EXPECT_EQ(v, want) << "spread " << spread;
+    sort_groups(presorted_segments, true, true);
+    EXPECT_EQ(presorted_segments, want) << "spread " << spread << ", segments";
+  }
 }
 
 TEST(GroupSort, OtherKeysAndNoRoomToCopyFallBackToComparing) {

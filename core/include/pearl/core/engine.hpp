@@ -86,7 +86,11 @@ template <class Map, class Emit>
 concept FinishingMap = requires(std::decay_t<Map>& map, Emit& emit) { map.finish(emit); };
 
 struct GroupOptions {
-  bool sort_values = false;  // deliver each key's values in ascending order
+  /// Deliver each key's values in ascending order (operator<). A value type may also
+  /// offer `std::uint64_t sort_prefix() const noexcept`, an integer whose order agrees with
+  /// operator< (a < b implies a.sort_prefix() <= b.sort_prefix()), e.g. a time stamp:
+  /// large groups are then radix-sorted on it before any two values are compared.
+  bool sort_values = false;
 };
 
 class Engine {

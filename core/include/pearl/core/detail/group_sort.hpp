@@ -5,17 +5,18 @@
 //   std::vector<std::pair<std::uint64_t, Tap>> pairs = ...;   // as a group sink kept them
 //   detail::sort_groups(pairs, /*by_value=*/true, /*may_copy=*/true);
 //
-// Three ways, the first that applies:
+// Four ways, the first that applies:
 //   1. Presorted stretches. Data often arrives grouped already (a card's taps, a vehicle's
 //      pings, stored together and in time order): a maximal stretch of one key whose values
 //      ascend is a segment. With few segments (at most n/4) only the segments are sorted,
 //      by (key, position), and copied into place: O(n + s log s).
-//   2. Integral keys: a stable LSD radix sort by key (sort_by_key.hpp), then each key's
-//      values sorted where they are not in order already (a group is short next to n).
-//   3. Otherwise a comparison sort: std::sort by (key, value), std::stable_sort by key.
-// Ways 1 and 2 copy the pairs through a second array of n pairs (from the heap);
+//   2. Integral keys, by (key, value): an in-place MSD radix sort (radix_in_place.hpp),
+//      each key's values sorted as its bucket is done.
+//   3. Integral keys, by key alone: a stable LSD radix sort by key (sort_by_key.hpp).
+//   4. Otherwise a comparison sort: std::sort by (key, value), std::stable_sort by key.
+// Ways 1 and 3 copy the pairs through a second array of n pairs (from the heap);
 // `may_copy` false (a sink whose pairs fill more than half its share of memory) leaves
-// only way 3.
+// ways 2 and 4.
 //
 // Sorted by key alone, equal keys keep input order in every way. Sorted by (key, value),
 // the order of values equal under operator< is unspecified, as with std::sort.
@@ -30,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "pearl/core/detail/radix_in_place.hpp"
 #include "pearl/core/detail/sort_by_key.hpp"
 
 namespace pearl::detail {
@@ -63,13 +65,10 @@ bool starts_segment(const P* p, std::size_t i, bool by_value) {
 template <class K, class V>
 void sort_each_group(std::vector<std::pair<K, V>>& v) {
   if constexpr (std::totally_ordered<V>) {
-    using P = std::pair<K, V>;
-    const auto less = [](const P& a, const P& b) { return a.second < b.second; };
-    for (auto first = v.begin(); first != v.end();) {
-      auto last = first + 1;
-      bool sorted = true;
-      for (; last != v.end() && last->first == first->first; ++last) sorted = sorted && !(last->second < (last - 1)->second);
-      if (!sorted) std::sort(first, last, less);
+    for (std::size_t first = 0; first < v.size();) {
+      std::size_t last = first + 1;
+      while (last < v.size() && v[last].first == v[first].first) ++last;
+      radix_in_place::sort_values(v.data() + first, last - first);  // checks for sorted first
       first = last;
     }
   }
@@ -136,16 +135,27 @@ void sort_groups(std::vector<std::pair<K, V>>& v, bool by_value, bool may_copy) 
   if constexpr (!std::totally_ordered<V>) by_value = false;
   // Pairs the ways that copy may construct in raw scratch (records are; checked anyway).
   constexpr bool kCopyable = std::is_trivially_destructible_v<P> && std::is_nothrow_copy_constructible_v<P>;
-  if (kCopyable && may_copy && v.size() >= kGroupSortFrom) {
-    if (const auto starts = group_sort::few_segments(v, by_value); !starts.empty()) {
-      group_sort::sort_segments(v, starts, by_value);
-      return;
-    }
-    // The conditions under which sort_by_key takes its (stable) radix sort.
-    if constexpr (std::is_integral_v<K> && !std::is_same_v<K, bool> && kCopyable) {
-      sort_by_key(v, group_sort::copy_scratch<P>(v.size()).get());  // LSD radix: stable
-      if (by_value) group_sort::sort_each_group(v);
-      return;
+  constexpr bool kIntegralKey = std::is_integral_v<K> && !std::is_same_v<K, bool>;
+  if constexpr (kCopyable) {
+    if (v.size() >= kGroupSortFrom) {
+      if (may_copy) {
+        if (const auto starts = group_sort::few_segments(v, by_value); !starts.empty()) {
+          group_sort::sort_segments(v, starts, by_value);
+          return;
+        }
+      }
+      if constexpr (kIntegralKey && std::totally_ordered<V>) {
+        if (by_value) {
+          sort_by_key_value_in_place(v);  // no second array: also without room to copy
+          return;
+        }
+      }
+      if constexpr (kIntegralKey) {  // the conditions under which sort_by_key takes its radix sort
+        if (may_copy) {
+          sort_by_key(v, group_sort::copy_scratch<P>(v.size()).get());  // LSD radix: stable
+          return;
+        }
+      }
     }
   }
   if constexpr (std::totally_ordered<V>) {
