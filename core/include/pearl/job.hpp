@@ -81,6 +81,7 @@
 #include "pearl/core/engine.hpp"
 #include "pearl/core/error.hpp"
 #include "pearl/core/fixed_string.hpp"
+#include "pearl/core/group_batches.hpp"
 #include "pearl/core/hash_table.hpp"
 #include "pearl/core/job.hpp"
 #include "pearl/core/map_state.hpp"

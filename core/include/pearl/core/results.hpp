@@ -167,6 +167,35 @@ class GroupedResult {
   GroupedResult(detail::SortedRuns<K, V> runs, bool values_sorted)
       : runs_(std::move(runs)), values_sorted_(values_sorted) {}
 
+  /// Pulls this rank's pairs one at a time in the order for_each_group delivers them
+  /// (keys ascending; values too when sorted), merging spilled runs on the fly.
+  class Cursor {
+   public:
+    explicit Cursor(const GroupedResult& r) : r_(r) {
+      if (r_.runs_.files.empty()) return;
+      if constexpr (std::totally_ordered<V>) {
+        if (r_.values_sorted_) {
+          by_value_.emplace(r_.runs_.memory, r_.runs_.files, r_.runs_.read_buffer, detail::KeyValueLess<K, V>{});
+          return;
+        }
+      }
+      by_key_.emplace(r_.runs_.memory, r_.runs_.files, r_.runs_.read_buffer, detail::KeyLess<K, V>{});
+    }
+    bool next(std::pair<K, V>& out) {
+      if (by_value_) return by_value_->next(out);
+      if (by_key_) return by_key_->next(out);
+      if (at_ >= r_.runs_.memory.size()) return false;
+      out = r_.runs_.memory[at_++];
+      return true;
+    }
+
+   private:
+    const GroupedResult& r_;
+    std::size_t at_ = 0;
+    std::optional<detail::RunMerger<K, V, detail::KeyLess<K, V>>> by_key_;
+    std::optional<detail::RunMerger<K, V, detail::KeyValueLess<K, V>>> by_value_;
+  };
+
   /// Calls f(key, std::span<const V> values) once per key of this rank, keys ascending;
   /// values ascending when the group was requested with sorted values.
   template <class F>
