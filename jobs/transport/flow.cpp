@@ -10,9 +10,11 @@
 //      so the repeats of a (vehicle, time) are a run whose first is "the first in input
 //      order" among the pings that survived cleaning, as the contract orders. No hash
 //      table of 4M (vehicle, time) keys: the de-duplication is a walk over sorted runs.
-//   2. group_by_key(cell → (slot_start, vehicle, speed), sorted): all clean pings of a cell
-//      on one rank, so the free-flow speed (type-7 85th percentile) is exact, and within
-//      the sorted cell the slots, their distinct vehicles and their speeds are runs.
+//   2. group_by_key(cell → (slot_start, vehicle, speed), sorted), its map reading the
+//      vehicle groups (GroupBatches) and keeping the first ping of each (vehicle, time):
+//      all clean pings of a cell on one rank, so the free-flow speed (type-7 85th
+//      percentile) is exact, and within the sorted cell the slots, their distinct
+//      vehicles and their speeds are runs.
 //   3. Cells arrive in key order, so a rank's per-(cell, slot) rows are sorted already: at
 //      one rank they go straight into the table; at more they are kept as they come
 //      (SortedResultBuilder: no hash table, no sort, no shuffle by row key) and
@@ -51,6 +53,7 @@ struct Fix {
     return row <=> o.row;
   }
   bool operator==(const Fix& o) const noexcept { return time == o.time && row == o.row; }
+  [[nodiscard]] std::uint64_t sort_prefix() const noexcept { return ordered_bits(time); }
 };
 
 /// A grid cell packed in one integer key whose order is (col, row): each index with its
@@ -75,6 +78,9 @@ struct Obs {
   std::uint64_t vehicle = 0;
   double speed = 0;
   auto operator<=>(const Obs&) const = default;
+  /// The slot as an unsigned integer in the same order: a cell's thousands of pings are
+  /// radix-sorted by slot, and only each slot's few compared (GroupOptions::sort_values).
+  [[nodiscard]] std::uint64_t sort_prefix() const noexcept { return ordered_bits(slot); }
 };
 
 struct FlowKey {
@@ -173,10 +179,9 @@ class Flow final : public Job {
     const std::int64_t slot_seconds = slot_minutes_ * 60;
     const double max_speed = max_speed_;
 
-    // 1. Clean (bounds, speed) in the map; a vehicle's pings together, by (time, row).
-    SpillingBuffer<std::pair<std::uint64_t, Obs>> clean(engine.options().scratch, "flow-clean",
-                                                        ctx.memory().lease("flow clean pings", MemoryShare::job_buffer));
-    {
+    // The vehicle groups live in this lambda only: released once the cell pass has read them.
+    const auto by_cell = [&] {
+      // 1. Clean (bounds, speed) in the map; a vehicle's pings together, by (time, row).
       TableInput gps = ctx.input("gps");
       const auto by_vehicle = engine.group_by_key<std::uint64_t, Fix>(
           gps,
@@ -200,23 +205,22 @@ class Flow final : public Job {
             }
           },
           GroupOptions{.sort_values = true});
-      // The first of each (vehicle, time) run survives, filed under its cell.
-      by_vehicle.for_each_group([&](std::uint64_t vehicle, std::span<const Fix> fixes) {
-        for (std::size_t i = 0; i < fixes.size(); ++i) {
-          if (i > 0 && fixes[i].time == fixes[i - 1].time) continue;
-          const Fix& f = fixes[i];
-          clean.push({Cell{f.col, f.grow}.key(), Obs{f.time - floor_mod(f.time, slot_seconds), vehicle, f.speed}});
-        }
-      });
-    }  // the vehicle groups are released here, before the cells take their share
 
-    // 2. A cell's clean pings together, sorted by (slot, vehicle, speed).
-    const auto by_cell = engine.group_by_key<std::uint64_t, Obs>(
-        clean,
-        [](const std::vector<std::pair<std::uint64_t, Obs>>& batch, auto& emit) {
-          for (const auto& [cell, obs] : batch) emit(cell, obs);
-        },
-        GroupOptions{.sort_values = true});
+      // 2. The first of each (vehicle, time) run survives, filed under its cell; a cell's
+      // clean pings together, sorted by (slot, vehicle, speed). The map reads the vehicle
+      // groups themselves (whole in each batch), not a copy of the clean pings.
+      GroupBatches<std::uint64_t, Fix> vehicles(by_vehicle);
+      return engine.group_by_key<std::uint64_t, Obs>(
+          vehicles,
+          [slot_seconds](const std::vector<std::pair<std::uint64_t, Fix>>& batch, auto& emit) {
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+              const auto& [vehicle, f] = batch[i];
+              if (i > 0 && batch[i - 1].first == vehicle && batch[i - 1].second.time == f.time) continue;
+              emit(Cell{f.col, f.grow}.key(), Obs{f.time - floor_mod(f.time, slot_seconds), vehicle, f.speed});
+            }
+          },
+          GroupOptions{.sort_values = true});
+    }();
 
     std::vector<double> speeds;
     by_cell.for_each_group([&](std::uint64_t cell_key, std::span<const Obs> obs) {

@@ -16,6 +16,7 @@
 //   3. OD pairs arrive in key order, so a rank's per-OD-hour rows are sorted already: at one
 //      rank they go straight into the table; at more they are kept as they come
 //      (SortedResultBuilder) and sort_globally makes rank parts concatenate in key order.
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <compare>
@@ -50,6 +51,7 @@ struct Tap {
     return type_row <=> o.type_row;
   }
   bool operator==(const Tap& o) const noexcept { return time == o.time && type_row == o.type_row; }
+  [[nodiscard]] std::uint64_t sort_prefix() const noexcept { return ordered_bits(time); }
 };
 
 /// An OD pair's key: origin in the high 32 bits, destination in the low ones, so the
@@ -63,6 +65,12 @@ struct HourSeconds {
   std::int64_t hour = 0;
   std::int64_t seconds = 0;
   auto operator<=>(const HourSeconds&) const = default;
+  /// (hour, seconds) in one integer of the same order: hours are 0-23, and seconds of a
+  /// trip are positive and, clamped at 2^40 - 1 (35,000 years), keep their order.
+  [[nodiscard]] std::uint64_t sort_prefix() const noexcept {
+    constexpr std::int64_t kMaxSeconds = (std::int64_t{1} << 40) - 1;
+    return static_cast<std::uint64_t>(hour) << 40 | static_cast<std::uint64_t>(std::clamp<std::int64_t>(seconds, 0, kMaxSeconds));
+  }
 };
 
 using Trip = std::pair<std::uint64_t, HourSeconds>;

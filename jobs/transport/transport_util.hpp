@@ -39,6 +39,12 @@ inline double quantile7_unsorted(std::vector<double>& values, double p) {
   return a + (h - static_cast<double>(lo)) * (b - a);
 }
 
+/// A signed integer as an unsigned one in the same order (the sign bit flipped), for a
+/// value's sort_prefix() (GroupOptions::sort_values).
+inline std::uint64_t ordered_bits(std::int64_t v) noexcept {
+  return static_cast<std::uint64_t>(v) ^ (std::uint64_t{1} << 63);
+}
+
 /// Floored modulo (Python's %): the result has the sign of `m` (> 0), also for t < 0.
 inline std::int64_t floor_mod(std::int64_t t, std::int64_t m) noexcept {
   const std::int64_t r = t % m;
