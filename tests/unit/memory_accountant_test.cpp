@@ -170,7 +170,9 @@ TEST(MemoryAccountant, AnEnginePassShrinksBesideALiveResult) {
     ASSERT_NE(tables, nullptr);
     EXPECT_EQ(tables->leases, 2u);
     EXPECT_EQ(tables->shrunk, 1u);  // the second pass's
-    if (comm.size() == 1) EXPECT_GT(engine.last_stats().spilled_runs, 0u);  // 50,000 keys in < 1 MiB
+    if (comm.size() == 1) {
+      EXPECT_GT(engine.last_stats().spilled_runs, 0u);  // 50,000 keys in < 1 MiB
+    }
     EXPECT_EQ(second.gather(comm), expected);
   });
 }
