@@ -9,7 +9,7 @@
 //   1. Presorted stretches. Data often arrives grouped already (a card's taps, a vehicle's
 //      pings, stored together and in time order): a maximal stretch of one key whose values
 //      ascend is a segment. With few segments (at most n/4) only the segments are sorted,
-//      by (key, position), and copied into place: O(n + s log s).
+//      by (key, position) (a radix sort for integral keys), and copied into place.
 //   2. Integral keys, by (key, value): an in-place MSD radix sort (radix_in_place.hpp),
 //      each key's values sorted as its bucket is done.
 //   3. Integral keys, by key alone: a stable LSD radix sort by key (sort_by_key.hpp).
@@ -94,15 +94,24 @@ template <class K, class V>
 void sort_segments(std::vector<std::pair<K, V>>& v, const std::vector<std::size_t>& starts, bool by_value) {
   const std::size_t n = v.size();
   std::vector<std::size_t> order(starts.size());
-  for (std::size_t s = 0; s < order.size(); ++s) order[s] = s;
-  // Positions are unique, so this is a total order: the sort is stable by construction.
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    const K& ka = v[starts[a]].first;
-    const K& kb = v[starts[b]].first;
-    if (ka < kb) return true;
-    if (kb < ka) return false;
-    return a < b;
-  });
+  if constexpr (std::is_integral_v<K> && !std::is_same_v<K, bool>) {
+    // (first key, segment) pairs, radix-sorted by key: stable, so segments of one key stay
+    // in position order, and no comparison reaches back into v for a key.
+    std::vector<std::pair<K, std::size_t>> keyed(starts.size());
+    for (std::size_t s = 0; s < keyed.size(); ++s) keyed[s] = {v[starts[s]].first, s};
+    sort_by_key(keyed, copy_scratch<std::pair<K, std::size_t>>(keyed.size()).get());
+    for (std::size_t s = 0; s < keyed.size(); ++s) order[s] = keyed[s].second;
+  } else {
+    for (std::size_t s = 0; s < order.size(); ++s) order[s] = s;
+    // Positions are unique, so this is a total order: the sort is stable by construction.
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      const K& ka = v[starts[a]].first;
+      const K& kb = v[starts[b]].first;
+      if (ka < kb) return true;
+      if (kb < ka) return false;
+      return a < b;
+    });
+  }
   bool in_place = true;  // the segments are in order already: nothing to move
   for (std::size_t j = 0; j < order.size() && in_place; ++j) in_place = order[j] == j;
   if (in_place) {
