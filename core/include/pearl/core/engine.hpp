@@ -140,25 +140,37 @@ class Engine {
   /// on the rank that owns the key (see GroupedResult::for_each_group).
   template <KeyRecord K, Record V, BatchSource Source, class MapFn>
   GroupedResult<K, V> group_by_key(Source& source, MapFn&& map, GroupOptions group = {}) {
-    if constexpr (!std::totally_ordered<V>) {
-      if (group.sort_values) throw Error("group_by_key: sort_values needs a value type with operator<");
+    return group_by<K, V>(source, map, group, detail::HashPartitioner{});
+  }
+
+  /// Collective. The same, with owners by key range instead of hash: rank r owns the keys
+  /// in [splitters[r-1], splitters[r]) (agree_splitters), so every key on rank r precedes
+  /// every key on rank r+1, and rows made group by group, in order, concatenate in rank
+  /// order into a globally sorted table without a sort_globally afterwards.
+  template <KeyRecord K, Record V, BatchSource Source, class MapFn>
+  GroupedResult<K, V> group_by_key_in_ranges(Source& source, MapFn&& map, const std::vector<K>& splitters,
+                                             GroupOptions group = {}) {
+    if (splitters.size() >= static_cast<std::size_t>(ranks()) || !std::is_sorted(splitters.begin(), splitters.end())) {
+      throw Error("group_by_key_in_ranges: needs at most ranks - 1 splitters, ascending (agree_splitters)");
     }
-    using Sink = detail::GroupSink<K, V>;
-    const bool restorable = detail::restorable_map<Sink>(map);
-    const std::size_t index = next_operation_++;
-    if (auto saved = restore<K, V>(index, "group_by_key", restorable)) {
-      return GroupedResult<K, V>(std::move(*saved), group.sort_values);
+    return group_by<K, V>(source, map, group, detail::RangePartitioner<K>{&splitters});
+  }
+
+  /// Collective. ranks - 1 splitters from the keys every rank samples (any number, drawn
+  /// in proportion to its pairs, so that the ranges get about equal shares of pairs):
+  /// the keys at regular positions of all samples, sorted. The same on every rank.
+  template <KeyRecord K>
+  std::vector<K> agree_splitters(const std::vector<K>& sample) {
+    std::vector<std::pair<K, char>> keyed;
+    keyed.reserve(sample.size());
+    for (const K& k : sample) keyed.emplace_back(k, 0);
+    std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    const auto all = detail::gather_sorted(comm_, keyed);  // merges the ranks' sorted samples
+    std::vector<K> splitters;
+    for (int r = 1; r < ranks() && !all.empty(); ++r) {
+      splitters.push_back(all[static_cast<std::size_t>(r) * all.size() / static_cast<std::size_t>(ranks())].first);
     }
-    begin_pass();
-    detail::Spiller<K, V> spiller(scratch_factory());
-    const std::size_t buffer_limit = pass_.tables.bytes() / static_cast<std::size_t>(threads());
-    std::vector<Sink> sinks;
-    sinks.reserve(static_cast<std::size_t>(threads()));
-    for (int t = 0; t < threads(); ++t) sinks.emplace_back(rank(), ranks(), buffer_limit, group.sort_values, spiller);
-    drive(source, map, sinks, spiller, index, "group_by_key");
-    auto runs = finish(sinks, spiller, detail::pair_size<K, V>, "group_by_key");
-    save(index, "group_by_key", restorable, runs);
-    return GroupedResult<K, V>(std::move(runs), group.sort_values);
+    return splitters;
   }
 
   /// Collective. The same pairs, redistributed so that each rank holds a contiguous key
@@ -216,19 +228,37 @@ class Engine {
   std::vector<K> choose_splitters(const KeyedResult<K, V>& local) {
     constexpr std::size_t per_rank = 64;
     const std::size_t n = local.local_size();
-    std::vector<std::pair<K, char>> sample;
+    std::vector<K> sample;
     std::size_t i = 0;
     local.for_each([&](const K& k, const V&) {
       // take the keys at positions j * n / per_rank (a regular sample)
-      while (sample.size() < per_rank && sample.size() * n / per_rank == i) sample.emplace_back(k, 0);
+      while (sample.size() < per_rank && sample.size() * n / per_rank == i) sample.push_back(k);
       ++i;
     });
-    const auto all = detail::gather_sorted(comm_, sample);
-    std::vector<K> splitters;
-    for (int r = 1; r < ranks() && !all.empty(); ++r) {
-      splitters.push_back(all[static_cast<std::size_t>(r) * all.size() / static_cast<std::size_t>(ranks())].first);
+    return agree_splitters(sample);
+  }
+  /// group_by_key's pass, owners chosen by `partitioner`.
+  template <class K, class V, class Source, class MapFn, class Partitioner>
+  GroupedResult<K, V> group_by(Source& source, MapFn& map, GroupOptions group, Partitioner partitioner) {
+    if constexpr (!std::totally_ordered<V>) {
+      if (group.sort_values) throw Error("group_by_key: sort_values needs a value type with operator<");
     }
-    return splitters;
+    using Sink = detail::GroupSink<K, V, Partitioner>;
+    const bool restorable = detail::restorable_map<Sink>(map);
+    const std::size_t index = next_operation_++;
+    if (auto saved = restore<K, V>(index, "group_by_key", restorable)) {
+      return GroupedResult<K, V>(std::move(*saved), group.sort_values);
+    }
+    begin_pass();
+    detail::Spiller<K, V> spiller(scratch_factory());
+    const std::size_t buffer_limit = pass_.tables.bytes() / static_cast<std::size_t>(threads());
+    std::vector<Sink> sinks;
+    sinks.reserve(static_cast<std::size_t>(threads()));
+    for (int t = 0; t < threads(); ++t) sinks.emplace_back(rank(), ranks(), buffer_limit, group.sort_values, spiller, partitioner);
+    drive(source, map, sinks, spiller, index, "group_by_key");
+    auto runs = finish(sinks, spiller, detail::pair_size<K, V>, "group_by_key");
+    save(index, "group_by_key", restorable, runs);
+    return GroupedResult<K, V>(std::move(runs), group.sort_values);
   }
   std::function<std::shared_ptr<ScratchDir>()> scratch_factory() const;
   /// Collective, as an operation's pass starts: leases its shuffle rounds and staging
