@@ -4,23 +4,23 @@
 //   pearl run transport.flow --input gps='data/gps-*.h5' --output flow.h5
 //       [--cell-meters 500] [--slot-minutes 15] [--bounds 113.6,22.4,114.8,22.9] [--max-speed 120]
 //
-// Dataflow, two grouping passes (and a sort at more than one rank):
+// Dataflow, two grouping passes:
 //   1. group_by_key(vehicle → (time, global row, cell, slot, speed), sorted): cleaning by
 //      bounds and speed happens in the map; a vehicle's pings arrive in (time, row) order,
 //      so the repeats of a (vehicle, time) are a run whose first is "the first in input
 //      order" among the pings that survived cleaning, as the contract orders. No hash
 //      table of 4M (vehicle, time) keys: the de-duplication is a walk over sorted runs.
-//   2. group_by_key(cell → (slot_start, vehicle, speed), sorted), its map reading the
-//      vehicle groups (GroupBatches) and keeping the first ping of each (vehicle, time):
-//      all clean pings of a cell on one rank, so the free-flow speed (type-7 85th
-//      percentile) is exact, and within the sorted cell the slots, their distinct
-//      vehicles and their speeds are runs.
-//   3. Cells arrive in key order, so a rank's per-(cell, slot) rows are sorted already: at
-//      one rank they go straight into the table; at more they are kept as they come
-//      (SortedResultBuilder: no hash table, no sort, no shuffle by row key) and
-//      sort_globally makes the ranks' parts concatenate in (col, row, slot_start) order.
-//      The table keeps a bounded round of rows in memory, the rest on scratch until the
-//      write (OutputTable::spill_past).
+//   2. group_by_key_in_ranges(cell → (slot_start, vehicle, speed), sorted), its map
+//      reading the vehicle groups (GroupBatches) and keeping the first ping of each
+//      (vehicle, time): all clean pings of a cell on one rank, so the free-flow speed
+//      (type-7 85th percentile) is exact, and within the sorted cell the slots, their
+//      distinct vehicles and their speeds are runs. Cells are owned by range (splitters
+//      from a sample of the clean pings), not hash: rank r's cells all precede rank
+//      r+1's.
+//   3. A rank's cells arrive in key order, so its per-(cell, slot) rows are sorted
+//      already, and the ranks' parts, written in rank order, concatenate in (col, row,
+//      slot_start) order: no sort afterwards. The table keeps a bounded round of rows in
+//      memory, the rest on scratch until the write (OutputTable::spill_past).
 #include <algorithm>
 #include <cmath>
 #include <compare>
@@ -134,24 +134,7 @@ class Flow final : public Job {
     // The rows can outnumber the pings' share of memory (1.6M rows, 77 MiB, from 175 MiB
     // of pings): past a quarter of the tables' share they wait on scratch for the writer.
     flow.spill_past(ctx.memory().lease("flow output rows", MemoryShare::job_buffer), engine.options().scratch);
-    // Passes 1-2 run in their own function, so the grouped pings (memory and scratch) are
-    // released before the sort takes its share of the budget.
-    SortedResultBuilder<FlowKey, FlowStats> rows(engine.options().scratch, "flow-rows",
-                                                 ctx.memory().lease("flow sorted rows", MemoryShare::job_buffer));
-    cell_slot_rows(ctx, [&](const FlowKey& key, const FlowStats& stats) {
-      if (engine.ranks() == 1) {
-        append(flow, key, stats);
-      } else {
-        rows.push(key, stats);
-      }
-    });
-    // The unsorted rows go once sorted (the temporary result of finish() at the end of the
-    // first statement), and the sorted ones once in the table, before the write (a by-value
-    // argument lives until the end of the full-expression that passes it).
-    if (engine.ranks() > 1) {
-      auto sorted = engine.sort_globally(std::move(rows).finish());
-      fill_table(flow, std::move(sorted));
-    }
+    cell_slot_rows(ctx, [&](const FlowKey& key, const FlowStats& stats) { append(flow, key, stats); });
     ctx.write(std::move(flow));
   }
 
@@ -160,9 +143,18 @@ class Flow final : public Job {
     flow.append(k.col, k.row, k.slot, s.pings, s.vehicles, s.mean, s.tti, static_cast<std::uint8_t>(s.level));
   }
 
-  /// `sorted`, taken by value, is released once copied into the table.
-  static void fill_table(OutputTable& flow, KeyedResult<FlowKey, FlowStats> sorted) {  // NOLINT(performance-unnecessary-value-param): by value to release it
-    sorted.for_each([&](const FlowKey& k, const FlowStats& s) { append(flow, k, s); });
+  /// The ranks' cell ranges: cells of every 256th clean ping this rank holds grouped by
+  /// vehicle, agreed over the ranks, so ranges get about equal numbers of pings.
+  static std::vector<std::uint64_t> cell_splitters(Engine& engine, const GroupedResult<std::uint64_t, Fix>& by_vehicle) {
+    std::vector<std::uint64_t> sample;
+    if (engine.ranks() > 1) {
+      GroupedResult<std::uint64_t, Fix>::Cursor at(by_vehicle);
+      std::pair<std::uint64_t, Fix> p;
+      for (std::size_t i = 0; at.next(p); ++i) {
+        if (i % 256 == 0) sample.push_back(Cell{p.second.col, p.second.grow}.key());
+      }
+    }
+    return engine.agree_splitters(sample);
   }
 
   /// Passes 1-2: the clean pings, grouped by vehicle and de-duplicated, then grouped by
@@ -209,8 +201,9 @@ class Flow final : public Job {
       // 2. The first of each (vehicle, time) run survives, filed under its cell; a cell's
       // clean pings together, sorted by (slot, vehicle, speed). The map reads the vehicle
       // groups themselves (whole in each batch), not a copy of the clean pings.
+      const std::vector<std::uint64_t> splitters = cell_splitters(engine, by_vehicle);
       GroupBatches<std::uint64_t, Fix> vehicles(by_vehicle);
-      return engine.group_by_key<std::uint64_t, Obs>(
+      return engine.group_by_key_in_ranges<std::uint64_t, Obs>(
           vehicles,
           [slot_seconds](const std::vector<std::pair<std::uint64_t, Fix>>& batch, auto& emit) {
             for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -219,7 +212,7 @@ class Flow final : public Job {
               emit(Cell{f.col, f.grow}.key(), Obs{f.time - floor_mod(f.time, slot_seconds), vehicle, f.speed});
             }
           },
-          GroupOptions{.sort_values = true});
+          splitters, GroupOptions{.sort_values = true});
     }();
 
     std::vector<double> speeds;
