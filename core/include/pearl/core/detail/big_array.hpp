@@ -19,6 +19,10 @@ inline constexpr std::size_t kBigArrayFrom = std::size_t{4} << 20;  // bytes
 /// Asks for transparent huge pages on the whole 2 MiB pages inside [p, p + bytes), for
 /// memory not yet touched. A hint: a no-op for small ranges and where unsupported.
 void advise_huge_pages(void* p, std::size_t bytes) noexcept;
+/// Faults in the whole pages inside [p, p + bytes) in one call (MADV_POPULATE_WRITE), for
+/// fresh memory about to be written through: one system call instead of a page fault per
+/// 4 KiB. A hint: a no-op for small ranges and where unsupported.
+void prefault(void* p, std::size_t bytes) noexcept;
 /// `bytes` (a multiple of 4096) of zeroed memory at a huge-page boundary, huge pages
 /// requested; nullptr where the system has no such mapping (then use the heap). Throws
 /// std::bad_alloc when the mapping fails.

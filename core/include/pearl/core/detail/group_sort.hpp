@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "pearl/core/detail/big_array.hpp"
 #include "pearl/core/detail/radix_in_place.hpp"
 #include "pearl/core/detail/sort_by_key.hpp"
 
@@ -47,7 +48,9 @@ namespace group_sort {
 template <class P>
 std::unique_ptr<std::byte[]> copy_scratch(std::size_t n) {
   static_assert(alignof(P) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
-  return std::unique_ptr<std::byte[]>(new std::byte[n * sizeof(P)]);
+  auto scratch = std::unique_ptr<std::byte[]>(new std::byte[n * sizeof(P)]);
+  prefault(scratch.get(), n * sizeof(P));  // every byte is written next
+  return scratch;
 }
 
 /// Whether pair i starts a new segment: another key, or (by value) a smaller value.
