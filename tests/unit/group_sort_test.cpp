@@ -93,10 +93,14 @@ TEST(GroupSort, PresortedSegmentsSortByKeyAndValue) {
 
 TEST(GroupSort, PresortedSegmentsSortByKeyStably) {
   std::mt19937_64 rng(2);
-  auto v = grouped(1000, 30, 2, rng);
-  const auto want = stable_by_key(v);
-  sort_groups(v, false, true);
-  EXPECT_EQ(v, want);
+  // Many segments (the segments' own order by radix sort) and few (by comparison): a
+  // key's segments, stored apart, stay in input order either way.
+  for (const auto& [keys, per] : {std::pair<std::size_t, std::size_t>{1000, 30}, {40, 150}}) {
+    auto v = grouped(keys, per, 3, rng);
+    const auto want = stable_by_key(v);
+    sort_groups(v, false, true);
+    EXPECT_EQ(v, want) << keys << " keys";
+  }
 }
 
 TEST(GroupSort, RandomIntegralKeysGoByRadixAndStayStable) {

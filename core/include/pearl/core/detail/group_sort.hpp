@@ -39,6 +39,7 @@ namespace pearl::detail {
 
 /// Below this many pairs, a comparison sort is as quick as the ways that copy.
 inline constexpr std::size_t kGroupSortFrom = 4096;
+static_assert(kGroupSortFrom >= kRadixSortFrom, "the ways from kGroupSortFrom on rely on the stable radix sort");
 
 namespace group_sort {
 
@@ -98,11 +99,17 @@ void sort_segments(std::vector<std::pair<K, V>>& v, const std::vector<std::size_
   const std::size_t n = v.size();
   std::vector<std::size_t> order(starts.size());
   if constexpr (std::is_integral_v<K> && !std::is_same_v<K, bool>) {
-    // (first key, segment) pairs, radix-sorted by key: stable, so segments of one key stay
-    // in position order, and no comparison reaches back into v for a key.
+    // (first key, segment) pairs in (key, segment) order, so segments of one key stay in
+    // position order, and no comparison reaches back into v for a key: many of them by
+    // the LSD radix sort, which is stable; a few compared whole (sort_by_key's small-input
+    // std::sort compares keys only, which would not keep them in position order).
     std::vector<std::pair<K, std::size_t>> keyed(starts.size());
     for (std::size_t s = 0; s < keyed.size(); ++s) keyed[s] = {v[starts[s]].first, s};
-    sort_by_key(keyed, copy_scratch<std::pair<K, std::size_t>>(keyed.size()).get());
+    if (keyed.size() >= kGroupSortFrom) {
+      sort_by_key(keyed, copy_scratch<std::pair<K, std::size_t>>(keyed.size()).get());
+    } else {
+      std::sort(keyed.begin(), keyed.end());
+    }
     for (std::size_t s = 0; s < keyed.size(); ++s) order[s] = keyed[s].second;
   } else {
     for (std::size_t s = 0; s < order.size(); ++s) order[s] = s;

@@ -16,6 +16,9 @@
 
 namespace pearl::detail {
 
+/// From this many pairs on, integral keys take the radix sort (below, std::sort by key).
+inline constexpr std::size_t kRadixSortFrom = 512;
+
 /// Sorts pairs with distinct keys by key (the radix sort is stable, which group_sort.hpp
 /// relies on for repeated keys). Integral keys: LSD radix sort, a byte per
 /// pass, skipping the bytes in which no two keys differ (keys below 2^24 take three
@@ -27,7 +30,7 @@ void sort_by_key(std::vector<std::pair<K, V>>& v, std::byte* scratch = nullptr) 
   const std::size_t n = v.size();
   if constexpr (std::is_integral_v<K> && !std::is_same_v<K, bool> && std::is_trivially_destructible_v<V> &&
                 std::is_nothrow_copy_constructible_v<V>) {
-    if (n >= 512) {
+    if (n >= kRadixSortFrom) {
       using U = std::make_unsigned_t<K>;
       constexpr std::size_t digits = sizeof(K);
       const auto ukey = [](const K& k) {
