@@ -23,6 +23,8 @@
 #include <utility>
 #include <vector>
 
+#include "pearl/core/detail/sort_by_key.hpp"
+
 namespace pearl::detail {
 
 /// A value type that offers `sort_prefix()`: an unsigned integer whose order agrees with
@@ -37,14 +39,6 @@ namespace radix_in_place {
 
 /// Below this many pairs a bucket is finished by std::sort: a 256-way count costs more.
 inline constexpr std::size_t kSmallBucket = 192;
-
-template <class K>
-std::uint64_t unsigned_key(const K& k) noexcept {
-  using U = std::make_unsigned_t<K>;
-  auto u = static_cast<U>(k);
-  if constexpr (std::is_signed_v<K>) u ^= static_cast<U>(U{1} << (8 * sizeof(K) - 1));
-  return static_cast<std::uint64_t>(u);
-}
 
 /// The bit offsets of the bytes in which digit(a[i]) differ over a[0, n), most
 /// significant first; their count.
@@ -126,7 +120,7 @@ void sort_by_key_value_in_place(std::vector<std::pair<K, V>>& v) {
   using P = std::pair<K, V>;
   const std::size_t n = v.size();
   if (n < 2) return;
-  const auto key = [](const P& p) { return radix_in_place::unsigned_key(p.first); };
+  const auto key = [](const P& p) { return static_cast<std::uint64_t>(radix_key(p.first)); };
   std::array<unsigned, 8> shifts{};
   const std::size_t levels = radix_in_place::varying_bytes(v.data(), n, key, shifts);
   auto finish = [](P* a, std::size_t m, bool one_key) {

@@ -19,6 +19,16 @@ namespace pearl::detail {
 /// From this many pairs on, integral keys take the radix sort (below, std::sort by key).
 inline constexpr std::size_t kRadixSortFrom = 512;
 
+/// An integral key as an unsigned integer in the same order (signed keys: the sign bit
+/// flipped): the digits the radix sorts read (this one and radix_in_place.hpp's).
+template <class K>
+std::make_unsigned_t<K> radix_key(K k) noexcept {
+  using U = std::make_unsigned_t<K>;
+  auto u = static_cast<U>(k);
+  if constexpr (std::is_signed_v<K>) u ^= static_cast<U>(U{1} << (8 * sizeof(K) - 1));
+  return u;
+}
+
 /// Sorts pairs with distinct keys by key (the radix sort is stable, which group_sort.hpp
 /// relies on for repeated keys). Integral keys: LSD radix sort, a byte per
 /// pass, skipping the bytes in which no two keys differ (keys below 2^24 take three
@@ -33,14 +43,9 @@ void sort_by_key(std::vector<std::pair<K, V>>& v, std::byte* scratch = nullptr) 
     if (n >= kRadixSortFrom) {
       using U = std::make_unsigned_t<K>;
       constexpr std::size_t digits = sizeof(K);
-      const auto ukey = [](const K& k) {
-        auto u = static_cast<U>(k);
-        if constexpr (std::is_signed_v<K>) u ^= static_cast<U>(U{1} << (8 * sizeof(K) - 1));
-        return u;
-      };
       U varying = 0;
-      const U first = ukey(v[0].first);
-      for (const P& p : v) varying |= static_cast<U>(ukey(p.first) ^ first);
+      const U first = radix_key(v[0].first);
+      for (const P& p : v) varying |= static_cast<U>(radix_key(p.first) ^ first);
       std::array<unsigned, digits> pass{};
       std::size_t passes = 0;
       for (unsigned d = 0; d < digits; ++d) {
@@ -49,7 +54,7 @@ void sort_by_key(std::vector<std::pair<K, V>>& v, std::byte* scratch = nullptr) 
       if (passes == 0) return;
       std::vector<std::array<std::size_t, 256>> count(passes, std::array<std::size_t, 256>{});
       for (const P& p : v) {
-        const U u = ukey(p.first);
+        const U u = radix_key(p.first);
         for (std::size_t j = 0; j < passes; ++j) ++count[j][(u >> (8 * pass[j])) & 0xff];
       }
       // Scratch for n pairs, constructed by the scatter (pairs are trivially destructible).
@@ -68,7 +73,7 @@ void sort_by_key(std::vector<std::pair<K, V>>& v, std::byte* scratch = nullptr) 
         }
         const unsigned shift = 8 * pass[j];
         for (std::size_t i = 0; i < n; ++i) {
-          ::new (static_cast<void*>(dst + at[(ukey(src[i].first) >> shift) & 0xff]++)) P(src[i]);
+          ::new (static_cast<void*>(dst + at[(radix_key(src[i].first) >> shift) & 0xff]++)) P(src[i]);
         }
         std::swap(src, dst);
       }
