@@ -74,12 +74,10 @@ class GroupSink {
   void merge_from(GroupSink& other) {
     for (const auto& [k, v] : other.pairs_) keep(k, v);
     std::vector<std::pair<K, V>>().swap(other.pairs_);
-    other.prefaulted_ = 0;
   }
 
   std::vector<std::pair<K, V>> take_sorted() {
     sort(pairs_);
-    prefaulted_ = 0;
     return std::move(pairs_);
   }
   Outbox& outbox() noexcept { return outbox_; }
@@ -98,7 +96,6 @@ class GroupSink {
     pairs_.clear();
     if (n > 0) pairs_.reserve(capacity_);
     for (std::uint64_t i = 0; i < n; ++i) pairs_.push_back(r.get_pair<K, V>());
-    prefaulted_ = pairs_.size();
     get_outbox(r, outbox_);
     emitted_ = r.get<std::uint64_t>();
   }
@@ -113,18 +110,17 @@ class GroupSink {
       sort(pairs_);
       spiller_.spill(pairs_, "group");
       pairs_.reserve(capacity_);
-      prefaulted_ = 0;
     }
-    if (pairs_.size() == prefaulted_) prefault_ahead();
+    if (pairs_.size() % kPrefaultChunk == 0) prefault_ahead();
     pairs_.emplace_back(key, value);
   }
-  /// The reserved buffer's next pages, faulted in a few MiB at a time as it fills (one
+  /// Pairs per chunk of the buffer faulted in at once (8 MiB).
+  static constexpr std::size_t kPrefaultChunk = (std::size_t{8} << 20) / sizeof(std::pair<K, V>);
+  /// The reserved buffer's next chunk of pages, faulted in as the buffer reaches it (one
   /// system call per chunk instead of a page fault per 4 KiB; at most a chunk ahead).
   void prefault_ahead() {
-    constexpr std::size_t kChunk = (std::size_t{8} << 20) / sizeof(std::pair<K, V>);
-    const std::size_t end = std::min(pairs_.capacity(), pairs_.size() + kChunk);
+    const std::size_t end = std::min(pairs_.capacity(), pairs_.size() + kPrefaultChunk);
     prefault(pairs_.data() + pairs_.size(), (end - pairs_.size()) * sizeof(std::pair<K, V>));
-    prefaulted_ = end;
   }
   void sort(std::vector<std::pair<K, V>>& v) const {
     // Values need operator< only when they are sorted: sort_globally and unsorted groups
@@ -141,7 +137,6 @@ class GroupSink {
   Spiller<K, V>& spiller_;
   Partitioner partitioner_;
   std::vector<std::pair<K, V>> pairs_;
-  std::size_t prefaulted_ = 0;  // pairs_ up to here is faulted in (prefault_ahead)
   Outbox outbox_;
   std::uint64_t emitted_ = 0;
 };
